@@ -54,7 +54,10 @@ public sealed class ClipDataLoader
             var batches = run.Batches;
             while (await batches.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
                 while (batches.TryRead(out var batch))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
                     yield return batch;
+                }
             run.ThrowIfFailed();
         }
         finally

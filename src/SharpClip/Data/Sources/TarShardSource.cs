@@ -95,9 +95,11 @@ public sealed class TarShardSource : IImageTextSource
             while (tar.GetNextEntry(copyData: false) is { } entry)
             {
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)) continue;
+                lastMember = entry.Name;
+                if (entry.Length > Array.MaxLength)
+                    throw new DataFormatException(file, null, entry.Name, $"member claims {entry.Length} bytes; corrupt header?");
                 var data = new byte[entry.Length];
                 if (entry.DataStream is { } ds) ds.ReadExactly(data);
-                lastMember = entry.Name;
                 return (entry.Name, data);
             }
             return null;
@@ -105,7 +107,7 @@ public sealed class TarShardSource : IImageTextSource
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException)
         {
             throw new DataFormatException(file, null, lastMember,
-                $"corrupt or truncated tar shard ({(lastMember is null ? "before the first member" : "after this member")}): {e.Message}", e);
+                $"corrupt or truncated tar shard ({(lastMember is null ? "before the first member" : "in or after this member")}): {e.Message}", e);
         }
     }
 
