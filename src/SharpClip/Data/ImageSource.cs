@@ -35,7 +35,11 @@ public sealed class EncodedImage(ReadOnlyMemory<byte> bytes, string format, stri
     public string Format { get; } = format;
     public string Origin { get; } = origin;
 
-    public Stream OpenRead() => new MemoryStream(Bytes.ToArray(), writable: false);
+    /// <summary>A read-only stream over the bytes (no copy when they live in an array, as the tar reader's do).</summary>
+    public Stream OpenRead() =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(Bytes, out var seg)
+            ? new MemoryStream(seg.Array!, seg.Offset, seg.Count, writable: false)
+            : new MemoryStream(Bytes.ToArray(), writable: false);
 
     public override string Describe() => Origin;
 }

@@ -7,7 +7,7 @@ namespace SharpClip.Data.Synthetic;
 /// </summary>
 internal static class SceneSampler
 {
-    private const double SmallMin = 0.07, SmallMax = 0.085, LargeMin = 0.13, LargeMax = 0.15;
+    private const double SmallMin = 0.08, SmallMax = 0.095, LargeMin = 0.14, LargeMax = 0.16;
 
     public static ShapeScene Sample(ShapeKind shape, int colourIndex, int maxCount, double maxNoise, Random rng)
     {

@@ -3,7 +3,7 @@ namespace SharpClip.Data.Synthetic;
 /// <summary>
 /// Draws a <see cref="ShapeScene"/> into RGB bytes with anti-aliasing by supersampling: each pixel inside an object's
 /// bounding box tests an n×n grid of sample points against the shape, and the covered fraction blends the object
-/// colour over what is below. Shapes are defined in a unit frame (circumscribed radius 1, y down) and every
+/// colour over what is below. Shapes are defined in a unit frame (all within radius 1 of the centre, y down) and every
 /// sample point is mapped into it, so rotation and scale need no special cases.
 /// </summary>
 public static class ShapeRasterizer
@@ -45,11 +45,18 @@ public static class ShapeRasterizer
         double cos = Math.Cos(-o.Rotation), sin = Math.Sin(-o.Rotation);
         var polygon = Polygon(shape);
         float samples = ss * ss;
+        // Only pixels that straddle an edge need supersampling: a pixel whose circumscribed circle lies inside the
+        // shape's inscribed circle is fully covered, one entirely beyond radius 1 is empty.
+        double halfDiagonal = Math.Sqrt(0.5) / r, inscribed = InscribedRadius(shape);
         for (int py = y0; py <= y1; py++)
             for (int px = x0; px <= x1; px++)
             {
+                double d = Math.Sqrt(Math.Pow((px + 0.5 - cx) / r, 2) + Math.Pow((py + 0.5 - cy) / r, 2));
+                if (d - halfDiagonal > 1) continue;
+                if (shape == ShapeKind.Ring && d + halfDiagonal < RingHole) continue;
                 int hits = 0;
-                for (int sy = 0; sy < ss; sy++)
+                if (d + halfDiagonal < inscribed && (shape != ShapeKind.Ring || d - halfDiagonal > RingHole)) hits = ss * ss;
+                else for (int sy = 0; sy < ss; sy++)
                     for (int sx = 0; sx < ss; sx++)
                     {
                         double dx = (px + (sx + 0.5) / ss - cx) / r, dy = (py + (sy + 0.5) / ss - cy) / r;
@@ -65,6 +72,24 @@ public static class ShapeRasterizer
             }
     }
 
+    private const double RingHole = 0.55;
+
+    /// <summary>
+    /// Radius of a circle around the centre that lies inside the shape (a lower bound, for the fast path; every
+    /// shape lies inside radius 1).
+    /// </summary>
+    internal static double InscribedRadius(ShapeKind shape) => shape switch
+    {
+        ShapeKind.Circle or ShapeKind.Ring => 0.95,
+        ShapeKind.Square => 0.7,
+        ShapeKind.Diamond => 0.61,            // distance to the edge x/0.8 + y/0.98 = 1 is 0.6197
+        ShapeKind.Cross => 0.28,
+        ShapeKind.Triangle => 0.49,           // inradius of an equilateral triangle of circumradius 1 is 0.5
+        ShapeKind.Hexagon => 0.82,            // 0.95 * cos 30°
+        ShapeKind.Star => 0.33,               // the inner vertices are at 0.42; the edges come no closer than ~0.34
+        _ => 0,
+    };
+
     /// <summary>Point-in-shape in the unit frame.</summary>
     internal static bool Inside(ShapeKind shape, (double X, double Y)[]? polygon, double x, double y)
     {
@@ -72,8 +97,8 @@ public static class ShapeRasterizer
         switch (shape)
         {
             case ShapeKind.Circle: return x * x + y * y <= 0.95 * 0.95;
-            case ShapeKind.Ring: { double d2 = x * x + y * y; return d2 <= 0.95 * 0.95 && d2 >= 0.55 * 0.55; }
-            case ShapeKind.Square: return ax <= 0.75 && ay <= 0.75;
+            case ShapeKind.Ring: { double d2 = x * x + y * y; return d2 <= 0.95 * 0.95 && d2 >= RingHole * RingHole; }
+            case ShapeKind.Square: return ax <= 0.7 && ay <= 0.7;
             case ShapeKind.Diamond: return ax / 0.8 + ay / 0.98 <= 1;
             case ShapeKind.Cross: return (ax <= 0.28 && ay <= 0.92) || (ay <= 0.28 && ax <= 0.92);
             default: return InPolygon(polygon!, x, y);
