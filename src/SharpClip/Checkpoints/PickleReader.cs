@@ -331,7 +331,7 @@ internal sealed class PickleReader
     {
         if (byteCount > MaxLongBytes) throw Bad(at, $"a {byteCount}-byte integer is too large");
         var v = new BigInteger(ReadBytes(byteCount), isUnsigned: false, isBigEndian: false);
-        return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+        return v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
     }
 
     // ---- text-protocol parsing ----
@@ -341,7 +341,7 @@ internal sealed class PickleReader
         if (s == "01") return true;
         if (s == "00") return false;
         return BigInteger.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)
-            ? (v >= long.MinValue && v <= long.MaxValue ? (long)v : v)
+            ? (v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v)
             : throw Bad(at, "malformed INT");
     }
 

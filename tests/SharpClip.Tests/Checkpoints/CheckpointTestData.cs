@@ -40,8 +40,9 @@ internal static class CheckpointTestData
         }
     }
 
-    /// <summary>Rewrites a safetensors file's JSON header (same data bytes) into <paramref name="destination"/>.</summary>
-    public static void RewriteHeader(string source, string destination, Action<JsonObject> edit)
+    /// <summary>Rewrites a safetensors file's JSON header into <paramref name="destination"/>; the data section is kept,
+    /// or replaced by <paramref name="data"/>(old data section).</summary>
+    public static void RewriteHeader(string source, string destination, Action<JsonObject> edit, Func<byte[], byte[]>? data = null)
     {
         var bytes = File.ReadAllBytes(source);
         long n = BitConverter.ToInt64(bytes, 0);
@@ -53,7 +54,14 @@ internal static class CheckpointTestData
         fs.Write(BitConverter.GetBytes((long)padded));
         fs.Write(json);
         for (int i = json.Length; i < padded; i++) fs.WriteByte((byte)' ');
-        fs.Write(bytes.AsSpan(8 + (int)n));
+        var section = bytes.AsSpan(8 + (int)n).ToArray();
+        fs.Write(data is null ? section : data(section));
+    }
+
+    public static JsonObject Header(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        return JsonNode.Parse(bytes.AsSpan(8, (int)BitConverter.ToInt64(bytes, 0)))!.AsObject();
     }
 
     public static long LiveTensors => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
