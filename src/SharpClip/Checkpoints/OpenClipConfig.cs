@@ -52,13 +52,13 @@ public static class OpenClipConfig
             throw new InvalidDataException($"{path}: field 'text_cfg.mlp_ratio' must be 4 for SharpClip's text tower");
 
         int width = Int(vision, "width", 768);
-        int? patch = vision.TryGetProperty("patch_size", out var ps) && ps.ValueKind == JsonValueKind.Number ? ps.GetInt32() : null;
-        int[] layers = vision.TryGetProperty("layers", out var l) && l.ValueKind == JsonValueKind.Array
+        int? patch = Has(vision, "patch_size", out var ps) && ps.ValueKind == JsonValueKind.Number ? ps.GetInt32() : null;
+        int[] layers = Has(vision, "layers", out var l) && l.ValueKind == JsonValueKind.Array
             ? l.EnumerateArray().Select(x => x.GetInt32()).ToArray()
             : [Int(vision, "layers", 12)];
         bool resnet = layers.Length == 4;
         if (!resnet) patch ??= 16;
-        int imageSize = vision.TryGetProperty("image_size", out var im) && im.ValueKind == JsonValueKind.Array
+        int imageSize = Has(vision, "image_size", out var im) && im.ValueKind == JsonValueKind.Array
             ? Square(im, path, "vision_cfg.image_size") : Int(vision, "image_size", 224);
         double mlpRatio = Double(vision, "mlp_ratio", 4.0);
         double ratio = mlpRatio;
@@ -80,7 +80,7 @@ public static class OpenClipConfig
                 TextWidth = Int(text, "width", 512),
                 TextHeads = Int(text, "heads", 8),
                 TextLayers = Int(text, "layers", 12),
-                Activation = model.TryGetProperty("quick_gelu", out var q) && q.ValueKind == JsonValueKind.True ? Activation.QuickGelu : Activation.Gelu,
+                Activation = Has(model, "quick_gelu", out var q) && q.ValueKind == JsonValueKind.True ? Activation.QuickGelu : Activation.Gelu,
             }.Validate();
         }
         catch (ArgumentException e) { throw new InvalidDataException($"{path}: inconsistent open_clip model_cfg ({e.Message})", e); }
@@ -98,6 +98,12 @@ public static class OpenClipConfig
         if (p.TryGetProperty("std", out var sd)) info = info with { Std = sd.EnumerateArray().Select(x => x.GetSingle()).ToArray() };
         if (p.TryGetProperty("interpolation", out var ip) && ip.GetString() is { } interp) info = info with { Resample = interp };
         return info.Validate(path);
+    }
+
+    static bool Has(JsonElement e, string name, out JsonElement value)
+    {
+        value = default;
+        return e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out value);
     }
 
     static JsonElement Object(JsonElement parent, string name) =>
