@@ -146,8 +146,13 @@ internal sealed class TorchArchive : IDisposable
 
     Tensor View(Tensor storage, TorchTensorRef r, string name, bool takeWhole)
     {
-        long n = r.ElementCount;
+        long n;
+        try { n = r.Shape.Aggregate(1L, (a, b) => checked(a * b)); }
+        catch (OverflowException) { throw new InvalidDataException($"{Path}: tensor '{name}' has an impossible size [{string.Join(",", r.Shape)}]"); }
         if (n == 0) return empty(r.Shape, dtype: r.Storage.DType);
+        // Only stride-0 (expanded) views hold more elements than their storage; even those stay within reason.
+        if (n > Math.Max(storage.shape[0], 1) * 1024L)
+            throw new InvalidDataException($"{Path}: tensor '{name}' has {n} elements from a storage of {storage.shape[0]}");
         long last;
         try
         {
@@ -183,6 +188,9 @@ internal sealed class TorchArchive : IDisposable
         {
             var entry = _zip.GetEntry($"{_root}data/{s.Key}")
                         ?? throw new InvalidDataException($"{where()}: missing from the archive ({_root}data/{s.Key})");
+            // PyTorch stores storages uncompressed; a compressed one inflating past the whole file is a zip bomb, not weights.
+            if (entry.CompressedLength != entry.Length && entry.Length > new FileInfo(Path).Length)
+                throw new InvalidDataException($"{where()}: a compressed storage claims {entry.Length} bytes, more than the whole file");
             try
             {
                 using var stream = entry.Open();

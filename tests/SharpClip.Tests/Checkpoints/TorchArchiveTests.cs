@@ -128,4 +128,13 @@ public class TorchArchiveTests
         }
         finally { DisposeAll(tensors.Values); }
     }
+
+    [Fact]
+    public void CancellationStopsTheLoadAndFreesEverything()
+    {
+        long live = LiveTensors;
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            CheckpointLoader.Read(PathOf("mixed_state_dict.pt"), new CheckpointReadOptions { Validate = false }, new CancellationToken(true)).Dispose());
+        Assert.Equal(live, LiveTensors);
+    }
 }
