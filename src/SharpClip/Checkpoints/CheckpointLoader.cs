@@ -126,7 +126,7 @@ public static class CheckpointLoader
         {
             using var archive = TorchArchive.Open(path);
             var found = PickledStateDict.Find(archive);
-            return (archive.Materialize(found.Tensors, ct), archive.Format);
+            return (archive.Materialize(found, ct), archive.Format);
         }
         throw new InvalidDataException($"{path}: unrecognised weights file (expected safetensors, a PyTorch .pt/.pth/.bin, or a TorchScript archive)");
     }

@@ -12,53 +12,36 @@ internal static class PickledStateDict
     /// <summary>Keys under which training scripts nest the weights, in order of preference.</summary>
     static readonly string[] WrapperKeys = ["state_dict", "model", "module", "model_state_dict"];
 
-    public sealed record Found(List<KeyValuePair<string, TorchTensorRef>> Tensors, string? WrapperKey, List<string> IgnoredEntries);
-
-    public static Found Find(TorchArchive archive)
+    /// <summary>The state dict's (name, tensor reference) pairs in stored order.</summary>
+    public static List<KeyValuePair<string, TorchTensorRef>> Find(TorchArchive archive)
     {
-        switch (archive.Root)
+        var root = archive.Root;
+        if (root is PickleDict dict)
+            foreach (var key in WrapperKeys)
+                if (dict.TryGet(key, out var inner) && HasTensors(inner)) { root = inner; break; }
+
+        var tensors = new List<KeyValuePair<string, TorchTensorRef>>();
+        switch (root)
         {
             case TorchScriptObject module:
-            {
-                var tensors = new List<KeyValuePair<string, TorchTensorRef>>();
                 WalkModule(archive, module, "", tensors, depth: 0);
                 if (tensors.Count == 0) throw new InvalidDataException($"{archive.Path}: the TorchScript module holds no parameters or buffers");
-                return new Found(tensors, null, []);
-            }
-            case PickleDict dict:
-                foreach (var key in WrapperKeys)
-                    if (dict.TryGet(key, out var inner) && inner is PickleDict or TorchScriptObject && HasTensors(inner))
-                    {
-                        var found = FromDict(archive, inner);
-                        return found with { WrapperKey = key };
-                    }
-                return FromDict(archive, dict);
+                return tensors;
+            case PickleDict d:
+                var others = new List<string>();
+                foreach (var (k, v) in d.Items)
+                {
+                    string name = k as string ?? throw new InvalidDataException($"{archive.Path}: state dict key {PickleKey.Describe(k)} is not a string");
+                    if (v is TorchTensorRef r) tensors.Add(new(name, r));
+                    else others.Add(name); // e.g. "epoch", "_extra_state": not weights
+                }
+                if (tensors.Count == 0)
+                    throw new InvalidDataException($"{archive.Path}: no tensors found (top-level keys: {string.Join(", ", others.Take(10))}); " +
+                                                   $"expected a state dict or a dict with one of: {string.Join(", ", WrapperKeys)}");
+                return tensors;
             default:
-                throw new InvalidDataException($"{archive.Path}: holds a {Describe(archive.Root)}, not a state dict of tensors");
+                throw new InvalidDataException($"{archive.Path}: holds a {Describe(root)}, not a state dict of tensors");
         }
-    }
-
-    static Found FromDict(TorchArchive archive, object? value)
-    {
-        if (value is TorchScriptObject m)
-        {
-            var t = new List<KeyValuePair<string, TorchTensorRef>>();
-            WalkModule(archive, m, "", t, 0);
-            return new Found(t, null, []);
-        }
-        var dict = (PickleDict)value!;
-        var tensors = new List<KeyValuePair<string, TorchTensorRef>>();
-        var ignored = new List<string>();
-        foreach (var (k, v) in dict.Items)
-        {
-            string name = k as string ?? throw new InvalidDataException($"{archive.Path}: state dict key {PickleKey.Describe(k)} is not a string");
-            if (v is TorchTensorRef r) tensors.Add(new(name, r));
-            else ignored.Add(name);
-        }
-        if (tensors.Count == 0)
-            throw new InvalidDataException($"{archive.Path}: no tensors found (top-level keys: {string.Join(", ", ignored.Take(10))}); " +
-                                           $"expected a state dict or a dict with one of: {string.Join(", ", WrapperKeys)}");
-        return new Found(tensors, null, ignored);
     }
 
     static bool HasTensors(object? v) => v switch

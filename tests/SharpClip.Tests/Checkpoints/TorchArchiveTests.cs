@@ -12,7 +12,7 @@ public class TorchArchiveTests
         using var archive = TorchArchive.Open(path);
         format = archive.Format;
         var found = PickledStateDict.Find(archive);
-        return archive.Materialize(found.Tensors);
+        return archive.Materialize(found);
     }
 
     [Theory]
@@ -43,7 +43,7 @@ public class TorchArchiveTests
         using var archive = TorchArchive.Open(PathOf("torchscript_scripted.pt"));
         var root = Assert.IsType<TorchScriptObject>(archive.Root);
         Assert.IsType<TorchTensorRef>(root.Attributes["mask"]);
-        var names = PickledStateDict.Find(archive).Tensors.Select(t => t.Key).ToList();
+        var names = PickledStateDict.Find(archive).Select(t => t.Key).ToList();
         Assert.DoesNotContain("mask", names);
         Assert.Contains("steps", names);
     }
