@@ -2,13 +2,17 @@ namespace SharpClip.Bench;
 
 public static class Program
 {
+    // One line per suite: `dotnet run -c Release --project bench/SharpClip.Bench -- <suite> [args]`.
+    static readonly Dictionary<string, Func<string[], int>> Suites = new()
+    {
+        ["data"] = DataBench.Run,
+        ["checkpoints"] = CheckpointBench.Run,
+    };
+
     public static int Main(string[] args)
     {
-        var suite = args.Length > 0 ? args[0] : "";
-        var rest = args.Skip(1).ToArray();
-        // One line per suite.
-        if (suite == "data") return DataBench.Run(rest);
-        Console.WriteLine("usage: SharpClip.Bench <suite> [options]; suites: data");
-        return 2;
+        if (args.Length > 0 && Suites.TryGetValue(args[0], out var run)) return run(args[1..]);
+        Console.WriteLine($"usage: SharpClip.Bench <suite> [args]; suites: {string.Join(", ", Suites.Keys)}");
+        return 1;
     }
 }

@@ -59,6 +59,7 @@ public sealed class SafeTensorsFile : IDisposable
             view.ReadArray(8, headerBytes, 0, headerBytes.Length);
             long dataStart = 8 + headerLength;
             var (tensors, metadata) = ParseHeader(path, headerBytes, length - dataStart);
+            CheckTiling(path, tensors.Values, length - dataStart);
             return new SafeTensorsFile(path, map, view, dataStart, tensors, metadata);
         }
         catch
@@ -92,6 +93,25 @@ public sealed class SafeTensorsFile : IDisposable
             }
             return (tensors, metadata);
         }
+    }
+
+    // Like the reference implementation: the tensors tile the data section exactly — no overlap (two names for the
+    // same bytes), no gap, nothing after the last one. A header that lies about offsets is caught here.
+    static void CheckTiling(string path, IEnumerable<SafeTensorInfo> tensors, long dataLength)
+    {
+        long end = 0;
+        SafeTensorInfo? previous = null;
+        foreach (var t in tensors.OrderBy(t => t.Begin).ThenBy(t => t.End))
+        {
+            if (t.Begin != end)
+                throw Bad(path, t.Begin < end
+                    ? $"tensor '{t.Name}' (bytes {t.Begin}-{t.End}) overlaps tensor '{previous!.Name}' (bytes {previous.Begin}-{previous.End})"
+                    : $"tensor '{t.Name}' starts at byte {t.Begin}, leaving a gap after {(previous is null ? "the header" : $"tensor '{previous.Name}'")} (ends at {end})");
+            end = t.End;
+            previous = t;
+        }
+        if (end != dataLength)
+            throw Bad(path, $"{dataLength - end} bytes after the last tensor{(previous is null ? "" : $" '{previous.Name}'")} (the header does not describe the file)");
     }
 
     static SafeTensorInfo ParseEntry(string path, string name, JsonElement e, long dataLength)
@@ -163,14 +183,19 @@ public sealed class SafeTensorsFile : IDisposable
     public ReadOnlySpan<byte> RawBytes(string name) => MappedSpan(name);
 
     // A Span over read-only mapped pages: only ever read from (TorchSharp's Tensor.bytes setter wants a Span).
-    unsafe Span<byte> MappedSpan(string name)
+    Span<byte> MappedSpan(string name)
     {
         var info = Info(name);
         long n = info.End - info.Begin;
         if (n > int.MaxValue) throw new NotSupportedException($"{Path}: tensor '{name}' is over 2 GiB; read it with ReadTensor");
+        return MappedSpan(info.Begin, (int)n);
+    }
+
+    unsafe Span<byte> MappedSpan(long offsetInData, int count)
+    {
         byte* p = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-        try { return new Span<byte>(p + _view.PointerOffset + _dataStart + info.Begin, (int)n); }
+        try { return new Span<byte>(p + _view.PointerOffset + _dataStart + offsetInData, count); }
         finally { _view.SafeMemoryMappedViewHandle.ReleasePointer(); }
     }
 
@@ -179,7 +204,22 @@ public sealed class SafeTensorsFile : IDisposable
     {
         var info = Info(name);
         var t = torch.empty(info.Shape, dtype: ToScalarType(info.DType));
-        if (info.End > info.Begin) t.bytes = MappedSpan(name);
+        long n = info.End - info.Begin;
+        if (n == 0) return t;
+        if (n <= int.MaxValue)
+        {
+            t.bytes = MappedSpan(name);
+            return t;
+        }
+        // Over 2 GiB: Tensor.bytes spans are int-sized, so copy in chunks through views of the flat tensor.
+        using var flat = t.view(-1);
+        long elementSize = ElementSize(info.DType), perChunk = (1L << 30) / elementSize;
+        for (long start = 0; start < flat.shape[0]; start += perChunk)
+        {
+            long count = Math.Min(perChunk, flat.shape[0] - start);
+            using var slice = flat.narrow(0, start, count);
+            MappedSpan(info.Begin + start * elementSize, (int)(count * elementSize)).CopyTo(slice.bytes);
+        }
         return t;
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpClip.Checkpoints;
@@ -24,10 +25,44 @@ public static class SafeTensorsWriter
         return new(SafeTensorsFile.FromScalarType(c.dtype), c.shape, c.bytes.ToArray());
     }
 
+    /// <summary>Writes tensors (any device, any layout) without staging them in managed memory: each one's bytes go
+    /// from native memory straight to the file.</summary>
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
-        Write(path, tensors.ToDictionary(kv => kv.Key, kv => FromTensor(kv.Value)), metadata);
+        WriteCore(path, tensors.ToDictionary(kv => kv.Key, kv =>
+        {
+            var t = kv.Value;
+            long bytes = t.numel() * t.element_size();
+            return (SafeTensorsFile.FromScalarType(t.dtype), t.shape, bytes, (Action<Stream>)(s => WriteTensorBytes(s, t)));
+        }), metadata);
 
     public static void Write(string path, IReadOnlyDictionary<string, Entry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        foreach (var (name, e) in tensors)
+        {
+            long expected = e.Shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsFile.ElementSize(e.DType);
+            if (expected != e.Data.Length)
+                throw new ArgumentException($"tensor '{name}': {e.Data.Length} bytes for shape [{string.Join(",", e.Shape)}] of {e.DType}");
+        }
+        WriteCore(path, tensors.ToDictionary(kv => kv.Key, kv =>
+            (kv.Value.DType, kv.Value.Shape, (long)kv.Value.Data.Length, (Action<Stream>)(s => s.Write(kv.Value.Data.Span)))), metadata);
+    }
+
+    static void WriteTensorBytes(Stream s, Tensor t)
+    {
+        using var scope = torch.NewDisposeScope();
+        var c = t.detach().cpu().contiguous();
+        if (c.numel() == 0) return;
+        using var flat = c.view(-1);
+        long perChunk = (1L << 30) / c.element_size(); // Tensor.bytes spans are int-sized
+        for (long start = 0; start < flat.shape[0]; start += perChunk)
+        {
+            using var slice = flat.narrow(0, start, Math.Min(perChunk, flat.shape[0] - start));
+            s.Write(slice.bytes);
+        }
+    }
+
+    static void WriteCore(string path, Dictionary<string, (SafeTensorsDType DType, long[] Shape, long Length, Action<Stream> WriteData)> tensors,
+        IReadOnlyDictionary<string, string>? metadata)
     {
         var names = tensors.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
         var header = new Dictionary<string, object>();
@@ -36,16 +71,13 @@ public static class SafeTensorsWriter
         foreach (var name in names)
         {
             var e = tensors[name];
-            long expected = e.Shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsFile.ElementSize(e.DType);
-            if (expected != e.Data.Length)
-                throw new ArgumentException($"tensor '{name}': {e.Data.Length} bytes for shape [{string.Join(",", e.Shape)}] of {e.DType}");
             header[name] = new Dictionary<string, object>
             {
                 ["dtype"] = SafeTensorsFile.DTypeName(e.DType),
                 ["shape"] = e.Shape,
-                ["data_offsets"] = new[] { offset, offset + e.Data.Length },
+                ["data_offsets"] = new[] { offset, offset + e.Length },
             };
-            offset += e.Data.Length;
+            offset += e.Length;
         }
         var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
         int padded = (json.Length + 7) / 8 * 8;
@@ -61,7 +93,13 @@ public static class SafeTensorsWriter
                 fs.Write(len);
                 fs.Write(json);
                 for (int i = json.Length; i < padded; i++) fs.WriteByte((byte)' ');
-                foreach (var name in names) fs.Write(tensors[name].Data.Span);
+                foreach (var name in names)
+                {
+                    long before = fs.Position;
+                    tensors[name].WriteData(fs);
+                    if (fs.Position - before != tensors[name].Length)
+                        throw new InvalidOperationException($"tensor '{name}': wrote {fs.Position - before} bytes, expected {tensors[name].Length}");
+                }
                 fs.Flush(true);
             }
             File.Move(tmp, path, overwrite: true);

@@ -1,0 +1,35 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace SharpClip.Checkpoints;
+
+/// <summary>Small JSON file helpers shared by the folder formats.</summary>
+internal static class JsonFiles
+{
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Writes indented JSON through a temp file + rename, so a reader never sees half a file.</summary>
+    public static void WriteAtomic(string path, JsonNode json)
+    {
+        var full = Path.GetFullPath(path);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(tmp, json.ToJsonString(Indented) + "\n", new UTF8Encoding(false));
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    /// <summary>Parses a JSON file; malformed JSON becomes an <see cref="InvalidDataException"/> naming the file.</summary>
+    public static JsonDocument Read(string path)
+    {
+        try { return JsonDocument.Parse(File.ReadAllBytes(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message})", e); }
+    }
+}
