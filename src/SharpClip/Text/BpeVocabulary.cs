@@ -129,14 +129,20 @@ public sealed class BpeVocabulary
         string text;
         try
         {
-            using var file = File.OpenRead(path);
-            bool gz = file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
-            file.Position = 0;
-            using Stream input = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var reader = new StreamReader(input, new UTF8Encoding(false, throwOnInvalidBytes: true));
-            text = reader.ReadToEnd();
+            var raw = File.ReadAllBytes(path);
+            var bytes = raw;
+            if (raw.Length >= 2 && raw[0] == 0x1F && raw[1] == 0x8B)
+            {
+                using var output = new MemoryStream();
+                using (var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)) gz.CopyTo(output);
+                // GZipStream stops quietly at a cut-off end; the trailer's size field (length mod 2^32) tells.
+                if (raw.Length < 18 || (uint)output.Length != BitConverter.ToUInt32(raw, raw.Length - 4))
+                    throw new InvalidDataException("the gzip data is truncated or corrupt");
+                bytes = output.ToArray();
+            }
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
         }
-        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException)
+        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException or EndOfStreamException)
         {
             throw new InvalidDataException($"{path}: not a readable BPE merges file ({e.Message})", e);
         }

@@ -136,12 +136,24 @@ internal static class CharacterFixes
     static bool IsRemovedControl(int c) =>
         c is >= 0x00 and <= 0x08 or 0x0B or >= 0x0E and <= 0x1F or 0x7F or >= 0x206A and <= 0x206F or 0xFEFF or >= 0xFFF9 and <= 0xFFFC;
 
-    /// <summary>Unicode NFC (what ftfy's default normalization does).</summary>
+    /// <summary>
+    /// Unicode NFC, as Python 3.11's unicodedata (Unicode 14.0) does it. .NET's ICU may know newer characters (some
+    /// are combining marks that would be reordered) and rejects U+FFFE; both are plain starters to Python, which
+    /// nothing composes with or reorders across, so the text is normalised in pieces between them.
+    /// </summary>
     public static int[] Nfc(int[] s)
     {
         if (CodePoints.IsAscii(s)) return s;
-        var str = CodePoints.ToString(s);
-        if (str.IsNormalized(NormalizationForm.FormC)) return s;
-        return CodePoints.FromString(str.Normalize(NormalizationForm.FormC));
+        var result = new List<int>(s.Length);
+        int start = 0;
+        for (int i = 0; i <= s.Length; i++)
+        {
+            if (i < s.Length && s[i] != 0xFFFE && !PythonText.Unassigned.Contains(s[i])) continue;
+            var piece = CodePoints.ToString(s.AsSpan(start, i - start));
+            result.AddRange(piece.IsNormalized(NormalizationForm.FormC) ? s.AsSpan(start, i - start) : CodePoints.FromString(piece.Normalize(NormalizationForm.FormC)));
+            if (i < s.Length) result.Add(s[i]);
+            start = i + 1;
+        }
+        return result.Count == s.Length && result.SequenceEqual(s) ? s : result.ToArray();
     }
 }

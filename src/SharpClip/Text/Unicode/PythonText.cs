@@ -22,6 +22,9 @@ internal static class PythonText
     /// <summary>The <c>regex</c> module's <c>[^\s\p{L}\p{N}]</c> under IGNORECASE (not quite the complement: U+0345 is in none).</summary>
     public static readonly CodePointSet Other = new(UnicodeTables.RegexOther);
 
+    /// <summary>Code points Python 3.11's unicodedata does not know (Unicode 14.0).</summary>
+    public static readonly CodePointSet Unassigned = new(UnicodeTables.PythonUnassigned);
+
     static readonly CodePointSet Cased = new(UnicodeTables.Cased);
     static readonly CodePointSet CaseIgnorable = new(UnicodeTables.CaseIgnorable);
     static readonly Dictionary<int, int[]> LowerMap = BuildLowerMap();

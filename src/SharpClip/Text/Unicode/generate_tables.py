@@ -87,6 +87,8 @@ def unicode_tables(regex):
                       "`regex` module [^\\s\\p{L}\\p{N}] with IGNORECASE: runs of these are one pre-token.")
     body += cs_ranges("RegexSpace", ranges_of(lambda c: S.match(chr(c)) is not None),
                       "`regex` module \\s: what CLIP's whitespace_clean collapses.")
+    body += cs_ranges("PythonUnassigned", ranges_of(lambda c: unicodedata.category(chr(c)) == "Cn"),
+                      "Unassigned in Python's unicodedata (Unicode 14.0): NFC treats these as plain starters, whatever a newer ICU knows.")
     body += cs_ranges("PythonSpace", ranges_of(lambda c: chr(c).isspace()),
                       "Python str.isspace(): what str.strip() removes and what `re`'s \\s matches (ftfy's heuristic).")
     body += cs_ranges("PythonDecimal", ranges_of(lambda c: re.match(r"\d", chr(c)) is not None),
