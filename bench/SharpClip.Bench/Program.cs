@@ -5,17 +5,11 @@ public static class Program
     public static int Main(string[] args)
     {
         var suite = args.Length > 0 ? args[0] : "";
-        var rest = args.Length > 0 ? args[1..] : [];
-        return suite switch
-        {
-            "tokenizer" => TokenizerBench.Run(rest),
-            _ => Usage(),
-        };
-    }
-
-    static int Usage()
-    {
-        Console.Error.WriteLine("usage: SharpClip.Bench <suite> [options]; suites: tokenizer");
+        var rest = args.Skip(1).ToArray();
+        // One line per suite.
+        if (suite == "data") return DataBench.Run(rest);
+        if (suite == "tokenizer") return TokenizerBench.Run(rest);
+        Console.WriteLine("usage: SharpClip.Bench <suite> [options]; suites: data, tokenizer");
         return 2;
     }
 }
