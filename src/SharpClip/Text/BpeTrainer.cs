@@ -22,6 +22,7 @@ public sealed record BpeTrainerOptions
 /// </summary>
 public static class BpeTrainer
 {
+    /// <summary>Learns up to <c>VocabSize - 514</c> merges; reports the number of merges done so far.</summary>
     public static BpeVocabulary Train(IEnumerable<string> captions, BpeTrainerOptions? options = null,
         IProgress<int>? mergesDone = null, CancellationToken cancellationToken = default)
     {

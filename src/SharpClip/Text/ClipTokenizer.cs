@@ -36,6 +36,7 @@ public sealed class ClipTokenizer
     /// <summary>Number of token ids (49408 for CLIP).</summary>
     public int VocabSize => Vocabulary.Count;
 
+    /// <summary>A tokenizer over any vocabulary (OpenAI's, a Hugging Face one, or one from <see cref="BpeTrainer"/>).</summary>
     public ClipTokenizer(BpeVocabulary vocabulary)
     {
         Vocabulary = vocabulary;

@@ -13,6 +13,7 @@ public sealed class TextTooLongException : ArgumentException
     /// <summary>The context length it had to fit.</summary>
     public int ContextLength { get; }
 
+    /// <summary>For the text at <paramref name="index"/>, which needs <paramref name="tokenCount"/> tokens.</summary>
     public TextTooLongException(int index, string text, int tokenCount, int contextLength)
         : base($"text {index} (\"{Prefix(text)}\") needs {tokenCount} tokens with start and end tokens, more than the context length {contextLength}; shorten it or enable truncation")
     {

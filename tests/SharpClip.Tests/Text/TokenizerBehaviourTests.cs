@@ -38,6 +38,14 @@ public class TokenizerBehaviourTests
     }
 
     [Fact]
+    public void EmptyBatchGivesAnEmptyTensor()
+    {
+        using var t = Tok.Tokenize(Array.Empty<string>());
+        Assert.Equal(new long[] { 0, 77 }, t.shape);
+        Assert.Empty(Tok.TokenizeToArrays(Array.Empty<string>()));
+    }
+
+    [Fact]
     public void ContextLengthBelowTwoIsRejected() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => Tok.TokenizeOne("x", contextLength: 1));
 
