@@ -7,6 +7,7 @@ public static class Program
     {
         ["data"] = DataBench.Run,
         ["checkpoints"] = CheckpointBench.Run,
+        ["tokenizer"] = TokenizerBench.Run,
     };
 
     public static int Main(string[] args)
