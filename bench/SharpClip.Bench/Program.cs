@@ -2,9 +2,19 @@ namespace SharpClip.Bench;
 
 public static class Program
 {
+    // One line per suite: the first argument picks it.
+    static readonly Dictionary<string, Func<string[], int>> Suites = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["preprocess"] = PreprocessBench.Run,
+    };
+
     public static int Main(string[] args)
     {
-        Console.WriteLine("SharpClip benchmarks: no suite registered yet");
-        return 0;
+        if (args.Length == 0 || !Suites.TryGetValue(args[0], out var run))
+        {
+            Console.Error.WriteLine($"usage: SharpClip.Bench <suite> [options]; suites: {string.Join(", ", Suites.Keys)}");
+            return 2;
+        }
+        return run(args[1..]);
     }
 }

@@ -87,6 +87,16 @@ public sealed class ClipImageProcessor
     /// <summary>The model input for one decoded image: <c>float32 [3, H, W]</c>.</summary>
     public float[] Process(DecodedImage image) => Normalize(ResizeAndCrop(image));
 
+    /// <summary>
+    /// A training input: <paramref name="crop"/> (open_clip's RandomResizedCrop) instead of resize + centre crop, then
+    /// <c>convert("RGB")</c> and this processor's normalisation. <c>float32 [3, crop.Size, crop.Size]</c>.
+    /// </summary>
+    public float[] ProcessAugmented(DecodedImage image, RandomResizedCrop crop, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(crop);
+        return Normalize(crop.Apply(image, random).ToRgb());
+    }
+
     /// <summary>The model input for one file: <c>float32 [3, H, W]</c>. Throws <see cref="ImageDecodeException"/> for bad files.</summary>
     public float[] Process(string path) => Process(ImageDecoder.Decode(path));
 

@@ -121,8 +121,11 @@ public static class ImageDecoder
             else src = image.WriteToMemory<byte>();
 
             int ch = header.Mode.Channels();
-            var px = new byte[n * ch];
             bool hasAlpha = bands is 2 or 4;
+            // Common case: the decoder's bands already are the mode's samples (RGB JPEG, grey PNG, RGBA PNG, ...).
+            bool sameLayout = bands == ch && (header.Mode is not (PillowMode.P or PillowMode.RGB) || !hasAlpha);
+            if (sameLayout && header.Format != ImageFormat.Gif) return new DecodedImage(header.Mode, image.Width, image.Height, src, null);
+            var px = new byte[n * ch];
             int colourBands = hasAlpha ? bands - 1 : bands;
             for (int i = 0; i < n; i++)
             {

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace SharpClip.Vision;
 
 /// <summary>
@@ -169,62 +171,104 @@ internal static class PillowResampler
             Array.Fill(acc, Half);
             // Integer sums: accumulating row by row gives the same result as Pillow's per-pixel loop.
             for (int y = 0; y < n; y++)
-            {
-                int kv = k[kOff + y];
-                var row = temp.AsSpan((ymin + y) * rowSamples, rowSamples);
-                for (int i = 0; i < row.Length; i++) acc[i] += row[i] * kv;
-            }
+                MultiplyAdd(temp.AsSpan((ymin + y) * rowSamples, rowSamples), k[kOff + y], acc);
             var outRow = dst.AsSpan(yy * rowSamples, rowSamples);
             for (int i = 0; i < outRow.Length; i++) outRow[i] = Clip8(acc[i]);
         }
         return dst;
     }
 
-    static void Horizontal8(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
+    /// <summary>acc[i] += row[i] * k, with SIMD (exact: integer arithmetic).</summary>
+    static void MultiplyAdd(ReadOnlySpan<byte> row, int k, Span<int> acc)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && row.Length >= Vector<byte>.Count)
+        {
+            var kv = new Vector<int>(k);
+            int step = Vector<byte>.Count, quarter = Vector<int>.Count;
+            for (; i <= row.Length - step; i += step)
+            {
+                Vector.Widen(new Vector<byte>(row[i..]), out Vector<ushort> lo, out Vector<ushort> hi);
+                Vector.Widen(lo, out Vector<uint> a, out Vector<uint> b);
+                Vector.Widen(hi, out Vector<uint> c, out Vector<uint> d);
+                var s = acc[i..];
+                (new Vector<int>(s) + Vector.AsVectorInt32(a) * kv).CopyTo(s);
+                (new Vector<int>(s[quarter..]) + Vector.AsVectorInt32(b) * kv).CopyTo(s[quarter..]);
+                (new Vector<int>(s[(2 * quarter)..]) + Vector.AsVectorInt32(c) * kv).CopyTo(s[(2 * quarter)..]);
+                (new Vector<int>(s[(3 * quarter)..]) + Vector.AsVectorInt32(d) * kv).CopyTo(s[(3 * quarter)..]);
+            }
+        }
+        for (; i < row.Length; i++) acc[i] += row[i] * k;
+    }
+
+    static unsafe void Horizontal8(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
         Coefficients c, int[] k)
     {
         int ksize = c.KSize;
-        for (int r = 0; r < rows; r++)
+        // Bounds were checked when the coefficients were made (taps stay inside 0..w); pointers keep the hot loop lean.
+        fixed (byte* srcBase = src, dstBase = dst)
+        fixed (int* kBase = k, minBase = c.Min, countBase = c.Count)
         {
-            int srcRow = (rowFirst + r) * w * channels;
-            int dstRow = r * outCount * channels;
-            for (int xx = 0; xx < outCount; xx++)
+            for (int r = 0; r < rows; r++)
             {
-                int o = x0 + xx;
-                int p = srcRow + c.Min[o] * channels, n = c.Count[o], kOff = o * ksize;
-                int d = dstRow + xx * channels;
-                switch (channels)
+                byte* srcRow = srcBase + (long)(rowFirst + r) * w * channels;
+                byte* d = dstBase + (long)r * outCount * channels;
+                for (int xx = 0; xx < outCount; xx++, d += channels)
                 {
-                    case 1:
+                    int o = x0 + xx;
+                    byte* p = srcRow + minBase[o] * channels;
+                    int n = countBase[o];
+                    int* kp = kBase + o * ksize;
+                    switch (channels)
                     {
-                        int s0 = Half;
-                        for (int x = 0; x < n; x++) s0 += src[p + x] * k[kOff + x];
-                        dst[d] = Clip8(s0);
-                        break;
-                    }
-                    case 3:
-                    {
-                        int s0 = Half, s1 = Half, s2 = Half;
-                        for (int x = 0; x < n; x++, p += 3)
+                        case 1:
                         {
-                            int kv = k[kOff + x];
-                            s0 += src[p] * kv;
-                            s1 += src[p + 1] * kv;
-                            s2 += src[p + 2] * kv;
+                            int s0 = Half;
+                            for (int x = 0; x < n; x++) s0 += p[x] * kp[x];
+                            d[0] = Clip8(s0);
+                            break;
                         }
-                        dst[d] = Clip8(s0);
-                        dst[d + 1] = Clip8(s1);
-                        dst[d + 2] = Clip8(s2);
-                        break;
-                    }
-                    default:
-                        for (int ch = 0; ch < channels; ch++)
+                        case 3:
                         {
-                            int s = Half;
-                            for (int x = 0; x < n; x++) s += src[p + x * channels + ch] * k[kOff + x];
-                            dst[d + ch] = Clip8(s);
+                            int s0 = Half, s1 = Half, s2 = Half;
+                            for (int x = 0; x < n; x++, p += 3)
+                            {
+                                int kv = kp[x];
+                                s0 += p[0] * kv;
+                                s1 += p[1] * kv;
+                                s2 += p[2] * kv;
+                            }
+                            d[0] = Clip8(s0);
+                            d[1] = Clip8(s1);
+                            d[2] = Clip8(s2);
+                            break;
                         }
-                        break;
+                        case 4:
+                        {
+                            int s0 = Half, s1 = Half, s2 = Half, s3 = Half;
+                            for (int x = 0; x < n; x++, p += 4)
+                            {
+                                int kv = kp[x];
+                                s0 += p[0] * kv;
+                                s1 += p[1] * kv;
+                                s2 += p[2] * kv;
+                                s3 += p[3] * kv;
+                            }
+                            d[0] = Clip8(s0);
+                            d[1] = Clip8(s1);
+                            d[2] = Clip8(s2);
+                            d[3] = Clip8(s3);
+                            break;
+                        }
+                        default:
+                            for (int ch = 0; ch < channels; ch++)
+                            {
+                                int s = Half;
+                                for (int x = 0; x < n; x++) s += p[x * channels + ch] * kp[x];
+                                d[ch] = Clip8(s);
+                            }
+                            break;
+                    }
                 }
             }
         }
