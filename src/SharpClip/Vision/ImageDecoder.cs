@@ -149,7 +149,7 @@ public static class ImageDecoder
                         break;
                 }
             }
-            if (header.Format == ImageFormat.Gif && hasAlpha) RestoreGifTransparentColour(px, ch, src, bands, header);
+            if (header.Format == ImageFormat.Gif) RestoreGifIndexColours(px, ch, src, bands, hasAlpha, header);
             return new DecodedImage(header.Mode, image.Width, image.Height, px, null);
         }
         catch (VipsException e)
@@ -164,21 +164,34 @@ public static class ImageDecoder
     }
 
     /// <summary>
-    /// libvips renders a GIF's transparent pixels as transparent black; Pillow keeps the palette index, whose colour
-    /// <c>convert("RGB")</c> then shows. Put the transparent index's palette colour back.
+    /// libvips renders a GIF's transparent pixels as transparent black and the screen outside the first frame as
+    /// black; Pillow keeps palette indices there (the transparent index, or 0 outside the frame when there is none),
+    /// whose colours <c>convert("RGB")</c> then shows. Put those colours back.
     /// </summary>
-    static void RestoreGifTransparentColour(byte[] px, int ch, byte[] src, int bands, ImageHeader header)
+    static void RestoreGifIndexColours(byte[] px, int ch, byte[] src, int bands, bool hasAlpha, ImageHeader header)
     {
         int t = header.GifTransparentIndex;
-        if (t < 0) return;
-        var pal = header.GifPalette;
-        byte r = (byte)t, g = (byte)t, b = (byte)t;
-        if (pal != null && 3 * t + 2 < pal.Length) (r, g, b) = (pal[3 * t], pal[3 * t + 1], pal[3 * t + 2]);
-        for (int i = 0, n = px.Length / ch; i < n; i++)
-        {
-            if (src[i * bands + bands - 1] != 0) continue;
-            if (ch == 1) px[i] = r;
-            else { px[i * ch] = r; px[i * ch + 1] = g; px[i * ch + 2] = b; }
-        }
+        var frame = header.GifFrame;
+        bool fullFrame = frame.X <= 0 && frame.Y <= 0 && frame.Right >= header.Width && frame.Bottom >= header.Height;
+        if (fullFrame && (t < 0 || !hasAlpha)) return;
+        var transparent = Colour(header.GifPalette, Math.Max(t, 0));
+        var outside = Colour(header.GifPalette, t >= 0 ? t : 0);
+        for (int y = 0, i = 0; y < header.Height; y++)
+            for (int x = 0; x < header.Width; x++, i++)
+            {
+                bool inFrame = x >= frame.X && x < frame.Right && y >= frame.Y && y < frame.Bottom;
+                (byte R, byte G, byte B) c;
+                if (!inFrame) c = outside;
+                else if (t >= 0 && hasAlpha && src[i * bands + bands - 1] == 0) c = transparent;
+                else continue;
+                if (ch == 1) px[i] = c.R;
+                else { px[i * ch] = c.R; px[i * ch + 1] = c.G; px[i * ch + 2] = c.B; }
+            }
     }
+
+    // Without a palette (mode "L" from a grey-ramp or missing palette) an index is its own grey value.
+    static (byte R, byte G, byte B) Colour(byte[]? palette, int index) =>
+        palette != null && 3 * index + 2 < palette.Length
+            ? (palette[3 * index], palette[3 * index + 1], palette[3 * index + 2])
+            : ((byte)index, (byte)index, (byte)index);
 }

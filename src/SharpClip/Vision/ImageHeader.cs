@@ -14,4 +14,7 @@ public sealed record ImageHeader(ImageFormat Format, int Width, int Height, Pill
 
     /// <summary>GIF only: the first frame's transparent index, or -1.</summary>
     internal int GifTransparentIndex { get; init; } = -1;
+
+    /// <summary>GIF only: where the first frame lies on the logical screen.</summary>
+    internal PixelRect GifFrame { get; init; }
 }

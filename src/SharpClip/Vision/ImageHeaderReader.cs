@@ -152,7 +152,7 @@ internal static class ImageHeaderReader
                 height = Math.Max(height, y0 + fh);
                 // Pillow opens a GIF whose palette is the identity grey ramp (or that has none) as "L", otherwise "P".
                 var mode = palette != null && PaletteNeeded(palette) ? PillowMode.P : PillowMode.L;
-                return new ImageHeader(ImageFormat.Gif, width, height, mode) { GifPalette = palette, GifTransparentIndex = transparent };
+                return new ImageHeader(ImageFormat.Gif, width, height, mode) { GifPalette = palette, GifTransparentIndex = transparent, GifFrame = new PixelRect(x0, y0, fw, fh) };
             }
             else if (block == 0x3B) throw new ImageDecodeException(file, ImageDecodeError.Corrupt, "GIF has no image");
             else throw new ImageDecodeException(file, ImageDecodeError.Corrupt, $"GIF has an unknown block 0x{block:X2} at byte {p - 1}");

@@ -134,6 +134,25 @@ public sealed class BmpAndGifTests
             Assert.Equal(pal.AsSpan(3 * idx[i], 3).ToArray(), img.Samples.Slice(3 * i, 3).ToArray());
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(7)]
+    public void GifOutsideTheFirstFrameIsIndexZeroOrTheTransparentIndex(int transparent)
+    {
+        // Pillow starts frame 0 from a zero-filled image (or one filled with the transparent index) and pastes the frame.
+        var pal = GifPalette(i => ((byte)(i * 3), (byte)(100 + i), (byte)(255 - i)));
+        var frame = new PixelRect(2, 1, 3, 2);
+        var img = ImageDecoder.Decode(TestImages.Gif(8, 4, pal, [5, 5, 5, 6, 6, 6], transparent, frame), "partial.gif");
+        Assert.Equal((8, 4), (img.Width, img.Height));
+        int background = Math.Max(transparent, 0);
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 8; x++)
+            {
+                int index = frame.X <= x && x < frame.Right && frame.Y <= y && y < frame.Bottom ? (y == 1 ? 5 : 6) : background;
+                Assert.Equal(pal.AsSpan(3 * index, 3).ToArray(), img.Samples.Slice(3 * (y * 8 + x), 3).ToArray());
+            }
+    }
+
     [Fact]
     public void GifWithGreyRampPaletteOpensAsL()
     {

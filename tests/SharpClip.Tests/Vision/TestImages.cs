@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using SharpClip.Tests.Infrastructure;
+using SharpClip.Vision;
 
 namespace SharpClip.Tests.Vision;
 
@@ -56,14 +57,15 @@ internal static class TestImages
     /// A one-frame GIF with an 8-bit palette. LZW data uses 9-bit codes only: a clear code every 250 literals keeps
     /// the decoder's table from growing, which is valid GIF and needs no real compressor.
     /// </summary>
-    public static byte[] Gif(int w, int h, byte[] palette768, byte[] indices, int transparentIndex = -1)
+    public static byte[] Gif(int w, int h, byte[] palette768, byte[] indices, int transparentIndex = -1, PixelRect? frame = null)
     {
+        var f = frame ?? new PixelRect(0, 0, w, h);
         var o = new List<byte>();
         o.AddRange("GIF89a"u8.ToArray());
         o.AddRange([(byte)w, (byte)(w >> 8), (byte)h, (byte)(h >> 8), 0xF7, 0, 0]); // global table, 256 entries
         o.AddRange(palette768);
         if (transparentIndex >= 0) o.AddRange([0x21, 0xF9, 4, 1, 0, 0, (byte)transparentIndex, 0]);
-        o.AddRange([0x2C, 0, 0, 0, 0, (byte)w, (byte)(w >> 8), (byte)h, (byte)(h >> 8), 0]);
+        o.AddRange([0x2C, (byte)f.X, (byte)(f.X >> 8), (byte)f.Y, (byte)(f.Y >> 8), (byte)f.Width, (byte)(f.Width >> 8), (byte)f.Height, (byte)(f.Height >> 8), 0]);
         o.Add(8); // LZW minimum code size
         var bits = new List<bool>();
         void Code(int c) { for (int i = 0; i < 9; i++) bits.Add(((c >> i) & 1) != 0); }
