@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpClip.Vision;
 
@@ -13,6 +15,9 @@ namespace SharpClip.Vision;
 internal static class PillowResampler
 {
     const int PrecisionBits = 32 - 8 - 2;
+
+    /// <summary>Tests turn SIMD off to check the portable loops give the same bytes.</summary>
+    internal static bool UseSimd = true;
     const int Half = 1 << (PrecisionBits - 1);
 
     /// <summary>Per output position: first input index, number of taps, and the taps (row <c>o * KSize</c> of <see cref="Weights"/>).</summary>
@@ -150,7 +155,10 @@ internal static class PillowResampler
         {
             var horiz = Compute(w, outW, filter);
             temp = new byte[rows * rowSamples];
-            Horizontal8(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
+            if (UseSimd && Avx2.IsSupported && channels <= 4)
+                Horizontal8Avx2(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
+            else
+                Horizontal8(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
         }
         else
         {
@@ -182,7 +190,7 @@ internal static class PillowResampler
     static void MultiplyAdd(ReadOnlySpan<byte> row, int k, Span<int> acc)
     {
         int i = 0;
-        if (Vector.IsHardwareAccelerated && row.Length >= Vector<byte>.Count)
+        if (UseSimd && Vector.IsHardwareAccelerated && row.Length >= Vector<byte>.Count)
         {
             var kv = new Vector<int>(k);
             int step = Vector<byte>.Count, quarter = Vector<int>.Count;
@@ -268,6 +276,74 @@ internal static class PillowResampler
                                 d[ch] = Clip8(s);
                             }
                             break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The horizontal pass with AVX2, same integer sums as <see cref="Horizontal8"/> (integer addition is exact, so
+    /// the order of the terms does not matter). Each 8-lane chunk covers whole pixels (2 for RGB, leaving 2 lanes
+    /// idle, so a lane always holds the same channel); each chunk's taps are repeated per channel, precomputed per
+    /// output. Outputs whose window would read past the row end use the scalar loop.
+    /// </summary>
+    static unsafe void Horizontal8Avx2(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
+        Coefficients c, int[] k)
+    {
+        int ppc = channels == 3 ? 2 : 8 / channels; // pixels per chunk
+        int step = ppc * channels;                   // bytes per chunk
+        int chunks = (c.KSize + ppc - 1) / ppc;
+        int rowBytes = w * channels;
+        // Lane coefficients: [outCount, chunks, 8]; and which outputs may take the vector path.
+        var lanes = new int[outCount * chunks * 8];
+        var vector = new bool[outCount];
+        for (int xx = 0; xx < outCount; xx++)
+        {
+            int o = x0 + xx, n = c.Count[o];
+            int used = (n + ppc - 1) / ppc;
+            vector[xx] = c.Min[o] * channels + (used - 1) * step + 8 <= rowBytes;
+            for (int m = 0; m < chunks; m++)
+                for (int j = 0; j < step; j++)
+                {
+                    int tap = m * ppc + j / channels;
+                    lanes[(xx * chunks + m) * 8 + j] = tap < n ? k[o * c.KSize + tap] : 0;
+                }
+        }
+        int* sum = stackalloc int[8];
+        fixed (byte* srcBase = src, dstBase = dst)
+        fixed (int* laneBase = lanes, kBase = k, minBase = c.Min, countBase = c.Count)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                byte* srcRow = srcBase + (long)(rowFirst + r) * rowBytes;
+                byte* d = dstBase + (long)r * outCount * channels;
+                for (int xx = 0; xx < outCount; xx++, d += channels)
+                {
+                    int o = x0 + xx, n = countBase[o];
+                    byte* p = srcRow + minBase[o] * channels;
+                    if (!vector[xx])
+                    {
+                        int* kp = kBase + o * c.KSize;
+                        for (int ch = 0; ch < channels; ch++)
+                        {
+                            int s = Half;
+                            for (int x = 0; x < n; x++) s += p[x * channels + ch] * kp[x];
+                            d[ch] = Clip8(s);
+                        }
+                        continue;
+                    }
+                    int used = (n + ppc - 1) / ppc;
+                    int* lp = laneBase + xx * chunks * 8;
+                    var acc = Vector256<int>.Zero;
+                    for (int m = 0; m < used; m++, p += step, lp += 8)
+                        acc = Avx2.Add(acc, Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p), Avx.LoadVector256(lp)));
+                    Avx.Store(sum, acc);
+                    for (int ch = 0; ch < channels; ch++)
+                    {
+                        int s = Half;
+                        for (int j = ch; j < step; j += channels) s += sum[j];
+                        d[ch] = Clip8(s);
                     }
                 }
             }
