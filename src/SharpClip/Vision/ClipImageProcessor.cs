@@ -100,6 +100,9 @@ public sealed class ClipImageProcessor
     /// <summary>The model input for one file: <c>float32 [3, H, W]</c>. Throws <see cref="ImageDecodeException"/> for bad files.</summary>
     public float[] Process(string path) => Process(ImageDecoder.Decode(path));
 
+    /// <summary>The model input for an in-memory file (e.g. a tar-shard member); <paramref name="name"/> names it in errors.</summary>
+    public float[] Process(byte[] data, string name) => Process(ImageDecoder.Decode(data, name));
+
     /// <summary>
     /// Preprocesses many files in parallel (at most <paramref name="maxDegreeOfParallelism"/> at once, default: all
     /// cores). A file that cannot be read or decoded gives a failed <see cref="PreprocessResult"/> and the rest go on.

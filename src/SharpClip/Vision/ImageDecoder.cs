@@ -33,13 +33,23 @@ public static class ImageDecoder
         Log.SetLogHandler("VIPS", Enums.LogLevelFlags.Warning | Enums.LogLevelFlags.Message | Enums.LogLevelFlags.Info | Enums.LogLevelFlags.Debug, _quiet);
     }
 
-    /// <summary>The header of <paramref name="path"/>: format, size, Pillow mode. Reads at most the first 1 MiB.</summary>
+    /// <summary>
+    /// The header of <paramref name="path"/>: format, size, Pillow mode. Reads the first 1 MiB, and the whole file
+    /// only when the header reaches further (a GIF with large extension blocks before its first image).
+    /// </summary>
     public static ImageHeader ReadHeader(string path)
     {
         using var fs = OpenFile(path);
         var buffer = new byte[(int)Math.Min(fs.Length, 1 << 20)];
         fs.ReadExactly(buffer);
-        return ImageHeaderReader.Read(buffer, path);
+        try { return ImageHeaderReader.Read(buffer, path); }
+        catch (ImageDecodeException e) when (e.Error == ImageDecodeError.Truncated && fs.Length > buffer.Length)
+        {
+            var all = new byte[fs.Length];
+            fs.Position = 0;
+            fs.ReadExactly(all);
+            return ImageHeaderReader.Read(all, path);
+        }
     }
 
     /// <summary>The header of an in-memory image; <paramref name="name"/> names it in errors.</summary>

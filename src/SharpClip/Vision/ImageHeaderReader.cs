@@ -155,7 +155,7 @@ internal static class ImageHeaderReader
                 return new ImageHeader(ImageFormat.Gif, width, height, mode) { GifPalette = palette, GifTransparentIndex = transparent, GifFrame = new PixelRect(x0, y0, fw, fh) };
             }
             else if (block == 0x3B) throw new ImageDecodeException(file, ImageDecodeError.Corrupt, "GIF has no image");
-            else throw new ImageDecodeException(file, ImageDecodeError.Corrupt, $"GIF has an unknown block 0x{block:X2} at byte {p - 1}");
+            // Any other byte: Pillow skips it and reads on.
         }
     }
 
