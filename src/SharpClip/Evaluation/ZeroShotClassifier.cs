@@ -70,7 +70,7 @@ public sealed class ZeroShotClassifier : IDisposable
             using var _ = torch.inference_mode();
             using var scope = torch.NewDisposeScope();
             var prompts = torch.cat(embedded, 0).view(classCount, templates, -1); // [classes, K, embed_dim]
-            var classes = TextTransformer.L2Normalize(prompts.mean([1]));          // [classes, embed_dim]
+            var classes = Embeddings.L2Normalize(prompts.mean([1]));          // [classes, embed_dim]
             var weights = classes.t().contiguous();                                // [embed_dim, classes]
             return new ZeroShotClassifier(weights, classNames);
         }
@@ -88,7 +88,7 @@ public sealed class ZeroShotClassifier : IDisposable
             throw new ArgumentException($"image features must be [images, {Weights.shape[0]}]; got [{string.Join(",", imageFeatures.shape)}]", nameof(imageFeatures));
         using var _ = torch.inference_mode();
         using var scope = torch.NewDisposeScope();
-        var images = TextTransformer.L2Normalize(imageFeatures.to(ScalarType.Float32, CPU));
+        var images = Embeddings.L2Normalize(imageFeatures.to(ScalarType.Float32, CPU));
         return images.matmul(Weights).mul_(LogitMultiplier).MoveToOuterDisposeScope();
     }
 

@@ -46,7 +46,7 @@ public sealed class ClipModel : TextTransformer
             throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this ViT takes {Config.ImageResolution}×{Config.ImageResolution}", nameof(pixels));
         using var scope = torch.NewDisposeScope();
         var features = visual.forward(pixels.to(DType, Device));
-        return (normalize ? L2Normalize(features) : features).MoveToOuterDisposeScope();
+        return (normalize ? Embeddings.L2Normalize(features) : features).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -59,8 +59,8 @@ public sealed class ClipModel : TextTransformer
     public Tensor Similarity(Tensor imageFeatures, Tensor textFeatures)
     {
         using var scope = torch.NewDisposeScope();
-        var image = L2Normalize(imageFeatures);
-        var text = L2Normalize(textFeatures);
+        var image = Embeddings.L2Normalize(imageFeatures);
+        var text = Embeddings.L2Normalize(textFeatures);
         return (logit_scale.exp() * image.matmul(text.t())).MoveToOuterDisposeScope();
     }
 

@@ -84,7 +84,7 @@ public class TextTransformer : nn.Module
         using var scope = torch.NewDisposeScope();
         var tokens = PrepareIds(ids);
         var features = Project(FinalHidden(tokens, null), tokens);
-        return (normalize ? L2Normalize(features) : features).MoveToOuterDisposeScope();
+        return (normalize ? Embeddings.L2Normalize(features) : features).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -101,14 +101,11 @@ public class TextTransformer : nn.Module
         var blocks = includeBlockOutputs ? new List<Tensor>(Config.TextLayers) : null;
         var hidden = FinalHidden(tokens, blocks);                    // [texts, context, width]
         var features = Project(hidden, tokens);                      // [texts, embed_dim]
-        if (normalize) features = L2Normalize(features);
+        if (normalize) features = Embeddings.L2Normalize(features);
         var stacked = blocks is null ? null : torch.stack(blocks);   // [layers, texts, context, width]
         return new TextEncoderOutput(features.MoveToOuterDisposeScope(), hidden.MoveToOuterDisposeScope(),
             stacked?.MoveToOuterDisposeScope());
     }
-
-    /// <summary>Divides each row by its L2 norm, as the reference's <c>x / x.norm(dim=1, keepdim=True)</c>.</summary>
-    public static Tensor L2Normalize(Tensor x) => x / x.norm(1, keepdim: true);
 
     Tensor PrepareIds(Tensor ids)
     {

@@ -85,7 +85,7 @@ public class ModelParityTests
 
         // The inference path gives the same numbers, normalised, as float32 on the CPU.
         var embedded = model.EmbedImages(pixels);
-        TensorAssert.Close(TextTransformer.L2Normalize(reference.Tensor("eval", "image_features")), embedded, FeatureTolerance, $"{id} EmbedImages");
+        TensorAssert.Close(Embeddings.L2Normalize(reference.Tensor("eval", "image_features")), embedded, FeatureTolerance, $"{id} EmbedImages");
     }
 
     [Theory, MemberData(nameof(Models))]
