@@ -9,6 +9,7 @@ public static class Program
         ["checkpoints"] = CheckpointBench.Run,
         ["tokenizer"] = TokenizerBench.Run,
         ["preprocess"] = PreprocessBench.Run,
+        ["model"] = ModelBench.Run,
     };
 
     public static int Main(string[] args)
