@@ -11,6 +11,11 @@ public static class Program
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(PreprocessCommand.Create());
+        root.Subcommands.Add(EmbedCommand.Create());
+        root.Subcommands.Add(ClassifyCommand.Create());
+        root.Subcommands.Add(SimilarityCommand.Create());
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }
