@@ -10,6 +10,10 @@ public static class Program
         var root = new RootCommand("SharpClip: CLIP for .NET — embeddings, zero-shot classification, training, evaluation and image search.");
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(IndexCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(DedupCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }

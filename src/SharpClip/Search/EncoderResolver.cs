@@ -28,6 +28,24 @@ public static class EncoderResolver
         lock (Gate) Providers.Insert(0, provider);
     }
 
+    /// <summary>
+    /// Opens the encoder an index needs: <paramref name="model"/> if given (it must have the index's fingerprint),
+    /// otherwise the model string the index recorded when it was built.
+    /// </summary>
+    public static IImageTextEncoder OpenFor(ImageIndex index, string? model)
+    {
+        var meta = index.Metadata;
+        string name = model ?? meta?.Model ?? throw new InvalidOperationException($"index '{index.Path}' records no model yet; name one");
+        var encoder = Open(name);
+        if (meta is not null && meta.Fingerprint != encoder.Fingerprint)
+        {
+            string fingerprint = encoder.Fingerprint;
+            encoder.Dispose();
+            throw new ModelMismatchException(index.Path, meta.Model, meta.Fingerprint, name, fingerprint);
+        }
+        return encoder;
+    }
+
     /// <summary>Opens the encoder for <paramref name="model"/>; throws <see cref="NotSupportedException"/> naming the model when nothing can open it.</summary>
     public static IImageTextEncoder Open(string model)
     {
