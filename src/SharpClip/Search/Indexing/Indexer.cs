@@ -56,17 +56,27 @@ public static class Indexer
             // Decide outside the write transaction what each file needs, so the write lock is held only briefly.
             var toEmbed = new List<int>();
             var reuse = new Dictionary<int, (byte[] Embedding, int Width, int Height)>();
+            var sameAs = new Dictionary<int, int>();                      // duplicate bytes within this batch -> first copy
+            var firstWithHash = new Dictionary<string, int>(StringComparer.Ordinal);
             for (int i = 0; i < batch.Count; i++)
             {
                 if (hashes[i].Error is not null) continue;
                 if (batch[i].Old is { } old && old.Hash.AsSpan().SequenceEqual(hashes[i].Hash)) continue; // touched only
                 if (index.FindByHash(hashes[i].Hash!) is { } hit) reuse[i] = hit;
-                else toEmbed.Add(i);
+                else if (firstWithHash.TryGetValue(Convert.ToHexString(hashes[i].Hash!), out int first)) sameAs[i] = first;
+                else
+                {
+                    firstWithHash[Convert.ToHexString(hashes[i].Hash!)] = i;
+                    toEmbed.Add(i);
+                }
             }
             var encoded = toEmbed.Count == 0 ? [] : encoder.EmbedImages(toEmbed.Select(i => batch[i].File.Path).ToList(), ct);
             if (encoded.Count != toEmbed.Count) throw new InvalidOperationException($"encoder returned {encoded.Count} results for {toEmbed.Count} images");
             var results = new Dictionary<int, EncodeResult>();
             for (int j = 0; j < toEmbed.Count; j++) results[toEmbed[j]] = encoded[j];
+            foreach (var (copy, first) in sameAs)
+                if (results[first] is { Embedding: { } e } r) reuse[copy] = (EmbeddingCodec.Encode(e, precision), r.Width, r.Height);
+                else results[copy] = results[first];
 
             var now = DateTime.UtcNow;
             var tx = index.BeginWrite();
