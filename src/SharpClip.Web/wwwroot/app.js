@@ -22,7 +22,7 @@ async function loadStats() {
   const r = await fetch("/api/stats");
   if (!r.ok) { $("stats").textContent = await problemText(r); return; }
   const s = await r.json();
-  $("stats").textContent = `${s.images} images · ${s.failures} failures · model ${s.model} · ${s.dimension}-d ${s.precision}`;
+  $("stats").textContent = `${s.images} images · ${s.failures} ${s.failures === 1 ? "failure" : "failures"} · model ${s.model} · ${s.dimension}-d ${s.precision}`;
   $("stats").dataset.images = s.images;
 }
 
