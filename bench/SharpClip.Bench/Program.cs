@@ -4,7 +4,11 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.WriteLine("SharpClip benchmarks: no suite registered yet");
-        return 0;
+        string suite = args.FirstOrDefault() ?? "";
+        string[] rest = args.Skip(1).ToArray();
+        // One line per suite.
+        if (suite == "search") return SearchBench.Run(rest);
+        Console.WriteLine("usage: dotnet run -c Release --project bench/SharpClip.Bench -- <suite> [options]; suites: search");
+        return 1;
     }
 }

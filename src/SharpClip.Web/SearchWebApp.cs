@@ -33,6 +33,7 @@ public static class SearchWebApp
         try { enc = encoder ?? EncoderResolver.OpenFor(index, options.Model); }
         catch { index.Dispose(); throw; }
         var engine = new SearchEngine(index, enc, ownsIndex: true);
+        if (engine.Count > 0) engine.Search(new float[index.Metadata!.Dimension], 1); // pay libtorch's first-call cost now, not in the first request
         var thumbs = new ThumbnailCache(enc, options.ThumbnailSide, options.ThumbnailCacheBytes);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(SearchWebApp).Assembly.GetName().Name });

@@ -164,7 +164,9 @@ public sealed class ImageIndex : IDisposable
             var buffer = new float[m.Dimension];
             var blob = new byte[m.Dimension * EmbeddingCodec.BytesPerValue(m.Precision)];
             long maxSeq = afterSeq;
-            using (var cmd = Command("SELECT id, seq, embedding FROM images WHERE seq > $s ORDER BY seq", ("$s", afterSeq)))
+            // a full load scans the table in storage order; an update uses the seq index to touch only the new rows
+            using (var cmd = afterSeq <= 0 ? Command("SELECT id, seq, embedding FROM images")
+                       : Command("SELECT id, seq, embedding FROM images WHERE seq > $s", ("$s", afterSeq)))
             {
                 cmd.Transaction = tx;
                 using var r = cmd.ExecuteReader();
