@@ -69,11 +69,11 @@ public class CliSearchTests : IDisposable
     [Fact]
     public void KilledIndexingProcessLeavesAValidIndexAndTheNextRunReEmbedsNothingCommitted()
     {
-        const int total = 60;
+        const int total = 80;   // with 250 ms per image the run would take ~10 s; it is killed after ~1 s
         var colours = MakeImages(total);
         string index = dir["killed.db"];
         using var slow = CliProcess.Start(["index", dir["photos"], "--model", Toy, "--index", index, "--batch", "4", "--json"],
-            new Dictionary<string, string> { ["SHARPCLIP_TOY_DELAY_MS"] = "120" });
+            new Dictionary<string, string> { ["SHARPCLIP_TOY_DELAY_MS"] = "250" });
         long seenBeforeKill = 0;
         var log = new List<string>();
         var sw = System.Diagnostics.Stopwatch.StartNew();
