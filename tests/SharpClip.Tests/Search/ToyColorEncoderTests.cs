@@ -53,6 +53,17 @@ public class ToyColorEncoderTests : IDisposable
         Assert.Contains("/no/such/model.safetensors", e.Message);
     }
 
+    [Fact]
+    public void RegisteredProvidersOpenTheirModelsAndTakePrecedence()
+    {
+        const string name = "test:vector-files-for-resolver";
+        EncoderResolver.Register(m => m == name ? new VectorFileEncoder(3, "resolver-test") : null);
+        using var enc = EncoderResolver.Open(name);
+        Assert.Equal(("resolver-test", 3), (enc.Fingerprint, enc.Dimension));
+        using var toy = EncoderResolver.Open(ToyColorEncoder.ModelName);   // the built-in still answers its own name
+        Assert.IsType<ToyColorEncoder>(toy);
+    }
+
     sealed class ToleranceComparer(float tol) : IEqualityComparer<float>
     {
         public bool Equals(float a, float b) => Math.Abs(a - b) <= tol;
