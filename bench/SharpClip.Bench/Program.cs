@@ -10,6 +10,7 @@ public static class Program
         ["tokenizer"] = TokenizerBench.Run,
         ["preprocess"] = PreprocessBench.Run,
         ["model"] = ModelBench.Run,
+        ["search"] = SearchBench.Run,
     };
 
     public static int Main(string[] args)

@@ -16,6 +16,10 @@ public static class Program
         root.Subcommands.Add(SimilarityCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(IndexCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(DedupCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }
