@@ -19,6 +19,8 @@ public static class EncoderResolver
     static IEnumerable<Provider> DefaultProviders()
     {
         yield return m => m == ToyColorEncoder.ModelName ? new ToyColorEncoder() : null;
+        // Any checkpoint on disk: a model folder or a weight file (ClipPipeline reads every supported format).
+        yield return m => File.Exists(m) || Directory.Exists(m) ? ClipImageTextEncoder.Open(m) : null;
     }
 
     /// <summary>Adds a provider that is tried before the existing ones.</summary>
