@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(RerankCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }
