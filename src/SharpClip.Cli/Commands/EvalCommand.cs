@@ -14,6 +14,7 @@ public static class EvalCommand
     {
         var cmd = new Command("eval", "Evaluate a model: zero-shot classification, retrieval recall.");
         cmd.Subcommands.Add(ZeroShot());
+        cmd.Subcommands.Add(Retrieval());
         return cmd;
     }
 
@@ -63,6 +64,36 @@ public static class EvalCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{r.Dataset,-40} {r.Metrics.Count,7} {r.Metrics.ClassCount,7} {r.Metrics.Top1,8:P2} {r.Metrics.Top5,8:P2} {r.Metrics.MeanPerClassRecall,10:P2} {r.Metrics.Chance,7:P1}"));
             Console.WriteLine($"reports: {string.Join(", ", files.Take(2))} (+{files.Count - 2} confusion files)");
+            return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+        }));
+        return cmd;
+    }
+
+    static Command Retrieval()
+    {
+        var model = new ModelOptions();
+        var data = DataOption("Captioned data: CSV/TSV, JSONL, a folder with caption sidecars, tar shards or synthetic:shapes[:split]. Repeat for several.");
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N samples of each dataset." };
+        var output = OutOption();
+        var cmd = new Command("retrieval", "Image→text and text→image recall@1/5/10 (all captions of each image count).");
+        model.AddTo(cmd);
+        cmd.Options.Add(data);
+        cmd.Options.Add(limit);
+        cmd.Options.Add(output);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var sources = (parse.GetValue(data) ?? []).Select(s => Data.ImageTextSources.Open(s)).ToList();
+            using var pipeline = model.Load(parse);
+            var results = new List<RetrievalResult>();
+            foreach (var source in sources)
+                using (var progress = new ConsoleProgress(source.Name, (int)Math.Min(source.CountHint ?? 0, parse.GetValue(limit) ?? int.MaxValue)))
+                    results.Add(RetrievalEvaluator.Evaluate(pipeline, source, parse.GetValue(limit), progress));
+            var files = RetrievalEvaluator.WriteReport(parse.GetValue(output)!, pipeline.Source, results);
+            Console.WriteLine($"{"dataset",-40} {"images",7} {"texts",7}  I→T R@1/5/10          T→I R@1/5/10");
+            foreach (var r in results)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Dataset,-40} {r.Metrics.Images,7} {r.Metrics.Texts,7}  {r.Metrics.ImageToText[1],6:P1} {r.Metrics.ImageToText[5],6:P1} {r.Metrics.ImageToText[10],6:P1}   {r.Metrics.TextToImage[1],6:P1} {r.Metrics.TextToImage[5],6:P1} {r.Metrics.TextToImage[10],6:P1}"));
+            Console.WriteLine($"reports: {string.Join(", ", files)}");
             return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
         }));
         return cmd;
