@@ -12,9 +12,10 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("eval", "Evaluate a model: zero-shot classification, retrieval recall.");
+        var cmd = new Command("eval", "Evaluate a model: zero-shot classification, retrieval recall, linear and few-shot probes.");
         cmd.Subcommands.Add(ZeroShot());
         cmd.Subcommands.Add(Retrieval());
+        cmd.Subcommands.Add(LinearProbeCommand());
         return cmd;
     }
 
@@ -95,6 +96,63 @@ public static class EvalCommand
                     $"{r.Dataset,-40} {r.Metrics.Images,7} {r.Metrics.Texts,7}  {r.Metrics.ImageToText[1],6:P1} {r.Metrics.ImageToText[5],6:P1} {r.Metrics.ImageToText[10],6:P1}   {r.Metrics.TextToImage[1],6:P1} {r.Metrics.TextToImage[5],6:P1} {r.Metrics.TextToImage[10],6:P1}"));
             Console.WriteLine($"reports: {string.Join(", ", files)}");
             return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+        }));
+        return cmd;
+    }
+
+    static LabeledDataset Single(string spec, string option)
+    {
+        var sets = LabeledDatasets.Open(spec);
+        return sets.Count == 1 ? sets[0] : throw new ArgumentException($"{option} {spec}: names {sets.Count} tasks; pick one with #task (e.g. {spec}#shape)");
+    }
+
+    static Command LinearProbeCommand()
+    {
+        var model = new ModelOptions();
+        var train = new Option<string>("--train") { Description = "Training set (class-per-folder tree, path,label CSV, synthetic:shapes:train#task).", Required = true };
+        var test = new Option<string>("--test") { Description = "Test set with the same classes.", Required = true };
+        var val = new Option<string?>("--val") { Description = "Validation set for choosing C (default: 20 % of the training set)." };
+        var shots = new Option<string>("--shots") { Description = "k-shot sizes, comma-separated.", DefaultValueFactory = _ => "1,2,4,8,16" };
+        var seeds = new Option<int>("--seeds") { Description = "Random k-shot samples averaged per k.", DefaultValueFactory = _ => 3 };
+        var templates = new Option<string?>("--templates") { Description = "Templates for the zero-shot line (as for eval zeroshot)." };
+        var output = OutOption();
+        var cache = CacheOption();
+        var cmd = new Command("linear-probe", "Logistic-regression probe on frozen features (C swept on validation), k-shot probes, and the zero-shot line.");
+        model.AddTo(cmd);
+        foreach (var o in new Option[] { train, test, val, shots, seeds, templates, output, cache }) cmd.Options.Add(o);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var outDir = parse.GetValue(output)!;
+            var trainSet = Single(parse.GetValue(train)!, "--train");
+            var testSet = Single(parse.GetValue(test)!, "--test");
+            var valSet = parse.GetValue(val) is { } v ? Single(v, "--val") : null;
+            foreach (var other in new[] { testSet, valSet })
+                if (other is not null && !other.ClassNames.SequenceEqual(trainSet.ClassNames))
+                    throw new ArgumentException($"{other.Name}: classes ({string.Join(", ", other.ClassNames.Take(5))}...) differ from the training set's ({string.Join(", ", trainSet.ClassNames.Take(5))}...)");
+            var k = parse.GetValue(shots)!.Split(',').Select(s => int.TryParse(s.Trim(), out var n) && n > 0 ? n : throw new ArgumentException($"--shots: '{s}' is not a positive integer")).Distinct().Order().ToList();
+            var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null;
+            var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };
+            using var pipeline = model.Load(parse);
+            LabeledFeatures Features(LabeledDataset set)
+            {
+                using var progress = new ConsoleProgress(set.Name, set.Items.Count);
+                return LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, set, options.CacheDirectory, progress), set);
+            }
+            var trainF = Features(trainSet);
+            var testF = Features(testSet);
+            var valF = valSet is null ? null : Features(valSet);
+            int classes = trainSet.ClassNames.Count;
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var probe = LinearProbe.Run(trainF, valF, testF, classes);
+            double probeSeconds = sw.Elapsed.TotalSeconds;
+            var fewShot = LinearProbe.FewShot(trainF, testF, classes, k, parse.GetValue(seeds));
+            var zero = ZeroShotEvaluator.Evaluate(pipeline, testSet, prompts, options);
+            var files = ProbeReport.Write(outDir, pipeline.Source, trainSet.Name, testSet.Name, probe, probeSeconds, fewShot, zero.Metrics.Top1);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"linear probe: C={probe.C:G3}, validation {probe.ValidationAccuracy:P2}, test {probe.TestAccuracy:P2} ({probe.TrainCount} training images, {probeSeconds:F1} s)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zero-shot: {zero.Metrics.Top1:P2}"));
+            foreach (var p in fewShot) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Shots,3}-shot: {p.MeanAccuracy:P2} ± {p.StdAccuracy:P2}"));
+            Console.WriteLine($"reports: {string.Join(", ", files)}");
+            return 0;
         }));
         return cmd;
     }
