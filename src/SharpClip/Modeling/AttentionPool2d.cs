@@ -1,0 +1,58 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace SharpClip.Modeling;
+
+/// <summary>
+/// The ModifiedResNet's head, replacing global average pooling: the mean of the spatial feature vectors is prepended
+/// as a query token, positional embeddings are added, and one multi-head QKV attention of that token over all
+/// tokens (itself included) gives the image embedding, projected by <c>c_proj</c>.
+/// </summary>
+public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter positional_embedding;
+    readonly Linear k_proj;
+    readonly Linear q_proj;
+    readonly Linear v_proj;
+    readonly Linear c_proj;
+    readonly int _heads;
+
+    /// <param name="grid">Side of the incoming feature map.</param>
+    /// <param name="width">Channels of the feature map (32× the ResNet width).</param>
+    /// <param name="heads">Attention heads.</param>
+    /// <param name="outputDim">Embedding size after <c>c_proj</c>.</param>
+    public AttentionPool2d(int grid, int width, int heads, int outputDim) : base(nameof(AttentionPool2d))
+    {
+        if (heads <= 0 || width % heads != 0) throw new ArgumentException($"width {width} does not divide into {heads} heads");
+        _heads = heads;
+        positional_embedding = new Parameter(torch.randn(grid * grid + 1, width).div_(Math.Sqrt(width)));
+        k_proj = nn.Linear(width, width);
+        q_proj = nn.Linear(width, width);
+        v_proj = nn.Linear(width, width);
+        c_proj = nn.Linear(width, outputDim);
+        RegisterComponents();
+    }
+
+    internal IEnumerable<Linear> Projections => [q_proj, k_proj, v_proj, c_proj];
+
+    internal int InFeatures => (int)c_proj.in_features;
+
+    /// <param name="x">[batch, width, grid, grid]</param>
+    /// <returns>[batch, output_dim]</returns>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        long batch = x.shape[0], width = x.shape[1];
+        var tokens = x.flatten(2).transpose(1, 2);                                   // [batch, grid², width]
+        tokens = torch.cat([tokens.mean([1], keepdim: true), tokens], dim: 1);       // [batch, grid²+1, width]
+        tokens = tokens + positional_embedding.to(tokens.dtype);
+        long n = tokens.shape[1], headWidth = width / _heads;
+        var q = q_proj.forward(tokens.narrow(1, 0, 1)).view(batch, 1, _heads, headWidth).transpose(1, 2); // [batch, heads, 1, head_width]
+        var k = k_proj.forward(tokens).view(batch, n, _heads, headWidth).transpose(1, 2);                 // [batch, heads, n, head_width]
+        var v = v_proj.forward(tokens).view(batch, n, _heads, headWidth).transpose(1, 2);
+        var pooled = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(batch, width);       // [batch, width]
+        return c_proj.forward(pooled).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,55 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace SharpClip.Modeling;
+
+/// <summary>
+/// Multi-head self-attention over batch-first sequences, with the tensors of PyTorch's <c>nn.MultiheadAttention</c>
+/// (<c>in_proj_weight</c> [3W, W] packing Q, K, V; <c>in_proj_bias</c>; <c>out_proj</c>) so OpenAI state dicts load
+/// unchanged. The attention core is libtorch's fused <c>scaled_dot_product_attention</c>; the causal mask of the text
+/// tower is its <c>is_causal</c> flag, so no mask tensor is stored or converted between dtypes.
+/// </summary>
+public sealed class SelfAttention : nn.Module<Tensor, Tensor>
+{
+    readonly Parameter in_proj_weight;
+    readonly Parameter in_proj_bias;
+    readonly Linear out_proj;
+    readonly int _heads;
+    readonly bool _causal;
+
+    /// <param name="width">Model width W.</param>
+    /// <param name="heads">Number of heads; W must divide by it.</param>
+    /// <param name="causal">Each position attends only to itself and earlier positions (the text tower).</param>
+    public SelfAttention(int width, int heads, bool causal) : base(nameof(SelfAttention))
+    {
+        if (heads <= 0 || width % heads != 0) throw new ArgumentException($"width {width} does not divide into {heads} heads");
+        _heads = heads;
+        _causal = causal;
+        // PyTorch's nn.MultiheadAttention initialisation: Xavier-uniform packed projection, zero biases.
+        in_proj_weight = new Parameter(nn.init.xavier_uniform_(torch.empty(3L * width, width)));
+        in_proj_bias = new Parameter(torch.zeros(3L * width));
+        out_proj = nn.Linear(width, width);
+        using (torch.no_grad()) nn.init.zeros_(out_proj.bias!);
+        RegisterComponents();
+    }
+
+    internal Parameter InProjWeight => in_proj_weight;
+
+    internal Linear OutProj => out_proj;
+
+    /// <param name="x">[batch, tokens, width]</param>
+    /// <returns>[batch, tokens, width]</returns>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
+        var qkv = F.linear(x, in_proj_weight, in_proj_bias)          // [batch, tokens, 3·width]
+            .view(batch, tokens, 3, _heads, width / _heads)
+            .permute(2, 0, 3, 1, 4);                                 // [3, batch, heads, tokens, head_width]
+        var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: _causal); // [batch, heads, tokens, head_width]
+        var merged = attended.transpose(1, 2).reshape(batch, tokens, width);
+        return out_proj.forward(merged).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,56 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Modeling;
+
+/// <summary>
+/// Copies a state dict into a module after checking it completely. TorchSharp's own <c>load_state_dict</c> names
+/// no keys on failure and silently broadcasts a wrongly shaped tensor into a parameter, so the checks are ours:
+/// every key present, no unknown key, every shape equal, floating-point tensors for floating-point parameters.
+/// Nothing is copied unless everything fits, so a bad file never leaves a half-loaded model.
+/// </summary>
+internal static class StateDictLoader
+{
+    /// <summary>Shape and element type of a source tensor, known before it is read.</summary>
+    public sealed record Entry(long[] Shape, ScalarType DType);
+
+    /// <summary>Keys OpenAI's TorchScript archives carry beside the weights; the reference's build_model drops them too.</summary>
+    static readonly HashSet<string> IgnoredKeys = ["input_resolution", "context_length", "vocab_size"];
+
+    const int MaxListed = 8;
+
+    public static void Load(nn.Module module, IReadOnlyDictionary<string, Entry> source, Func<string, Tensor> read, string sourceName)
+    {
+        var targets = module.state_dict();
+        var problems = new List<string>();
+        foreach (var (key, target) in targets)
+        {
+            if (!source.TryGetValue(key, out var entry)) { problems.Add($"missing '{key}' [{Dims(target.shape)}]"); continue; }
+            if (!entry.Shape.SequenceEqual(target.shape))
+                problems.Add($"'{key}' has shape [{Dims(entry.Shape)}], the model needs [{Dims(target.shape)}]");
+            else if (IsFloat(target.dtype) && !IsFloat(entry.DType))
+                problems.Add($"'{key}' is {entry.DType}, expected a floating-point tensor");
+            else if (!IsFloat(target.dtype) && (IsFloat(entry.DType) || entry.DType == ScalarType.Bool))
+                problems.Add($"'{key}' is {entry.DType}, expected an integer tensor");
+        }
+        foreach (var key in source.Keys.Where(k => !targets.ContainsKey(k) && !IgnoredKeys.Contains(k)).Order(StringComparer.Ordinal))
+            problems.Add($"unexpected '{key}'");
+        if (problems.Count > 0)
+        {
+            var listed = string.Join("; ", problems.Take(MaxListed));
+            var more = problems.Count > MaxListed ? $"; and {problems.Count - MaxListed} more" : "";
+            throw new InvalidDataException($"{sourceName}: the state dict does not fit the model ({problems.Count} problem(s)): {listed}{more}");
+        }
+
+        using var _ = torch.no_grad();
+        foreach (var (key, target) in targets)
+        {
+            using var value = read(key);
+            target.copy_(value); // converts dtype (exactly, for fp16/bf16 -> fp32) and device
+        }
+    }
+
+    static bool IsFloat(ScalarType t) => torch.is_floating_point(t);
+
+    static string Dims(long[] shape) => string.Join(",", shape);
+}

@@ -1,0 +1,46 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SharpClip.Modeling;
+
+/// <summary>
+/// A stack of <see cref="ResidualAttentionBlock"/>s (the reference's <c>Transformer</c>; its blocks are
+/// <c>resblocks.0</c>, <c>resblocks.1</c>, ...). Batch-first throughout, unlike the reference's sequence-first layout:
+/// the maths is identical and no permutes are needed around the fused attention.
+/// </summary>
+public sealed class TransformerStack : nn.Module<Tensor, Tensor>
+{
+    readonly ModuleList<ResidualAttentionBlock> resblocks;
+
+    public TransformerStack(int width, int layers, int heads, int mlpWidth, Activation activation, bool causal)
+        : base(nameof(TransformerStack))
+    {
+        resblocks = new ModuleList<ResidualAttentionBlock>();
+        for (int i = 0; i < layers; i++) resblocks.Add(new ResidualAttentionBlock(width, heads, mlpWidth, activation, causal));
+        RegisterComponents();
+    }
+
+    public int Layers => resblocks.Count;
+
+    internal IList<ResidualAttentionBlock> Blocks => resblocks;
+
+    /// <param name="x">[batch, tokens, width]</param>
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <summary>Runs every block.</summary>
+    /// <param name="x">[batch, tokens, width]</param>
+    /// <param name="blockOutputs">When given, receives each block's output [batch, tokens, width] in order.</param>
+    public Tensor Forward(Tensor x, List<Tensor>? blockOutputs)
+    {
+        var h = x;
+        foreach (var block in resblocks)
+        {
+            var next = block.forward(h);
+            if (blockOutputs is not null) blockOutputs.Add(next);
+            else if (!ReferenceEquals(h, x)) h.Dispose(); // the previous block's output is no longer needed
+            h = next;
+        }
+        return ReferenceEquals(h, x) ? x.alias() : h;
+    }
+}

@@ -1,0 +1,74 @@
+using SharpClip.Modeling;
+using SharpClip.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Tests.Modeling;
+
+public class TextEncoderTests
+{
+    // Rows: start token, a few ids, end-of-text (the largest id), padding.
+    static Tensor Ids(int vocab) => torch.tensor(new long[,]
+    {
+        { vocab - 2, 5, 17, 9, vocab - 1, 0, 0, 0, 0, 0, 0, 0 },
+        { vocab - 2, 40, vocab - 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+    });
+
+    [Fact]
+    public void TheCausalMaskMakesTrailingPaddingIrrelevant()
+    {
+        // Tokens after the end-of-text position cannot influence it, so a shorter context gives the same features,
+        // and changing the padding changes nothing.
+        using var scope = torch.NewDisposeScope();
+        using var model = new ClipModel(TinyConfigs.Vit);
+        model.eval();
+        using var _ = torch.no_grad();
+        var ids = Ids(TinyConfigs.Vit.VocabSize);
+        var full = model.EncodeTexts(ids);
+        var shorter = model.EncodeTexts(ids.narrow(1, 0, 6));
+        Assert.True(full.allclose(shorter, rtol: 1e-5, atol: 1e-6));
+        var noisy = ids.clone();
+        noisy[.., 8] = torch.tensor(123L);
+        Assert.True(full.allclose(model.EncodeTexts(noisy), rtol: 1e-5, atol: 1e-6));
+        // ...but an earlier token does change it.
+        var changed = ids.clone();
+        changed[0, 1] = torch.tensor(6L);
+        Assert.False(full[0].allclose(model.EncodeTexts(changed)[0], rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void HiddenStatesHaveTheDocumentedShapes()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = new ClipModel(TinyConfigs.Vit);
+        using var _ = torch.no_grad();
+        using var output = model.EncodeTextsWithHiddenStates(Ids(TinyConfigs.Vit.VocabSize), normalize: true);
+        var c = TinyConfigs.Vit;
+        Assert.Equal(new long[] { c.TextLayers, 2, c.ContextLength, c.TextWidth }, output.BlockOutputs!.shape);
+        Assert.Equal(new long[] { 2, c.ContextLength, c.TextWidth }, output.FinalHidden.shape);
+        Assert.Equal(new long[] { 2, c.EmbedDim }, output.Features.shape);
+        Assert.True(output.Features.norm(1).allclose(torch.ones(2), rtol: 1e-5, atol: 1e-5));
+        using var withoutBlocks = model.EncodeTextsWithHiddenStates(Ids(c.VocabSize), includeBlockOutputs: false);
+        Assert.Null(withoutBlocks.BlockOutputs);
+    }
+
+    [Fact]
+    public void RejectsIdsLongerThanTheContext()
+    {
+        using var model = new ClipModel(TinyConfigs.Vit);
+        using var ids = torch.zeros(1, TinyConfigs.Vit.ContextLength + 1, dtype: ScalarType.Int64);
+        var e = Assert.Throws<ArgumentException>(() => model.EncodeTexts(ids));
+        Assert.Contains("context length", e.Message);
+    }
+
+    [Fact]
+    public void ClipLossIsLogNForUniformLogitsAndSmallForAConfidentDiagonal()
+    {
+        using var scope = torch.NewDisposeScope();
+        var uniform = torch.zeros(5, 5);
+        Assert.Equal(Math.Log(5), ClipLoss.Compute(uniform, uniform.t()).item<float>(), 5);
+        var diagonal = torch.eye(5) * 50;
+        Assert.True(ClipLoss.Compute(diagonal, diagonal.t()).item<float>() < 1e-6);
+        Assert.Throws<ArgumentException>(() => ClipLoss.Compute(torch.zeros(2, 3), torch.zeros(3, 2)));
+    }
+}
