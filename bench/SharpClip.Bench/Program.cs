@@ -8,6 +8,7 @@ public static class Program
         ["data"] = DataBench.Run,
         ["checkpoints"] = CheckpointBench.Run,
         ["tokenizer"] = TokenizerBench.Run,
+        ["preprocess"] = PreprocessBench.Run,
     };
 
     public static int Main(string[] args)

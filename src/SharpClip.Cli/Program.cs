@@ -10,6 +10,7 @@ public static class Program
         var root = new RootCommand("SharpClip: CLIP for .NET — embeddings, zero-shot classification, training, evaluation and image search.");
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(PreprocessCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }

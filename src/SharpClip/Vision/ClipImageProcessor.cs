@@ -1,0 +1,167 @@
+using System.Runtime.ExceptionServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Vision;
+
+/// <summary>
+/// CLIP's image preprocessing, exactly as the reference (<c>clip._transform(n)</c>: torchvision 0.14 on Pillow 9.4):
+/// <c>Resize(n, bicubic)</c> on the image in its opened mode, <c>CenterCrop(n)</c>, <c>convert("RGB")</c>,
+/// <c>ToTensor()</c>, <c>Normalize(mean, std)</c>. For lossless inputs the 8-bit pixels equal the reference's byte for
+/// byte and the tensor is <c>((v / 255f) - mean) / std</c> in float32. Thread-safe; batch methods run in parallel.
+/// </summary>
+public sealed class ClipImageProcessor
+{
+    readonly float[][] _lut; // [channel][sample value] → normalised float, computed with the reference's float32 ops
+
+    public ClipImageProcessor(ClipImageProcessorOptions? options = null)
+    {
+        Options = (options ?? new ClipImageProcessorOptions()).Validate();
+        _lut = new float[3][];
+        for (int c = 0; c < 3; c++)
+        {
+            _lut[c] = new float[256];
+            float mean = Options.Mean[c], std = Options.Std[c];
+            for (int v = 0; v < 256; v++)
+            {
+                // ToTensor: v / 255 in float32; Normalize: (x - mean) / std in float32.
+                float x = !Options.DoRescale ? v
+                    : Options.RescaleFactor == 1.0 / 255.0 ? v / 255f
+                    : (float)(v * Options.RescaleFactor);
+                _lut[c][v] = Options.DoNormalize ? (x - mean) / std : x;
+            }
+        }
+    }
+
+    public ClipImageProcessorOptions Options { get; }
+
+    /// <summary>Output height and width when centre-cropping (the model's input size).</summary>
+    public (int Width, int Height) OutputSize => (Options.CropWidth, Options.CropHeight);
+
+    /// <summary>
+    /// The 8-bit RGB image the model sees: resized in the image's own mode, centre-cropped (only the crop is
+    /// computed), then converted to RGB. <c>[H, W, 3]</c>.
+    /// </summary>
+    public RgbImage ResizeAndCrop(DecodedImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var (rw, rh) = Options.DoResize ? TorchvisionGeometry.ResizeShorterSide(image.Width, image.Height, Options.ShortestEdge) : (image.Width, image.Height);
+        var box = Options.DoCenterCrop ? TorchvisionGeometry.CenterCropBox(rw, rh, Options.CropWidth, Options.CropHeight) : PixelRect.Full(rw, rh);
+        int x0 = Math.Max(0, box.X), y0 = Math.Max(0, box.Y);
+        var inside = new PixelRect(x0, y0, Math.Min(rw, box.Right) - x0, Math.Min(rh, box.Bottom) - y0);
+        var rgb = image.ResizeRegion(rw, rh, Options.Resample, inside).ToRgb();
+        // Padding (crop larger than the resized image) only happens with unusual configs; torchvision pads with zeros.
+        return inside == box ? rgb : rgb.Crop(new PixelRect(box.X - x0, box.Y - y0, box.Width, box.Height));
+    }
+
+    /// <summary>Decodes <paramref name="path"/> and returns the 8-bit RGB image the model sees.</summary>
+    public RgbImage ResizeAndCrop(string path) => ResizeAndCrop(ImageDecoder.Decode(path));
+
+    /// <summary>ToTensor + Normalize: <c>float32 [3, H, W]</c> (CHW).</summary>
+    public float[] Normalize(RgbImage image)
+    {
+        var result = new float[3 * image.Width * image.Height];
+        Normalize(image, result);
+        return result;
+    }
+
+    /// <summary>ToTensor + Normalize into <paramref name="destination"/> (<c>[3, H, W]</c>, e.g. one slot of a batch buffer).</summary>
+    public void Normalize(RgbImage image, Span<float> destination)
+    {
+        int plane = image.Width * image.Height;
+        if (destination.Length != 3 * plane)
+            throw new ArgumentException($"destination holds {destination.Length} floats; [3, {image.Height}, {image.Width}] needs {3 * plane}", nameof(destination));
+        var px = image.Pixels;
+        var r = destination[..plane];
+        var g = destination.Slice(plane, plane);
+        var b = destination.Slice(2 * plane, plane);
+        float[] lr = _lut[0], lg = _lut[1], lb = _lut[2];
+        for (int i = 0; i < plane; i++)
+        {
+            r[i] = lr[px[3 * i]];
+            g[i] = lg[px[3 * i + 1]];
+            b[i] = lb[px[3 * i + 2]];
+        }
+    }
+
+    /// <summary>The model input for one decoded image: <c>float32 [3, H, W]</c>.</summary>
+    public float[] Process(DecodedImage image) => Normalize(ResizeAndCrop(image));
+
+    /// <summary>
+    /// A training input: <paramref name="crop"/> (open_clip's RandomResizedCrop) instead of resize + centre crop, then
+    /// <c>convert("RGB")</c> and this processor's normalisation. <c>float32 [3, crop.Size, crop.Size]</c>.
+    /// </summary>
+    public float[] ProcessAugmented(DecodedImage image, RandomResizedCrop crop, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(crop);
+        return Normalize(crop.Apply(image, random).ToRgb());
+    }
+
+    /// <summary>The model input for one file: <c>float32 [3, H, W]</c>. Throws <see cref="ImageDecodeException"/> for bad files.</summary>
+    public float[] Process(string path) => Process(ImageDecoder.Decode(path));
+
+    /// <summary>The model input for an in-memory file (e.g. a tar-shard member); <paramref name="name"/> names it in errors.</summary>
+    public float[] Process(byte[] data, string name) => Process(ImageDecoder.Decode(data, name));
+
+    /// <summary>
+    /// Preprocesses many files in parallel (at most <paramref name="maxDegreeOfParallelism"/> at once, default: all
+    /// cores). A file that cannot be read or decoded gives a failed <see cref="PreprocessResult"/> and the rest go on.
+    /// Results are in input order. <paramref name="progress"/> receives the number of items finished so far.
+    /// </summary>
+    public IReadOnlyList<PreprocessResult> ProcessBatch(IReadOnlyList<string> paths, int? maxDegreeOfParallelism = null,
+        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var results = new PreprocessResult[paths.Count];
+        int done = 0;
+        var options = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism ?? Environment.ProcessorCount),
+            CancellationToken = cancellationToken,
+        };
+        Parallel.For(0, paths.Count, options, i =>
+        {
+            string path = paths[i];
+            try { results[i] = new PreprocessResult(i, path, Process(path), null); }
+            catch (Exception e) when (IsInputError(e)) { results[i] = new PreprocessResult(i, path, null, e); }
+            progress?.Report(Interlocked.Increment(ref done));
+        });
+        return results;
+    }
+
+    /// <summary>
+    /// Preprocesses files in parallel into one <c>float32 [B, 3, H, W]</c> tensor. Any failure throws (the first failed
+    /// file's exception, rethrown when it is the only one); use <see cref="ProcessBatch"/> to skip bad files instead.
+    /// </summary>
+    public Tensor ProcessBatchToTensor(IReadOnlyList<string> paths, int? maxDegreeOfParallelism = null, CancellationToken cancellationToken = default)
+    {
+        var results = ProcessBatch(paths, maxDegreeOfParallelism, null, cancellationToken);
+        var failed = results.Where(r => !r.Succeeded).ToList();
+        if (failed.Count == 1) ExceptionDispatchInfo.Capture(failed[0].Error!).Throw();
+        if (failed.Count > 1)
+            throw new IOException($"{failed.Count} of {results.Count} images failed; first: {failed[0].Error!.Message}", failed[0].Error);
+        return ToBatchTensor(results.Select(r => r.PixelValues!).ToList());
+    }
+
+    /// <summary>Stacks <c>[3, H, W]</c> arrays (this processor's crop size) into a <c>float32 [B, 3, H, W]</c> CPU tensor.</summary>
+    public Tensor ToBatchTensor(IReadOnlyList<float[]> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var (w, h) = OutputSize;
+        int each = 3 * w * h;
+        var all = new float[(long)items.Count * each];
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (items[i].Length != each)
+                throw new ArgumentException($"item {i} holds {items[i].Length} floats; [3, {h}, {w}] needs {each}", nameof(items));
+            Array.Copy(items[i], 0, all, (long)i * each, each);
+        }
+        return torch.tensor(all, [items.Count, 3, h, w]);
+    }
+
+    /// <summary>One <c>[3, H, W]</c> array as a CPU tensor of that shape.</summary>
+    public static Tensor ToTensor(float[] chw, int height, int width) => torch.tensor(chw, [3, height, width]);
+
+    /// <summary>Failures that belong to one input (bad or missing file), as opposed to bugs, which propagate.</summary>
+    static bool IsInputError(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException;
+}

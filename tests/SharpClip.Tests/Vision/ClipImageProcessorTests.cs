@@ -1,0 +1,164 @@
+using SharpClip.Checkpoints;
+using SharpClip.Tests.Infrastructure;
+using SharpClip.Vision;
+
+namespace SharpClip.Tests.Vision;
+
+public sealed class ClipImageProcessorTests : IDisposable
+{
+    readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    static IEnumerable<string> FixtureFiles() => Fixtures.Array("images").Select(e => Fixtures.PathOf(e.GetProperty("file").GetString()!));
+
+    [Fact]
+    public void BatchCollectsFailuresAndKeepsOrder()
+    {
+        var good = FixtureFiles().Take(3).ToList();
+        var paths = new List<string> { good[0], _dir.Write("empty.png", []), good[1], _dir.File("missing.jpg"), _dir.Write("text.gif", "GIF? no"u8.ToArray()), good[2] };
+        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
+        int reported = 0;
+        var results = processor.ProcessBatch(paths, maxDegreeOfParallelism: 2, progress: new SyncProgress(n => Interlocked.Increment(ref reported)));
+
+        Assert.Equal(paths.Count, results.Count);
+        Assert.Equal(paths.Count, reported);
+        for (int i = 0; i < paths.Count; i++)
+        {
+            Assert.Equal(i, results[i].Index);
+            Assert.Equal(paths[i], results[i].Source);
+        }
+        Assert.Equal(new[] { true, false, true, false, false, true }, results.Select(r => r.Succeeded));
+        Assert.IsType<ImageDecodeException>(results[1].Error);
+        Assert.IsType<FileNotFoundException>(results[3].Error);
+        Assert.Equal(ImageDecodeError.UnsupportedFormat, Assert.IsType<ImageDecodeException>(results[4].Error).Error);
+        Assert.Equal(processor.Process(good[1]), results[2].PixelValues);
+
+        var e = Assert.ThrowsAny<IOException>(() => processor.ProcessBatchToTensor(paths));
+        Assert.Contains("3 of 6 images failed", e.Message);
+    }
+
+    [Fact]
+    public void BatchTensorStacksItemsInOrder()
+    {
+        var files = FixtureFiles().Take(4).ToList();
+        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(64));
+        using var batch = processor.ProcessBatchToTensor(files, maxDegreeOfParallelism: 2);
+        Assert.Equal(new long[] { files.Count, 3, 64, 64 }, batch.shape);
+        var all = batch.data<float>().ToArray();
+        for (int i = 0; i < files.Count; i++)
+            Assert.Equal(processor.Process(files[i]), all.AsSpan(i * 3 * 64 * 64, 3 * 64 * 64).ToArray());
+    }
+
+    [Fact]
+    public void OneBadFileInStrictBatchRethrowsItsException()
+    {
+        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
+        var bad = _dir.Write("zero.webp", []);
+        var e = Assert.Throws<ImageDecodeException>(() => processor.ProcessBatchToTensor([FixtureFiles().First(), bad]));
+        Assert.Equal(bad, e.File);
+    }
+
+    [Fact]
+    public void ReadsHuggingFacePreprocessorConfig()
+    {
+        var path = _dir.Write("preprocessor_config.json", """
+            {
+              "crop_size": {"height": 336, "width": 336},
+              "do_center_crop": true, "do_normalize": true, "do_resize": true, "do_rescale": true,
+              "feature_extractor_type": "CLIPFeatureExtractor",
+              "image_mean": [0.5, 0.25, 0.125], "image_std": [0.1, 0.2, 0.4],
+              "resample": 2, "rescale_factor": 0.00392156862745098,
+              "size": {"shortest_edge": 336}
+            }
+            """u8.ToArray());
+        var o = ClipImageProcessorOptions.FromPreprocessorConfig(path);
+        Assert.Equal((336, 336, 336), (o.ShortestEdge, o.CropWidth, o.CropHeight));
+        Assert.Equal(ResampleFilter.Bilinear, o.Resample);
+        Assert.Equal(new[] { 0.5f, 0.25f, 0.125f }, o.Mean);
+        Assert.Equal(new[] { 0.1f, 0.2f, 0.4f }, o.Std);
+        Assert.Equal(1.0 / 255.0, o.RescaleFactor);
+
+        // Older configs give plain integers.
+        var old = ClipImageProcessorOptions.FromPreprocessorConfigJson("""{"size": 224, "crop_size": 224}""", "old.json");
+        Assert.Equal((224, 224, 224), (old.ShortestEdge, old.CropWidth, old.CropHeight));
+
+        var bad = Assert.Throws<InvalidDataException>(() => ClipImageProcessorOptions.FromPreprocessorConfigJson("""{"image_mean": [1, 2]}""", "bad.json"));
+        Assert.StartsWith("bad.json: ", bad.Message);
+    }
+
+    [Fact]
+    public void ConfigNumbersChangeTheOutput()
+    {
+        var file = FixtureFiles().First();
+        var baseline = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
+        var other = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32) with { Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] });
+        var rgb = baseline.ResizeAndCrop(file);
+        var plain = other.Normalize(rgb);
+        for (int i = 0; i < 32 * 32; i++) Assert.Equal(rgb.Pixels[3 * i + 1] / 255f, plain[32 * 32 + i]);
+        Assert.NotEqual(baseline.Normalize(rgb), plain);
+    }
+
+    [Theory]
+    [InlineData(333, 224, 54)] // (333 - 224) / 2 = 54.5 → 54 (half to even)
+    [InlineData(347, 224, 62)] // 61.5 → 62
+    [InlineData(224, 224, 0)]
+    [InlineData(200, 224, -12)] // crop larger: torchvision pads (224 - 200) // 2 = 12 before
+    public void CenterCropRoundsHalfToEven(int size, int crop, int expectedStart) =>
+        Assert.Equal(expectedStart, TorchvisionGeometry.CenterCropBox(size, size, crop, crop).X);
+
+    [Fact]
+    public void CropLargerThanImagePadsWithBlack()
+    {
+        var processor = new ClipImageProcessor(new ClipImageProcessorOptions { ShortestEdge = 16, CropWidth = 20, CropHeight = 16 });
+        var rgb = processor.ResizeAndCrop(DecodedImage.FromRgb(new RgbImage(16, 16, Enumerable.Repeat((byte)200, 16 * 16 * 3).ToArray())));
+        Assert.Equal((20, 16), (rgb.Width, rgb.Height));
+        Assert.Equal((0, 0, 0), ((int)rgb[1, 5].R, (int)rgb[1, 5].G, (int)rgb[1, 5].B));
+        Assert.Equal(200, rgb[2, 5].R);
+        Assert.Equal(200, rgb[17, 5].R);
+        Assert.Equal(0, rgb[18, 5].R);
+    }
+
+    [Fact]
+    public void RegionOfResizeEqualsCropOfFullResize()
+    {
+        var file = FixtureFiles().First(f => ImageDecoder.ReadHeader(f).Mode == PillowMode.RGBA);
+        var img = ImageDecoder.Decode(file);
+        var full = img.Resize(97, 61);
+        var region = new PixelRect(13, 7, 40, 50);
+        Assert.Equal(full.Crop(region).Samples.ToArray(), img.ResizeRegion(97, 61, ResampleFilter.Bicubic, region).Samples.ToArray());
+    }
+
+    [Fact]
+    public void SameSizeResizeIsACopy()
+    {
+        var rgb = new RgbImage(4, 3, TestImages.Noise(36, 1));
+        Assert.Equal(rgb.Pixels, rgb.Resize(4, 3).Pixels);
+    }
+
+    [Fact]
+    public void CliWritesPngAndSafetensors()
+    {
+        var file = FixtureFiles().First();
+        var png = _dir.File("out.png");
+        var st = _dir.File("out.safetensors");
+        Assert.Equal(0, SharpClip.Cli.Program.Main(["preprocess", file, "--size", "32", "--output", png]));
+        Assert.Equal(0, SharpClip.Cli.Program.Main(["preprocess", file, "--size", "32", "--output", st]));
+        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
+        var rgb = processor.ResizeAndCrop(file);
+        var roundTrip = ImageDecoder.Decode(png);
+        Assert.Equal(PillowMode.RGB, roundTrip.Mode);
+        Assert.Equal(rgb.Pixels, roundTrip.Samples.ToArray());
+        using var f = SafeTensorsFile.Open(st);
+        Assert.Equal(new long[] { 3, 32, 32 }, f.Info("pixel_values").Shape);
+        Assert.Equal(processor.Normalize(rgb), f.ReadFloats("pixel_values"));
+
+        Assert.NotEqual(0, SharpClip.Cli.Program.Main(["preprocess", _dir.Write("bad.jpg", []), "--output", png]));
+        Assert.NotEqual(0, SharpClip.Cli.Program.Main(["preprocess", file, "--output", _dir.File("out.jpg")]));
+    }
+
+    sealed class SyncProgress(Action<int> report) : IProgress<int>
+    {
+        public void Report(int value) => report(value);
+    }
+}

@@ -1,0 +1,39 @@
+using SharpClip.Vision;
+
+namespace SharpClip.Tests.Vision;
+
+/// <summary>The SIMD passes and the portable loops of the resampler must give identical bytes (machines without AVX2 use the latter).</summary>
+[Collection(nameof(ResamplerSimdSwitch))]
+public sealed class ResamplerTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void SimdAndPortableLoopsAgree(int channels)
+    {
+        var modes = new[] { PillowMode.L, PillowMode.LA, PillowMode.RGB, PillowMode.RGBA };
+        foreach (var (w, h, ow, oh) in new[] { (123, 77, 50, 31), (40, 30, 97, 61), (301, 227, 224, 168), (7, 5, 313, 224), (64, 64, 63, 65) })
+            foreach (var filter in new[] { ResampleFilter.Bicubic, ResampleFilter.Lanczos, ResampleFilter.Bilinear, ResampleFilter.Box, ResampleFilter.Hamming })
+            {
+                var img = DecodedImage.FromSamples(modes[channels - 1], w, h, TestImages.Noise(w * h * channels, w * 31 + channels));
+                byte[] simd, portable;
+                try
+                {
+                    PillowResampler_UseSimd(true);
+                    simd = img.Resize(ow, oh, filter).Samples.ToArray();
+                    PillowResampler_UseSimd(false);
+                    portable = img.Resize(ow, oh, filter).Samples.ToArray();
+                }
+                finally { PillowResampler_UseSimd(true); }
+                Assert.True(simd.AsSpan().SequenceEqual(portable), $"{channels} channels, {w}x{h} -> {ow}x{oh}, {filter}");
+            }
+    }
+
+    static void PillowResampler_UseSimd(bool on) => PillowResampler.UseSimd = on;
+}
+
+/// <summary>Tests that flip the resampler's SIMD switch must not run alongside other resampling tests.</summary>
+[CollectionDefinition(nameof(ResamplerSimdSwitch), DisableParallelization = true)]
+public sealed class ResamplerSimdSwitch;

@@ -1,0 +1,123 @@
+using System.Buffers.Binary;
+using SharpClip.Tests.Infrastructure;
+using SharpClip.Vision;
+
+namespace SharpClip.Tests.Vision;
+
+/// <summary>Builds small image files for tests (temporary directory, deleted on dispose).</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("sharpclip-vision-").FullName;
+
+    public string Write(string name, byte[] bytes)
+    {
+        var p = System.IO.Path.Combine(Path, name);
+        System.IO.File.WriteAllBytes(p, bytes);
+        return p;
+    }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, true); } catch (IOException) { }
+    }
+}
+
+internal static class TestImages
+{
+    /// <summary>A fixture image's bytes, looked up through the manifest by format (data-driven, never by file name).</summary>
+    public static string FixtureOf(string format, bool? lossless = null) =>
+        Fixtures.PathOf(Fixtures.Array("images").First(e => e.GetProperty("format").GetString() == format
+            && (lossless is null || e.GetProperty("lossless").GetBoolean() == lossless)).GetProperty("file").GetString()!);
+
+    /// <summary>Deterministic pseudo-random bytes.</summary>
+    public static byte[] Noise(int n, int seed)
+    {
+        var b = new byte[n];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+
+    /// <summary>A PNG with only a signature and an IHDR chunk (no pixel data), for header-level tests.</summary>
+    public static byte[] PngHeaderOnly(uint width, uint height, byte depth = 8, byte colourType = 2)
+    {
+        var b = new byte[8 + 25];
+        new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }.CopyTo(b, 0);
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(8), 13);
+        "IHDR"u8.CopyTo(b.AsSpan(12));
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(16), width);
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(20), height);
+        b[24] = depth;
+        b[25] = colourType;
+        return b;
+    }
+
+    /// <summary>
+    /// A one-frame GIF with an 8-bit palette. LZW data uses 9-bit codes only: a clear code every 250 literals keeps
+    /// the decoder's table from growing, which is valid GIF and needs no real compressor.
+    /// </summary>
+    public static byte[] Gif(int w, int h, byte[] palette768, byte[] indices, int transparentIndex = -1, PixelRect? frame = null)
+    {
+        var f = frame ?? new PixelRect(0, 0, w, h);
+        var o = new List<byte>();
+        o.AddRange("GIF89a"u8.ToArray());
+        o.AddRange([(byte)w, (byte)(w >> 8), (byte)h, (byte)(h >> 8), 0xF7, 0, 0]); // global table, 256 entries
+        o.AddRange(palette768);
+        if (transparentIndex >= 0) o.AddRange([0x21, 0xF9, 4, 1, 0, 0, (byte)transparentIndex, 0]);
+        o.AddRange([0x2C, (byte)f.X, (byte)(f.X >> 8), (byte)f.Y, (byte)(f.Y >> 8), (byte)f.Width, (byte)(f.Width >> 8), (byte)f.Height, (byte)(f.Height >> 8), 0]);
+        o.Add(8); // LZW minimum code size
+        var bits = new List<bool>();
+        void Code(int c) { for (int i = 0; i < 9; i++) bits.Add(((c >> i) & 1) != 0); }
+        Code(256);
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if (i > 0 && i % 250 == 0) Code(256);
+            Code(indices[i]);
+        }
+        Code(257);
+        var data = new byte[(bits.Count + 7) / 8];
+        for (int i = 0; i < bits.Count; i++) if (bits[i]) data[i / 8] |= (byte)(1 << (i % 8));
+        for (int p = 0; p < data.Length; p += 255)
+        {
+            int n = Math.Min(255, data.Length - p);
+            o.Add((byte)n);
+            o.AddRange(data.AsSpan(p, n).ToArray());
+        }
+        o.Add(0);
+        o.Add(0x3B);
+        return o.ToArray();
+    }
+
+    /// <summary>
+    /// A BMP with a BITMAPINFOHEADER (40 bytes) or, when <paramref name="masks"/> are given, BI_BITFIELDS masks in a
+    /// 108-byte V4 header. <paramref name="rows"/> are the stored rows in file order, unpadded.
+    /// </summary>
+    public static byte[] Bmp(int w, int h, int bits, byte[][] rows, byte[]? paletteBgrx = null, int compression = 0,
+        uint[]? masks = null, bool topDown = false, byte[]? rawData = null)
+    {
+        int headerSize = masks != null ? 108 : 40;
+        int stride = ((w * bits + 31) >> 3) & ~3;
+        var pixelData = rawData ?? rows.SelectMany(r => r.Concat(new byte[stride - r.Length])).ToArray();
+        int paletteBytes = paletteBgrx?.Length ?? 0;
+        int offset = 14 + headerSize + paletteBytes;
+        var b = new byte[offset + pixelData.Length];
+        b[0] = (byte)'B';
+        b[1] = (byte)'M';
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(2), b.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(10), offset);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(14), headerSize);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(18), w);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(22), topDown ? -h : h);
+        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(26), 1);
+        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(28), (short)bits);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(30), compression);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(34), pixelData.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(46), paletteBgrx == null ? 0 : paletteBgrx.Length / 4);
+        if (masks != null)
+            for (int i = 0; i < 4; i++) BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(54 + 4 * i), masks[i]);
+        paletteBgrx?.CopyTo(b, 14 + headerSize);
+        pixelData.CopyTo(b, offset);
+        return b;
+    }
+}
