@@ -11,6 +11,7 @@ public static class Program
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(PreprocessCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }

@@ -170,8 +170,9 @@ public sealed class TrainingEvaluator : IDisposable
         using var scope = torch.NewDisposeScope();
         var similarity = imageEmbeddings.to(ScalarType.Float32).matmul(textEmbeddings.to(ScalarType.Float32).t()); // [images, texts]
         var own = similarity.diagonal();
-        var imageRanks = similarity.gt(own.unsqueeze(1)).sum(1);   // texts beating image i's caption
-        var textRanks = similarity.gt(own.unsqueeze(0)).sum(0);    // images beating caption j's image
+        // Named dims: a literal 0 would convert to ScalarType and pick sum(dtype), the sum of everything.
+        var imageRanks = similarity.gt(own.unsqueeze(1)).sum(dim: 1);   // texts beating image i's caption
+        var textRanks = similarity.gt(own.unsqueeze(0)).sum(dim: 0);    // images beating caption j's image
         var result = new Dictionary<string, double>();
         foreach (var k in ks)
         {
