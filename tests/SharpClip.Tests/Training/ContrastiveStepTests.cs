@@ -45,7 +45,7 @@ public class ContrastiveStepTests
         var whole = StepGradients(model, objective, new ContrastiveStepOptions(), pixels, ids, out var lossWhole);
         var cached = StepGradients(model, objective, new ContrastiveStepOptions { MicroBatchSize = micro }, pixels, ids, out var lossCached);
 
-        Assert.Equal(lossWhole, lossCached, 5);
+        Assert.Equal(lossWhole, lossCached, 1e-5);
         Assert.Equal(model.named_parameters().Count() + objective.Parameters.Count, whole.Count);   // every parameter got a gradient
         double diff = TrainingTestData.MaxDifference(whole, cached);
         Assert.True(diff <= 1e-5, $"accumulated gradients differ from the whole batch's by {diff:E3} (largest gradient {TrainingTestData.MaxAbs(whole):E3})");
@@ -78,7 +78,7 @@ public class ContrastiveStepTests
             foreach (var (k, v) in model.state_dict().Where(kv => kv.Key.Contains("running_"))) v.copy_(buffersBefore[k]);
         var cached = StepGradients(model, objective, new ContrastiveStepOptions { MicroBatchSize = 3 }, pixels, ids, out var loss);
 
-        Assert.Equal(referenceLoss.item<float>(), loss, 5);
+        Assert.Equal(referenceLoss.item<float>(), loss, 1e-5);
         double diff = TrainingTestData.MaxDifference(reference, cached);
         Assert.True(diff <= 1e-5, $"gradients differ by {diff:E3} (largest {TrainingTestData.MaxAbs(reference):E3})");
         foreach (var (k, v) in model.state_dict().Where(kv => kv.Key.Contains("running_")))
@@ -100,7 +100,7 @@ public class ContrastiveStepTests
         var (pixels, ids) = TrainingTestData.Batch(TinyConfigs.Vit, 8, 13);
         var plain = StepGradients(model, objective, new ContrastiveStepOptions { MicroBatchSize = micro }, pixels, ids, out var lossPlain);
         var recomputed = StepGradients(model, objective, new ContrastiveStepOptions { MicroBatchSize = micro, ActivationCheckpointing = true }, pixels, ids, out var lossRecomputed);
-        Assert.Equal(lossPlain, lossRecomputed, 6);
+        Assert.Equal(lossPlain, lossRecomputed, 1e-6);
         double diff = TrainingTestData.MaxDifference(plain, recomputed);
         Assert.True(diff <= 1e-6, $"checkpointed gradients differ by {diff:E3}");
         Assert.False(ActivationCheckpointing.IsEnabled(model), "disposing the step must turn checkpointing off again");
@@ -140,7 +140,7 @@ public class ContrastiveStepTests
 
         Assert.Equal(ScalarType.Float32, model.DType);
         Assert.All(bf16.Values, g => Assert.Equal(ScalarType.Float32, g.dtype));
-        Assert.Equal(loss32, loss16, 1);
+        Assert.Equal(loss32, loss16, 0.05);
         // bf16 keeps 8 significant bits: compare each gradient relative to its own size.
         foreach (var (name, g) in fp32)
         {
