@@ -9,6 +9,7 @@ public static class Program
         ["checkpoints"] = CheckpointBench.Run,
         ["tokenizer"] = TokenizerBench.Run,
         ["preprocess"] = PreprocessBench.Run,
+        ["training"] = TrainingBench.Run,
     };
 
     public static int Main(string[] args)

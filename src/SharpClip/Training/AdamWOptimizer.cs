@@ -19,6 +19,8 @@ public sealed record ParameterGroup(string Name, IReadOnlyList<(string Name, Par
 /// m  ← lerp(m, g, 1 − β1)            v ← β2·v + (1 − β2)·g²
 /// p  ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
 /// </code>
+/// (the last line is evaluated as <c>p − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε·√(1 − β2ᵗ))</c>, the same value with one
+/// pass over the tensor fewer).
 /// A parameter whose gradient is null in a step is skipped entirely (as PyTorch does), and keeps its own step count.
 /// </summary>
 public sealed class AdamWOptimizer : IDisposable
@@ -92,8 +94,9 @@ public sealed class AdamWOptimizer : IDisposable
             s.ExpAvgSq.mul_(Beta2).addcmul_(grad, grad, 1 - Beta2);
             double correction1 = 1 - Math.Pow(Beta1, t);
             double correction2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, t));
-            var denom = s.ExpAvgSq.sqrt().div_(correction2Sqrt).add_(Epsilon);
-            s.Parameter.addcdiv_(s.ExpAvg, denom, -learningRate / correction1);
+            // m / (√v / c2 + ε) = c2 · m / (√v + ε·c2): one pass over the tensor fewer than PyTorch's form.
+            var denom = s.ExpAvgSq.sqrt().add_(Epsilon * correction2Sqrt);
+            s.Parameter.addcdiv_(s.ExpAvg, denom, -learningRate * correction2Sqrt / correction1);
         }
     }
 

@@ -129,6 +129,35 @@ public class ContrastiveStepTests
     }
 
     [Fact]
+    public void TrimmingPaddingAfterTheLastEndTokenChangesNothing()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var model = Model(TinyConfigs.Vit, 6);
+        using var objective = ContrastiveObjective.Create(ObjectiveKind.Clip);
+        var (pixels, ids) = TrainingTestData.Batch(TinyConfigs.Vit, 6, 16);
+        // Short captions: end tokens at positions 2..5 of a 12-token context.
+        var rows = ids.data<long>().ToArray();
+        int context = TinyConfigs.Vit.ContextLength;
+        for (int i = 0; i < 6; i++)
+        {
+            int end = 2 + i % 4;
+            for (int t = 1; t < context; t++) rows[i * context + t] = t < end ? 5 + t : t == end ? TinyConfigs.Vit.VocabSize - 1 : 0;
+        }
+        var shortIds = torch.tensor(rows, [6, context]);
+        Assert.Equal(6, ContrastiveStep.TrimPadding(shortIds).shape[1]);
+        var fullLength = torch.zeros([2, context], ScalarType.Int64);
+        fullLength[0, context - 1] = torch.tensor((long)TinyConfigs.Vit.VocabSize - 1);
+        Assert.Same(fullLength, ContrastiveStep.TrimPadding(fullLength));
+
+        var full = StepGradients(model, objective, new ContrastiveStepOptions { TrimTextPadding = false }, pixels, shortIds, out var lossFull);
+        var trimmed = StepGradients(model, objective, new ContrastiveStepOptions(), pixels, shortIds, out var lossTrimmed);
+        Assert.Equal(lossFull, lossTrimmed, 1e-6);
+        // The positional embeddings of the dropped columns get no gradient either way.
+        double diff = TrainingTestData.MaxDifference(full, trimmed);
+        Assert.True(diff <= 1e-5, $"trimming changed the gradients by {diff:E3} (largest {TrainingTestData.MaxAbs(full):E3})");
+    }
+
+    [Fact]
     public void BFloat16ComputeKeepsFloat32MasterWeightsAndCloseGradients()
     {
         using var scope = torch.NewDisposeScope();
