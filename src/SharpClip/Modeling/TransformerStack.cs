@@ -25,6 +25,13 @@ public sealed class TransformerStack : nn.Module<Tensor, Tensor>
 
     internal IList<ResidualAttentionBlock> Blocks => resblocks;
 
+    /// <summary>
+    /// How each block is run: null calls <c>block.forward</c>. Training sets a runner that recomputes the block in the
+    /// backward pass instead of keeping its activations (activation checkpointing, see
+    /// <c>SharpClip.Training.ActivationCheckpointing</c>); the hook keeps that training concern out of the model.
+    /// </summary>
+    public Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>? BlockRunner { get; set; }
+
     /// <param name="x">[batch, tokens, width]</param>
     public override Tensor forward(Tensor x) => Forward(x, null);
 
@@ -36,7 +43,7 @@ public sealed class TransformerStack : nn.Module<Tensor, Tensor>
         var h = x;
         foreach (var block in resblocks)
         {
-            var next = block.forward(h);
+            var next = BlockRunner is { } run ? run(block, h) : block.forward(h);
             if (blockOutputs is not null) blockOutputs.Add(next);
             else if (!ReferenceEquals(h, x)) h.Dispose(); // the previous block's output is no longer needed
             h = next;

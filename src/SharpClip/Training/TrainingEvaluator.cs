@@ -1,0 +1,195 @@
+using SharpClip.Data;
+using SharpClip.Data.Loading;
+using SharpClip.Data.Synthetic;
+using SharpClip.Evaluation;
+using SharpClip.Modeling;
+using SharpClip.Text;
+using SharpClip.Vision;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Training;
+
+/// <summary>
+/// The periodic evaluation of a run, on a fixed set of validation pairs prepared once (images centre-cropped as at
+/// inference, first caption of each):
+/// <list type="bullet">
+/// <item>retrieval recall@1/5 in both directions — among the M validation captions, is an image's own caption in its
+/// top k, and among the M images, is a caption's own image in its top k (ties count in the pair's favour);</item>
+/// <item>on the synthetic shapes set, zero-shot accuracy of every task the dataset defines, with prompt ensembles
+/// (<see cref="ZeroShotClassifier"/>), on the validation split, and the compositional score: colour×shape among the
+/// held-out pairs on the held-out split, images of combinations the model never saw in training.</item>
+/// </list>
+/// </summary>
+public sealed class TrainingEvaluator : IDisposable
+{
+    sealed record ZeroShotSet(string Name, ZeroShotTask Task, Tensor Pixels, long[] Labels, Tensor PromptIds, int PromptsPerClass);
+
+    readonly Tensor? _pixels;   // [M, 3, r, r]
+    readonly Tensor? _ids;      // [M, context]
+    readonly List<ZeroShotSet> _zeroShot;
+
+    TrainingEvaluator(Tensor? pixels, Tensor? ids, List<ZeroShotSet> zeroShot)
+    {
+        _pixels = pixels;
+        _ids = ids;
+        _zeroShot = zeroShot;
+    }
+
+    /// <summary>Validation pairs used for retrieval.</summary>
+    public long RetrievalPairs => _pixels?.shape[0] ?? 0;
+
+    /// <summary>Zero-shot tasks evaluated, with their chance accuracy.</summary>
+    public IEnumerable<(string Name, double Chance)> ZeroShotTasks => _zeroShot.Select(z => (z.Name, z.Task.Chance));
+
+    /// <summary>Prepares the evaluation sets (decoding and tokenising once).</summary>
+    /// <param name="source">Validation pairs.</param>
+    /// <param name="processor">The model's image preprocessing.</param>
+    /// <param name="tokenizer">The run's tokenizer.</param>
+    /// <param name="contextLength">The model's context length.</param>
+    /// <param name="maxSamples">Pairs (and zero-shot images per split) to use at most.</param>
+    /// <param name="workers">Decoding threads.</param>
+    /// <param name="cancellationToken">Stops the preparation.</param>
+    public static TrainingEvaluator Create(IImageTextSource source, ClipImageProcessor processor, ClipTokenizer tokenizer,
+        int contextLength, int maxSamples, int workers, CancellationToken cancellationToken = default)
+    {
+        var (pixels, ids, keys) = Load(source, processor, tokenizer, contextLength, maxSamples, workers, cancellationToken);
+        var zeroShot = new List<ZeroShotSet>();
+        if (source is SyntheticShapesSplit split)
+        {
+            foreach (var task in split.Dataset.ZeroShotTasks)
+            {
+                var on = task.Name == split.Dataset.HeldOutColourShapeTask.Name ? split.Dataset.Split(SyntheticSplit.HeldOut) : split;
+                var (px, _, k) = ReferenceEquals(on, split) ? (pixels, ids, keys) : Load(on, processor, tokenizer, contextLength, maxSamples, workers, cancellationToken);
+                var labels = k.Select(key => (long)task.Label(on.Scene(on.IndexOf(key)))).ToArray();
+                if (labels.All(l => l < 0)) { if (!ReferenceEquals(px, pixels)) px.Dispose(); continue; }
+                int perClass = task.Prompts[0].Count;
+                if (task.Prompts.Any(p => p.Count != perClass)) continue; // the classifier needs equally many prompts per class
+                var prompts = tokenizer.Tokenize(task.Prompts.SelectMany(p => p).ToList(), contextLength, truncate: true);
+                zeroShot.Add(new ZeroShotSet(MetricName(task.Name), task, ReferenceEquals(px, pixels) ? px.alias().DetachFromDisposeScope() : px, labels, prompts.DetachFromDisposeScope(), perClass));
+            }
+        }
+        return new TrainingEvaluator(pixels, ids, zeroShot);
+    }
+
+    static (Tensor Pixels, Tensor Ids, List<string> Keys) Load(IImageTextSource source, ClipImageProcessor processor, ClipTokenizer tokenizer,
+        int contextLength, int maxSamples, int workers, CancellationToken cancellationToken)
+    {
+        int size = processor.OutputSize.Width;
+        var options = ClipLoaderOptions.ForEvaluation(Math.Min(maxSamples, 256), size) with { Workers = workers };
+        var loader = new ClipDataLoader(source, TrainingInputs.Centered(processor), TrainingInputs.Captions(tokenizer, contextLength), options);
+        var pixels = new List<float>();
+        var ids = new List<long>();
+        var keys = new List<string>();
+        foreach (var batch in loader.ReadEpoch(0, cancellationToken: cancellationToken))
+        {
+            int take = Math.Min(batch.Count, maxSamples - keys.Count);
+            pixels.AddRange(batch.Pixels.AsSpan(0, take * 3 * size * size));
+            ids.AddRange(batch.TokenIds.AsSpan(0, take * batch.ContextLength));
+            keys.AddRange(batch.Keys.Take(take));
+            if (keys.Count >= maxSamples) break;
+        }
+        if (keys.Count < 2) throw new InvalidDataException($"{source.Name}: fewer than 2 usable validation pairs");
+        return (torch.tensor(pixels.ToArray(), [keys.Count, 3, size, size]).DetachFromDisposeScope(),
+                torch.tensor(ids.ToArray(), [keys.Count, contextLength]).DetachFromDisposeScope(), keys);
+    }
+
+    static string MetricName(string task) => "zero_shot/" + new string(task.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
+
+    /// <summary>Runs every evaluation on <paramref name="model"/> (in eval mode; its mode is restored afterwards).</summary>
+    /// <returns>Metric name → value, e.g. <c>retrieval/image_to_text_r1</c>, <c>zero_shot/held_out_colour_shape</c>.</returns>
+    public Dictionary<string, double> Evaluate(ClipModel model, CancellationToken cancellationToken = default)
+    {
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            var metrics = new Dictionary<string, double>();
+            if (_pixels is not null && _ids is not null)
+            {
+                using var image = EmbedImages(model, _pixels);
+                using var text = EmbedTexts(model, _ids);
+                foreach (var (k, v) in RetrievalRecall(image, text, [1, 5])) metrics[k] = v;
+            }
+            foreach (var z in _zeroShot)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var classifier = ZeroShotClassifier.FromTokenIds(model, z.PromptIds, z.Task.ClassCount, z.Task.ClassNames, cancellationToken: cancellationToken);
+                using var image = EmbedImages(model, z.Pixels);
+                using var logits = classifier.Logits(image);
+                var predicted = logits.argmax(1).data<long>().ToArray();
+                int labelled = 0, correct = 0;
+                for (int i = 0; i < predicted.Length; i++)
+                {
+                    if (z.Labels[i] < 0) continue;
+                    labelled++;
+                    if (predicted[i] == z.Labels[i]) correct++;
+                }
+                metrics[z.Name] = (double)correct / labelled;
+            }
+            return metrics;
+        }
+        finally
+        {
+            if (wasTraining) model.train();
+        }
+    }
+
+    static Tensor EmbedImages(ClipModel model, Tensor pixels)
+    {
+        var parts = new List<Tensor>();
+        for (long s = 0; s < pixels.shape[0]; s += 256)
+            using (var slice = pixels.narrow(0, s, Math.Min(256, pixels.shape[0] - s))) parts.Add(model.EmbedImages(slice));
+        var all = torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    static Tensor EmbedTexts(ClipModel model, Tensor ids)
+    {
+        var parts = new List<Tensor>();
+        for (long s = 0; s < ids.shape[0]; s += 256)
+            using (var slice = ids.narrow(0, s, Math.Min(256, ids.shape[0] - s))) parts.Add(model.EmbedTexts(slice));
+        var all = torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+
+    /// <summary>
+    /// Recall@k both ways for M matching pairs: the fraction of images whose own caption is among the k most similar
+    /// captions (<c>retrieval/image_to_text_r{k}</c>), and of captions whose own image is among the k most similar
+    /// images (<c>retrieval/text_to_image_r{k}</c>). An item's rank counts the candidates strictly more similar than
+    /// its partner.
+    /// </summary>
+    /// <param name="imageEmbeddings">[M, D] L2-normalised.</param>
+    /// <param name="textEmbeddings">[M, D] L2-normalised; row i belongs to image i.</param>
+    /// <param name="ks">The k values.</param>
+    public static Dictionary<string, double> RetrievalRecall(Tensor imageEmbeddings, Tensor textEmbeddings, IReadOnlyList<int> ks)
+    {
+        using var _ = torch.inference_mode();
+        using var scope = torch.NewDisposeScope();
+        var similarity = imageEmbeddings.to(ScalarType.Float32).matmul(textEmbeddings.to(ScalarType.Float32).t()); // [images, texts]
+        var own = similarity.diagonal();
+        // Named dims: a literal 0 would convert to ScalarType and pick sum(dtype), the sum of everything.
+        var imageRanks = similarity.gt(own.unsqueeze(1)).sum(dim: 1);   // texts beating image i's caption
+        var textRanks = similarity.gt(own.unsqueeze(0)).sum(dim: 0);    // images beating caption j's image
+        var result = new Dictionary<string, double>();
+        foreach (var k in ks)
+        {
+            result[$"retrieval/image_to_text_r{k}"] = imageRanks.lt(k).to(ScalarType.Float64).mean().item<double>();
+            result[$"retrieval/text_to_image_r{k}"] = textRanks.lt(k).to(ScalarType.Float64).mean().item<double>();
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        _pixels?.Dispose();
+        _ids?.Dispose();
+        foreach (var z in _zeroShot)
+        {
+            z.Pixels.Dispose();
+            z.PromptIds.Dispose();
+        }
+    }
+}

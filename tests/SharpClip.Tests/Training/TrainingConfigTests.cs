@@ -1,0 +1,123 @@
+using SharpClip.Modeling;
+using SharpClip.Runtime;
+using SharpClip.Tests.Data;
+using SharpClip.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Tests.Training;
+
+public class TrainingConfigTests
+{
+    [Fact]
+    public void JsonRoundTripsWithSnakeCaseNamesAndStringEnums()
+    {
+        var config = new TrainingConfig
+        {
+            Architecture = TrainingPresets.Tiny, Objective = ObjectiveKind.SigLip, Precision = Precision.BFloat16,
+            MicroBatchSize = 16, Steps = 1234, MaxGradNorm = null, FreezeImageTower = true,
+        };
+        var json = config.ToJson();
+        Assert.Contains("\"micro_batch_size\": 16", json);
+        Assert.Contains("\"objective\": \"SigLip\"", json);
+        Assert.Contains("\"precision\": \"BFloat16\"", json);
+        Assert.Contains("\"vision_patch_size\": 8", json);
+
+        using var dir = new TempDir();
+        var back = TrainingConfig.Load(dir.File("c.json", json));
+        Assert.Equal(config.ToJson(), back.ToJson());
+        Assert.Equal(TrainingPresets.Tiny, back.Architecture);
+    }
+
+    [Fact]
+    public void HandWrittenJsonIsReadCaseInsensitivelyWithComments()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("c.json", """
+            {
+              // train the tiny preset with SigLIP
+              "model": "tiny", "objective": "siglip", "precision": "auto",
+              "batch_size": 32, "steps": 10, "data": "synthetic:shapes:train",
+            }
+            """);
+        var c = TrainingConfig.Load(path);
+        Assert.Equal(ObjectiveKind.SigLip, c.Objective);
+        Assert.Equal(Precision.Auto, c.Precision);
+        Assert.Equal(32, c.BatchSize);
+        Assert.Equal(10L, c.Steps);
+        Assert.Equal(0.98, c.Beta2);   // untouched fields keep their defaults
+    }
+
+    [Fact]
+    public void UnknownOrBadFieldsAreNamed()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<InvalidDataException>(() => TrainingConfig.Load(dir.File("a.json", """{ "batchsize": 32 }""")));
+        Assert.Contains("batchsize", e.Message);
+        Assert.Contains("a.json", e.Message);
+        var bad = Assert.Throws<ArgumentException>(() => new TrainingConfig { BatchSize = 1 }.Validate());
+        Assert.Contains("batch_size", bad.Message);
+        Assert.Throws<ArgumentException>(() => new TrainingConfig { FreezeImageTower = true, FreezeTextTower = true }.Validate());
+        Assert.Throws<ArgumentException>(() => TrainingPresets.Get("ViT-Z/99"));
+        Assert.Equal(ClipPresets.VitB32, TrainingPresets.Get("ViT-B/32"));
+    }
+
+    [Fact]
+    public void RetrievalRecallRanksBothWays()
+    {
+        using var scope = torch.NewDisposeScope();
+        // Similarities (rows images, columns texts): image→text ranks of the own caption 0, 1, 1; text→image ranks 0, 2, 1.
+        var images = torch.tensor(new float[] { 1, 0, 0, 1, 0.6f, 0.8f }, [3, 2]);
+        var texts = torch.tensor(new float[] { 1, 0, 0.8f, 0.6f, 0, 1 }, [3, 2]);
+        var r = TrainingEvaluator.RetrievalRecall(images, texts, [1, 2]);
+        Assert.Equal(1 / 3.0, r["retrieval/image_to_text_r1"], 1e-12);
+        Assert.Equal(1.0, r["retrieval/image_to_text_r2"], 1e-12);
+        Assert.Equal(1 / 3.0, r["retrieval/text_to_image_r1"], 1e-12);
+        Assert.Equal(2 / 3.0, r["retrieval/text_to_image_r2"], 1e-12);
+    }
+
+    [Fact]
+    public void ObjectivesMatchTheirFormulas()
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new torch.Generator(9);
+        var image = torch.randn([5, 4], generator: generator);
+        var text = torch.randn([5, 4], generator: generator);
+        var logitScale = torch.tensor(1.3f);
+        var i = image.data<float>().ToArray();
+        var t = text.data<float>().ToArray();
+        double Norm(float[] a, int row) => Math.Sqrt(Enumerable.Range(0, 4).Sum(k => (double)a[row * 4 + k] * a[row * 4 + k]));
+        double[,] logits = new double[5, 5];
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 5; b++)
+                logits[a, b] = Math.Exp(1.3) * Enumerable.Range(0, 4).Sum(k => (double)i[a * 4 + k] * t[b * 4 + k]) / (Norm(i, a) * Norm(t, b));
+
+        // CLIP: mean over both directions of −log softmax at the diagonal.
+        double ce = 0;
+        for (int a = 0; a < 5; a++)
+        {
+            double rowLse = Math.Log(Enumerable.Range(0, 5).Sum(b => Math.Exp(logits[a, b])));
+            double colLse = Math.Log(Enumerable.Range(0, 5).Sum(b => Math.Exp(logits[b, a])));
+            ce += (rowLse - logits[a, a]) + (colLse - logits[a, a]);
+        }
+        using var clip = ContrastiveObjective.Create(ObjectiveKind.Clip);
+        Assert.Equal(ce / 10, clip.Loss(image, text, logitScale).item<float>(), 1e-5);
+
+        // SigLIP: −Σ log σ(z·(logit + b)) / N with z = +1 on the diagonal, −1 elsewhere, b = −10 initially.
+        double sig = 0;
+        for (int a = 0; a < 5; a++)
+            for (int b = 0; b < 5; b++)
+            {
+                double z = a == b ? 1 : -1, x = z * (logits[a, b] - 10);
+                sig += -(x >= 0 ? -Math.Log(1 + Math.Exp(-x)) : x - Math.Log(1 + Math.Exp(x)));
+            }
+        using var siglip = ContrastiveObjective.Create(ObjectiveKind.SigLip);
+        Assert.Equal(sig / 5, siglip.Loss(image, text, logitScale).item<float>(), 1e-4);
+        Assert.Equal(Math.Log(10), siglip.InitialLogitScale, 12);
+        Assert.Equal(Math.Log(1 / 0.07), clip.InitialLogitScale, 12);
+
+        var tooBig = torch.tensor(7f);
+        ContrastiveObjective.ClampLogitScale(tooBig);
+        Assert.Equal(Math.Log(100), tooBig.item<float>(), 1e-5);
+    }
+}
