@@ -11,7 +11,6 @@ public static class Program
         ["preprocess"] = PreprocessBench.Run,
         ["model"] = ModelBench.Run,
         ["search"] = SearchBench.Run,
-        ["training"] = TrainingBench.Run,
     };
 
     public static int Main(string[] args)
