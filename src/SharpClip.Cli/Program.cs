@@ -24,6 +24,7 @@ public static class Program
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }
