@@ -21,7 +21,7 @@ public sealed class ConsoleProgress : IProgress<int>, IDisposable
     {
         _done = done;
         var now = _clock.Elapsed;
-        if (done < _total && now - _lastDraw < (_interactive ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(10))) return;
+        if (done < _total && _lastDraw != TimeSpan.MinValue && now - _lastDraw < (_interactive ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(10))) return;
         _lastDraw = now;
         Console.Error.Write((_interactive ? "\r" : "") + Line() + (_interactive ? "" : "\n"));
     }

@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(RerankCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(DatasetsCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }
