@@ -11,6 +11,7 @@ public static class Program
         ["preprocess"] = PreprocessBench.Run,
         ["model"] = ModelBench.Run,
         ["search"] = SearchBench.Run,
+        ["evaluation"] = EvaluationBench.Run,
     };
 
     public static int Main(string[] args)

@@ -25,6 +25,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
+        root.Subcommands.Add(DatasetsCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }
 }

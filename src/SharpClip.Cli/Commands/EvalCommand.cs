@@ -16,6 +16,7 @@ public static class EvalCommand
         cmd.Subcommands.Add(ZeroShot());
         cmd.Subcommands.Add(Retrieval());
         cmd.Subcommands.Add(LinearProbeCommand());
+        cmd.Subcommands.Add(Robustness());
         return cmd;
     }
 
@@ -96,6 +97,48 @@ public static class EvalCommand
                     $"{r.Dataset,-40} {r.Metrics.Images,7} {r.Metrics.Texts,7}  {r.Metrics.ImageToText[1],6:P1} {r.Metrics.ImageToText[5],6:P1} {r.Metrics.ImageToText[10],6:P1}   {r.Metrics.TextToImage[1],6:P1} {r.Metrics.TextToImage[5],6:P1} {r.Metrics.TextToImage[10],6:P1}"));
             Console.WriteLine($"reports: {string.Join(", ", files)}");
             return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+        }));
+        return cmd;
+    }
+
+    static Command Robustness()
+    {
+        var model = new ModelOptions();
+        var root = new Option<string?>("--data-root") { Description = "A prepared emoji folder (sharpclip datasets prepare emoji), or a folder of style folders (each a class-per-folder tree or one path,label CSV)." };
+        var data = new Option<string[]>("--data", "-d") { Description = "Instead of --data-root: STYLE=SPEC per style (SPEC a class-per-folder tree or path,label CSV). Repeat." };
+        var task = new Option<string>("--task") { Description = "Emoji task: groups (8 Unicode groups) or subgroups.", DefaultValueFactory = _ => "groups" };
+        var split = new Option<string>("--split") { Description = "Emoji split: test, val or train.", DefaultValueFactory = _ => "test" };
+        var templates = new Option<string?>("--templates") { Description = "Prompt templates (as for eval zeroshot). Default for emoji folders: '{}', 'an emoji of {}', '{} emoji'; else 'a photo of a {}.'" };
+        var output = OutOption();
+        var cache = CacheOption();
+        var cmd = new Command("robustness", "The same classes on every style: zero-shot accuracy per style side by side, and the drop under shift.");
+        model.AddTo(cmd);
+        foreach (var o in new Option[] { root, data, task, split, templates, output, cache }) cmd.Options.Add(o);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var outDir = parse.GetValue(output)!;
+            var specs = parse.GetValue(data) ?? [];
+            var rootDir = parse.GetValue(root);
+            if ((rootDir is null) == (specs.Length == 0)) throw new ArgumentException("give either --data-root or one --data STYLE=SPEC per style");
+            var styles = rootDir is not null
+                ? RobustnessEvaluator.FromRoot(rootDir, parse.GetValue(task)!, parse.GetValue(split)!)
+                : specs.Select(s => s.IndexOf('=') is var eq and > 0
+                    ? new StyleSet(s[..eq], null, Single(s[(eq + 1)..], "--data"))
+                    : throw new ArgumentException($"--data {s}: expected STYLE=SPEC")).ToList();
+            var emoji = rootDir is not null && Directory.Exists(Path.Combine(rootDir, "zeroshot"));
+            var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : emoji ? RobustnessEvaluator.EmojiTemplates : null;
+            var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };
+            using var pipeline = model.Load(parse);
+            var progress = new List<ConsoleProgress>();
+            var result = RobustnessEvaluator.Evaluate(pipeline, styles, prompts, options, s => { var p = new ConsoleProgress(s.Style, s.Dataset.Items.Count); progress.Add(p); return p; });
+            foreach (var p in progress) p.Dispose();
+            var files = RobustnessReport.Write(outDir, pipeline.Source, emoji ? $"emoji {parse.GetValue(task)} ({parse.GetValue(split)})" : "zero-shot", result);
+            Console.WriteLine($"{"style",-16} {"role",-10} {"images",7} {"top-1",8} {"Δ",7} {"mpc-recall",10}");
+            foreach (var s in result.Styles)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{s.Style,-16} {s.Role ?? "-",-10} {s.Result.Metrics.Count,7} {s.Result.Metrics.Top1,8:P2} {(s.Result.Metrics.Top1 - result.Reference) * 100,7:+0.0;-0.0;0.0} {s.Result.Metrics.MeanPerClassRecall,10:P2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ClassNames.Count} classes (chance {1.0 / result.ClassNames.Count:P1}); reports: {string.Join(", ", files)}"));
+            return result.Styles.Any(s => s.Result.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
         }));
         return cmd;
     }

@@ -1,0 +1,100 @@
+using SharpClip.Data.Builtin.Emoji;
+using SharpClip.Pipelines;
+
+namespace SharpClip.Evaluation;
+
+/// <summary>One style's test set; <c>Role</c> is "Training", "NearShift", "FarShift" for the emoji styles, else null.</summary>
+public sealed record StyleSet(string Style, string? Role, LabeledDataset Dataset);
+
+/// <summary>One style's zero-shot result.</summary>
+public sealed record StyleResult(string Style, string? Role, ZeroShotResult Result);
+
+/// <summary>
+/// The same classes evaluated on every style. <c>Reference</c> is the mean top-1 over the training styles (the
+/// first style when none is marked), the baseline the shifted styles are compared with.
+/// </summary>
+public sealed record RobustnessResult(IReadOnlyList<string> ClassNames, IReadOnlyList<StyleResult> Styles, double Reference)
+{
+    /// <summary>Mean top-1 over the styles that are not training styles (NaN when there are none).</summary>
+    public double ShiftMean => Styles.Where(s => s.Role != nameof(EmojiStyleRole.Training)).Select(s => s.Result.Metrics.Top1).DefaultIfEmpty(double.NaN).Average();
+}
+
+/// <summary>
+/// A distribution-shift study in the manner of the CLIP paper (its Figure 13 / Table of ImageNet shifts): one
+/// zero-shot classifier, the same classes, accuracy on each style side by side, and the drop from the training
+/// styles. Each style is scored with <see cref="ZeroShotEvaluator"/>, so features and the classifier are cached.
+/// </summary>
+public static class RobustnessEvaluator
+{
+    /// <summary>Prompts for emoji classes: the class name, "an emoji of {}", "{} emoji" (averaged).</summary>
+    public static PromptTemplates EmojiTemplates { get; } = new(["{}", "an emoji of {}", "{} emoji"]);
+
+    /// <summary>
+    /// The styles under <paramref name="root"/>: a prepared emoji folder (<c>zeroshot/&lt;style&gt;/&lt;task&gt;-&lt;split&gt;.csv</c>,
+    /// styles in the emoji order), or a folder whose sub-folders are styles, each a class-per-folder tree or holding
+    /// one path,label CSV.
+    /// </summary>
+    public static IReadOnlyList<StyleSet> FromRoot(string root, string task = "groups", string split = "test")
+    {
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"{root}: no such folder (expected a prepared emoji dataset or a folder of style folders)");
+        var zeroshot = Path.Combine(root, "zeroshot");
+        if (Directory.Exists(zeroshot))
+        {
+            var known = EmojiStyle.All.Select(s => s.Name).ToList();
+            return Directory.GetDirectories(zeroshot).Select(Path.GetFileName).OfType<string>()
+                .OrderBy(s => known.IndexOf(s) is var i and >= 0 ? i : int.MaxValue).ThenBy(s => s, StringComparer.Ordinal)
+                .Select(style =>
+                {
+                    var csv = EmojiDataset.ZeroShotCsv(root, style, task, split);
+                    if (!File.Exists(csv)) throw new FileNotFoundException($"{csv}: missing (task '{task}', split '{split}'; run `sharpclip datasets prepare emoji` again?)", csv);
+                    return new StyleSet(style, RoleOf(style), LabeledDatasets.FromCsv(csv));
+                }).ToList();
+        }
+        var styles = Directory.GetDirectories(root).Order(StringComparer.Ordinal).Select(dir =>
+        {
+            var style = Path.GetFileName(dir);
+            var csvs = Directory.GetFiles(dir, "*.csv");
+            var set = csvs.Length == 1 ? LabeledDatasets.FromCsv(csvs[0]) : LabeledDatasets.FromFolderTree(dir);
+            return new StyleSet(style, RoleOf(style), set);
+        }).ToList();
+        if (styles.Count == 0) throw new InvalidDataException($"{root}: no style sub-folders");
+        return styles;
+    }
+
+    static string? RoleOf(string style) =>
+        EmojiStyle.All.FirstOrDefault(s => s.Name == style)?.Role.ToString();
+
+    /// <summary>
+    /// Puts every style on the class list of the first (labels remapped by name). A style with a class the first one
+    /// lacks is an error: the comparison is only meaningful over the same classes.
+    /// </summary>
+    public static (IReadOnlyList<string> Classes, IReadOnlyList<StyleSet> Styles) Align(IReadOnlyList<StyleSet> styles)
+    {
+        if (styles.Count == 0) throw new ArgumentException("no styles to compare");
+        var classes = styles.SelectMany(s => s.Dataset.ClassNames).Distinct(StringComparer.Ordinal).ToList();
+        var first = styles[0].Dataset.ClassNames.ToHashSet(StringComparer.Ordinal);
+        var extra = classes.Where(c => !first.Contains(c)).ToList();
+        if (extra.Count > 0)
+            throw new InvalidDataException($"style '{styles.First(s => s.Dataset.ClassNames.Contains(extra[0])).Style}' has class '{extra[0]}' that style '{styles[0].Style}' lacks: robustness compares the same classes");
+        classes = styles[0].Dataset.ClassNames.Order(StringComparer.Ordinal).ToList();
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(t => t.c, t => t.i, StringComparer.Ordinal);
+        var aligned = styles.Select(s =>
+        {
+            var items = s.Dataset.Items.Select(it => it with { Label = index[s.Dataset.ClassNames[it.Label]] }).ToList();
+            return s with { Dataset = new LabeledDataset(s.Style, classes, items) };
+        }).ToList();
+        return (classes, aligned);
+    }
+
+    /// <summary>Scores every style with one classifier (built once, cached with <paramref name="options"/>).</summary>
+    public static RobustnessResult Evaluate(ClipPipeline pipeline, IReadOnlyList<StyleSet> styles, PromptTemplates? templates = null,
+        EvaluationOptions? options = null, Func<StyleSet, IProgress<int>?>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (classes, aligned) = Align(styles);
+        var results = aligned.Select(s => new StyleResult(s.Style, s.Role,
+            ZeroShotEvaluator.Evaluate(pipeline, s.Dataset, templates, options, progress?.Invoke(s), cancellationToken))).ToList();
+        var training = results.Where(r => r.Role == nameof(EmojiStyleRole.Training)).ToList();
+        double reference = (training.Count > 0 ? training : results.Take(1)).Average(r => r.Result.Metrics.Top1);
+        return new RobustnessResult(classes, results, reference);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using SharpClip.Data;
+using SharpClip.Evaluation;
+using SharpClip.Tests.Infrastructure;
+using SharpClip.Tests.Modeling;
+using SharpClip.Tests.Search;
+
+namespace SharpClip.Tests.Evaluation;
+
+/// <summary>
+/// The robustness report against every manifest model: two hand-built "styles" of the reference eval images, labelled
+/// so that the reference probabilities imply each style's accuracy, evaluated through the CLI.
+/// </summary>
+[Trait("Category", "Fidelity")]
+public class RobustnessTests : IDisposable
+{
+    readonly string _dir = Directory.CreateTempSubdirectory("sharpclip-robust-").FullName;
+
+    public static IEnumerable<object[]> Models => Fixtures.Ids("models");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory, MemberData(nameof(Models))]
+    public void AccuracyPerStyleIsWhatTheReferenceProbabilitiesImply(string id)
+    {
+        using var model = new ReferenceModel(id);
+        var zs = model.Section("zero_shot");
+        var classes = zs.GetProperty("classnames").EnumerateArray().Select(c => c.GetString()!).ToArray();
+        var images = model.Section("eval").GetProperty("image_ids").EnumerateArray()
+            .Select(i => Fixtures.PathOf(Fixtures.Entry("images", i.GetString()!).GetProperty("file").GetString()!)).ToArray();
+        using var probs = model.Tensor("zero_shot", "probs");
+        var p = probs.to(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
+        var argmax = Enumerable.Range(0, images.Length).Select(i => Enumerable.Range(0, classes.Length).MaxBy(c => p[i * classes.Length + c])).ToArray();
+
+        // "alpha" files each image under the class the reference predicts; "beta" under the next class. Image 0 goes
+        // into every class folder of both, so no class is empty.
+        var root = Path.Combine(_dir, "styles");
+        var expected = new Dictionary<string, double>();
+        foreach (var (style, shift) in new[] { ("alpha", 0), ("beta", 1) })
+        {
+            int right = 0, total = 0;
+            for (int c = 0; c < classes.Length; c++)
+            {
+                var folder = Path.Combine(root, style, classes[c].Replace(' ', '_'));
+                Directory.CreateDirectory(folder);
+                foreach (var i in Enumerable.Range(0, images.Length).Where(i => (argmax[i] + shift) % classes.Length == c || i == 0))
+                {
+                    File.Copy(images[i], Path.Combine(folder, $"{i}{Path.GetExtension(images[i])}"));
+                    total++;
+                    if (argmax[i] == c) right++;
+                }
+            }
+            expected[style] = right / (double)total;
+        }
+        var templates = Path.Combine(_dir, "templates.json");
+        File.WriteAllText(templates, zs.GetProperty("templates").GetRawText());
+        var outDir = Path.Combine(_dir, "report");
+        var (exit, stdout, err) = CliProcess.Run(["eval", "robustness", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,
+            "--data-root", root, "--templates", templates, "--out", outDir]);
+        Assert.True(exit == 0, err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "robustness.json")));
+        var styles = doc.RootElement.GetProperty("styles").EnumerateArray().ToList();
+        Assert.Equal(["alpha", "beta"], styles.Select(s => s.GetProperty("style").GetString()));
+        foreach (var s in styles)
+            Assert.Equal(expected[s.GetProperty("style").GetString()!], s.GetProperty("top1").GetDouble(), 9);
+        Assert.Equal(expected["beta"] - expected["alpha"], styles[1].GetProperty("deltaTop1").GetDouble(), 9); // alpha is the reference
+        var md = File.ReadAllText(Path.Combine(outDir, "robustness.md"));
+        Assert.Contains("| model | alpha | beta | mean under shift |", md);
+        Assert.Contains("alpha", stdout);
+    }
+
+    [Fact]
+    public void StylesAreAlignedOnTheFirstStylesClassesByName()
+    {
+        var a = new LabeledDataset("a", ["cat", "dog"], [new("1", new ImageFile("/x/1.png"), 0), new("2", new ImageFile("/x/2.png"), 1)]);
+        var b = new LabeledDataset("b", ["dog", "cat"], [new("3", new ImageFile("/x/3.png"), 0)]);
+        var (classes, aligned) = RobustnessEvaluator.Align([new StyleSet("a", null, a), new StyleSet("b", null, b)]);
+        Assert.Equal(["cat", "dog"], classes);
+        Assert.Equal(1, aligned[1].Dataset.Items[0].Label); // "dog" in b's order → index 1 in the common list
+        var c = new LabeledDataset("c", ["cat", "bird"], [new("4", new ImageFile("/x/4.png"), 1)]);
+        var e = Assert.Throws<InvalidDataException>(() => RobustnessEvaluator.Align([new StyleSet("a", null, a), new StyleSet("c", null, c)]));
+        Assert.Contains("'bird'", e.Message);
+    }
+}
