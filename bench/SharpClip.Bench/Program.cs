@@ -9,6 +9,8 @@ public static class Program
         ["checkpoints"] = CheckpointBench.Run,
         ["tokenizer"] = TokenizerBench.Run,
         ["preprocess"] = PreprocessBench.Run,
+        ["model"] = ModelBench.Run,
+        ["search"] = SearchBench.Run,
         ["training"] = TrainingBench.Run,
     };
 

@@ -11,6 +11,18 @@ public static class Program
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(PreprocessCommand.Create());
+        root.Subcommands.Add(EmbedCommand.Create());
+        root.Subcommands.Add(ClassifyCommand.Create());
+        root.Subcommands.Add(SimilarityCommand.Create());
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(IndexCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(DedupCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(RerankCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());
     }

@@ -19,73 +19,14 @@ public static class ClipStateDictSchema
     /// </summary>
     public static ClipConfig Infer(IReadOnlyDictionary<string, Tensor> stateDict, string source)
     {
-        long[] Shape(string key) => stateDict.TryGetValue(key, out var t) ? t.shape
-            : throw new InvalidDataException($"{source}: missing key '{key}' (needed to infer the architecture)");
-        int Dim(string key, int d, int rank)
-        {
-            var s = Shape(key);
-            if (s.Length != rank) throw new InvalidDataException($"{source}: '{key}' has shape [{Join(s)}], expected {rank} dimensions");
-            return checked((int)s[d < 0 ? s.Length + d : d]);
-        }
-        int CountIndices(string prefix) => stateDict.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(k => k[prefix.Length..].Split('.')[0]).Distinct().Count();
-
         ClipConfig config;
-        if (stateDict.ContainsKey("visual.proj"))
-        {
-            int width = Dim("visual.conv1.weight", 0, 4);
-            int patch = Dim("visual.conv1.weight", -1, 4);
-            int layers = stateDict.Keys.Count(k => k.StartsWith("visual.", StringComparison.Ordinal) && k.EndsWith(".attn.in_proj_weight", StringComparison.Ordinal));
-            int tokens = Dim("visual.positional_embedding", 0, 2);
-            int grid = (int)Math.Round(Math.Sqrt(tokens - 1));
-            if (grid * grid + 1 != tokens)
-                throw new InvalidDataException($"{source}: 'visual.positional_embedding' has {tokens} rows, not a square grid plus the class token");
-            double mlpRatio = 4.0;
-            if (layers > 0 && stateDict.ContainsKey("visual.transformer.resblocks.0.mlp.c_fc.weight"))
-                mlpRatio = MlpRatio(Dim("visual.transformer.resblocks.0.mlp.c_fc.weight", 0, 2), width);
-            config = new ClipConfig
-            {
-                VisionWidth = width, VisionPatchSize = patch, VisionLayers = [layers],
-                ImageResolution = patch * grid, VisionHeadWidth = 64, VisionMlpRatio = mlpRatio,
-            };
-        }
-        else
-        {
-            var counts = Enumerable.Range(1, 4).Select(b => CountIndices($"visual.layer{b}.")).ToArray();
-            int width = Dim("visual.layer1.0.conv1.weight", 0, 4);
-            int tokens = Dim("visual.attnpool.positional_embedding", 0, 2);
-            int outputWidth = (int)Math.Round(Math.Sqrt(tokens - 1));
-            if (outputWidth * outputWidth + 1 != tokens)
-                throw new InvalidDataException($"{source}: 'visual.attnpool.positional_embedding' has {tokens} rows, not a square grid plus the mean token");
-            config = new ClipConfig
-            {
-                VisionWidth = width, VisionPatchSize = null, VisionLayers = counts, ImageResolution = outputWidth * 32,
-            };
-        }
-        int textWidth = Dim("ln_final.weight", 0, 1);
-        config = config with
-        {
-            EmbedDim = Dim("text_projection", 1, 2),
-            ContextLength = Dim("positional_embedding", 0, 2),
-            VocabSize = Dim("token_embedding.weight", 0, 2),
-            TextWidth = textWidth,
-            TextHeads = textWidth / 64,
-            TextLayers = CountIndices("transformer.resblocks."),
-            Activation = Activation.QuickGelu,
-        };
+        try { config = ClipConfig.InferFromStateDict(stateDict.ToDictionary(kv => kv.Key, kv => kv.Value.shape)); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
         try { return config.Validate(); }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"{source}: the tensor shapes do not describe a CLIP model the reference could build ({e.Message})", e);
         }
-    }
-
-    // The ratio ClipConfig multiplies back: (int)(width * ratio) must give the stored MLP width exactly.
-    static double MlpRatio(int mlp, int width)
-    {
-        double r = (double)mlp / width;
-        while ((int)(width * r) < mlp) r = Math.BitIncrement(r);
-        return r;
     }
 
     /// <summary>Every tensor an OpenAI-named CLIP of this shape has, with its shape. BatchNorm's

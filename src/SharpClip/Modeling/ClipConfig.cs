@@ -121,7 +121,7 @@ public sealed record ClipConfig
             int patch = checked((int)conv[^1]);
             int grid = SquareSide(Shape("visual.positional_embedding", 2)[0], "visual.positional_embedding");
             double mlpRatio = shapes.TryGetValue("visual.transformer.resblocks.0.mlp.c_fc.weight", out var fc) && fc.Length == 2
-                ? (double)fc[0] / width : 4.0;
+                ? MlpRatioFor(checked((int)fc[0]), width) : 4.0;
             config = new ClipConfig
             {
                 VisionWidth = width, VisionLayers = [layers], VisionPatchSize = patch,
@@ -178,5 +178,14 @@ public sealed record ClipConfig
                 $"the attention pool's width {32 * VisionWidth} must divide into {VisionHeads} heads");
         }
         return this;
+    }
+
+    /// <summary>The ratio whose product with <paramref name="width"/> truncates back to exactly <paramref name="mlpWidth"/>
+    /// (a plain division can land one ulp low, and <see cref="VisionMlpWidth"/> truncates).</summary>
+    static double MlpRatioFor(int mlpWidth, int width)
+    {
+        double r = (double)mlpWidth / width;
+        while ((int)(width * r) < mlpWidth) r = Math.BitIncrement(r);
+        return r;
     }
 }

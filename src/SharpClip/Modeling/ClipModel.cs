@@ -42,8 +42,9 @@ public sealed class ClipModel : TextTransformer
     {
         if (pixels.dim() != 4 || pixels.shape[1] != 3)
             throw new ArgumentException($"pixels must be [images, 3, height, width]; got [{string.Join(",", pixels.shape)}]", nameof(pixels));
-        if (Config.IsVisionTransformer && (pixels.shape[2] != Config.ImageResolution || pixels.shape[3] != Config.ImageResolution))
-            throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this ViT takes {Config.ImageResolution}×{Config.ImageResolution}", nameof(pixels));
+        // Both towers' positional embeddings fix the input size, as in the reference.
+        if (pixels.shape[2] != Config.ImageResolution || pixels.shape[3] != Config.ImageResolution)
+            throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this model takes {Config.ImageResolution}×{Config.ImageResolution}", nameof(pixels));
         using var scope = torch.NewDisposeScope();
         var features = visual.forward(pixels.to(DType, Device));
         return (normalize ? Embeddings.L2Normalize(features) : features).MoveToOuterDisposeScope();

@@ -12,8 +12,7 @@ namespace SharpClip.Modeling;
 /// <para>Its tensors carry OpenAI's top-level names (<c>token_embedding.weight</c>, <c>positional_embedding</c>,
 /// <c>transformer.resblocks.*</c>, <c>ln_final.*</c>, <c>text_projection</c>), because OpenAI's state dict keeps the
 /// text tower at the top level; <see cref="ClipModel"/> extends this class rather than nesting it so its keys stay
-/// exactly the reference's. Used alone, it is a text encoder whose state dict is the text part of a CLIP checkpoint
-/// (what text-to-image models condition on).</para>
+/// exactly the reference's. Built alone, its state dict is exactly the text part of a CLIP checkpoint.</para>
 /// </summary>
 public class TextTransformer : nn.Module
 {

@@ -18,19 +18,34 @@ public static class ImageDecoder
     public const long MaxPixels = 2L * (1024 * 1024 * 1024 / 4 / 3);
 
     static readonly Log.LogDelegate _quiet = (_, _, _) => { };
+    static readonly Lazy<string?> _vipsProblem = new(InitializeVips);
 
-    static ImageDecoder()
+    /// <summary>Loads and configures libvips once; throws <see cref="NotSupportedException"/> if its natives cannot load.</summary>
+    internal static void EnsureVips()
     {
-        if (!ModuleInitializer.VipsInitialized)
-            throw new NotSupportedException("libvips (NetVips.Native) could not be loaded: " + ModuleInitializer.Exception?.Message);
-        // Decoding happens once per image; libvips' operation cache would only hold memory and file handles.
-        Cache.Max = 0;
-        Cache.MaxFiles = 0;
-        Cache.MaxMem = 0;
-        // Parallelism comes from decoding many images at once, not from threads inside one decode.
-        NetVips.NetVips.Concurrency = 1;
-        // Problems surface as exceptions naming the file; libvips' own warnings would only clutter stderr.
-        Log.SetLogHandler("VIPS", Enums.LogLevelFlags.Warning | Enums.LogLevelFlags.Message | Enums.LogLevelFlags.Info | Enums.LogLevelFlags.Debug, _quiet);
+        if (_vipsProblem.Value is { } problem)
+            throw new NotSupportedException($"libvips (NetVips.Native) could not be loaded: {problem}");
+    }
+
+    static string? InitializeVips()
+    {
+        try
+        {
+            if (!ModuleInitializer.VipsInitialized) return ModuleInitializer.Exception?.Message ?? "initialisation failed";
+            // Decoding happens once per image; libvips' operation cache would only hold memory and file handles.
+            Cache.Max = 0;
+            Cache.MaxFiles = 0;
+            Cache.MaxMem = 0;
+            // Parallelism comes from decoding many images at once, not from threads inside one decode.
+            NetVips.NetVips.Concurrency = 1;
+            // Problems surface as exceptions naming the file; libvips' own warnings would only clutter stderr.
+            Log.SetLogHandler("VIPS", Enums.LogLevelFlags.Warning | Enums.LogLevelFlags.Message | Enums.LogLevelFlags.Info | Enums.LogLevelFlags.Debug, _quiet);
+            return null;
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            return e.InnerException?.Message ?? e.Message;
+        }
     }
 
     /// <summary>
@@ -91,6 +106,7 @@ public static class ImageDecoder
 
     static DecodedImage DecodeWithVips(byte[] data, ImageHeader header, string name)
     {
+        EnsureVips();
         try
         {
             // failOn: Truncated makes a cut-off file an error instead of grey filler, as Pillow refuses truncated files.
@@ -133,8 +149,7 @@ public static class ImageDecoder
             int ch = header.Mode.Channels();
             bool hasAlpha = bands is 2 or 4;
             // Common case: the decoder's bands already are the mode's samples (RGB JPEG, grey PNG, RGBA PNG, ...).
-            bool sameLayout = bands == ch && (header.Mode is not (PillowMode.P or PillowMode.RGB) || !hasAlpha);
-            if (sameLayout && header.Format != ImageFormat.Gif) return new DecodedImage(header.Mode, image.Width, image.Height, src, null);
+            if (bands == ch && header.Format != ImageFormat.Gif) return new DecodedImage(header.Mode, image.Width, image.Height, src, null);
             var px = new byte[n * ch];
             int colourBands = hasAlpha ? bands - 1 : bands;
             for (int i = 0; i < n; i++)

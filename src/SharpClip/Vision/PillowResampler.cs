@@ -171,6 +171,11 @@ internal static class PillowResampler
         // Vertical pass: [region.Height, region.Width, channels]
         var dst = new byte[region.Height * rowSamples];
         var k = vert.Fixed();
+        if (UseSimd && Avx2.IsSupported)
+        {
+            Vertical8Avx2(temp, rowSamples, rowFirst, region, vert, k, dst);
+            return dst;
+        }
         var acc = new int[rowSamples];
         for (int yy = 0; yy < region.Height; yy++)
         {
@@ -184,6 +189,44 @@ internal static class PillowResampler
             for (int i = 0; i < outRow.Length; i++) outRow[i] = Clip8(acc[i]);
         }
         return dst;
+    }
+
+    /// <summary>
+    /// The vertical pass with AVX2: 8 samples at a time, all taps summed in a register (exact integer sums), then
+    /// rounded, shifted and saturated to 0..255 exactly as <see cref="Clip8"/>.
+    /// </summary>
+    static unsafe void Vertical8Avx2(byte[] temp, int rowSamples, int rowFirst, PixelRect region, Coefficients vert, int[] k, byte[] dst)
+    {
+        var half = Vector256.Create(Half);
+        fixed (byte* t = temp, d = dst)
+        fixed (int* kb = k)
+        {
+            for (int yy = 0; yy < region.Height; yy++)
+            {
+                int o = region.Y + yy, n = vert.Count[o];
+                byte* first = t + (long)(vert.Min[o] - rowFirst) * rowSamples;
+                int* kp = kb + o * vert.KSize;
+                byte* outRow = d + (long)yy * rowSamples;
+                int i = 0;
+                for (; i <= rowSamples - 8; i += 8)
+                {
+                    var acc = half;
+                    byte* p = first + i;
+                    for (int y = 0; y < n; y++, p += rowSamples)
+                        acc = Avx2.Add(acc, Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p), Vector256.Create(kp[y])));
+                    acc = Avx2.ShiftRightArithmetic(acc, PrecisionBits);
+                    var s16 = Sse2.PackSignedSaturate(acc.GetLower(), acc.GetUpper());
+                    Sse2.StoreScalar((long*)(outRow + i), Sse2.PackUnsignedSaturate(s16, s16).AsInt64());
+                }
+                for (; i < rowSamples; i++)
+                {
+                    int s = Half;
+                    byte* p = first + i;
+                    for (int y = 0; y < n; y++, p += rowSamples) s += *p * kp[y];
+                    outRow[i] = Clip8(s);
+                }
+            }
+        }
     }
 
     /// <summary>acc[i] += row[i] * k, with SIMD (exact: integer arithmetic).</summary>
@@ -288,6 +331,11 @@ internal static class PillowResampler
     /// idle, so a lane always holds the same channel); each chunk's taps are repeated per channel, precomputed per
     /// output. Outputs whose window would read past the row end use the scalar loop.
     /// </summary>
+    static readonly Vector256<int> Fold4 = Vector256.Create(4, 5, 6, 7, 0, 0, 0, 0);
+    static readonly Vector256<int> Fold3 = Vector256.Create(3, 4, 5, 6, 7, 7, 7, 7);
+    static readonly Vector256<int> Fold2 = Vector256.Create(2, 3, 0, 0, 0, 0, 0, 0);
+    static readonly Vector256<int> Fold1 = Vector256.Create(1, 0, 0, 0, 0, 0, 0, 0);
+
     static unsafe void Horizontal8Avx2(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
         Coefficients c, int[] k)
     {
@@ -310,7 +358,6 @@ internal static class PillowResampler
                     lanes[(xx * chunks + m) * 8 + j] = tap < n ? k[o * c.KSize + tap] : 0;
                 }
         }
-        int* sum = stackalloc int[8];
         fixed (byte* srcBase = src, dstBase = dst)
         fixed (int* laneBase = lanes, kBase = k, minBase = c.Min, countBase = c.Count)
         {
@@ -338,13 +385,17 @@ internal static class PillowResampler
                     var acc = Vector256<int>.Zero;
                     for (int m = 0; m < used; m++, p += step, lp += 8)
                         acc = Avx2.Add(acc, Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p), Avx.LoadVector256(lp)));
-                    Avx.Store(sum, acc);
-                    for (int ch = 0; ch < channels; ch++)
+                    // Fold the lanes of each channel onto lanes 0..channels-1, then round, shift and clip like Clip8.
+                    if (channels == 3) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold3));
+                    else
                     {
-                        int s = Half;
-                        for (int j = ch; j < step; j += channels) s += sum[j];
-                        d[ch] = Clip8(s);
+                        acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold4));
+                        if (channels <= 2) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold2));
+                        if (channels == 1) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold1));
                     }
+                    var v = Sse2.ShiftRightArithmetic(Sse2.Add(acc.GetLower(), Vector128.Create(Half)), PrecisionBits);
+                    var b = Sse2.PackUnsignedSaturate(Sse2.PackSignedSaturate(v, v), Sse2.PackSignedSaturate(v, v));
+                    for (int ch = 0; ch < channels; ch++) d[ch] = b.GetElement(ch);
                 }
             }
         }

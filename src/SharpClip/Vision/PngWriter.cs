@@ -15,12 +15,8 @@ public static class PngWriter
 
     public static byte[] Encode(RgbImage image)
     {
-        RuntimeHelpers_EnsureVips();
+        ImageDecoder.EnsureVips();
         using var vips = VipsImage.NewFromMemory(image.Pixels, image.Width, image.Height, 3, NetVips.Enums.BandFormat.Uchar);
         return vips.PngsaveBuffer(compression: 6);
     }
-
-    // The decoder's static constructor configures libvips (cache off, one thread per call, quiet logging).
-    static void RuntimeHelpers_EnsureVips() =>
-        System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(typeof(ImageDecoder).TypeHandle);
 }

@@ -52,4 +52,14 @@ public sealed class AugmentationTests
         var decoded = DecodedImage.FromRgb(new RgbImage(50, 40, TestImages.Noise(50 * 40 * 3, 8)));
         Assert.Equal(3 * 224 * 224, processor.ProcessAugmented(decoded, new RandomResizedCrop(224), new Random(0)).Length);
     }
+
+    [Fact]
+    public void FlipHorizontalMirrorsColumns()
+    {
+        var img = new RgbImage(5, 2, TestImages.Noise(30, 4));
+        var flipped = img.FlipHorizontal();
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 5; x++) Assert.Equal(img[x, y], flipped[4 - x, y]);
+        Assert.Equal(img.Pixels, flipped.FlipHorizontal().Pixels);
+    }
 }

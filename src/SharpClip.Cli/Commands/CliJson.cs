@@ -1,0 +1,14 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SharpClip.Cli.Commands;
+
+/// <summary>One JSON style for every verb's <c>--json</c> output: camelCase, indented, enums as names.</summary>
+static class CliJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+    };
+}

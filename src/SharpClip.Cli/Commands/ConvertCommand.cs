@@ -1,0 +1,45 @@
+using System.CommandLine;
+using SharpClip.Checkpoints;
+
+namespace SharpClip.Cli.Commands;
+
+/// <summary><c>sharpclip convert SRC DST [--format sharpclip|huggingface] [--vocab F]</c>: any readable checkpoint to a model folder.</summary>
+public static class ConvertCommand
+{
+    public static Command Create()
+    {
+        var source = new Argument<string>("SRC") { Description = "Checkpoint to read (any supported format)." };
+        var destination = new Argument<string>("DST") { Description = "Folder to write." };
+        var format = new Option<string>("--format") { Description = "sharpclip (native folder) or huggingface (transformers CLIPModel folder; ViT only).", DefaultValueFactory = _ => "sharpclip" };
+        var vocab = new Option<string?>("--vocab") { Description = "Vocabulary to bundle when the source carries none." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace DST if it exists." };
+        var cmd = new Command("convert", "Convert a checkpoint into a SharpClip model folder (or a Hugging Face folder).");
+        cmd.Arguments.Add(source);
+        cmd.Arguments.Add(destination);
+        cmd.Options.Add(format);
+        cmd.Options.Add(vocab);
+        cmd.Options.Add(overwrite);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            string src = parse.GetValue(source)!, dst = parse.GetValue(destination)!;
+            using var ckpt = CheckpointLoader.Read(src, new CheckpointReadOptions { VocabPath = parse.GetValue(vocab) });
+            var config = ckpt.ResolvedConfig;
+            var pre = ckpt.Preprocessing ?? PreprocessingInfo.ForResolution(config.ImageResolution);
+            switch (parse.GetValue(format)!.ToLowerInvariant())
+            {
+                case "sharpclip":
+                    ClipModelFolder.Write(dst, config, ckpt.StateDict, ckpt.VocabPath, pre, ckpt.MergesPath, parse.GetValue(overwrite));
+                    break;
+                case "huggingface" or "hf":
+                    HuggingFaceClipFolder.Write(dst, config, ckpt.StateDict, pre, ckpt.MergesPath is null ? null : ckpt.VocabPath, ckpt.MergesPath, parse.GetValue(overwrite));
+                    break;
+                default:
+                    throw new ArgumentException($"--format {parse.GetValue(format)}: expected sharpclip or huggingface");
+            }
+            Console.WriteLine($"{src} ({ckpt.SourceFormat}) -> {dst}");
+            if (ckpt.VocabPath is null) Console.Error.WriteLine("note: no vocabulary bundled; text verbs will need --vocab (pass --vocab to convert to bundle one)");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Globalization;
+using SharpClip.Evaluation;
+
+namespace SharpClip.Cli.Commands;
+
+/// <summary>
+/// <c>sharpclip eval zeroshot|retrieval ...</c>: the CLIP paper's evaluations of a model on labelled or captioned
+/// data; every run writes JSON and Markdown reports (and plots) to <c>--out</c> and prints a table.
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var cmd = new Command("eval", "Evaluate a model: zero-shot classification, retrieval recall, linear and few-shot probes.");
+        cmd.Subcommands.Add(ZeroShot());
+        cmd.Subcommands.Add(Retrieval());
+        cmd.Subcommands.Add(LinearProbeCommand());
+        return cmd;
+    }
+
+    static Option<string[]> DataOption(string what) => new("--data", "-d")
+    {
+        Description = what,
+        Required = true,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    static Option<string> OutOption() => new("--out", "-o") { Description = "Folder for the reports (JSON, Markdown, CSV, PNG).", Required = true };
+
+    static Option<string?> CacheOption() => new("--cache") { Description = "Folder for cached features and classifier weights (default: OUT/cache); 'none' disables." };
+
+    static string? CacheDir(string? value, string outDir) =>
+        value is null ? Path.Combine(outDir, "cache") : value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value;
+
+    static Command ZeroShot()
+    {
+        var model = new ModelOptions();
+        var data = DataOption("Test set: a class-per-folder tree, a path,label CSV, or synthetic:shapes[:split][#task]. Repeat to evaluate several.");
+        var templates = new Option<string?>("--templates") { Description = "Prompt templates: a JSON file (list, or the CLIP paper's {dataset: {classes, templates}}), a text file, 'imagenet', or one template inline with {}. Default: the dataset's own prompts, else 'a photo of a {}.'" };
+        var dataset = new Option<string?>("--prompts-dataset") { Description = "Which dataset's templates to take from a multi-dataset prompts file." };
+        var output = OutOption();
+        var cache = CacheOption();
+        var cmd = new Command("zeroshot", "Zero-shot classification accuracy (top-1, top-5, mean per-class recall, confusion matrix).");
+        model.AddTo(cmd);
+        cmd.Options.Add(data);
+        cmd.Options.Add(templates);
+        cmd.Options.Add(dataset);
+        cmd.Options.Add(output);
+        cmd.Options.Add(cache);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var outDir = parse.GetValue(output)!;
+            var sets = (parse.GetValue(data) ?? []).SelectMany(s => LabeledDatasets.Open(s)).ToList();
+            var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, parse.GetValue(dataset)) : null;
+            var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };
+            using var pipeline = model.Load(parse);
+            var results = new List<ZeroShotResult>();
+            foreach (var set in sets)
+                using (var progress = new ConsoleProgress(set.Name, set.Items.Count))
+                    results.Add(ZeroShotEvaluator.Evaluate(pipeline, set, prompts, options, progress));
+            var files = ZeroShotReport.Write(outDir, pipeline.Source, results);
+            Console.WriteLine($"{"dataset",-40} {"images",7} {"classes",7} {"top-1",8} {"top-5",8} {"mpc-recall",10} {"chance",7}");
+            foreach (var r in results)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Dataset,-40} {r.Metrics.Count,7} {r.Metrics.ClassCount,7} {r.Metrics.Top1,8:P2} {r.Metrics.Top5,8:P2} {r.Metrics.MeanPerClassRecall,10:P2} {r.Metrics.Chance,7:P1}"));
+            Console.WriteLine($"reports: {string.Join(", ", files.Take(2))} (+{files.Count - 2} confusion files)");
+            return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+        }));
+        return cmd;
+    }
+
+    static Command Retrieval()
+    {
+        var model = new ModelOptions();
+        var data = DataOption("Captioned data: CSV/TSV, JSONL, a folder with caption sidecars, tar shards or synthetic:shapes[:split]. Repeat for several.");
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N samples of each dataset." };
+        var output = OutOption();
+        var cmd = new Command("retrieval", "Image→text and text→image recall@1/5/10 (all captions of each image count).");
+        model.AddTo(cmd);
+        cmd.Options.Add(data);
+        cmd.Options.Add(limit);
+        cmd.Options.Add(output);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var sources = (parse.GetValue(data) ?? []).Select(s => Data.ImageTextSources.Open(s)).ToList();
+            using var pipeline = model.Load(parse);
+            var results = new List<RetrievalResult>();
+            foreach (var source in sources)
+                using (var progress = new ConsoleProgress(source.Name, (int)Math.Min(source.CountHint ?? 0, parse.GetValue(limit) ?? int.MaxValue)))
+                    results.Add(RetrievalEvaluator.Evaluate(pipeline, source, parse.GetValue(limit), progress));
+            var files = RetrievalEvaluator.WriteReport(parse.GetValue(output)!, pipeline.Source, results);
+            Console.WriteLine($"{"dataset",-40} {"images",7} {"texts",7}  I→T R@1/5/10          T→I R@1/5/10");
+            foreach (var r in results)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Dataset,-40} {r.Metrics.Images,7} {r.Metrics.Texts,7}  {r.Metrics.ImageToText[1],6:P1} {r.Metrics.ImageToText[5],6:P1} {r.Metrics.ImageToText[10],6:P1}   {r.Metrics.TextToImage[1],6:P1} {r.Metrics.TextToImage[5],6:P1} {r.Metrics.TextToImage[10],6:P1}"));
+            Console.WriteLine($"reports: {string.Join(", ", files)}");
+            return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+        }));
+        return cmd;
+    }
+
+    static LabeledDataset Single(string spec, string option)
+    {
+        var sets = LabeledDatasets.Open(spec);
+        return sets.Count == 1 ? sets[0] : throw new ArgumentException($"{option} {spec}: names {sets.Count} tasks; pick one with #task (e.g. {spec}#shape)");
+    }
+
+    static Command LinearProbeCommand()
+    {
+        var model = new ModelOptions();
+        var train = new Option<string>("--train") { Description = "Training set (class-per-folder tree, path,label CSV, synthetic:shapes:train#task).", Required = true };
+        var test = new Option<string>("--test") { Description = "Test set with the same classes.", Required = true };
+        var val = new Option<string?>("--val") { Description = "Validation set for choosing C (default: 20 % of the training set)." };
+        var shots = new Option<string>("--shots") { Description = "k-shot sizes, comma-separated.", DefaultValueFactory = _ => "1,2,4,8,16" };
+        var seeds = new Option<int>("--seeds") { Description = "Random k-shot samples averaged per k.", DefaultValueFactory = _ => 3 };
+        var templates = new Option<string?>("--templates") { Description = "Templates for the zero-shot line (as for eval zeroshot)." };
+        var output = OutOption();
+        var cache = CacheOption();
+        var cmd = new Command("linear-probe", "Logistic-regression probe on frozen features (C swept on validation), k-shot probes, and the zero-shot line.");
+        model.AddTo(cmd);
+        foreach (var o in new Option[] { train, test, val, shots, seeds, templates, output, cache }) cmd.Options.Add(o);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var outDir = parse.GetValue(output)!;
+            var trainSet = Single(parse.GetValue(train)!, "--train");
+            var testSet = Single(parse.GetValue(test)!, "--test");
+            var valSet = parse.GetValue(val) is { } v ? Single(v, "--val") : null;
+            foreach (var other in new[] { testSet, valSet })
+                if (other is not null && !other.ClassNames.SequenceEqual(trainSet.ClassNames))
+                    throw new ArgumentException($"{other.Name}: classes ({string.Join(", ", other.ClassNames.Take(5))}...) differ from the training set's ({string.Join(", ", trainSet.ClassNames.Take(5))}...)");
+            var k = parse.GetValue(shots)!.Split(',').Select(s => int.TryParse(s.Trim(), out var n) && n > 0 ? n : throw new ArgumentException($"--shots: '{s}' is not a positive integer")).Distinct().Order().ToList();
+            var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null;
+            var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };
+            using var pipeline = model.Load(parse);
+            LabeledFeatures Features(LabeledDataset set)
+            {
+                using var progress = new ConsoleProgress(set.Name, set.Items.Count);
+                return LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, set, options.CacheDirectory, progress), set);
+            }
+            var trainF = Features(trainSet);
+            var testF = Features(testSet);
+            var valF = valSet is null ? null : Features(valSet);
+            int classes = trainSet.ClassNames.Count;
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var probe = LinearProbe.Run(trainF, valF, testF, classes);
+            double probeSeconds = sw.Elapsed.TotalSeconds;
+            var fewShot = LinearProbe.FewShot(trainF, testF, classes, k, parse.GetValue(seeds));
+            var zero = ZeroShotEvaluator.Evaluate(pipeline, testSet, prompts, options);
+            var files = ProbeReport.Write(outDir, pipeline.Source, trainSet.Name, testSet.Name, probe, probeSeconds, fewShot, zero.Metrics.Top1);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"linear probe: C={probe.C:G3}, validation {probe.ValidationAccuracy:P2}, test {probe.TestAccuracy:P2} ({probe.TrainCount} training images, {probeSeconds:F1} s)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zero-shot: {zero.Metrics.Top1:P2}"));
+            foreach (var p in fewShot) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Shots,3}-shot: {p.MeanAccuracy:P2} ± {p.StdAccuracy:P2}"));
+            Console.WriteLine($"reports: {string.Join(", ", files)}");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using System.Text.Json;
+using SharpClip.Checkpoints;
+
+namespace SharpClip.Cli.Commands;
+
+/// <summary><c>sharpclip info MODEL</c>: what a checkpoint is — format, architecture, parameters, dtype, preprocessing.</summary>
+public static class InfoCommand
+{
+    public static Command Create()
+    {
+        var modelPath = new Argument<string>("MODEL") { Description = "A model folder or weight file." };
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var cmd = new Command("info", "Describe a CLIP checkpoint without running it.");
+        cmd.Arguments.Add(modelPath);
+        cmd.Options.Add(json);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var path = parse.GetValue(modelPath)!;
+            using var ckpt = CheckpointLoader.Read(path);
+            var config = ckpt.ResolvedConfig;
+            var dtypes = ckpt.StateDict.Values.Where(t => TorchSharp.torch.is_floating_point(t)).GroupBy(t => t.dtype)
+                .ToDictionary(g => g.Key.ToString(), g => g.Sum(t => t.numel()));
+            var pre = ckpt.Preprocessing ?? PreprocessingInfo.ForResolution(config.ImageResolution);
+            var info = new
+            {
+                path, format = ckpt.SourceFormat,
+                architecture = config.IsVisionTransformer ? $"ViT (patch {config.VisionPatchSize}, {config.VisionLayers[0]} layers, width {config.VisionWidth})"
+                                                           : $"ModifiedResNet (stages {string.Join("-", config.VisionLayers)}, width {config.VisionWidth})",
+                config, parameters = ckpt.ParameterCount, stored_dtypes = dtypes, preprocessing = pre,
+                vocabulary = ckpt.VocabPath, config_declared = ckpt.Config is not null, dropped_keys = ckpt.DroppedKeys,
+            };
+            if (parse.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true })); return 0; }
+            Console.WriteLine($"{path}\n  format        {info.format}{(info.config_declared ? "" : " (architecture inferred from shapes)")}");
+            Console.WriteLine($"  architecture  {info.architecture}, {config.Activation}");
+            Console.WriteLine($"  text          {config.TextLayers} layers, width {config.TextWidth}, {config.TextHeads} heads, context {config.ContextLength}, vocab {config.VocabSize}");
+            Console.WriteLine($"  embedding     {config.EmbedDim}-d, image {config.ImageResolution}×{config.ImageResolution}");
+            Console.WriteLine($"  parameters    {info.parameters:N0}");
+            Console.WriteLine($"  stored dtype  {string.Join(", ", dtypes.Select(kv => $"{kv.Key} ({kv.Value:N0} values)"))}");
+            Console.WriteLine($"  preprocessing resize shorter side to {pre.ResizeShortestEdge} ({pre.Resample}), crop {pre.CropSize}, mean [{string.Join(", ", pre.Mean)}], std [{string.Join(", ", pre.Std)}]");
+            Console.WriteLine($"  vocabulary    {info.vocabulary ?? "(none in the checkpoint: pass --vocab)"}");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using SharpClip.Pipelines;
+using SharpClip.Runtime;
+
+namespace SharpClip.Cli;
+
+/// <summary>The options every model-using verb shares: --model, --vocab, --device, --precision, --batch-size.</summary>
+public sealed class ModelOptions
+{
+    public Option<string> Model { get; } = new("--model", "-m")
+    {
+        Description = "A SharpClip model folder, a Hugging Face or open_clip CLIP folder, or a weight file (.safetensors, .pt, .bin; architecture inferred).",
+        Required = true,
+    };
+    public Option<string?> Vocab { get; } = new("--vocab") { Description = "Tokenizer vocabulary, for weight files that carry none (e.g. bpe_simple_vocab_16e6.txt.gz)." };
+    public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    public Option<string> Precision { get; } = new("--precision") { Description = "fp32 (the reference's numbers), bf16 (fast only on CPUs with bf16 instructions) or auto.", DefaultValueFactory = _ => "fp32" };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images or texts per forward pass.", DefaultValueFactory = _ => 32 };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Model);
+        command.Options.Add(Vocab);
+        command.Options.Add(Device);
+        command.Options.Add(Precision);
+        command.Options.Add(BatchSize);
+    }
+
+    public ClipPipeline Load(ParseResult parse) => ClipPipeline.Load(parse.GetValue(Model)!, new ClipPipelineOptions
+    {
+        VocabPath = parse.GetValue(Vocab),
+        Device = parse.GetValue(Device)!,
+        Precision = ParsePrecision(parse.GetValue(Precision)!),
+        BatchSize = parse.GetValue(BatchSize),
+    });
+
+    public static Runtime.Precision ParsePrecision(string value) => value.ToLowerInvariant() switch
+    {
+        "fp32" or "float32" => Runtime.Precision.Float32,
+        "bf16" or "bfloat16" => Runtime.Precision.BFloat16,
+        "fp16" or "float16" => Runtime.Precision.Float16,
+        "auto" => Runtime.Precision.Auto,
+        _ => throw new ArgumentException($"--precision {value}: expected fp32, bf16, fp16 or auto"),
+    };
+}

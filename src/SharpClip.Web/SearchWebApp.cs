@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SharpClip.Search;
+
+namespace SharpClip.Web;
+
+/// <summary>
+/// The search web app: a static page plus a JSON API over one index, hosted by Kestrel. The index is loaded once and
+/// kept in memory; every query first picks up rows a running indexer has committed. Files are served only by the id
+/// the index gave them, never by a path from the request.
+/// </summary>
+public static class SearchWebApp
+{
+    /// <summary>
+    /// Builds (does not start) the app. <paramref name="encoder"/> overrides the model (tests pass a toy); the caller
+    /// keeps ownership of it. Fails now, not on the first request, if the index or model cannot be opened.
+    /// </summary>
+    public static WebApplication Build(SearchWebOptions options, IImageTextEncoder? encoder = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var index = ImageIndex.Open(options.IndexPath);
+        IImageTextEncoder enc;
+        try { enc = encoder ?? EncoderResolver.OpenFor(index, options.Model); }
+        catch { index.Dispose(); throw; }
+        var engine = new SearchEngine(index, enc, ownsIndex: true);
+        if (engine.Count > 0) engine.Search(new float[index.Metadata!.Dimension], 1); // pay libtorch's first-call cost now, not in the first request
+        var thumbs = new ThumbnailCache(enc, options.ThumbnailSide, options.ThumbnailCacheBytes);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(SearchWebApp).Assembly.GetName().Name });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxUploadBytes + 64 * 1024; // room for the multipart framing
+            if (options.Host == "localhost") k.ListenLocalhost(options.Port);
+            else if (IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
+            else throw new ArgumentException($"host '{options.Host}' is not an IP address or 'localhost'");
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = options.MaxUploadBytes + 64 * 1024);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(thumbs);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            thumbs.Dispose();
+            engine.Dispose();
+            if (encoder is null) enc.Dispose();
+        });
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(async (ctx, next) =>
+        {
+            ctx.Response.Headers["X-Content-Type-Options"] = "nosniff";
+            ctx.Response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'";
+            await next();
+        });
+        MapPage(app);
+        MapApi(app, options, engine, thumbs);
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually listens on (after start; resolves port 0).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    static void MapPage(WebApplication app)
+    {
+        foreach (var (path, (bytes, type)) in StaticAssets.Files)
+        {
+            app.MapGet(path, () => Results.Bytes(bytes, type));
+            if (path == "/index.html") app.MapGet("/", () => Results.Bytes(bytes, type));
+        }
+    }
+
+    static void MapApi(WebApplication app, SearchWebOptions options, SearchEngine engine, ThumbnailCache thumbs)
+    {
+        var contentTypes = new FileExtensionContentTypeProvider();
+
+        app.MapGet("/api/stats", () =>
+        {
+            engine.Refresh();
+            var s = engine.Index.Stats();
+            return Results.Ok(new
+            {
+                images = s.Images, searchable = engine.Count, failures = s.Failures, model = s.Model, fingerprint = s.Fingerprint,
+                dimension = s.Dimension, precision = s.Precision.ToString(), lastUpdatedUtc = s.LastUpdatedUtc,
+                index = Path.GetFileName(engine.Index.Path),
+            });
+        });
+
+        app.MapGet("/api/failures", (HttpRequest req) =>
+        {
+            if (!TryInt(req, "limit", 100, 1, 10_000, out int limit, out var bad)) return bad!;
+            return Results.Ok(engine.Index.Failures(limit).Select(f => new { path = f.Path, reason = f.Reason, at = f.AtUtc }));
+        });
+
+        app.MapGet("/api/search", (HttpRequest req) =>
+        {
+            if (!TryInt(req, "k", options.DefaultResults, 1, options.MaxResults, out int k, out var bad)) return bad!;
+            string? q = req.Query["q"], negative = req.Query["negative"], idText = req.Query["id"];
+            if ((TooLong(q, "q") ?? TooLong(negative, "negative")) is { } longProblem) return longProblem;
+            long? id = null;
+            if (!string.IsNullOrEmpty(idText))
+            {
+                if (!long.TryParse(idText, out long parsed)) return Problem(400, "Bad query parameter", $"id must be an integer, got '{idText}'");
+                if (engine.Index.Get(parsed) is null) return Problem(404, "Unknown image", $"image id {parsed} is not in the index");
+                id = parsed;
+            }
+            if (string.IsNullOrWhiteSpace(q) && id is null) return Problem(400, "Missing query", "give a text (q) or an image id (id)");
+            return RunSearch(new SearchQuery { Text = q, LikeId = id, Negative = negative }, k);
+        });
+
+        app.MapPost("/api/search/image", async (HttpRequest req) =>
+        {
+            if (!req.HasFormContentType) return Problem(415, "Expected a form upload", "send multipart/form-data with the image in the field 'image'");
+            if (req.ContentLength > options.MaxUploadBytes + 64 * 1024) return TooLarge();
+            IFormCollection form;
+            try { form = await req.ReadFormAsync(); }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge) { return TooLarge(); }
+            catch (InvalidDataException) { return TooLarge(); }
+            if (form.Files.GetFile("image") is not { } file) return Problem(400, "Missing image", "the form has no file field 'image'");
+            if (file.Length > options.MaxUploadBytes) return TooLarge();
+            if (!TryInt(form, "k", options.DefaultResults, 1, options.MaxResults, out int k, out var bad)) return bad!;
+            string? q = form["q"];
+            if (TooLong(q, "q") is { } longProblem) return longProblem;
+            using var buffer = new MemoryStream();
+            await file.CopyToAsync(buffer);
+            float[] embedding;
+            try
+            {
+                buffer.Position = 0;
+                var info = engine.Encoder!.Probe(buffer);
+                if ((long)info.Width * info.Height > options.MaxUploadPixels)
+                    return Problem(413, "Image too large", $"{info.Width}x{info.Height} pixels is more than the limit of {options.MaxUploadPixels}");
+                buffer.Position = 0;
+                embedding = engine.Encoder.EmbedImage(buffer);
+            }
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+            {
+                return Problem(400, "Unreadable image", e.Message);
+            }
+            return RunSearch(new SearchQuery { Text = q, Image = embedding }, k);
+        });
+
+        app.MapGet("/api/thumb/{id:long}", (long id, HttpContext ctx) =>
+        {
+            if (engine.Index.Get(id) is not { } image) return Problem(404, "Unknown image", $"image id {id} is not in the index");
+            if (!File.Exists(image.Path)) return Problem(404, "Image file is gone", $"image id {id} is no longer on disk");
+            EncodedImage thumb;
+            try { thumb = thumbs.Get(image); }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException)
+            {
+                return Problem(404, "No thumbnail", $"image id {id} cannot be read: {e.Message}");
+            }
+            ctx.Response.Headers.CacheControl = "private, max-age=86400";
+            ctx.Response.Headers.ETag = $"\"{image.Hash[..16]}\"";
+            return Results.Bytes(thumb.Bytes, thumb.ContentType);
+        });
+
+        app.MapGet("/api/image/{id:long}", (long id) =>
+        {
+            if (engine.Index.Get(id) is not { } image) return Problem(404, "Unknown image", $"image id {id} is not in the index");
+            if (!File.Exists(image.Path)) return Problem(404, "Image file is gone", $"image id {id} is no longer on disk");
+            if (!contentTypes.TryGetContentType(image.Path, out var type)) type = "application/octet-stream";
+            return Results.File(image.Path, type, enableRangeProcessing: true);
+        });
+
+        IResult RunSearch(SearchQuery query, int k)
+        {
+            var clock = Stopwatch.StartNew();
+            IReadOnlyList<SearchHit> hits;
+            try { hits = engine.Search(query, k); }
+            catch (ArgumentException e) { return Problem(400, "Bad query", e.Message); }
+            catch (KeyNotFoundException e) { return Problem(404, "Unknown image", e.Message); }
+            return Results.Ok(new
+            {
+                tookMs = Math.Round(clock.Elapsed.TotalMilliseconds, 2),
+                count = hits.Count,
+                results = hits.Select(h => new
+                {
+                    id = h.Id, score = h.Score, name = Path.GetFileName(h.Path), path = h.Path, caption = h.Caption,
+                    width = h.Width, height = h.Height, thumb = $"/api/thumb/{h.Id}", image = $"/api/image/{h.Id}",
+                }),
+            });
+        }
+
+        IResult? TooLong(string? value, string name) => value is not null && value.Length > options.MaxQueryChars
+            ? Problem(400, "Bad query parameter", $"{name} is longer than {options.MaxQueryChars} characters")
+            : null;
+
+        IResult TooLarge() => Problem(413, "Upload too large", $"uploads are limited to {options.MaxUploadBytes} bytes");
+    }
+
+    static bool TryInt(HttpRequest req, string name, int fallback, int min, int max, out int value, out IResult? problem) =>
+        TryInt(req.Query[name].ToString(), name, fallback, min, max, out value, out problem);
+
+    static bool TryInt(IFormCollection form, string name, int fallback, int min, int max, out int value, out IResult? problem) =>
+        TryInt(form[name].ToString(), name, fallback, min, max, out value, out problem);
+
+    static bool TryInt(string text, string name, int fallback, int min, int max, out int value, out IResult? problem)
+    {
+        problem = null;
+        value = fallback;
+        if (string.IsNullOrEmpty(text)) return true;
+        if (int.TryParse(text, out value) && value >= min && value <= max) return true;
+        problem = Problem(400, "Bad query parameter", $"{name} must be an integer from {min} to {max}, got '{text}'");
+        return false;
+    }
+
+    static IResult Problem(int status, string title, string detail) => Results.Problem(detail: detail, statusCode: status, title: title);
+}

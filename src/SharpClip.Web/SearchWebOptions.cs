@@ -1,0 +1,24 @@
+namespace SharpClip.Web;
+
+/// <summary>
+/// Settings of the search web app. The defaults are the safe ones: loopback only, bounded uploads (bytes AND pixels,
+/// because a small compressed file can decode to gigabytes), bounded result counts.
+/// </summary>
+public sealed record SearchWebOptions
+{
+    public required string IndexPath { get; init; }
+    /// <summary>Model to embed queries with; null = the model recorded in the index.</summary>
+    public string? Model { get; init; }
+    /// <summary>Address to bind: an IP address or "localhost". Anything but loopback exposes the index to the network.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>TCP port; 0 picks a free one (see <see cref="SearchWebApp.Addresses"/>).</summary>
+    public int Port { get; init; } = 8080;
+    public long MaxUploadBytes { get; init; } = 20 * 1024 * 1024;
+    public long MaxUploadPixels { get; init; } = 50_000_000;
+    public int DefaultResults { get; init; } = 24;
+    public int MaxResults { get; init; } = 200;
+    public int MaxQueryChars { get; init; } = 1000;
+    public int ThumbnailSide { get; init; } = 256;
+    /// <summary>Memory the thumbnail cache may use.</summary>
+    public long ThumbnailCacheBytes { get; init; } = 64L * 1024 * 1024;
+}

@@ -1,0 +1,58 @@
+using System.Security.Cryptography;
+using System.Text;
+using SharpClip.Data;
+
+namespace SharpClip.Evaluation;
+
+/// <summary>One evaluation image and its class.</summary>
+/// <param name="Key">Stable identity (relative path, synthetic key); part of the feature-cache key.</param>
+/// <param name="Image">Where the pixels come from.</param>
+/// <param name="Label">Index into the dataset's class names.</param>
+public sealed record LabeledImage(string Key, ImageSource Image, int Label);
+
+/// <summary>
+/// A classification test set: images with labels, the class names, and optionally each class's own prompts (the
+/// synthetic tasks describe classes with several phrasings rather than one name in templates).
+/// </summary>
+public sealed class LabeledDataset
+{
+    public LabeledDataset(string name, IReadOnlyList<string> classNames, IReadOnlyList<LabeledImage> items,
+        IReadOnlyList<IReadOnlyList<string>>? classPrompts = null)
+    {
+        if (classNames.Count < 2) throw new ArgumentException($"{name}: needs at least two classes, has {classNames.Count}");
+        if (items.Count == 0) throw new ArgumentException($"{name}: has no images");
+        if (classPrompts is not null && classPrompts.Count != classNames.Count)
+            throw new ArgumentException($"{name}: {classPrompts.Count} prompt lists for {classNames.Count} classes");
+        var bad = items.FirstOrDefault(i => i.Label < 0 || i.Label >= classNames.Count);
+        if (bad is not null) throw new ArgumentException($"{name}: item '{bad.Key}' has label {bad.Label} outside 0..{classNames.Count - 1}");
+        Name = name;
+        ClassNames = classNames;
+        Items = items;
+        ClassPrompts = classPrompts;
+    }
+
+    public string Name { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    public IReadOnlyList<LabeledImage> Items { get; }
+
+    /// <summary>Per class, prompts to embed and average; null means "fill the templates with the class name".</summary>
+    public IReadOnlyList<IReadOnlyList<string>>? ClassPrompts { get; }
+
+    public int[] Labels => Items.Select(i => i.Label).ToArray();
+
+    /// <summary>SHA-256 of the keys, sources and labels: what a feature cache must match to be reused.</summary>
+    public string Identity
+    {
+        get
+        {
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            foreach (var item in Items)
+                sha.AppendData(Encoding.UTF8.GetBytes($"{item.Key}\u0001{item.Image.Describe()}\u0001{item.Label}\n"));
+            return Convert.ToHexStringLower(sha.GetHashAndReset());
+        }
+    }
+
+    /// <summary>The subset at <paramref name="indices"/> (same classes), e.g. a k-shot sample.</summary>
+    public LabeledDataset Subset(IEnumerable<int> indices, string? name = null) =>
+        new(name ?? Name, ClassNames, indices.Select(i => Items[i]).ToList(), ClassPrompts);
+}

@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace SharpClip.Evaluation;
+
+/// <summary>Writes <c>probe.json</c>, <c>probe.md</c> and <c>fewshot.png</c> (accuracy against shots, zero-shot as a line).</summary>
+public static class ProbeReport
+{
+    public static IReadOnlyList<string> Write(string directory, string model, string train, string test, ProbeResult probe, double probeSeconds,
+        IReadOnlyList<FewShotPoint> fewShot, double zeroShotTop1)
+    {
+        Directory.CreateDirectory(directory);
+        var json = Path.Combine(directory, "probe.json");
+        File.WriteAllText(json, JsonSerializer.Serialize(new
+        {
+            model, train, test,
+            linearProbe = new { c = probe.C, validationAccuracy = probe.ValidationAccuracy, testAccuracy = probe.TestAccuracy, trainCount = probe.TrainCount, fitSeconds = probeSeconds },
+            zeroShotTop1,
+            fewShot = fewShot.Select(p => new { shots = p.Shots, mean = p.MeanAccuracy, std = p.StdAccuracy, perSeed = p.PerSeed }),
+        }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+        var png = Path.Combine(directory, "fewshot.png");
+        LinePlot.FewShot(fewShot, zeroShotTop1).SavePng(png);
+        var md = new StringBuilder();
+        md.AppendLine($"# Linear probe and few-shot\n\nModel: `{model}`; train `{train}`, test `{test}`.\n");
+        md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Linear probe (C = {probe.C:G3} from the validation sweep): **{probe.TestAccuracy:P2}** test accuracy ({probe.ValidationAccuracy:P2} on validation, {probe.TrainCount} training images).\n"));
+        md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Zero-shot: **{zeroShotTop1:P2}** (red dashed line in the plot).\n"));
+        md.AppendLine("| shots per class | mean accuracy | std over seeds |\n|---:|---:|---:|");
+        foreach (var p in fewShot) md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {p.Shots} | {p.MeanAccuracy:P2} | {p.StdAccuracy:P2} |"));
+        md.AppendLine($"\n![accuracy against shots](fewshot.png)");
+        var mdPath = Path.Combine(directory, "probe.md");
+        File.WriteAllText(mdPath, md.ToString());
+        return [json, mdPath, png];
+    }
+}

@@ -1,0 +1,214 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using SharpClip.Checkpoints;
+using SharpClip.Evaluation;
+using SharpClip.Modeling;
+using SharpClip.Runtime;
+using SharpClip.Text;
+using SharpClip.Vision;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Pipelines;
+
+/// <summary>
+/// A loaded CLIP model with the tokenizer and image preprocessing it was trained with: the one object an application
+/// needs to embed images and texts, compare them and classify zero-shot. Reads every checkpoint format
+/// <see cref="CheckpointLoader"/> knows; owns the model's native memory (dispose it).
+/// </summary>
+public sealed class ClipPipeline : IDisposable
+{
+    readonly Lazy<ClipTokenizer> _tokenizer;
+    readonly Lazy<string> _fingerprint;
+
+    ClipPipeline(ClipModel model, Func<ClipTokenizer> tokenizer, ClipImageProcessor processor, ComputeTarget target,
+        ClipPipelineOptions options, string source, string sourceFormat, PreprocessingInfo preprocessing)
+    {
+        Model = model;
+        _tokenizer = new Lazy<ClipTokenizer>(tokenizer);
+        Processor = processor;
+        Target = target;
+        Options = options;
+        Source = source;
+        SourceFormat = sourceFormat;
+        Preprocessing = preprocessing;
+        _fingerprint = new Lazy<string>(ComputeFingerprint);
+    }
+
+    public ClipModel Model { get; }
+    public ClipConfig Config => Model.Config;
+    public ClipImageProcessor Processor { get; }
+    public PreprocessingInfo Preprocessing { get; }
+    public ComputeTarget Target { get; }
+    public ClipPipelineOptions Options { get; }
+    public string Source { get; }
+    public string SourceFormat { get; }
+    public int EmbeddingDimension => Config.EmbedDim;
+
+    /// <summary>The tokenizer; loaded on first use so an image-only job needs no vocabulary.</summary>
+    /// <exception cref="FileNotFoundException">the checkpoint carries no vocabulary and none was given.</exception>
+    public ClipTokenizer Tokenizer => _tokenizer.Value;
+
+    /// <summary>
+    /// SHA-256 over the architecture, the preprocessing and every weight's bytes: two pipelines with the same
+    /// fingerprint produce the same embeddings, which is what an index must know before mixing them.
+    /// </summary>
+    public string Fingerprint => _fingerprint.Value;
+
+    /// <summary>Loads a model folder (SharpClip, Hugging Face, open_clip) or a bare weight file (.safetensors, .pt, .bin).</summary>
+    public static ClipPipeline Load(string modelPath, ClipPipelineOptions? options = null)
+    {
+        options ??= new ClipPipelineOptions();
+        if (options.BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {options.BatchSize}");
+        using var checkpoint = CheckpointLoader.Read(modelPath, new CheckpointReadOptions { VocabPath = options.VocabPath });
+        var config = checkpoint.ResolvedConfig;
+        var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config);
+        var target = ComputeTarget.Select(options.Device, options.Precision);
+        model.To(target.Device, target.DType);
+        var preprocessing = checkpoint.Preprocessing ?? PreprocessingInfo.ForResolution(config.ImageResolution);
+        var processor = new ClipImageProcessor(ToProcessorOptions(preprocessing).Validate());
+        if (processor.OutputSize != (config.ImageResolution, config.ImageResolution))
+            throw new InvalidDataException($"{modelPath}: preprocessing crops to {processor.OutputSize.Width}×{processor.OutputSize.Height} but the model takes {config.ImageResolution}×{config.ImageResolution}");
+        string? vocab = checkpoint.VocabPath, merges = checkpoint.MergesPath;
+        return new ClipPipeline(model, () => LoadTokenizer(modelPath, vocab, merges, config), processor, target, options,
+            modelPath, checkpoint.SourceFormat, preprocessing);
+    }
+
+    static ClipTokenizer LoadTokenizer(string modelPath, string? vocab, string? merges, ClipConfig config)
+    {
+        vocab ??= ClipTokenizer.FindDefaultVocab()
+            ?? throw new FileNotFoundException($"{modelPath}: carries no tokenizer vocabulary; pass one (--vocab FILE, e.g. {ClipTokenizer.OpenAiVocabFileName}) or set {ClipTokenizer.VocabEnvironmentVariable}");
+        var tokenizer = merges is null ? ClipTokenizer.Load(vocab) : new ClipTokenizer(BpeVocabulary.LoadHuggingFace(vocab, merges));
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new InvalidDataException($"{vocab}: has {tokenizer.VocabSize} tokens but the model at {modelPath} embeds only {config.VocabSize}");
+        return tokenizer;
+    }
+
+    public static ClipImageProcessorOptions ToProcessorOptions(PreprocessingInfo p) => new()
+    {
+        ShortestEdge = p.ResizeShortestEdge,
+        CropWidth = p.CropSize,
+        CropHeight = p.CropSize,
+        Mean = p.Mean.ToArray(),
+        Std = p.Std.ToArray(),
+        Resample = p.Resample.ToLowerInvariant() switch
+        {
+            "bicubic" => ResampleFilter.Bicubic,
+            "bilinear" => ResampleFilter.Bilinear,
+            "nearest" => ResampleFilter.Nearest,
+            "lanczos" => ResampleFilter.Lanczos,
+            var other => throw new NotSupportedException($"resample filter '{other}' is not supported"),
+        },
+    };
+
+    /// <summary>Token ids [texts, context] for <paramref name="texts"/>, as <c>clip.tokenize</c> makes them.</summary>
+    public Tensor Tokenize(IReadOnlyList<string> texts, bool truncate = false) =>
+        Tokenizer.Tokenize(texts, Config.ContextLength, truncate);
+
+    /// <summary>Text embeddings [texts, dim] float32 on the CPU; L2-normalised unless <paramref name="normalize"/> is false.</summary>
+    public Tensor EmbedTexts(IReadOnlyList<string> texts, bool normalize = true, bool truncate = false, CancellationToken cancellationToken = default)
+    {
+        if (texts.Count == 0) return torch.zeros(0, EmbeddingDimension);
+        using var ids = Tokenize(texts, truncate);
+        var parts = new List<Tensor>();
+        try
+        {
+            for (long start = 0; start < texts.Count; start += Options.BatchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using var batch = ids.narrow(0, start, Math.Min(Options.BatchSize, texts.Count - start));
+                parts.Add(Model.EmbedTexts(batch, normalize));
+            }
+            return torch.cat(parts, 0);
+        }
+        finally { foreach (var p in parts) p.Dispose(); }
+    }
+
+    /// <summary>One text's embedding as an array.</summary>
+    public float[] EmbedText(string text, bool normalize = true)
+    {
+        using var e = EmbedTexts([text], normalize, truncate: true);
+        return e.data<float>().ToArray();
+    }
+
+    /// <summary>
+    /// Image embeddings in input order; an image that cannot be read gives an error result and the rest go on.
+    /// Decoding runs in parallel with a bounded number of images in memory (one batch).
+    /// </summary>
+    public IReadOnlyList<EmbeddingResult> EmbedImages(IReadOnlyList<string> paths, bool normalize = true,
+        IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var results = new EmbeddingResult[paths.Count];
+        int done = 0;
+        for (int start = 0; start < paths.Count; start += Options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var chunk = paths.Skip(start).Take(Options.BatchSize).ToList();
+            var prepared = Processor.ProcessBatch(chunk, Options.DecodeThreads, null, cancellationToken);
+            var ok = prepared.Where(p => p.Succeeded).ToList();
+            foreach (var p in prepared.Where(p => !p.Succeeded))
+                results[start + p.Index] = new EmbeddingResult(start + p.Index, p.Source, null, p.Error?.Message ?? "unreadable");
+            if (ok.Count > 0)
+            {
+                using var pixels = Processor.ToBatchTensor(ok.Select(p => p.PixelValues!).ToList());
+                using var embedded = Model.EmbedImages(pixels, normalize);
+                var flat = embedded.data<float>().ToArray();
+                int dim = EmbeddingDimension;
+                for (int i = 0; i < ok.Count; i++)
+                    results[start + ok[i].Index] = new EmbeddingResult(start + ok[i].Index, ok[i].Source, flat.AsSpan(i * dim, dim).ToArray(), null);
+            }
+            done += chunk.Count;
+            progress?.Report(done);
+        }
+        return results;
+    }
+
+    /// <summary>One decoded image's embedding (an uploaded query image, say).</summary>
+    public float[] EmbedImage(byte[] encoded, string name, bool normalize = true)
+    {
+        var pixels = Processor.Process(encoded, name);
+        using var batch = Processor.ToBatchTensor([pixels]);
+        using var e = Model.EmbedImages(batch, normalize);
+        return e.data<float>().ToArray();
+    }
+
+    /// <summary>
+    /// Zero-shot classifier over <paramref name="classNames"/>: every class's prompts embedded, normalised, averaged
+    /// and renormalised (the paper's prompt ensembling).
+    /// </summary>
+    public ZeroShotClassifier BuildClassifier(IReadOnlyList<string> classNames, PromptTemplates templates, CancellationToken cancellationToken = default)
+    {
+        if (classNames.Count == 0) throw new ArgumentException("no class names");
+        var prompts = classNames.SelectMany(templates.For).ToList(); // class-major: row c·K + k
+        using var ids = Tokenize(prompts);
+        return ZeroShotClassifier.FromTokenIds(Model, ids, classNames.Count, classNames, Options.BatchSize, null, cancellationToken);
+    }
+
+    /// <summary>Logits as the reference's forward gives them: exp(logit_scale)·cos, [images, texts].</summary>
+    public Tensor Logits(Tensor imageEmbeddings, Tensor textEmbeddings)
+    {
+        using var _ = torch.inference_mode();
+        using var scope = torch.NewDisposeScope();
+        var scale = Model.LogitScale.detach().to(ScalarType.Float32, CPU).exp();
+        var image = Embeddings.L2Normalize(imageEmbeddings.to(ScalarType.Float32, CPU));
+        var text = Embeddings.L2Normalize(textEmbeddings.to(ScalarType.Float32, CPU));
+        return (scale * image.matmul(text.t())).MoveToOuterDisposeScope();
+    }
+
+    string ComputeFingerprint()
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Config)));
+        sha.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Preprocessing)));
+        foreach (var (name, tensor) in Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(name));
+            using var cpu = tensor.detach().to(ScalarType.Float32, CPU).contiguous();
+            sha.AppendData(cpu.bytes);
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SharpClip.Search;
+using SharpClip.Search.Toy;
+using SharpClip.Tests.Search;
+
+namespace SharpClip.Web.Tests;
+
+[Collection("web")]
+public class ApiTests(WebAppFixture web)
+{
+    async Task<JsonElement> Json(string url)
+    {
+        var r = await web.Http.GetAsync(url);
+        Assert.True(r.IsSuccessStatusCode, $"{url}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        return JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;
+    }
+
+    static async Task AssertProblem(HttpResponseMessage r, HttpStatusCode status, string? detailContains = null)
+    {
+        string body = await r.Content.ReadAsStringAsync();
+        Assert.True(status == r.StatusCode, $"expected {status}, got {r.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        var p = JsonDocument.Parse(body).RootElement;
+        Assert.Equal((int)status, p.GetProperty("status").GetInt32());
+        if (detailContains is not null) Assert.Contains(detailContains, p.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public void BindsLoopbackOnly() => Assert.StartsWith("http://127.0.0.1:", web.BaseUrl);
+
+    [Fact]
+    public async Task StatsDescribeTheIndex()
+    {
+        var s = await Json("api/stats");
+        Assert.True(s.GetProperty("images").GetInt32() >= WebAppFixture.Colours.Length);
+        Assert.Equal(1, s.GetProperty("failures").GetInt32());
+        Assert.Equal(ToyColorEncoder.ModelName, s.GetProperty("model").GetString());
+        Assert.Equal(web.Encoder.Dimension, s.GetProperty("dimension").GetInt32());
+    }
+
+    [Fact]
+    public async Task TextSearchReturnsTheEncodersRankingWithScores()
+    {
+        var q = web.Encoder.EmbedText("green");
+        var expected = web.ExpectedOrder(q).Take(5).ToList();
+        var got = (await Json("api/search?q=green&k=5")).GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(expected, got.Select(h => Path.GetFileNameWithoutExtension(h.GetProperty("name").GetString())));
+        var scores = got.Select(h => h.GetProperty("score").GetSingle()).ToList();
+        Assert.Equal(scores.OrderByDescending(x => x), scores);
+        Assert.StartsWith("/api/thumb/", got[0].GetProperty("thumb").GetString());
+    }
+
+    [Fact]
+    public async Task BadParametersAreProblemDetails()
+    {
+        await AssertProblem(await web.Http.GetAsync("api/search?q=red&k=0"), HttpStatusCode.BadRequest, "k must be");
+        await AssertProblem(await web.Http.GetAsync("api/search?q=red&k=abc"), HttpStatusCode.BadRequest, "k must be");
+        await AssertProblem(await web.Http.GetAsync("api/search?q=red&k=100000"), HttpStatusCode.BadRequest, "k must be");
+        await AssertProblem(await web.Http.GetAsync("api/search"), HttpStatusCode.BadRequest);
+        await AssertProblem(await web.Http.GetAsync("api/search?id=abc"), HttpStatusCode.BadRequest, "id must be");
+        await AssertProblem(await web.Http.GetAsync("api/search?id=987654"), HttpStatusCode.NotFound, "987654");
+        await AssertProblem(await web.Http.GetAsync("api/search?q=" + new string('x', 2000)), HttpStatusCode.BadRequest, "longer than");
+        await AssertProblem(await web.Http.GetAsync("api/thumb/987654"), HttpStatusCode.NotFound);
+        await AssertProblem(await web.Http.GetAsync("api/nothing-here"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task FilesAreServedOnlyByIndexedId()
+    {
+        foreach (var url in new[] { "api/thumb/..%2F..%2F..%2Fetc%2Fpasswd", "api/image/%2Fetc%2Fpasswd", "api/image/../../etc/passwd", "etc/passwd" })
+        {
+            var r = await web.Http.GetAsync(url);
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+            Assert.DoesNotContain("root:", await r.Content.ReadAsStringAsync());
+        }
+        var hit = (await Json("api/search?q=red&k=1")).GetProperty("results")[0];
+        long id = hit.GetProperty("id").GetInt64();
+        var original = await web.Http.GetByteArrayAsync($"api/image/{id}");
+        Assert.Equal(File.ReadAllBytes(hit.GetProperty("path").GetString()!), original);
+    }
+
+    [Fact]
+    public async Task ThumbnailsAreSmallAndCached()
+    {
+        long id = (await Json("api/search?q=blue&k=1")).GetProperty("results")[0].GetProperty("id").GetInt64();
+        var cache = web.App.Services.GetRequiredService<ThumbnailCache>();
+        var first = await web.Http.GetAsync($"api/thumb/{id}");
+        int generated = cache.Generated;
+        var second = await web.Http.GetAsync($"api/thumb/{id}");
+        Assert.Equal(generated, cache.Generated);
+        Assert.Equal("image/bmp", first.Content.Headers.ContentType?.MediaType);
+        var bytes = await second.Content.ReadAsByteArrayAsync();
+        using var s = new MemoryStream(bytes);
+        var info = web.Encoder.Probe(s);
+        Assert.Equal(32, Math.Max(info.Width, info.Height));
+    }
+
+    static MultipartFormDataContent Upload(byte[] bytes, string type = "image/bmp")
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue(type);
+        form.Add(file, "image", "upload.bmp");
+        return form;
+    }
+
+    [Fact]
+    public async Task UploadSearchesByImageWithinLimits()
+    {
+        var upload = TestBmp.Solid(20, 10, 30, 200, 200);
+        var r = await web.Http.PostAsync("api/search/image", Upload(upload));
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        var names = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("results").EnumerateArray()
+            .Select(h => Path.GetFileNameWithoutExtension(h.GetProperty("name").GetString())).ToList();
+        Assert.Equal(web.ExpectedOrder(web.Encoder.EmbedImage(new MemoryStream(upload))).Take(names.Count), names);
+
+        await AssertProblem(await web.Http.PostAsync("api/search/image", Upload(TestBmp.Solid(150, 150, 1, 2, 3))), HttpStatusCode.RequestEntityTooLarge); // 67 KB > 64 KB
+        await AssertProblem(await web.Http.PostAsync("api/search/image", Upload(TestBmp.Solid(200, 60, 1, 2, 3))), HttpStatusCode.RequestEntityTooLarge, "pixels"); // 36 KB, 12000 px
+        await AssertProblem(await web.Http.PostAsync("api/search/image", Upload("hello"u8.ToArray())), HttpStatusCode.BadRequest);
+        await AssertProblem(await web.Http.PostAsync("api/search/image", new StringContent("x")), HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task NewRowsCommittedByAnIndexerAppearWithoutRestart()
+    {
+        string extra = web.LaterDir;
+        Directory.CreateDirectory(extra);
+        File.WriteAllBytes(Path.Combine(extra, "latecomer.bmp"), TestBmp.Solid(8, 8, 255, 0, 255));
+        int before = (await Json("api/stats")).GetProperty("searchable").GetInt32();
+        using (var index = ImageIndex.Open(web.IndexPath))
+            Indexer.Run(index, web.Encoder, ToyColorEncoder.ModelName, [extra]);
+        var top = (await Json("api/search?q=magenta&k=1")).GetProperty("results")[0];
+        Assert.Equal("latecomer.bmp", top.GetProperty("name").GetString());
+        Assert.Equal(before + 1, (await Json("api/stats")).GetProperty("searchable").GetInt32());
+    }
+}
