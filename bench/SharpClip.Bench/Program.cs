@@ -12,6 +12,7 @@ public static class Program
         ["model"] = ModelBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
+        ["training"] = TrainingBench.Run,
     };
 
     public static int Main(string[] args)

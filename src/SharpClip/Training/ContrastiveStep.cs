@@ -57,6 +57,7 @@ public sealed class ContrastiveStep : IDisposable
 {
     readonly ContrastiveObjective _objective;
     readonly MixedPrecision? _mixed;
+    readonly List<(Parameter Parameter, bool RequiredGrad)> _requiredGrad = [];
 
     public ContrastiveStep(ClipModel model, ContrastiveObjective objective, ContrastiveStepOptions? options = null)
     {
@@ -68,7 +69,10 @@ public sealed class ContrastiveStep : IDisposable
             throw new ArgumentException("freezing both towers leaves nothing to train but the temperature");
 
         foreach (var (name, p) in model.named_parameters())
+        {
+            _requiredGrad.Add((p, p.requires_grad));
             p.requires_grad_(!(IsImageTower(name) ? Options.FreezeImageTower : IsTextTower(name) && Options.FreezeTextTower));
+        }
         if (Options.ComputeType is { } ct && ct != model.DType) _mixed = new MixedPrecision(model, ct);
         ActivationCheckpointing.Apply(Compute, Options.ActivationCheckpointing);
     }
@@ -207,9 +211,11 @@ public sealed class ContrastiveStep : IDisposable
         return Compute.EncodeTexts(ids);
     }
 
+    /// <summary>Puts the model back as it was (gradient flags, no checkpointing) and frees the bf16 copy.</summary>
     public void Dispose()
     {
         ActivationCheckpointing.Apply(Model, false);
+        foreach (var (p, required) in _requiredGrad) p.requires_grad_(required);
         _mixed?.Dispose();
     }
 

@@ -197,6 +197,11 @@ public static class Trainer
         // ---- the end: the final state, and the model folder --------------------------------------------------
         if (savedStep != position.Step) Save();
         if (!interrupted) Evaluate();
+        var stats = loader.Stats;
+        if (stats.TotalSkipped > 0)
+            Report(TrainingProgressKind.Warning, $"data: {stats}; e.g. {string.Join("; ", stats.Examples.Take(3))}");
+        else
+            Report(TrainingProgressKind.Info, $"data: {stats}");
         return new TrainingResult(output, position, totalSteps, interrupted, losses, lastEvaluation, lastCheckpoint);
     }
 

@@ -14,8 +14,8 @@ namespace SharpClip.Training;
 /// The periodic evaluation of a run, on a fixed set of validation pairs prepared once (images centre-cropped as at
 /// inference, first caption of each):
 /// <list type="bullet">
-/// <item>retrieval recall@1/5 in both directions — among the M validation captions, is an image's own caption in its
-/// top k, and among the M images, is a caption's own image in its top k (ties count in the pair's favour);</item>
+/// <item>retrieval recall@1/5 in both directions (<see cref="RetrievalMetrics"/>) — among the M validation captions, is
+/// an image's own caption in its top k, and among the M images, is a caption's own image in its top k;</item>
 /// <item>on the synthetic shapes set, zero-shot accuracy of every task the dataset defines, with prompt ensembles
 /// (<see cref="ZeroShotClassifier"/>), on the validation split, and the compositional score: colour×shape among the
 /// held-out pairs on the held-out split, images of combinations the model never saw in training.</item>
@@ -156,28 +156,25 @@ public sealed class TrainingEvaluator : IDisposable
     }
 
     /// <summary>
-    /// Recall@k both ways for M matching pairs: the fraction of images whose own caption is among the k most similar
-    /// captions (<c>retrieval/image_to_text_r{k}</c>), and of captions whose own image is among the k most similar
-    /// images (<c>retrieval/text_to_image_r{k}</c>). An item's rank counts the candidates strictly more similar than
-    /// its partner.
+    /// Recall@k both ways for M matching pairs, by <see cref="RetrievalMetrics"/>: the fraction of images whose own
+    /// caption is among the k most similar captions (<c>retrieval/image_to_text_r{k}</c>), and of captions whose own
+    /// image is among the k most similar images (<c>retrieval/text_to_image_r{k}</c>).
     /// </summary>
-    /// <param name="imageEmbeddings">[M, D] L2-normalised.</param>
-    /// <param name="textEmbeddings">[M, D] L2-normalised; row i belongs to image i.</param>
+    /// <param name="imageEmbeddings">[M, D].</param>
+    /// <param name="textEmbeddings">[M, D]; row i belongs to image i.</param>
     /// <param name="ks">The k values.</param>
     public static Dictionary<string, double> RetrievalRecall(Tensor imageEmbeddings, Tensor textEmbeddings, IReadOnlyList<int> ks)
     {
-        using var _ = torch.inference_mode();
-        using var scope = torch.NewDisposeScope();
-        var similarity = imageEmbeddings.to(ScalarType.Float32).matmul(textEmbeddings.to(ScalarType.Float32).t()); // [images, texts]
-        var own = similarity.diagonal();
-        // Named dims: a literal 0 would convert to ScalarType and pick sum(dtype), the sum of everything.
-        var imageRanks = similarity.gt(own.unsqueeze(1)).sum(dim: 1);   // texts beating image i's caption
-        var textRanks = similarity.gt(own.unsqueeze(0)).sum(dim: 0);    // images beating caption j's image
+        using var images = imageEmbeddings.to(ScalarType.Float32, CPU).contiguous();
+        using var texts = textEmbeddings.to(ScalarType.Float32, CPU).contiguous();
+        int pairs = (int)images.shape[0];
+        var metrics = RetrievalMetrics.Compute(images.data<float>().ToArray(), texts.data<float>().ToArray(), (int)images.shape[1],
+            Enumerable.Range(0, pairs).ToArray(), ks);
         var result = new Dictionary<string, double>();
         foreach (var k in ks)
         {
-            result[$"retrieval/image_to_text_r{k}"] = imageRanks.lt(k).to(ScalarType.Float64).mean().item<double>();
-            result[$"retrieval/text_to_image_r{k}"] = textRanks.lt(k).to(ScalarType.Float64).mean().item<double>();
+            result[$"retrieval/image_to_text_r{k}"] = metrics.ImageToText[k];
+            result[$"retrieval/text_to_image_r{k}"] = metrics.TextToImage[k];
         }
         return result;
     }

@@ -125,7 +125,7 @@ public class ContrastiveStepTests
         var expected = all.Where(kv => !frozen(kv.Key)).ToDictionary();
         double diff = TrainingTestData.MaxDifference(expected, partial);
         Assert.True(diff <= 1e-5, $"the trained tower's gradients changed by {diff:E3} when the other was frozen");
-        foreach (var p in model.parameters()) p.requires_grad_(true);
+        Assert.All(model.parameters(), p => Assert.True(p.requires_grad)); // disposing the step unfroze the tower
     }
 
     [Fact]

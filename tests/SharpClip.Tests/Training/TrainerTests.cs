@@ -114,6 +114,39 @@ public class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TrainsFromImageFilesAndReportsSkippedSamples()
+    {
+        using var dir = new TempDir();
+        var rng = new Random(3);
+        var rows = new List<string> { "image,caption" };
+        string[] colours = ["red", "green", "blue"];
+        for (int i = 0; i < 22; i++)
+        {
+            int c = i % 3;
+            var px = new byte[20 * 24 * 3];
+            for (int p = 0; p < px.Length; p++) px[p] = (byte)(p % 3 == c ? 200 + rng.Next(50) : rng.Next(60));
+            new SharpClip.Vision.RgbImage(24, 20, px).SavePng(dir.Combine($"img{i}.png"));
+            rows.Add($"img{i}.png,a {colours[c]} picture number {i}");
+        }
+        dir.File("broken.png", [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        rows.Add("broken.png,a broken picture");
+        rows.Add("missing.png,a picture that is not there");
+        var csv = dir.File("pairs.csv", string.Join("\n", rows) + "\n");
+
+        var warnings = new List<string>();
+        var config = Small(Path.Combine(dir.Path, "run")) with
+        {
+            Data = csv, EvalData = csv, EvalSamples = 8, DataOptions = null, Epochs = 2, Steps = null, BatchSize = 8, VocabSamples = 100,
+        };
+        var result = Train(config, warnings: warnings);
+        Assert.False(result.Interrupted);
+        Assert.Equal(4, result.Position.Step);   // 22 usable pairs: 2 batches of 8 per epoch, 2 epochs
+        Assert.Contains(warnings, w => w.Contains("broken image 2") && w.Contains("missing image 2"));
+        Assert.Contains("retrieval/image_to_text_r1", result.LastEvaluation!.Keys);
+        Assert.DoesNotContain(result.LastEvaluation!.Keys, k => k.StartsWith("zero_shot/"));
+    }
+
+    [Fact]
     public void AFreshRunRefusesAFolderThatHoldsOne()
     {
         using var dir = new TempDir();

@@ -49,6 +49,14 @@ public class TrainingConfigTests
     }
 
     [Fact]
+    public void TheQuickstartConfigLoads()
+    {
+        var c = TrainingConfig.Load(Path.Combine(SharpClip.Tests.Infrastructure.Fixtures.RepoRoot, "examples", "train-tiny-shapes.json")).Validate();
+        Assert.Equal("tiny", c.Model);
+        Assert.Equal(32, c.DataOptions!.Synthetic!.ImageSize);
+    }
+
+    [Fact]
     public void UnknownOrBadFieldsAreNamed()
     {
         using var dir = new TempDir();
