@@ -12,7 +12,7 @@ namespace SharpClip.Modeling;
 /// </summary>
 public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
 {
-    readonly Parameter positional_embedding;
+    Parameter positional_embedding;
     readonly Linear k_proj;
     readonly Linear q_proj;
     readonly Linear v_proj;

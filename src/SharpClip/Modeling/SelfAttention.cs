@@ -13,8 +13,9 @@ namespace SharpClip.Modeling;
 /// </summary>
 public sealed class SelfAttention : nn.Module<Tensor, Tensor>
 {
-    readonly Parameter in_proj_weight;
-    readonly Parameter in_proj_bias;
+    // Parameter fields are not readonly: Module.to() swaps them for converted copies through reflection.
+    Parameter in_proj_weight;
+    Parameter in_proj_bias;
     readonly Linear out_proj;
     readonly int _heads;
     readonly bool _causal;

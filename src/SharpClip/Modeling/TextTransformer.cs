@@ -16,6 +16,7 @@ namespace SharpClip.Modeling;
 /// </summary>
 public class TextTransformer : nn.Module
 {
+    // Parameter fields are not readonly: Module.to() swaps them for converted copies through reflection.
     readonly Embedding token_embedding;
     Parameter positional_embedding;
     readonly TransformerStack transformer;

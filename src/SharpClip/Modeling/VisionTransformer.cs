@@ -11,13 +11,14 @@ namespace SharpClip.Modeling;
 /// </summary>
 public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
 {
+    // Parameter fields are not readonly: Module.to() swaps them for converted copies through reflection.
     readonly Conv2d conv1;
-    readonly Parameter class_embedding;
-    readonly Parameter positional_embedding;
+    Parameter class_embedding;
+    Parameter positional_embedding;
     readonly LayerNorm ln_pre;
     readonly TransformerStack transformer;
     readonly LayerNorm ln_post;
-    readonly Parameter proj;
+    Parameter proj;
 
     public VisionTransformer(ClipConfig config) : base(nameof(VisionTransformer))
     {
