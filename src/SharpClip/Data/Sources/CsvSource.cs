@@ -33,24 +33,16 @@ public sealed record CsvSourceOptions
 /// same image path form one sample) and/or separate them with <see cref="CsvSourceOptions.CaptionSeparator"/>.
 /// Rows whose image file does not exist, or whose captions are all empty, are skipped and counted.
 /// </summary>
-public sealed class CsvSource : IImageTextSource
+public sealed class CsvSource : FileShardSource
 {
     private readonly CsvSourceOptions _options;
 
-    public CsvSource(string pathOrPattern, CsvSourceOptions? options = null)
+    public CsvSource(string pathOrPattern, CsvSourceOptions? options = null) : base(pathOrPattern, "CSV")
     {
         _options = options ?? new CsvSourceOptions();
-        Files = PathPattern.ExpandFiles(pathOrPattern);
-        Name = Files.Count == 1 ? Files[0] : $"{Files.Count} CSV files ({pathOrPattern})";
-        Shards = Files.Select(f => (IImageTextShard)new DelegateShard(f, (stats, ct) => ReadFile(f, stats, ct))).ToList();
     }
 
-    public IReadOnlyList<string> Files { get; }
-    public string Name { get; }
-    public IReadOnlyList<IImageTextShard> Shards { get; }
-    public long? CountHint => null;
-
-    private IEnumerable<ImageTextSample> ReadFile(string file, DataStats stats, CancellationToken ct)
+    protected override IEnumerable<ImageTextSample> ReadFile(string file, DataStats stats, CancellationToken ct)
     {
         char delimiter = _options.Delimiter ?? (Path.GetExtension(file).ToLowerInvariant() is ".tsv" or ".tab" ? '\t' : ',');
         var root = _options.ImageRoot is { } r ? Path.GetFullPath(r) : Path.GetDirectoryName(Path.GetFullPath(file))!;

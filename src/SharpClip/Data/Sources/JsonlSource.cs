@@ -25,24 +25,16 @@ public sealed record JsonlSourceOptions
 /// A line that is not a JSON object, or lacks the image/caption field, throws; a missing image file or empty
 /// captions skip the line and count it.
 /// </summary>
-public sealed class JsonlSource : IImageTextSource
+public sealed class JsonlSource : FileShardSource
 {
     private readonly JsonlSourceOptions _options;
 
-    public JsonlSource(string pathOrPattern, JsonlSourceOptions? options = null)
+    public JsonlSource(string pathOrPattern, JsonlSourceOptions? options = null) : base(pathOrPattern, "JSONL")
     {
         _options = options ?? new JsonlSourceOptions();
-        Files = PathPattern.ExpandFiles(pathOrPattern);
-        Name = Files.Count == 1 ? Files[0] : $"{Files.Count} JSONL files ({pathOrPattern})";
-        Shards = Files.Select(f => (IImageTextShard)new DelegateShard(f, (stats, ct) => ReadFile(f, stats, ct))).ToList();
     }
 
-    public IReadOnlyList<string> Files { get; }
-    public string Name { get; }
-    public IReadOnlyList<IImageTextShard> Shards { get; }
-    public long? CountHint => null;
-
-    private IEnumerable<ImageTextSample> ReadFile(string file, DataStats stats, CancellationToken ct)
+    protected override IEnumerable<ImageTextSample> ReadFile(string file, DataStats stats, CancellationToken ct)
     {
         var root = _options.ImageRoot is { } r ? Path.GetFullPath(r) : Path.GetDirectoryName(Path.GetFullPath(file))!;
         string[] imageNames = _options.ImageField is { } i ? [i] : CaptionText.DefaultImageNames;
