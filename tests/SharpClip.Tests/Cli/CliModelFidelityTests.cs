@@ -20,11 +20,6 @@ public class CliModelFidelityTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static string[] ImagePaths(JsonElement eval) => eval.GetProperty("image_ids").EnumerateArray()
-        .Select(id => Fixtures.PathOf(Fixtures.Entry("images", id.GetString()!).GetProperty("file").GetString()!)).ToArray();
-
-    static string[] Captions(JsonElement section) => section.GetProperty("captions").EnumerateArray().Select(c => c.GetString()!).ToArray();
-
     [Theory, MemberData(nameof(Models))]
     public void EmbedWritesTheReferenceFeatures(string id)
     {
@@ -32,8 +27,8 @@ public class CliModelFidelityTests : IDisposable
         var eval = model.Section("eval");
         var output = Path.Combine(_dir, "e.safetensors");
         var args = new List<string> { "embed", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--raw", "--output", output };
-        args.AddRange(ImagePaths(eval));
-        foreach (var c in Captions(eval)) { args.Add("--text"); args.Add(c); }
+        args.AddRange(Fixtures.ImagePaths(eval));
+        foreach (var c in Fixtures.Strings(eval, "captions")) { args.Add("--text"); args.Add(c); }
         var (exit, _, err) = CliProcess.Run([.. args]);
         Assert.True(exit == 0, err);
         using var file = SafeTensorsFile.Open(output);
@@ -55,7 +50,7 @@ public class CliModelFidelityTests : IDisposable
         File.WriteAllLines(labels, classes);
         var templates = Path.Combine(_dir, "templates.json");
         File.WriteAllText(templates, zs.GetProperty("templates").GetRawText());
-        var images = ImagePaths(model.Section("eval"));
+        var images = Fixtures.ImagePaths(model.Section("eval"));
         var (exit, stdout, err) = CliProcess.Run(["classify", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,
             "--labels-file", labels, "--templates", templates, "--top", classes.Length.ToString(), "--json", .. images]);
         Assert.True(exit == 0, err);
@@ -82,8 +77,8 @@ public class CliModelFidelityTests : IDisposable
         using var model = new ReferenceModel(id);
         var eval = model.Section("eval");
         var args = new List<string> { "similarity", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--json" };
-        foreach (var image in ImagePaths(eval)) { args.Add("--image"); args.Add(image); }
-        foreach (var c in Captions(eval)) { args.Add("--text"); args.Add(c); }
+        foreach (var image in Fixtures.ImagePaths(eval)) { args.Add("--image"); args.Add(image); }
+        foreach (var c in Fixtures.Strings(eval, "captions")) { args.Add("--text"); args.Add(c); }
         var (exit, stdout, err) = CliProcess.Run([.. args]);
         Assert.True(exit == 0, err);
         using var doc = JsonDocument.Parse(stdout);
@@ -106,7 +101,7 @@ public class CliModelFidelityTests : IDisposable
         using (var doc = JsonDocument.Parse(info))
             Assert.Equal(model.Entry.GetProperty("param_count").GetInt64(), doc.RootElement.GetProperty("parameters").GetInt64());
 
-        var caption = Captions(model.Section("eval"))[0];
+        var caption = Fixtures.Strings(model.Section("eval"), "captions")[0];
         var output = Path.Combine(_dir, "t.safetensors");
         (exit, _, err) = CliProcess.Run("embed", "--model", folder, "--raw", "--output", output, "--text", caption); // vocabulary comes from the folder
         Assert.True(exit == 0, err);
@@ -121,7 +116,7 @@ public class CliModelFidelityTests : IDisposable
     {
         var id = Fixtures.Ids("models").First()[0].ToString()!;
         using var model = new ReferenceModel(id);
-        var good = ImagePaths(model.Section("eval"))[0];
+        var good = Fixtures.ImagePaths(model.Section("eval"))[0];
         var corrupt = Path.Combine(_dir, "corrupt.png");
         File.WriteAllBytes(corrupt, File.ReadAllBytes(good)[..40]);
         var output = Path.Combine(_dir, "e.jsonl");

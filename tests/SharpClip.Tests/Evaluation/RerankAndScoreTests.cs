@@ -20,11 +20,6 @@ public class RerankAndScoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static string[] ImagePaths(JsonElement eval) => eval.GetProperty("image_ids").EnumerateArray()
-        .Select(id => Fixtures.PathOf(Fixtures.Entry("images", id.GetString()!).GetProperty("file").GetString()!)).ToArray();
-
-    static string[] Captions(JsonElement eval) => eval.GetProperty("captions").EnumerateArray().Select(c => c.GetString()!).ToArray();
-
     /// <summary>Reference cosines [images, captions] from the reference features, in double precision.</summary>
     static double[,] ReferenceCosines(ReferenceModel model)
     {
@@ -51,8 +46,8 @@ public class RerankAndScoreTests : IDisposable
     {
         using var model = new ReferenceModel(id);
         var eval = model.Section("eval");
-        var images = ImagePaths(eval);
-        var captions = Captions(eval);
+        var images = Fixtures.ImagePaths(eval);
+        var captions = Fixtures.Strings(eval, "captions");
         var cos = ReferenceCosines(model);
         using var pipeline = Load(model);
         for (int j = 0; j < captions.Length; j++)
@@ -89,8 +84,8 @@ public class RerankAndScoreTests : IDisposable
     {
         using var model = new ReferenceModel(id);
         var eval = model.Section("eval");
-        var images = ImagePaths(eval);
-        var captions = Captions(eval);
+        var images = Fixtures.ImagePaths(eval);
+        var captions = Fixtures.Strings(eval, "captions");
         var cos = ReferenceCosines(model);
         // Every image with every caption: pairs with negative cosines exercise the clamp.
         var csv = Path.Combine(_dir, "pairs.csv");
@@ -118,8 +113,8 @@ public class RerankAndScoreTests : IDisposable
     {
         using var model = new ReferenceModel(id);
         var eval = model.Section("eval");
-        var images = ImagePaths(eval);
-        var captions = Captions(eval);
+        var images = Fixtures.ImagePaths(eval);
+        var captions = Fixtures.Strings(eval, "captions");
         var cos = ReferenceCosines(model);
 
         var (exit, stdout, err) = CliProcess.Run(["rerank", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,

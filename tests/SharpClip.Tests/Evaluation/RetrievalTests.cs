@@ -45,9 +45,8 @@ public class RetrievalTests : IDisposable
     {
         using var model = new ReferenceModel(id);
         var eval = model.Section("eval");
-        var images = eval.GetProperty("image_ids").EnumerateArray()
-            .Select(x => Fixtures.PathOf(Fixtures.Entry("images", x.GetString()!).GetProperty("file").GetString()!)).ToArray();
-        var captions = eval.GetProperty("captions").EnumerateArray().Select(c => c.GetString()!).ToArray();
+        var images = Fixtures.ImagePaths(eval);
+        var captions = Fixtures.Strings(eval, "captions");
         // Caption j describes image j mod images (so images get one or more captions).
         var csv = Path.Combine(_dir, "pairs.csv");
         var rows = captions.Select((c, j) => (Image: j % images.Length, Caption: c)).OrderBy(r => r.Image).ToList();

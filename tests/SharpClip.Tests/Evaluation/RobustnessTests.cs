@@ -26,8 +26,7 @@ public class RobustnessTests : IDisposable
         using var model = new ReferenceModel(id);
         var zs = model.Section("zero_shot");
         var classes = zs.GetProperty("classnames").EnumerateArray().Select(c => c.GetString()!).ToArray();
-        var images = model.Section("eval").GetProperty("image_ids").EnumerateArray()
-            .Select(i => Fixtures.PathOf(Fixtures.Entry("images", i.GetString()!).GetProperty("file").GetString()!)).ToArray();
+        var images = Fixtures.ImagePaths(model.Section("eval"));
         using var probs = model.Tensor("zero_shot", "probs");
         var p = probs.to(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
         var argmax = Enumerable.Range(0, images.Length).Select(i => Enumerable.Range(0, classes.Length).MaxBy(c => p[i * classes.Length + c])).ToArray();

@@ -24,11 +24,6 @@ public class ZeroShotEvaluationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static string[] ImagePaths(JsonElement eval) => eval.GetProperty("image_ids").EnumerateArray()
-        .Select(id => Fixtures.PathOf(Fixtures.Entry("images", id.GetString()!).GetProperty("file").GetString()!)).ToArray();
-
-    static string[] Strings(JsonElement e, string field) => e.GetProperty(field).EnumerateArray().Select(c => c.GetString()!).ToArray();
-
     /// <summary>Argmax class of each image under the reference probabilities.</summary>
     static int[] ReferenceArgmax(ReferenceModel model, int classes)
     {
@@ -42,8 +37,8 @@ public class ZeroShotEvaluationTests : IDisposable
     {
         using var model = new ReferenceModel(id);
         var zs = model.Section("zero_shot");
-        var classes = Strings(zs, "classnames");
-        var templates = new PromptTemplates(Strings(zs, "templates"));
+        var classes = Fixtures.Strings(zs, "classnames");
+        var templates = new PromptTemplates(Fixtures.Strings(zs, "templates"));
         using var pipeline = ClipPipeline.Load(model.WeightsPath, new ClipPipelineOptions { VocabPath = Fixtures.VocabPath });
         var prompts = classes.Select(c => (IReadOnlyList<string>)templates.For(c).ToList()).ToList();
         var cache = Path.Combine(_dir, "cache");
@@ -65,15 +60,15 @@ public class ZeroShotEvaluationTests : IDisposable
     {
         using var model = new ReferenceModel(id);
         var zs = model.Section("zero_shot");
-        var classes = Strings(zs, "classnames");
-        var images = ImagePaths(model.Section("eval"));
+        var classes = Fixtures.Strings(zs, "classnames");
+        var images = Fixtures.ImagePaths(model.Section("eval"));
         var argmax = ReferenceArgmax(model, classes.Length);
         Assert.Equal(images.Length, argmax.Length);
         // Every image under every class: row c of the confusion matrix is then the histogram of the reference argmax.
         var items = classes.SelectMany((_, c) => images.Select((img, i) => new LabeledImage($"{c}/{i}", new ImageFile(img), c))).ToList();
         var dataset = new LabeledDataset("all-under-all", classes, items);
         using var pipeline = ClipPipeline.Load(model.WeightsPath, new ClipPipelineOptions { VocabPath = Fixtures.VocabPath });
-        var result = ZeroShotEvaluator.Evaluate(pipeline, dataset, new PromptTemplates(Strings(zs, "templates")));
+        var result = ZeroShotEvaluator.Evaluate(pipeline, dataset, new PromptTemplates(Fixtures.Strings(zs, "templates")));
         Assert.Equal(0, result.Skipped);
         for (int c = 0; c < classes.Length; c++)
             for (int j = 0; j < classes.Length; j++)
@@ -86,8 +81,8 @@ public class ZeroShotEvaluationTests : IDisposable
     {
         using var model = new ReferenceModel(id);
         var zs = model.Section("zero_shot");
-        var classes = Strings(zs, "classnames");
-        var images = ImagePaths(model.Section("eval"));
+        var classes = Fixtures.Strings(zs, "classnames");
+        var images = Fixtures.ImagePaths(model.Section("eval"));
         var argmax = ReferenceArgmax(model, classes.Length);
         // Class c's folder holds the images the reference assigns to c, plus image 0 (so no folder is empty).
         var tree = Path.Combine(_dir, "tree");

@@ -52,4 +52,12 @@ public static class Fixtures
 
     public static JsonElement Entry(string arrayPath, string id) =>
         Array(arrayPath).Single(e => e.GetProperty("id").GetString() == id);
+
+    /// <summary>Files of the images a manifest section lists in <c>image_ids</c>, in its order.</summary>
+    public static string[] ImagePaths(JsonElement section) => section.GetProperty("image_ids").EnumerateArray()
+        .Select(id => PathOf(Entry("images", id.GetString()!).GetProperty("file").GetString()!)).ToArray();
+
+    /// <summary>A string array field of a manifest entry (captions, classnames, templates).</summary>
+    public static string[] Strings(JsonElement element, string field) =>
+        element.GetProperty(field).EnumerateArray().Select(e => e.GetString()!).ToArray();
 }
