@@ -63,13 +63,14 @@ public sealed class ClipPipeline : IDisposable
         if (options.BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {options.BatchSize}");
         using var checkpoint = CheckpointLoader.Read(modelPath, new CheckpointReadOptions { VocabPath = options.VocabPath });
         var config = checkpoint.ResolvedConfig;
-        var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config);
-        var target = ComputeTarget.Select(options.Device, options.Precision);
-        model.To(target.Device, target.DType);
         var preprocessing = checkpoint.Preprocessing ?? PreprocessingInfo.ForResolution(config.ImageResolution);
         var processor = new ClipImageProcessor(ToProcessorOptions(preprocessing).Validate());
         if (processor.OutputSize != (config.ImageResolution, config.ImageResolution))
             throw new InvalidDataException($"{modelPath}: preprocessing crops to {processor.OutputSize.Width}×{processor.OutputSize.Height} but the model takes {config.ImageResolution}×{config.ImageResolution}");
+        var target = ComputeTarget.Select(options.Device, options.Precision);
+        var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config);
+        try { model.To(target.Device, target.DType); }
+        catch { model.Dispose(); throw; }
         string? vocab = checkpoint.VocabPath, merges = checkpoint.MergesPath;
         return new ClipPipeline(model, () => LoadTokenizer(modelPath, vocab, merges, config), processor, target, options,
             modelPath, checkpoint.SourceFormat, preprocessing);
@@ -204,8 +205,8 @@ public sealed class ClipPipeline : IDisposable
         foreach (var (name, tensor) in Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(name));
-            using var cpu = tensor.detach().to(ScalarType.Float32, CPU).contiguous();
-            sha.AppendData(cpu.bytes);
+            using var scope = torch.NewDisposeScope(); // detach/to/contiguous each make a handle
+            sha.AppendData(tensor.detach().to(ScalarType.Float32, CPU).contiguous().bytes);
         }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
