@@ -43,7 +43,7 @@ public static class DatasetsCommand
     }
 
     /// <summary>One <see cref="ConsoleProgress"/> line per stage.</summary>
-    sealed class StageProgress : IProgress<EmojiPrepareProgress>, IDisposable
+    internal sealed class StageProgress : IProgress<EmojiPrepareProgress>, IDisposable
     {
         ConsoleProgress? _current;
         string? _stage;

@@ -17,6 +17,7 @@ public static class EvalCommand
         cmd.Subcommands.Add(Retrieval());
         cmd.Subcommands.Add(LinearProbeCommand());
         cmd.Subcommands.Add(Robustness());
+        cmd.Subcommands.Add(EvalStylesCommand.Create());
         return cmd;
     }
 
@@ -27,11 +28,11 @@ public static class EvalCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
-    static Option<string> OutOption() => new("--out", "-o") { Description = "Folder for the reports (JSON, Markdown, CSV, PNG).", Required = true };
+    internal static Option<string> OutOption() => new("--out", "-o") { Description = "Folder for the reports (JSON, Markdown, CSV, PNG).", Required = true };
 
-    static Option<string?> CacheOption() => new("--cache") { Description = "Folder for cached features and classifier weights (default: OUT/cache); 'none' disables." };
+    internal static Option<string?> CacheOption() => new("--cache") { Description = "Folder for cached features and classifier weights (default: OUT/cache); 'none' disables." };
 
-    static string? CacheDir(string? value, string outDir) =>
+    internal static string? CacheDir(string? value, string outDir) =>
         value is null ? Path.Combine(outDir, "cache") : value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value;
 
     static Command ZeroShot()

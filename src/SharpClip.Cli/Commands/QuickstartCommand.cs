@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using SharpClip.Data;
+using SharpClip.Data.Builtin.Emoji;
+using SharpClip.Evaluation;
 using SharpClip.Data.Synthetic;
 using SharpClip.Pipelines;
 using SharpClip.Search;
@@ -18,69 +21,144 @@ public static class QuickstartCommand
     public static Command Create()
     {
         var output = new Option<string>("--out") { Description = "Folder for the model, its metrics and the search demo.", DefaultValueFactory = _ => Path.Combine("runs", "quickstart") };
-        var steps = new Option<int>("--steps") { Description = "Training steps (batch 64).", DefaultValueFactory = _ => 400 };
+        var steps = new Option<int?>("--steps") { Description = "Training steps (default: 1000 of 128 pairs on emoji, 400 of 64 on synthetic shapes)." };
+        var data = new Option<string>("--data") { Description = "auto (emoji when npm can fetch it, else synthetic), emoji or synthetic.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int>("--seed") { Description = "Seed for data, initialisation and order.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("quickstart", "Train a small CLIP on built-in data, evaluate it zero-shot, and search images with it (offline, a few minutes).");
         cmd.Options.Add(output);
         cmd.Options.Add(steps);
         cmd.Options.Add(seed);
+        cmd.Options.Add(data);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
             string root = Path.GetFullPath(parse.GetValue(output)!);
-            int n = parse.GetValue(steps);
-            if (n < 1) throw new ArgumentException($"--steps {n}: must be at least 1");
+            int? n = parse.GetValue(steps);
+            if (n is < 1) throw new ArgumentException($"--steps {n}: must be at least 1");
+            var which = parse.GetValue(data)!.ToLowerInvariant();
+            if (which is not ("auto" or "emoji" or "synthetic")) throw new ArgumentException($"--data {which}: expected auto, emoji or synthetic");
             using var cancel = new CancellationTokenSource();
             Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            int seedValue = parse.GetValue(seed);
 
-            // 1. Train: a tiny ViT CLIP, 32×32 images, a BPE vocabulary learned from the captions.
-            var synthetic = new SyntheticShapesOptions { ImageSize = 32, Supersampling = 2, Seed = parse.GetValue(seed) };
-            var config = new TrainingConfig
+            if (which != "synthetic")
             {
-                Model = "tiny", ContextLength = 24, VocabSamples = 5000,
-                DataOptions = new DataSourceOptions { Synthetic = synthetic },
-                Data = "synthetic:shapes:train", EvalData = "synthetic:shapes:validation", EvalSamples = 1000,
-                BatchSize = 64, Steps = n, WarmupSteps = Math.Min(50, n / 5), LearningRate = 1e-3,
-                EvalEvery = 0, SaveEvery = 0, Seed = parse.GetValue(seed),
-                Output = Path.Combine(root, "model"),
-            };
-            Console.WriteLine($"1/3 training a tiny CLIP on synthetic shapes: {n} steps of 64 pairs -> {config.Output}");
-            TrainingResult result;
-            using (var bar = new ConsoleProgress("steps", n))
-                result = Trainer.Run(config, new SyncProgress<TrainingProgress>(p => { if (p.Kind == TrainingProgressKind.Step) bar.Report((int)p.Step); }), cancel.Token);
-            Console.WriteLine($"    loss {result.Losses[0].Loss:F3} -> {result.Losses[^1].Loss:F3}");
-
-            // 2. Evaluate: zero-shot per task (held-out colour×shape pairs were never seen together) and retrieval.
-            var tasks = new SyntheticShapes(synthetic);
-            Console.WriteLine("2/3 evaluation on the validation split (zero-shot accuracy vs chance; retrieval recall)");
-            foreach (var (name, value) in result.LastEvaluation ?? new Dictionary<string, double>())
-            {
-                var task = tasks.ZeroShotTasks.FirstOrDefault(t => name.EndsWith("/" + t.Name, StringComparison.Ordinal));
-                Console.WriteLine($"    {name,-38} {value,6:P1}" + (task is null ? "" : $"   (chance {task.Chance:P1})"));
+                Console.WriteLine($"1/4 preparing the emoji data (pinned npm packages, cached in {EmojiDataset.DefaultDirectory})");
+                EmojiPrepareResult? prepared = null;
+                try
+                {
+                    using var progress = new DatasetsCommand.StageProgress();
+                    prepared = EmojiDataset.Prepare(null, progress, cancel.Token);
+                }
+                catch (Exception e) when (which == "auto" && e is InvalidOperationException or NotSupportedException or IOException or InvalidDataException)
+                {
+                    Console.WriteLine($"    the emoji data is not available ({e.Message})");
+                    Console.WriteLine("    falling back to the built-in synthetic shapes (no network needed)");
+                }
+                if (prepared is not null) return RunEmoji(prepared.Directory, root, n ?? 1000, seedValue, cancel.Token);
             }
-
-            // 3. Search: export held-out images to a folder, index them with the new model, query by text.
-            var images = Path.Combine(root, "search-images");
-            if (!Directory.Exists(images))
-                SyntheticShapesExporter.Export(tasks.Split(SyntheticSplit.HeldOut), images, SyntheticExportFormat.Folder, cancellationToken: cancel.Token);
-            var indexPath = Path.Combine(root, "images.db");
-            using var encoder = ClipImageTextEncoder.Open(config.Output);
-            using (var index = ImageIndex.Open(indexPath, create: true))
-            {
-                var summary = Indexer.Run(index, encoder, config.Output, [images], new IndexerOptions { Rebuild = true }, null, cancel.Token);
-                Console.WriteLine($"3/3 indexed {summary.Embedded} images from {images}");
-            }
-            using var engine = SearchEngine.Open(indexPath, encoder);
-            foreach (var query in new[] { "a red circle", "two blue squares", "a large green star" })
-            {
-                Console.WriteLine($"    search \"{query}\":");
-                foreach (var hit in engine.Search(new SearchQuery { Text = query }, 3))
-                    Console.WriteLine($"      {hit.Score:F3}  {Path.GetFileName(hit.Path)}  {hit.Caption?.Split('\n')[0]}");
-            }
-            Console.WriteLine();
-            Console.WriteLine($"model folder: {config.Output} (try: sharpclip classify --model {config.Output} --labels \"circle,square,triangle\" --templates \"a {{}}\" {images})");
-            Console.WriteLine($"web app:      sharpclip serve --index {indexPath}");
-            return 0;
+            return RunSynthetic(root, n ?? 400, seedValue, cancel.Token);
         }));
         return cmd;
+    }
+
+    /// <summary>Emoji: train on the Google/Twitter training identities, then the per-style table and a search demo.</summary>
+    static int RunEmoji(string emojiRoot, string root, int steps, int seed, CancellationToken cancel)
+    {
+        var config = TrainingRecipes.Emoji(Path.Combine(root, "model"), steps, seed);
+        Console.WriteLine($"2/4 training a tiny CLIP on the emoji training styles (google, twitter): {steps} steps of {config.BatchSize} pairs -> {config.Output}");
+        var result = Train(config, cancel);
+        if (result.LastEvaluation is { } last)
+            Console.WriteLine("    validation retrieval: " + string.Join("  ", last.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key.Replace("retrieval/", "")} {kv.Value:P1}"))));
+
+        Console.WriteLine("3/4 evaluation on held-out emoji identities, every style (zero-shot, few-shot probes, retrieval)");
+        var reportDir = Path.Combine(root, "report");
+        StyleEvaluationResult table;
+        using (var pipeline = ClipPipeline.Load(config.Output))
+        {
+            var options = new StyleEvaluationOptions { Seeds = 3, CacheDirectory = Path.Combine(reportDir, "cache") };
+            table = StyleEvaluator.Run(pipeline, emojiRoot, options, new SyncProgress<string>(m => Console.Write($"\r    {m,-60}")), cancel);
+            Console.Write($"\r{new string(' ', 70)}\r");
+            StyleEvaluationReport.Write(reportDir, config.Output, table,
+                $"sharpclip eval styles --model {config.Output} --data-root {emojiRoot} --seeds 3 -o {reportDir}");
+        }
+        EvalStylesCommand.Print(table);
+        Console.WriteLine($"    report: {Path.Combine(reportDir, "styles.md")}");
+
+        // 4. Search: the held-out images of a training style and a far-shift style, indexed with the new model.
+        var images = Path.Combine(root, "search-images");
+        foreach (var style in new[] { "google", "openmoji" })
+        {
+            var dir = Path.Combine(images, style);
+            Directory.CreateDirectory(dir);
+            foreach (var sample in ImageTextSources.Open(EmojiDataset.TestJsonl(emojiRoot, style)).ReadAll(null, cancel))
+                if (sample.Image is ImageFile file && !File.Exists(Path.Combine(dir, Path.GetFileName(file.Path))))
+                {
+                    File.Copy(file.Path, Path.Combine(dir, Path.GetFileName(file.Path)));
+                    File.WriteAllText(Path.ChangeExtension(Path.Combine(dir, Path.GetFileName(file.Path)), ".txt"), sample.Captions[0]);
+                }
+        }
+        return Search(config.Output, root, images, ["a cat", "a red heart", "a car", "a tree"], cancel);
+    }
+
+    /// <summary>Synthetic shapes: offline, ~1 minute; zero-shot per task including colour×shape pairs never seen in training.</summary>
+    static int RunSynthetic(string root, int steps, int seed, CancellationToken cancel)
+    {
+        var synthetic = new SyntheticShapesOptions { ImageSize = 32, Supersampling = 2, Seed = seed };
+        var config = new TrainingConfig
+        {
+            Model = "tiny", ContextLength = 24, VocabSamples = 5000,
+            DataOptions = new DataSourceOptions { Synthetic = synthetic },
+            Data = "synthetic:shapes:train", EvalData = "synthetic:shapes:validation", EvalSamples = 1000,
+            BatchSize = 64, Steps = steps, WarmupSteps = Math.Min(50, steps / 5), LearningRate = 1e-3,
+            EvalEvery = 0, SaveEvery = 0, Seed = seed,
+            Output = Path.Combine(root, "model"),
+        };
+        Console.WriteLine($"2/4 training a tiny CLIP on synthetic shapes: {steps} steps of 64 pairs -> {config.Output}");
+        var result = Train(config, cancel);
+
+        var tasks = new SyntheticShapes(synthetic);
+        Console.WriteLine("3/4 evaluation on the validation split (zero-shot accuracy vs chance; retrieval recall)");
+        foreach (var (name, value) in result.LastEvaluation ?? new Dictionary<string, double>())
+        {
+            var task = tasks.ZeroShotTasks.FirstOrDefault(t => name.EndsWith("/" + t.Name, StringComparison.Ordinal));
+            Console.WriteLine($"    {name,-38} {value,6:P1}" + (task is null ? "" : $"   (chance {task.Chance:P1})"));
+        }
+
+        var images = Path.Combine(root, "search-images");
+        if (!Directory.Exists(images))
+            SyntheticShapesExporter.Export(tasks.Split(SyntheticSplit.HeldOut), images, SyntheticExportFormat.Folder, cancellationToken: cancel);
+        return Search(config.Output, root, images, ["a red circle", "two blue squares", "a large green star"], cancel);
+    }
+
+    static TrainingResult Train(TrainingConfig config, CancellationToken cancel)
+    {
+        TrainingResult result;
+        using (var bar = new ConsoleProgress("steps", (int)config.Steps!.Value))
+            result = Trainer.Run(config, new SyncProgress<TrainingProgress>(p => { if (p.Kind == TrainingProgressKind.Step) bar.Report((int)p.Step); }), cancel);
+        Console.WriteLine($"    loss {result.Losses[0].Loss:F3} -> {result.Losses[^1].Loss:F3}");
+        return result;
+    }
+
+    /// <summary>Indexes <paramref name="images"/> with the new model and runs a few text queries.</summary>
+    static int Search(string model, string root, string images, IReadOnlyList<string> queries, CancellationToken cancel)
+    {
+        var indexPath = Path.Combine(root, "images.db");
+        using var encoder = ClipImageTextEncoder.Open(model);
+        using (var index = ImageIndex.Open(indexPath, create: true))
+        {
+            var summary = Indexer.Run(index, encoder, model, [images], new IndexerOptions { Rebuild = true }, null, cancel);
+            Console.WriteLine($"4/4 indexed {summary.Embedded} images from {images}");
+        }
+        using var engine = SearchEngine.Open(indexPath, encoder);
+        foreach (var query in queries)
+        {
+            Console.WriteLine($"    search \"{query}\":");
+            foreach (var hit in engine.Search(new SearchQuery { Text = query }, 3))
+                Console.WriteLine($"      {hit.Score:F3}  {Path.GetRelativePath(images, hit.Path)}  {hit.Caption?.Split('\n')[0]}");
+        }
+        Console.WriteLine();
+        Console.WriteLine($"model folder: {model}");
+        Console.WriteLine($"web app:      sharpclip serve --index {indexPath}");
+        return 0;
     }
 }

@@ -17,7 +17,8 @@ public sealed record DataSourceOptions
 public static class ImageTextSources
 {
     /// <summary>
-    /// By form: <c>synthetic:shapes[:train|validation|heldout]</c> → the built-in set; an existing directory → a
+    /// By form: <c>synthetic:shapes[:train|validation|heldout]</c> → the built-in set; <c>emoji:train|val|test:STYLE</c>
+    /// → the prepared emoji data in its default folder (<c>sharpclip datasets prepare emoji</c>); an existing directory → a
     /// folder with sidecars; otherwise by extension (braces and wildcards allowed): .csv/.tsv/.tab → CSV,
     /// .jsonl/.ndjson → JSON Lines, .tar/.tar.gz/.tgz → WebDataset shards. Throws naming the spec when none fits.
     /// </summary>
@@ -38,6 +39,7 @@ public static class ImageTextSources
             };
             return new SyntheticShapes(options.Synthetic).Split(split);
         }
+        if (spec.StartsWith("emoji:", StringComparison.OrdinalIgnoreCase)) return Open(EmojiPath(spec), options);
         if (!PathPattern.IsPattern(spec) && Directory.Exists(spec)) return new FolderSource(spec, options.Folder);
         var lower = spec.ToLowerInvariant();
         if (lower.EndsWith(".csv") || lower.EndsWith(".tsv") || lower.EndsWith(".tab")) return new CsvSource(spec, options.Csv);
@@ -45,5 +47,22 @@ public static class ImageTextSources
         if (lower.EndsWith(".tar") || lower.EndsWith(".tar.gz") || lower.EndsWith(".tgz")) return new TarShardSource(spec, options.Tar);
         if (!PathPattern.IsPattern(spec) && !File.Exists(spec)) throw new FileNotFoundException($"dataset not found: '{spec}'", spec);
         throw new ArgumentException($"cannot tell the dataset format of '{spec}': expected a folder, .csv/.tsv, .jsonl, .tar/.tar.gz shards or synthetic:shapes");
+    }
+
+    /// <summary>The file an <c>emoji:</c> spec names, checked to exist (the data is prepared, not shipped).</summary>
+    static string EmojiPath(string spec)
+    {
+        var dir = Builtin.Emoji.EmojiDataset.DefaultDirectory;
+        var parts = spec.Split(':');
+        var path = parts switch
+        {
+            [_, "train"] => Path.Combine(dir, "train.jsonl"),
+            [_, "val" or "validation"] => Path.Combine(dir, "val.jsonl"),
+            [_, "test", var style] when style.Length > 0 => Builtin.Emoji.EmojiDataset.TestJsonl(dir, style),
+            _ => throw new ArgumentException($"unknown emoji dataset '{spec}' (expected emoji:train, emoji:val or emoji:test:STYLE)"),
+        };
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{spec}: {path} does not exist; run `sharpclip datasets prepare emoji` first", path);
+        return path;
     }
 }

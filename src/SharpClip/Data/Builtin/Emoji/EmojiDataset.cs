@@ -43,6 +43,9 @@ public static class EmojiDataset
     public static string ZeroShotCsv(string directory, string style, string task = "groups", string split = "test") =>
         Path.Combine(directory, "zeroshot", style, $"{task}-{split}.csv");
 
+    /// <summary>Retrieval test set of a style: its test identities, one caption "an emoji of {name}" each.</summary>
+    public static string TestJsonl(string directory, string style) => Path.Combine(directory, "test", style + ".jsonl");
+
     /// <summary>
     /// Fetches (or reuses) the packages, joins them, renders the missing images of every style and writes the
     /// dataset files. Reports progress per stage; a second run with the same options fetches and renders nothing.
@@ -218,7 +221,7 @@ public static class EmojiDataset
         {
             var lines = catalog.Entries.Where(e => !e.IsSkinVariant && !e.IsFlag && e.Split == EmojiSplit.Test && available[style.Name].Contains(e.Key))
                 .Select(e => JsonSerializer.Serialize(new { image = Rel(style.Name, e.Key, "../"), captions = new[] { EmojiCaptions.Query(e) }, label = e.Label }));
-            File.WriteAllLines(Path.Combine(dir, "test", style.Name + ".jsonl"), lines, new UTF8Encoding(false));
+            File.WriteAllLines(TestJsonl(dir, style.Name), lines, new UTF8Encoding(false));
         }
     }
 

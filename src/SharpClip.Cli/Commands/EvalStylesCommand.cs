@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Globalization;
+using SharpClip.Data.Builtin.Emoji;
+using SharpClip.Evaluation;
+
+namespace SharpClip.Cli.Commands;
+
+/// <summary>
+/// <c>sharpclip eval styles --model M [--data-root D] -o OUT</c>: zero-shot, few-shot, linear-probe and retrieval
+/// results side by side for every style of the prepared emoji data — one table per model.
+/// </summary>
+public static class EvalStylesCommand
+{
+    public static Command Create()
+    {
+        var model = new ModelOptions();
+        var root = new Option<string?>("--data-root") { Description = $"A prepared emoji folder (default: {EmojiDataset.DefaultDirectory})." };
+        var styles = new Option<string?>("--styles") { Description = "Comma-separated styles to evaluate (default: all prepared)." };
+        var shots = new Option<string>("--shots") { Description = "k-shot sizes, comma-separated ('' for none).", DefaultValueFactory = _ => "1,2,4,8,16" };
+        var seeds = new Option<int>("--seeds") { Description = "Random k-shot samples averaged per k.", DefaultValueFactory = _ => 5 };
+        var task = new Option<string>("--probe-task") { Description = "Task of the probes: groups (8 classes) or subgroups.", DefaultValueFactory = _ => "groups" };
+        var noProbe = new Option<bool>("--no-linear-probe") { Description = "Skip the full linear probe (few-shot probes only)." };
+        var output = EvalCommand.OutOption();
+        var cache = EvalCommand.CacheOption();
+        var cmd = new Command("styles", "Every style of the emoji data side by side: zero-shot (groups, subgroups), k-shot and full linear probes, retrieval R@1/5/10.");
+        model.AddTo(cmd);
+        foreach (var o in new Option[] { root, styles, shots, seeds, task, noProbe, output, cache }) cmd.Options.Add(o);
+        cmd.SetAction(parse => CliErrors.Guard(() =>
+        {
+            var outDir = parse.GetValue(output)!;
+            var probeTask = parse.GetValue(task)!;
+            if (probeTask is not ("groups" or "subgroups")) throw new ArgumentException($"--probe-task {probeTask}: expected groups or subgroups");
+            var k = ParseShots(parse.GetValue(shots)!);
+            var options = new StyleEvaluationOptions
+            {
+                Shots = k, Seeds = parse.GetValue(seeds), ProbeTask = probeTask, FullProbe = !parse.GetValue(noProbe),
+                CacheDirectory = EvalCommand.CacheDir(parse.GetValue(cache), outDir),
+                Styles = parse.GetValue(styles)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            };
+            var dataRoot = parse.GetValue(root) ?? EmojiDataset.DefaultDirectory;
+            using var pipeline = model.Load(parse);
+            var result = StyleEvaluator.Run(pipeline, dataRoot, options, new SyncProgress<string>(m => Console.Error.WriteLine("  " + m)));
+            var files = StyleEvaluationReport.Write(outDir, pipeline.Source, result, "sharpclip " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+            Print(result);
+            Console.WriteLine($"reports: {string.Join(", ", files.Take(2))} (+{files.Count - 2} plots)");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    internal static IReadOnlyList<int> ParseShots(string value) =>
+        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.TryParse(s, out var n) && n > 0 ? n : throw new ArgumentException($"--shots: '{s}' is not a positive integer"))
+            .Distinct().Order().ToList();
+
+    /// <summary>The table on the console (percentages), as in styles.md.</summary>
+    internal static void Print(StyleEvaluationResult r)
+    {
+        var o = r.Options;
+        var head = $"{"style",-15} {"zs-grp",7} {"zs-sub",7}" + string.Concat(o.Shots.Select(k => $" {k + "-shot",7}")) + (o.FullProbe ? $" {"probe",7}" : "")
+            + $" {"T→I@1",7} {"T→I@10",7} {"I→T@1",7} {"I→T@10",7}";
+        Console.WriteLine(head);
+        foreach (var s in r.Styles)
+        {
+            string P(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture).PadLeft(7);
+            Console.WriteLine($"{s.Style,-15} {P(s.Groups.Metrics.Top1)} {P(s.Subgroups.Metrics.Top1)}" + string.Concat(s.FewShot.Select(p => " " + P(p.MeanAccuracy)))
+                + (o.FullProbe ? " " + P(s.Probe?.TestAccuracy ?? double.NaN) : "")
+                + $" {P(s.Retrieval.Metrics.TextToImage[1])} {P(s.Retrieval.Metrics.TextToImage[10])} {P(s.Retrieval.Metrics.ImageToText[1])} {P(s.Retrieval.Metrics.ImageToText[10])}");
+        }
+        if (r.Styles.Count > 0)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"% of test images; chance: groups {r.Styles[0].Groups.Metrics.Chance:P1}, subgroups {r.Styles[0].Subgroups.Metrics.Chance:P1}, R@10 {10.0 / r.Styles[0].Retrieval.Metrics.Images:P1}; probes on {o.ProbeTask}, {o.Seeds} seeds; {r.Seconds:F0} s"));
+    }
+}
