@@ -26,7 +26,7 @@ public static class RobustnessReport
         md.AppendLine(Inv($"| {model} | {string.Join(" | ", r.Styles.Select(s => Pct(s.Result.Metrics.Top1)))} | {Pct(r.ShiftMean)} |{string.Concat(r.Wild.Select(w => $" {Pct(w.Result.Metrics.MeanPerClassRecall)} |"))}"));
         if (r.Wild.Count > 0)
             md.AppendLine("\n† A different class set: balanced accuracy (mean per-class recall) on the set's own classes, " +
-                string.Join("; ", r.Wild.Select(w => Inv($"{w.Style}: {w.Result.Metrics.ClassCount} classes, chance {Pct(w.Result.Metrics.Chance)}"))) +
+                string.Join("; ", r.Wild.Select(w => Inv($"{w.Style}: {w.Result.Metrics.ClassCount} classes, chance {Pct(w.Result.Metrics.Chance)} %"))) +
                 ". Not comparable with the style columns, nor part of the mean under shift.");
         md.AppendLine("\n| style | role | images | top-1 | Δ vs training styles | top-5 | mean per-class recall |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|");
