@@ -47,7 +47,7 @@ public static class QuickstartCommand
                 try
                 {
                     using var progress = new DatasetsCommand.StageProgress();
-                    prepared = EmojiDataset.Prepare(null, progress, cancel.Token);
+                    prepared = EmojiDataset.Prepare(null, new SyncProgress<EmojiPrepareProgress>(p => progress.Report(p.Stage, p.Done, p.Total)), cancel.Token);
                 }
                 catch (Exception e) when (which == "auto" && e is InvalidOperationException or NotSupportedException or IOException or InvalidDataException)
                 {

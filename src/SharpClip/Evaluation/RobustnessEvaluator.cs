@@ -1,4 +1,5 @@
 using SharpClip.Data.Builtin.Emoji;
+using SharpClip.Data.Builtin.OpenClipart;
 using SharpClip.Pipelines;
 
 namespace SharpClip.Evaluation;
@@ -15,6 +16,13 @@ public sealed record StyleResult(string Style, string? Role, ZeroShotResult Resu
 /// </summary>
 public sealed record RobustnessResult(IReadOnlyList<string> ClassNames, IReadOnlyList<StyleResult> Styles, double Reference)
 {
+    /// <summary>
+    /// "Wild" sets scored by the same model and prompts but with their own classes (e.g. OpenClipart's 22 folder
+    /// classes beside the emoji groups): not part of <see cref="ShiftMean"/> or the per-class table, and read by
+    /// balanced accuracy against their own chance level.
+    /// </summary>
+    public IReadOnlyList<StyleResult> Wild { get; init; } = [];
+
     /// <summary>Mean top-1 over the styles that are not training styles (NaN when there are none).</summary>
     public double ShiftMean => Styles.Where(s => s.Role != nameof(EmojiStyleRole.Training)).Select(s => s.Result.Metrics.Top1).DefaultIfEmpty(double.NaN).Average();
 }
@@ -60,6 +68,35 @@ public static class RobustnessEvaluator
         if (styles.Count == 0) throw new InvalidDataException($"{root}: no style sub-folders");
         return styles;
     }
+
+    /// <summary>The role of sets evaluated with <see cref="EvaluateWild"/>.</summary>
+    public const string WildRole = "Wild";
+
+    /// <summary>
+    /// A wild set from <paramref name="spec"/>: a prepared OpenClipart folder (its <c>openclipart.csv</c>), a
+    /// class-per-folder tree or a path,label CSV. <paramref name="name"/> defaults to "openclipart" for a prepared
+    /// folder, else the folder or file name.
+    /// </summary>
+    public static StyleSet OpenWild(string spec, string? name = null)
+    {
+        var prepared = Directory.Exists(spec) && OpenClipartDataset.IsPrepared(spec);
+        var dataset = prepared ? LabeledDatasets.FromCsv(OpenClipartDataset.CsvPath(spec)) : LabeledDatasets.Open(spec) switch
+        {
+            [var one] => one,
+            var many => throw new ArgumentException($"{spec}: names {many.Count} tasks; a wild set must be one labelled set"),
+        };
+        name ??= prepared ? "openclipart" : Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(spec));
+        return new StyleSet(name, WildRole, dataset);
+    }
+
+    /// <summary>
+    /// Scores each wild set on its own classes with the same model, prompts and caches as the styles; the result goes
+    /// into <see cref="RobustnessResult.Wild"/>.
+    /// </summary>
+    public static IReadOnlyList<StyleResult> EvaluateWild(ClipPipeline pipeline, IReadOnlyList<StyleSet> wild, PromptTemplates? templates = null,
+        EvaluationOptions? options = null, Func<StyleSet, IProgress<int>?>? progress = null, CancellationToken cancellationToken = default) =>
+        wild.Select(s => new StyleResult(s.Style, WildRole,
+            ZeroShotEvaluator.Evaluate(pipeline, s.Dataset, templates, options, progress?.Invoke(s), cancellationToken))).ToList();
 
     static string? RoleOf(string style) =>
         EmojiStyle.All.FirstOrDefault(s => s.Name == style)?.Role.ToString();

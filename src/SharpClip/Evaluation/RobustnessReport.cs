@@ -7,7 +7,8 @@ namespace SharpClip.Evaluation;
 /// <summary>
 /// Writes a robustness study as <c>robustness.json</c> and <c>robustness.md</c>: a wide table with one column per
 /// style (as the CLIP paper lays out its distribution-shift results), then a long table with the drop from the
-/// training styles, per-class recall and image counts.
+/// training styles, per-class recall and image counts; "wild" sets (their own classes) get a marked column of
+/// balanced accuracy and a section of their own.
 /// </summary>
 public static class RobustnessReport
 {
@@ -18,9 +19,15 @@ public static class RobustnessReport
         Directory.CreateDirectory(directory);
         var md = new StringBuilder();
         md.AppendLine($"# Robustness across styles\n\nModel: `{model}` · task: {task} ({r.ClassNames.Count} classes, chance {1.0 / r.ClassNames.Count:P1}) · zero-shot top-1\n");
-        md.AppendLine("| model | " + string.Join(" | ", r.Styles.Select(s => s.Style)) + " | mean under shift |");
-        md.AppendLine("|---|" + string.Concat(r.Styles.Select(_ => "---:|")) + "---:|");
-        md.AppendLine(Inv($"| {model} | {string.Join(" | ", r.Styles.Select(s => Pct(s.Result.Metrics.Top1)))} | {Pct(r.ShiftMean)} |"));
+        // Wild sets sit after a marker column: their own classes, so their figure is balanced accuracy, not top-1.
+        var wildHead = string.Concat(r.Wild.Select(w => $" {w.Style} (wild)† |"));
+        md.AppendLine("| model | " + string.Join(" | ", r.Styles.Select(s => s.Style)) + " | mean under shift |" + wildHead);
+        md.AppendLine("|---|" + string.Concat(r.Styles.Select(_ => "---:|")) + "---:|" + string.Concat(r.Wild.Select(_ => "---:|")));
+        md.AppendLine(Inv($"| {model} | {string.Join(" | ", r.Styles.Select(s => Pct(s.Result.Metrics.Top1)))} | {Pct(r.ShiftMean)} |{string.Concat(r.Wild.Select(w => $" {Pct(w.Result.Metrics.MeanPerClassRecall)} |"))}"));
+        if (r.Wild.Count > 0)
+            md.AppendLine("\n† A different class set: balanced accuracy (mean per-class recall) on the set's own classes, " +
+                string.Join("; ", r.Wild.Select(w => Inv($"{w.Style}: {w.Result.Metrics.ClassCount} classes, chance {Pct(w.Result.Metrics.Chance)} %"))) +
+                ". Not comparable with the style columns, nor part of the mean under shift.");
         md.AppendLine("\n| style | role | images | top-1 | Δ vs training styles | top-5 | mean per-class recall |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|");
         foreach (var s in r.Styles)
@@ -33,6 +40,15 @@ public static class RobustnessReport
         md.AppendLine("|---|" + string.Concat(r.Styles.Select(_ => "---:|")));
         for (int c = 0; c < r.ClassNames.Count; c++)
             md.AppendLine($"| {r.ClassNames[c]} | " + string.Join(" | ", r.Styles.Select(s => Pct(s.Result.Metrics.PerClass[c].Recall))) + " |");
+        foreach (var w in r.Wild)
+        {
+            var m = w.Result.Metrics;
+            md.AppendLine(Inv($"\n## Wild: {w.Style} ({m.ClassCount} classes of its own, {m.Count} images)\n"));
+            md.AppendLine("| balanced accuracy | chance | top-1 | top-5 |\n|---:|---:|---:|---:|");
+            md.AppendLine(Inv($"| {Pct(m.MeanPerClassRecall)} | {Pct(m.Chance)} | {Pct(m.Top1)} | {Pct(m.Top5)} |"));
+            md.AppendLine("\n| class | images | recall |\n|---|---:|---:|");
+            foreach (var c in m.PerClass) md.AppendLine($"| {c.Name} | {c.Support} | {Pct(c.Recall)} |");
+        }
         var mdPath = Path.Combine(directory, "robustness.md");
         File.WriteAllText(mdPath, md.ToString());
         var jsonPath = Path.Combine(directory, "robustness.json");
@@ -54,6 +70,19 @@ public static class RobustnessReport
                 meanPerClassRecall = s.Result.Metrics.MeanPerClassRecall,
                 deltaTop1 = s.Result.Metrics.Top1 - r.Reference,
                 perClassRecall = s.Result.Metrics.PerClass.Select(c => c.Recall),
+            }),
+            wild = r.Wild.Select(w => new
+            {
+                name = w.Style,
+                classes = w.Result.Metrics.PerClass.Select(c => c.Name),
+                images = w.Result.Metrics.Count,
+                skipped = w.Result.Skipped,
+                chance = w.Result.Metrics.Chance,
+                balancedAccuracy = w.Result.Metrics.MeanPerClassRecall,
+                top1 = w.Result.Metrics.Top1,
+                top5 = w.Result.Metrics.Top5,
+                perClassRecall = w.Result.Metrics.PerClass.Select(c => c.Recall),
+                perClassImages = w.Result.Metrics.PerClass.Select(c => c.Support),
             }),
         }, Json));
         return [jsonPath, mdPath];

@@ -35,27 +35,33 @@ public class RobustnessTests : IDisposable
         // into every class folder of both, so no class is empty.
         var root = Path.Combine(_dir, "styles");
         var expected = new Dictionary<string, double>();
+        var balanced = new Dictionary<string, double>(); // mean over classes of right / images of the class
         foreach (var (style, shift) in new[] { ("alpha", 0), ("beta", 1) })
         {
             int right = 0, total = 0;
+            double recallSum = 0;
             for (int c = 0; c < classes.Length; c++)
             {
                 var folder = Path.Combine(root, style, classes[c].Replace(' ', '_'));
                 Directory.CreateDirectory(folder);
+                int classRight = 0, classTotal = 0;
                 foreach (var i in Enumerable.Range(0, images.Length).Where(i => (argmax[i] + shift) % classes.Length == c || i == 0))
                 {
                     File.Copy(images[i], Path.Combine(folder, $"{i}{Path.GetExtension(images[i])}"));
                     total++;
-                    if (argmax[i] == c) right++;
+                    classTotal++;
+                    if (argmax[i] == c) { right++; classRight++; }
                 }
+                recallSum += classRight / (double)classTotal;
             }
             expected[style] = right / (double)total;
+            balanced[style] = recallSum / classes.Length;
         }
         var templates = Path.Combine(_dir, "templates.json");
         File.WriteAllText(templates, zs.GetProperty("templates").GetRawText());
         var outDir = Path.Combine(_dir, "report");
         var (exit, stdout, err) = CliProcess.Run(["eval", "robustness", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,
-            "--data-root", root, "--templates", templates, "--out", outDir]);
+            "--data-root", root, "--templates", templates, "--wild", $"again={Path.Combine(root, "beta")}", "--out", outDir]);
         Assert.True(exit == 0, err);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "robustness.json")));
         var styles = doc.RootElement.GetProperty("styles").EnumerateArray().ToList();
@@ -63,8 +69,17 @@ public class RobustnessTests : IDisposable
         foreach (var s in styles)
             Assert.Equal(expected[s.GetProperty("style").GetString()!], s.GetProperty("top1").GetDouble(), 9);
         Assert.Equal(expected["beta"] - expected["alpha"], styles[1].GetProperty("deltaTop1").GetDouble(), 9); // alpha is the reference
+        // The wild column: beta's images again, scored on their own (here: the same) classes by balanced accuracy.
+        var wild = doc.RootElement.GetProperty("wild").EnumerateArray().Single();
+        Assert.Equal("again", wild.GetProperty("name").GetString());
+        Assert.Equal(balanced["beta"], wild.GetProperty("balancedAccuracy").GetDouble(), 9);
+        Assert.Equal(expected["beta"], wild.GetProperty("top1").GetDouble(), 9);
+        Assert.Equal(1.0 / classes.Length, wild.GetProperty("chance").GetDouble(), 12);
+        Assert.Equal((expected["alpha"] + expected["beta"]) / 2, doc.RootElement.GetProperty("shiftMeanTop1").GetDouble(), 9); // wild sets stay out of it
         var md = File.ReadAllText(Path.Combine(outDir, "robustness.md"));
-        Assert.Contains("| model | alpha | beta | mean under shift |", md);
+        Assert.Contains("| model | alpha | beta | mean under shift | again (wild)† |", md);
+        Assert.Contains("## Wild: again", md);
+        Assert.Contains("wild again", stdout);
         Assert.Contains("alpha", stdout);
     }
 

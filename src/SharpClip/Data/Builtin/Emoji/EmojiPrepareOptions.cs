@@ -6,8 +6,11 @@ public sealed record EmojiPrepareOptions
     /// <summary>Output folder; null → <see cref="EmojiDataset.DefaultDirectory"/>.</summary>
     public string? Directory { get; init; }
 
+    /// <summary>The default <see cref="ImageSize"/>: the vendor sheets' cell size.</summary>
+    public const int DefaultImageSize = 32;
+
     /// <summary>Side of the written images (32 or 64 is sensible: the vendor sheets are 32 px).</summary>
-    public int ImageSize { get; init; } = 32;
+    public int ImageSize { get; init; } = DefaultImageSize;
 
     /// <summary>Side SVGs are rendered at before crop-and-pad (then downsampled, so edges are antialiased).</summary>
     public int SvgRenderSize { get; init; } = 96;

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace SharpClip.Data.Builtin.Emoji;
@@ -52,42 +51,22 @@ public sealed class NpmFetcher(string cacheDirectory, string npmCommand = "npm")
         Directory.CreateDirectory(scratch);
         try
         {
-            var psi = new ProcessStartInfo(npmCommand)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = scratch,
-            };
-            foreach (var a in new[] { "pack", package.ToString(), "--json", "--pack-destination", scratch }) psi.ArgumentList.Add(a);
-            Process process;
-            try { process = Process.Start(psi) ?? throw new Win32Exception($"could not start {npmCommand}"); }
+            ExternalCommandResult run;
+            try { run = ExternalCommand.Run(npmCommand, ["pack", package.ToString(), "--json", "--pack-destination", scratch], scratch, cancellationToken); }
             catch (Win32Exception e)
             {
                 throw new InvalidOperationException($"'{npmCommand}' was not found or could not run ({e.Message}): install Node.js with npm " +
                     $"(e.g. `apt-get install npm`), or put {package.TarballName} into {CacheDirectory} by hand", e);
             }
-            using (process)
-            using (cancellationToken.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
-            {
-                var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-                var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-                process.WaitForExit();
-                cancellationToken.ThrowIfCancellationRequested();
-                if (process.ExitCode != 0)
-                {
-                    var err = stderr.Result.Trim();
-                    var lastLines = string.Join(" | ", err.Split('\n').Where(l => l.Trim().Length > 0).TakeLast(3).Select(l => l.Trim()));
-                    throw new InvalidOperationException($"`npm pack {package}` failed (exit {process.ExitCode}): {lastLines}. " +
-                        "Check network access to the npm registry (`npm config get registry`, proxy settings), " +
-                        $"or put {package.TarballName} into {CacheDirectory} by hand");
-                }
-                var written = FileNameFromJson(stdout.Result) ?? package.TarballName;
-                var produced = Path.Combine(scratch, written);
-                if (!File.Exists(produced))
-                    throw new InvalidOperationException($"`npm pack {package}` reported success but wrote no {written} in {scratch}");
-                File.Move(produced, target, overwrite: true);
-            }
+            if (run.ExitCode != 0)
+                throw new InvalidOperationException($"`npm pack {package}` failed (exit {run.ExitCode}): {run.ErrorTail()}. " +
+                    "Check network access to the npm registry (`npm config get registry`, proxy settings), " +
+                    $"or put {package.TarballName} into {CacheDirectory} by hand");
+            var written = FileNameFromJson(run.StandardOutput) ?? package.TarballName;
+            var produced = Path.Combine(scratch, written);
+            if (!File.Exists(produced))
+                throw new InvalidOperationException($"`npm pack {package}` reported success but wrote no {written} in {scratch}");
+            File.Move(produced, target, overwrite: true);
         }
         finally
         {

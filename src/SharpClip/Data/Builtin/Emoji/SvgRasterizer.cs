@@ -35,9 +35,18 @@ public static partial class SvgRasterizer
     }
 
     /// <summary>Renders <paramref name="svg"/> into a <paramref name="size"/>×<paramref name="size"/> RGB image on white.</summary>
-    public static RgbImage Render(byte[] svg, int size, string name)
+    public static RgbImage Render(byte[] svg, int size, string name) => Render(svg, size, name, new SvgViewport(0, 0, size, size));
+
+    /// <summary>
+    /// Renders with the document fitted into <paramref name="viewport"/>, given in pixels of the
+    /// <paramref name="size"/>×<paramref name="size"/> canvas. A viewport larger than the canvas, shifted left/up, zooms
+    /// in on part of the drawing (cairo clips the rest): clipart often sits small on a large page, and rendering only
+    /// its ink keeps the detail that a full-page render would lose.
+    /// </summary>
+    public static RgbImage Render(byte[] svg, int size, string name, SvgViewport viewport)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        if (!(viewport.Width > 0 && viewport.Height > 0)) throw new ArgumentOutOfRangeException(nameof(viewport), $"{name}: viewport {viewport} has no area");
         EnsureAvailable();
         IntPtr handle = rsvg_handle_new_from_data(svg, (nuint)svg.Length, out var error);
         if (handle == IntPtr.Zero) throw new InvalidDataException($"{name}: librsvg cannot parse the SVG ({TakeError(error)})");
@@ -48,8 +57,8 @@ public static partial class SvgRasterizer
             cr = cairo_create(surface);
             cairo_set_source_rgb(cr, 1, 1, 1);
             cairo_paint(cr);
-            var viewport = new RsvgRectangle { X = 0, Y = 0, Width = size, Height = size };
-            if (rsvg_handle_render_document(handle, cr, ref viewport, out error) == 0)
+            var rect = new RsvgRectangle { X = viewport.X, Y = viewport.Y, Width = viewport.Width, Height = viewport.Height };
+            if (rsvg_handle_render_document(handle, cr, ref rect, out error) == 0)
                 throw new InvalidDataException($"{name}: librsvg failed to render ({TakeError(error)})");
             cairo_surface_flush(surface);
             int stride = cairo_image_surface_get_stride(surface);
@@ -104,3 +113,6 @@ public static partial class SvgRasterizer
     [LibraryImport(GObject)] private static partial void g_object_unref(IntPtr obj);
     [LibraryImport(GLib)] private static partial void g_error_free(IntPtr error);
 }
+
+/// <summary>Where <see cref="SvgRasterizer"/> lays out a document, in canvas pixels (the aspect ratio is kept, centred).</summary>
+public readonly record struct SvgViewport(double X, double Y, double Width, double Height);
