@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpClip.Data.Builtin.Emoji;
+using SharpClip.Data.Builtin.OpenClipart;
 using SharpClip.Evaluation;
 
 namespace SharpClip.Cli.Commands;
@@ -20,11 +21,13 @@ public static class EvalStylesCommand
         var seeds = new Option<int>("--seeds") { Description = "Random k-shot samples averaged per k.", DefaultValueFactory = _ => 5 };
         var task = new Option<string>("--probe-task") { Description = "Task of the probes: groups (8 classes) or subgroups.", DefaultValueFactory = _ => "groups" };
         var noProbe = new Option<bool>("--no-linear-probe") { Description = "Skip the full linear probe (few-shot probes only)." };
+        var wild = new Option<string[]>("--wild") { Description = "Out-of-domain set scored zero-shot on its own classes: [NAME=]SPEC (a prepared openclipart folder, class tree or path,label CSV). Repeat; default: the prepared OpenClipart set when present." };
+        var templates = new Option<string?>("--templates") { Description = "Zero-shot prompt templates (as for eval zeroshot); default '{}', 'an emoji of {}', '{} emoji'." };
         var output = EvalCommand.OutOption();
         var cache = EvalCommand.CacheOption();
         var cmd = new Command("styles", "Every style of the emoji data side by side: zero-shot (groups, subgroups), k-shot and full linear probes, retrieval R@1/5/10.");
         model.AddTo(cmd);
-        foreach (var o in new Option[] { root, styles, shots, seeds, task, noProbe, output, cache }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { root, styles, shots, seeds, task, noProbe, wild, templates, output, cache }) cmd.Options.Add(o);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
             var outDir = parse.GetValue(output)!;
@@ -33,11 +36,16 @@ public static class EvalStylesCommand
             var k = ParseShots(parse.GetValue(shots)!);
             var options = new StyleEvaluationOptions
             {
+                Templates = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null,
                 Shots = k, Seeds = parse.GetValue(seeds), ProbeTask = probeTask, FullProbe = !parse.GetValue(noProbe),
                 CacheDirectory = EvalCommand.CacheDir(parse.GetValue(cache), outDir),
                 Styles = parse.GetValue(styles)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Wild = parse.GetValue(wild) is { Length: > 0 } specs
+                    ? specs.Select(w => w.IndexOf('=') is var eq and > 0 ? RobustnessEvaluator.OpenWild(w[(eq + 1)..], w[..eq]) : RobustnessEvaluator.OpenWild(w)).ToList()
+                    : DefaultWild(),
             };
             var dataRoot = parse.GetValue(root) ?? EmojiDataset.DefaultDirectory;
+            StyleEvaluator.RequirePrepared(dataRoot);
             using var pipeline = model.Load(parse);
             var result = StyleEvaluator.Run(pipeline, dataRoot, options, new SyncProgress<string>(m => Console.Error.WriteLine("  " + m)));
             var files = StyleEvaluationReport.Write(outDir, pipeline.Source, result, "sharpclip " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
@@ -47,6 +55,10 @@ public static class EvalStylesCommand
         }));
         return cmd;
     }
+
+    /// <summary>The prepared OpenClipart set in its default folder, if any (<c>sharpclip datasets prepare openclipart</c>).</summary>
+    internal static IReadOnlyList<StyleSet> DefaultWild() =>
+        OpenClipartDataset.IsPrepared(OpenClipartDataset.DefaultDirectory) ? [RobustnessEvaluator.OpenWild(OpenClipartDataset.DefaultDirectory, "openclipart")] : [];
 
     internal static IReadOnlyList<int> ParseShots(string value) =>
         value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -67,6 +79,9 @@ public static class EvalStylesCommand
                 + (o.FullProbe ? " " + P(s.Probe?.TestAccuracy ?? double.NaN) : "")
                 + $" {P(s.Retrieval.Metrics.TextToImage[1])} {P(s.Retrieval.Metrics.TextToImage[10])} {P(s.Retrieval.Metrics.ImageToText[1])} {P(s.Retrieval.Metrics.ImageToText[10])}");
         }
+        foreach (var w in r.Wild)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{w.Style} (own {w.Result.Metrics.ClassCount} classes, chance {w.Result.Metrics.Chance:P1}): balanced accuracy {w.Result.Metrics.MeanPerClassRecall:P1}, top-1 {w.Result.Metrics.Top1:P1}"));
         if (r.Styles.Count > 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"% of test images; chance: groups {r.Styles[0].Groups.Metrics.Chance:P1}, subgroups {r.Styles[0].Subgroups.Metrics.Chance:P1}, R@10 {10.0 / r.Styles[0].Retrieval.Metrics.Images:P1}; probes on {o.ProbeTask}, {o.Seeds} seeds; {r.Seconds:F0} s"));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using SharpClip.Data;
 using SharpClip.Data.Builtin.Emoji;
+using SharpClip.Data.Builtin.OpenClipart;
 using SharpClip.Evaluation;
 using SharpClip.Data.Synthetic;
 using SharpClip.Pipelines;
@@ -54,7 +55,22 @@ public static class QuickstartCommand
                     Console.WriteLine($"    the emoji data is not available ({e.Message})");
                     Console.WriteLine("    falling back to the built-in synthetic shapes (no network needed)");
                 }
-                if (prepared is not null) return RunEmoji(prepared.Directory, root, n ?? 1000, seedValue, cancel.Token);
+                if (prepared is not null)
+                {
+                    IReadOnlyList<StyleSet> wild = [];
+                    try
+                    {
+                        Console.WriteLine("    and the OpenClipart drawings (Debian's openclipart-svg) as an out-of-domain test");
+                        using var progress = new DatasetsCommand.StageProgress();
+                        var clipart = OpenClipartDataset.Prepare(null, new SyncProgress<OpenClipartProgress>(p => progress.Report(p.Stage, p.Done, p.Total)), cancel.Token);
+                        wild = [RobustnessEvaluator.OpenWild(clipart.Directory, "openclipart")];
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or NotSupportedException or IOException or InvalidDataException)
+                    {
+                        Console.WriteLine($"    OpenClipart skipped ({e.Message})");
+                    }
+                    return RunEmoji(prepared.Directory, wild, root, n ?? 1000, seedValue, cancel.Token);
+                }
             }
             return RunSynthetic(root, n ?? 400, seedValue, cancel.Token);
         }));
@@ -62,7 +78,7 @@ public static class QuickstartCommand
     }
 
     /// <summary>Emoji: train on the Google/Twitter training identities, then the per-style table and a search demo.</summary>
-    static int RunEmoji(string emojiRoot, string root, int steps, int seed, CancellationToken cancel)
+    static int RunEmoji(string emojiRoot, IReadOnlyList<StyleSet> wild, string root, int steps, int seed, CancellationToken cancel)
     {
         var config = TrainingRecipes.Emoji(Path.Combine(root, "model"), steps, seed);
         Console.WriteLine($"2/4 training a tiny CLIP on the emoji training styles (google, twitter): {steps} steps of {config.BatchSize} pairs -> {config.Output}");
@@ -75,11 +91,12 @@ public static class QuickstartCommand
         StyleEvaluationResult table;
         using (var pipeline = ClipPipeline.Load(config.Output))
         {
-            var options = new StyleEvaluationOptions { Seeds = 3, CacheDirectory = Path.Combine(reportDir, "cache") };
+            // 1/4/16-shot probes over 3 seeds; the finer curve and the full linear probe are left to `eval styles`.
+            var options = new StyleEvaluationOptions { Shots = [1, 4, 16], Seeds = 3, FullProbe = false, Wild = wild, CacheDirectory = Path.Combine(reportDir, "cache") };
             table = StyleEvaluator.Run(pipeline, emojiRoot, options, new SyncProgress<string>(m => Console.Write($"\r    {m,-60}")), cancel);
             Console.Write($"\r{new string(' ', 70)}\r");
             StyleEvaluationReport.Write(reportDir, config.Output, table,
-                $"sharpclip eval styles --model {config.Output} --data-root {emojiRoot} --seeds 3 -o {reportDir}");
+                $"sharpclip eval styles --model {config.Output} --data-root {emojiRoot} --shots 1,4,16 --seeds 3 --no-linear-probe -o {reportDir}");
         }
         EvalStylesCommand.Print(table);
         Console.WriteLine($"    report: {Path.Combine(reportDir, "styles.md")}");

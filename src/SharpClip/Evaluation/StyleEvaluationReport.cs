@@ -43,6 +43,7 @@ public static class StyleEvaluationReport
                     textToImage = s.Retrieval.Metrics.TextToImage.ToDictionary(kv => $"R@{kv.Key}", kv => kv.Value),
                 },
             }),
+            wild = r.Wild.Select(w => new { name = w.Style, zeroShot = Zs(w.Result) }),
         }, Json));
         files.Add(jsonPath);
 
@@ -73,6 +74,13 @@ public static class StyleEvaluationReport
                 + Inv($"mean of {o.Seeds} seeds, C chosen on held-out training images by the 1e-6…1e6 sweep")
                 + (o.FullProbe ? "; the linear probe uses every training image of the style (C chosen on its validation split)." : ".")
                 + " Training, validation and test images are disjoint emoji identities.");
+        }
+        if (r.Wild.Count > 0)
+        {
+            md.AppendLine("\nOut of domain (own classes, zero-shot with the same prompts):\n");
+            md.AppendLine("| set | images | classes | chance | balanced accuracy | top-1 |\n|---|---:|---:|---:|---:|---:|");
+            foreach (var w in r.Wild)
+                md.AppendLine(Inv($"| {w.Style} | {w.Result.Metrics.Count} | {w.Result.Metrics.ClassCount} | {Pct(w.Result.Metrics.Chance)} | {Pct(w.Result.Metrics.MeanPerClassRecall)} | {Pct(w.Result.Metrics.Top1)} |"));
         }
         if (command is not null) md.AppendLine($"\nMade by:\n\n```bash\n{command}\n```");
         foreach (var s in r.Styles.Where(s => s.FewShot.Count > 0))

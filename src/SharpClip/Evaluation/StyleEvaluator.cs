@@ -28,6 +28,12 @@ public sealed record StyleEvaluationOptions
 
     /// <summary>Styles to evaluate (null = every style the prepared folder has).</summary>
     public IReadOnlyList<string>? Styles { get; init; }
+
+    /// <summary>
+    /// Out-of-domain sets with their own classes (e.g. OpenClipart's 22 folder classes, <see cref="RobustnessEvaluator.OpenWild"/>),
+    /// scored zero-shot with the same prompts; reported by balanced accuracy (mean per-class recall).
+    /// </summary>
+    public IReadOnlyList<StyleSet> Wild { get; init; } = [];
 }
 
 /// <summary>One style's row of the table.</summary>
@@ -43,7 +49,11 @@ public sealed record StyleScores(string Style, string? Role, ZeroShotResult Grou
     ZeroShotResult ProbeTaskZeroShot, IReadOnlyList<FewShotPoint> FewShot, ProbeResult? Probe, RetrievalResult Retrieval);
 
 /// <summary>The whole table; <paramref name="Seconds"/> is the wall time of the evaluation.</summary>
-public sealed record StyleEvaluationResult(string Dataset, IReadOnlyList<StyleScores> Styles, StyleEvaluationOptions Options, double Seconds);
+public sealed record StyleEvaluationResult(string Dataset, IReadOnlyList<StyleScores> Styles, StyleEvaluationOptions Options, double Seconds)
+{
+    /// <summary>Zero-shot results on <see cref="StyleEvaluationOptions.Wild"/>.</summary>
+    public IReadOnlyList<StyleResult> Wild { get; init; } = [];
+}
 
 /// <summary>
 /// The CLIP paper's evaluations side by side for every style of the prepared emoji data (<c>sharpclip datasets
@@ -61,8 +71,7 @@ public static class StyleEvaluator
         if (options.Shots.Count == 0 && !options.FullProbe) throw new ArgumentException("no probes asked for: give shots or the full probe");
         if (options.Shots.Any(k => k < 1)) throw new ArgumentException($"shots: {string.Join(",", options.Shots)} — each must be at least 1");
         if (options.Seeds < 1) throw new ArgumentException($"seeds: {options.Seeds} — must be at least 1");
-        if (!Directory.Exists(Path.Combine(emojiRoot, "zeroshot")))
-            throw new DirectoryNotFoundException($"{emojiRoot}: not a prepared emoji folder (no zeroshot/); run `sharpclip datasets prepare emoji`");
+        RequirePrepared(emojiRoot);
         var watch = Stopwatch.StartNew();
         var templates = options.Templates ?? RobustnessEvaluator.EmojiTemplates;
         var evalOptions = new EvaluationOptions { CacheDirectory = options.CacheDirectory };
@@ -103,7 +112,16 @@ public static class StyleEvaluator
             var retrieval = RetrievalEvaluator.Evaluate(pipeline, ImageTextSources.Open(EmojiDataset.TestJsonl(emojiRoot, style)), null, null, cancellationToken);
             rows.Add(new StyleScores(style, groups[i].Role, zsGroups, zsSub, zsTask, fewShot, probe, retrieval));
         }
-        return new StyleEvaluationResult(emojiRoot, rows, options, watch.Elapsed.TotalSeconds);
+        progress?.Report("out-of-domain sets");
+        var wild = RobustnessEvaluator.EvaluateWild(pipeline, options.Wild, templates, evalOptions, null, cancellationToken);
+        return new StyleEvaluationResult(emojiRoot, rows, options, watch.Elapsed.TotalSeconds) { Wild = wild };
+    }
+
+    /// <summary>Fails early, naming the folder, when <paramref name="emojiRoot"/> is not a prepared emoji folder.</summary>
+    public static void RequirePrepared(string emojiRoot)
+    {
+        if (!Directory.Exists(Path.Combine(emojiRoot, "zeroshot")))
+            throw new DirectoryNotFoundException($"{emojiRoot}: not a prepared emoji folder (no zeroshot/); run `sharpclip datasets prepare emoji`");
     }
 
     static IReadOnlyList<StyleSet> Pick(IReadOnlyList<StyleSet> all, IReadOnlyList<string>? names)

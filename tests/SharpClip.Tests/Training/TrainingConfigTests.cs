@@ -57,6 +57,14 @@ public class TrainingConfigTests
     }
 
     [Fact]
+    public void TheEmojiExampleIsTheQuickstartsRecipe()
+    {
+        var file = TrainingConfig.Load(Path.Combine(SharpClip.Tests.Infrastructure.Fixtures.RepoRoot, "examples", "train-emoji.json")).Validate();
+        var recipe = TrainingRecipes.Emoji(file.Output).Validate();
+        Assert.Equal(recipe.ToJson(), file.ToJson()); // every field, so a tuned recipe cannot drift from the documented command
+    }
+
+    [Fact]
     public void UnknownOrBadFieldsAreNamed()
     {
         using var dir = new TempDir();
