@@ -43,13 +43,15 @@ public static class TrainCommand
         var saveEvery = new Option<int?>("--save-every") { Description = "Checkpoint every N steps (0 = end and Ctrl-C only)." };
         var evalEvery = new Option<int?>("--eval-every") { Description = "Evaluate every N steps (0 = at the end only)." };
         var keep = new Option<int?>("--keep-checkpoints") { Description = "Checkpoints kept." };
+        var minCrop = new Option<double?>("--min-crop-scale") { Description = "Smallest crop area of RandomResizedCrop (fraction of the image; open_clip 0.9)." };
+        var grayscale = new Option<double?>("--grayscale") { Description = "Chance that a training image is turned grey (RandomGrayscale; default 0)." };
         var workers = new Option<int?>("--workers") { Description = "Image decoding threads." };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads." };
 
         var cmd = new Command("train", "Train CLIP from scratch or fine-tune a checkpoint; the output folder becomes a model folder.");
         foreach (var o in new Option[] { config, resume, model, init, data, evalData, evalSamples, vocab, vocabSize, contextLength, loss, batchSize, microBatch,
                      epochs, steps, lr, minLr, wd, warmup, maxGradNorm, precision, checkpointing, freezeImage, freezeText, output, seed, saveEvery,
-                     evalEvery, keep, workers, threads })
+                     evalEvery, keep, minCrop, grayscale, workers, threads })
             cmd.Options.Add(o);
 
         cmd.SetAction(parseResult => CliErrors.Guard(() =>
@@ -94,6 +96,8 @@ public static class TrainCommand
                 SaveEvery = parseResult.GetValue(saveEvery) ?? c.SaveEvery,
                 EvalEvery = parseResult.GetValue(evalEvery) ?? c.EvalEvery,
                 KeepCheckpoints = parseResult.GetValue(keep) ?? c.KeepCheckpoints,
+                MinCropScale = parseResult.GetValue(minCrop) ?? c.MinCropScale,
+                GrayscaleProbability = parseResult.GetValue(grayscale) ?? c.GrayscaleProbability,
                 Workers = parseResult.GetValue(workers) ?? c.Workers,
                 Threads = parseResult.GetValue(threads) ?? c.Threads,
             };

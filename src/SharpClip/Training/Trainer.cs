@@ -89,7 +89,8 @@ public static class Trainer
             Mean = preprocessing.Mean, Std = preprocessing.Std,
         });
         var loader = new ClipDataLoader(trainSource,
-            TrainingInputs.Augmented(processor, new RandomResizedCrop(resolution, config.MinCropScale, 1.0)),
+            TrainingInputs.Augmented(processor, new RandomResizedCrop(resolution, config.MinCropScale, 1.0),
+                config.GrayscaleProbability > 0 ? new RandomGrayscale(config.GrayscaleProbability) : null),
             TrainingInputs.Captions(tokenizer, context),
             new ClipLoaderOptions { BatchSize = config.BatchSize, ImageSize = resolution, Seed = config.Seed, Workers = workers });
         long totalSteps = config.Steps ?? config.Epochs * BatchesPerEpoch(loader, m => Report(TrainingProgressKind.Info, m), cancellationToken);

@@ -40,6 +40,9 @@ public sealed record TrainingConfig
     /// <summary>RandomResizedCrop's area range (open_clip: 0.9 to 1).</summary>
     public double MinCropScale { get; init; } = 0.9;
 
+    /// <summary>Chance that a training image is turned grey (torchvision's RandomGrayscale); 0 = never, as open_clip.</summary>
+    public double GrayscaleProbability { get; init; }
+
     /// <summary>Image decoding/augmentation threads; null = one per core.</summary>
     public int? Workers { get; init; }
 
@@ -164,6 +167,7 @@ public sealed record TrainingConfig
         Require(!(FreezeImageTower && FreezeTextTower), nameof(FreezeTextTower), "freezing both towers leaves nothing to train");
         Require(EvalSamples >= 2, nameof(EvalSamples), "must be at least 2");
         Require(MinCropScale is > 0 and <= 1, nameof(MinCropScale), "must be in (0, 1]");
+        Require(GrayscaleProbability is >= 0 and <= 1, nameof(GrayscaleProbability), "must be in [0, 1]");
         Require(Workers is null or > 0, nameof(Workers), "must be positive");
         Require(VocabSize >= 514, nameof(VocabSize), "must be at least 514 (byte symbols and special tokens)");
         Require(VocabSamples > 0, nameof(VocabSamples), "must be positive");

@@ -26,9 +26,12 @@ public static class TrainingInputs
         return ImageDecoder.Decode(stream, encoded.Origin);
     }
 
-    /// <summary>Training images: open_clip's RandomResizedCrop (scale range from the config, bicubic) and the processor's normalisation.</summary>
-    public static ImagePipeline Augmented(ClipImageProcessor processor, RandomResizedCrop crop) =>
-        (sample, random) => processor.ProcessAugmented(Decode(sample.Image), crop, random);
+    /// <summary>
+    /// Training images: open_clip's RandomResizedCrop (scale range from the config, bicubic), optionally torchvision's
+    /// RandomGrayscale, and the processor's normalisation.
+    /// </summary>
+    public static ImagePipeline Augmented(ClipImageProcessor processor, RandomResizedCrop crop, RandomGrayscale? grayscale = null) =>
+        (sample, random) => processor.ProcessAugmented(Decode(sample.Image), crop, random, grayscale);
 
     /// <summary>Evaluation images: CLIP's deterministic resize + centre crop.</summary>
     public static ImagePipeline Centered(ClipImageProcessor processor) =>

@@ -91,10 +91,11 @@ public sealed class ClipImageProcessor
     /// A training input: <paramref name="crop"/> (open_clip's RandomResizedCrop) instead of resize + centre crop, then
     /// <c>convert("RGB")</c> and this processor's normalisation. <c>float32 [3, crop.Size, crop.Size]</c>.
     /// </summary>
-    public float[] ProcessAugmented(DecodedImage image, RandomResizedCrop crop, Random random)
+    public float[] ProcessAugmented(DecodedImage image, RandomResizedCrop crop, Random random, RandomGrayscale? grayscale = null)
     {
         ArgumentNullException.ThrowIfNull(crop);
-        return Normalize(crop.Apply(image, random).ToRgb());
+        var rgb = crop.Apply(image, random).ToRgb();
+        return Normalize(grayscale is null ? rgb : grayscale.Apply(rgb, random));
     }
 
     /// <summary>The model input for one file: <c>float32 [3, H, W]</c>. Throws <see cref="ImageDecodeException"/> for bad files.</summary>
