@@ -47,7 +47,7 @@ public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
         long batch = x.shape[0], width = x.shape[1];
         var tokens = x.flatten(2).transpose(1, 2);                                   // [batch, grid², width]
         tokens = torch.cat([tokens.mean([1], keepdim: true), tokens], dim: 1);       // [batch, grid²+1, width]
-        tokens = tokens + positional_embedding.to(tokens.dtype);
+        tokens = tokens.add(positional_embedding.to(tokens.dtype), KeptScalars.One);
         long n = tokens.shape[1], headWidth = width / _heads;
         var q = q_proj.forward(tokens.narrow(1, 0, 1)).view(batch, 1, _heads, headWidth).transpose(1, 2); // [batch, heads, 1, head_width]
         var k = k_proj.forward(tokens).view(batch, n, _heads, headWidth).transpose(1, 2);                 // [batch, heads, n, head_width]

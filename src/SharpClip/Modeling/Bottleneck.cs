@@ -47,7 +47,7 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
         residual = bn2.forward(conv2.forward(residual)).relu_();
         residual = bn3.forward(conv3.forward(avgpool.forward(residual)));
         var shortcut = downsample is null ? x : downsample.forward(x);
-        return residual.add_(shortcut).relu_().MoveToOuterDisposeScope();
+        return residual.add_(shortcut, KeptScalars.One).relu_().MoveToOuterDisposeScope();
     }
 
     /// <summary>The shortcut's projection: average pool (key "-1" in the reference, no tensors), 1×1 conv ("0"), BatchNorm ("1").</summary>

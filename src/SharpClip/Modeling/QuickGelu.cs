@@ -14,8 +14,8 @@ public sealed class QuickGelu : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         // Without autograd the sigmoid may overwrite its own temporary: one allocation instead of three.
-        if (!torch.is_grad_enabled()) return x.mul(1.702).sigmoid_().mul_(x);
-        return x * torch.sigmoid(x * 1.702);
+        if (!torch.is_grad_enabled()) return x.mul(KeptScalars.QuickGeluSlope).sigmoid_().mul_(x);
+        return x.mul(torch.sigmoid(x.mul(KeptScalars.QuickGeluSlope)));
     }
 }
 

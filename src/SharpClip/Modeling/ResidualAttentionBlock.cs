@@ -33,8 +33,8 @@ public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        x = x + attn.forward(ln_1.forward(x));
-        x = x + mlp.forward(ln_2.forward(x));
+        x = x.add(attn.forward(ln_1.forward(x)), KeptScalars.One);
+        x = x.add(mlp.forward(ln_2.forward(x)), KeptScalars.One);
         return x.MoveToOuterDisposeScope();
     }
 }

@@ -123,7 +123,7 @@ public class TextTransformer : nn.Module
     {
         long context = ids.shape[1];
         var x = token_embedding.forward(ids);                            // [texts, context, width]
-        x = x + positional_embedding.narrow(0, 0, context);
+        x = x.add(positional_embedding.narrow(0, 0, context), KeptScalars.One);
         x = transformer.Forward(x, blockOutputs);
         return ln_final.forward(x);
     }

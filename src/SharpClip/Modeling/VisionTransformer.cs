@@ -46,7 +46,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
         x = x.flatten(2).transpose(1, 2);                                // [batch, grid², width]
         var cls = class_embedding.to(x.dtype).expand(x.shape[0], 1, -1); // [batch, 1, width]
         x = torch.cat([cls, x], dim: 1);                                 // [batch, grid²+1, width]
-        x = x + positional_embedding.to(x.dtype);
+        x = x.add(positional_embedding.to(x.dtype), KeptScalars.One);
         x = ln_pre.forward(x);
         x = transformer.forward(x);
         x = ln_post.forward(x.select(1, 0));                             // [batch, width]: the class token

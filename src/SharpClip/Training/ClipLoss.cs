@@ -21,7 +21,8 @@ public static class ClipLoss
             throw new ArgumentException($"contrastive logits must be square and equal in shape; got [{string.Join(",", logitsPerImage.shape)}] and [{string.Join(",", logitsPerText.shape)}]");
         using var scope = torch.NewDisposeScope();
         var labels = torch.arange(n, dtype: ScalarType.Int64, device: logitsPerImage.device);
-        var loss = (F.cross_entropy(logitsPerImage, labels) + F.cross_entropy(logitsPerText, labels)) / 2;
+        using Scalar one = 1, two = 2; // held until the ops are done (see Modeling/KeptScalars)
+        var loss = F.cross_entropy(logitsPerImage, labels).add(F.cross_entropy(logitsPerText, labels), one).div(two);
         return loss.MoveToOuterDisposeScope();
     }
 }
