@@ -216,6 +216,35 @@ public class ExactTwoStageSearchTests
     }
 
     [Fact]
+    public void VectorisedAndScalarQuantisationAgreeAndTheirNormsAreUpperBounds()
+    {
+        var rng = new Random(7);
+        foreach (int d in new[] { 512, 100, 7 })
+            for (int i = 0; i < 50; i++)
+            {
+                var x = Gaussian(rng, d, (float)Math.Pow(10, rng.Next(-30, 10)));
+                if (i % 5 == 0) x[rng.Next(d)] *= -300;
+                Assert.Null(RowQuantizer.Problem(x, out float maxAbs));
+                Assert.Equal(x.Max(v => Math.Abs(v)), maxAbs);
+                var fast = new sbyte[RowQuantizer.Width(d)];
+                var slow = new sbyte[fast.Length];
+                var a = RowQuantizer.Quantize(x, maxAbs, fast);
+                var b = RowQuantizer.Quantize(x, maxAbs, slow, vectorised: false);
+                Assert.Equal(slow, fast);
+                Assert.Equal(b.Scale, a.Scale);
+                // the stored norms bound the true ones (here in double), and only just
+                double err = Math.Sqrt(x.Select((v, j) => Math.Pow(v - (double)a.Scale * fast[j], 2)).Sum());
+                double norm = Math.Sqrt(x.Sum(v => (double)v * v));
+                foreach (var c in new[] { a, b })
+                {
+                    Assert.InRange(c.Error, err, err * (1 + 1e-6) + 1e-300);
+                    Assert.InRange(c.Norm, norm, norm * (1 + 1e-6));
+                }
+                Assert.All(fast.Skip(d), c => Assert.Equal(0, c));
+            }
+    }
+
+    [Fact]
     public void RejectsNonFiniteValues()
     {
         using var m = new EmbeddingMatrix(4);

@@ -83,7 +83,7 @@ public sealed unsafe class EmbeddingMatrix : IDisposable
     public void Upsert(long id, ReadOnlySpan<float> embedding)
     {
         if (embedding.Length != Dimension) throw new ArgumentException($"embedding has {embedding.Length} values, expected {Dimension}", nameof(embedding));
-        RowQuantizer.Validate(embedding, $"embedding of id {id}");
+        if (RowQuantizer.Problem(embedding, out float maxAbs) is { } problem) throw new ArgumentException($"embedding of id {id} {problem}", nameof(embedding));
         if (!rowOf.TryGetValue(id, out int row))
         {
             row = Count;
@@ -99,7 +99,7 @@ public sealed unsafe class EmbeddingMatrix : IDisposable
         }
         var (block, offset) = Locate(row);
         embedding.CopyTo(new Span<float>(block.Floats.Pointer + (long)offset * Dimension, Dimension));
-        codes[row] = RowQuantizer.Quantize(embedding, new Span<sbyte>(block.Codes.Pointer + (long)offset * Width, Width));
+        codes[row] = RowQuantizer.Quantize(embedding, maxAbs, new Span<sbyte>(block.Codes.Pointer + (long)offset * Width, Width));
     }
 
     /// <summary>Removes a row by moving the last row into its place; false if the id is unknown.</summary>
@@ -138,7 +138,7 @@ public sealed unsafe class EmbeddingMatrix : IDisposable
     {
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1");
         if (query.Length != Dimension) throw new ArgumentException($"query has {query.Length} values, expected {Dimension}", nameof(query));
-        RowQuantizer.Validate(query, "query");
+        if (RowQuantizer.Problem(query, out _) is { } problem) throw new ArgumentException($"query {problem}", nameof(query));
         if (Count == 0) return [];
         var q = new QueryCode(query, Width);
         int limit = MaxCandidates ?? Math.Max(4096, Count / 8);
@@ -347,7 +347,9 @@ public sealed unsafe class EmbeddingMatrix : IDisposable
                 blocks[b] = bigger;
             }
             else
-                blocks.Add(new RowBlock(b < needBlocks - 1 ? BlockRows : Math.Min(BlockRows, Math.Max(MinBlockCapacity, NextPow2(needRows))), Dimension, Width));
+                // only the first block grows by doubling (small indexes stay small); once an index has filled one
+                // block, later blocks are allocated whole: no copies, and untouched pages cost no physical memory
+                blocks.Add(new RowBlock(b == 0 ? Math.Min(BlockRows, Math.Max(MinBlockCapacity, NextPow2(needRows))) : BlockRows, Dimension, Width));
         }
     }
 
