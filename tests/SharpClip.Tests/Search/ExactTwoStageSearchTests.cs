@@ -245,6 +245,41 @@ public class ExactTwoStageSearchTests
     }
 
     [Fact]
+    public unsafe void ExactKernelsReproduceThePlainLoopBitForBit()
+    {
+        var rng = new Random(8);
+        var p = stackalloc float*[8];
+        foreach (int d in new[] { 1, 7, 8, 37, 512 })
+        {
+            var q = Gaussian(rng, d);
+            var rows = Enumerable.Range(0, 8).Select(i => Gaussian(rng, d, (float)Math.Pow(10, i - 4))).ToArray();
+            var expected = rows.Select(x => BruteForce(new Dictionary<long, float[]> { [0] = x }, q, 1)[0].Score).ToArray();
+            var handles = rows.Select(r => System.Runtime.InteropServices.GCHandle.Alloc(r, System.Runtime.InteropServices.GCHandleType.Pinned)).ToArray();
+            try
+            {
+                for (int i = 0; i < 8; i++) p[i] = (float*)handles[i].AddrOfPinnedObject();
+                fixed (float* qp = q)
+                {
+                    var four = new float[8];
+                    ExactDot.Score4(p[0], p[1], p[2], p[3], qp, d, four.AsSpan(0, 4));
+                    ExactDot.Score4(p[4], p[5], p[6], p[7], qp, d, four.AsSpan(4, 4));
+                    Assert.Equal(expected, four);
+                    var one = new float[8];
+                    for (int i = 0; i < 8; i++) one[i] = ExactDot.Score(p[i], qp, d);
+                    Assert.Equal(expected, one);
+                    if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+                    {
+                        var eight = new float[8];
+                        ExactDot.Score8Avx(p, qp, d, eight);
+                        Assert.Equal(expected, eight);
+                    }
+                }
+            }
+            finally { foreach (var h in handles) h.Free(); }
+        }
+    }
+
+    [Fact]
     public void RejectsNonFiniteValues()
     {
         using var m = new EmbeddingMatrix(4);

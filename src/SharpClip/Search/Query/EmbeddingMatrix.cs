@@ -301,6 +301,15 @@ public sealed unsafe class EmbeddingMatrix : IDisposable
     {
         float* query = q.Values.Pointer;
         int i = start;
+        if (Path >= ScanPath.Avx2)
+        {
+            var rowPointers = stackalloc float*[8];
+            for (; i + 8 <= end; i += 8)
+            {
+                for (int r = 0; r < 8; r++) rowPointers[r] = RowPointer(rows[i + r]);
+                ExactDot.Score8Avx(rowPointers, query, Dimension, scores.AsSpan(i, 8));
+            }
+        }
         for (; i + 4 <= end; i += 4)
             ExactDot.Score4(RowPointer(rows[i]), RowPointer(rows[i + 1]), RowPointer(rows[i + 2]), RowPointer(rows[i + 3]), query, Dimension, scores.AsSpan(i, 4));
         for (; i < end; i++) scores[i] = ExactDot.Score(RowPointer(rows[i]), query, Dimension);

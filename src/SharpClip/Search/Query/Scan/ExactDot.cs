@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace SharpClip.Search;
 
 /// <summary>
@@ -33,5 +36,50 @@ internal static unsafe class ExactDot
         scores[1] = s1;
         scores[2] = s2;
         scores[3] = s3;
+    }
+
+    /// <summary>
+    /// Eight rows at once with AVX: each 8x8 tile of (rows x dimensions) is transposed in registers so one vector
+    /// holds dimension j of all eight rows, and lane i then runs exactly <see cref="Score"/>'s sequence for row i
+    /// (multiply, then add, j ascending). About three times fewer instructions than four scalar chains.
+    /// </summary>
+    public static void Score8Avx(float** rows, float* q, int dimension, Span<float> scores)
+    {
+        var acc = Vector256<float>.Zero;
+        int j = 0;
+        for (; j + 8 <= dimension; j += 8)
+        {
+            var t0 = Avx.UnpackLow(Avx.LoadVector256(rows[0] + j), Avx.LoadVector256(rows[1] + j));
+            var t1 = Avx.UnpackHigh(Avx.LoadVector256(rows[0] + j), Avx.LoadVector256(rows[1] + j));
+            var t2 = Avx.UnpackLow(Avx.LoadVector256(rows[2] + j), Avx.LoadVector256(rows[3] + j));
+            var t3 = Avx.UnpackHigh(Avx.LoadVector256(rows[2] + j), Avx.LoadVector256(rows[3] + j));
+            var t4 = Avx.UnpackLow(Avx.LoadVector256(rows[4] + j), Avx.LoadVector256(rows[5] + j));
+            var t5 = Avx.UnpackHigh(Avx.LoadVector256(rows[4] + j), Avx.LoadVector256(rows[5] + j));
+            var t6 = Avx.UnpackLow(Avx.LoadVector256(rows[6] + j), Avx.LoadVector256(rows[7] + j));
+            var t7 = Avx.UnpackHigh(Avx.LoadVector256(rows[6] + j), Avx.LoadVector256(rows[7] + j));
+            var u0 = Avx.Shuffle(t0, t2, 0x44);
+            var u1 = Avx.Shuffle(t0, t2, 0xEE);
+            var u2 = Avx.Shuffle(t1, t3, 0x44);
+            var u3 = Avx.Shuffle(t1, t3, 0xEE);
+            var u4 = Avx.Shuffle(t4, t6, 0x44);
+            var u5 = Avx.Shuffle(t4, t6, 0xEE);
+            var u6 = Avx.Shuffle(t5, t7, 0x44);
+            var u7 = Avx.Shuffle(t5, t7, 0xEE);
+            // column k = dimension j + k of rows 0..7
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j]), Avx.Permute2x128(u0, u4, 0x20)));
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j + 1]), Avx.Permute2x128(u1, u5, 0x20)));
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j + 2]), Avx.Permute2x128(u2, u6, 0x20)));
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j + 3]), Avx.Permute2x128(u3, u7, 0x20)));
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j + 4]), Avx.Permute2x128(u0, u4, 0x31)));
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j + 5]), Avx.Permute2x128(u1, u5, 0x31)));
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j + 6]), Avx.Permute2x128(u2, u6, 0x31)));
+            acc = Avx.Add(acc, Avx.Multiply(Vector256.Create(q[j + 7]), Avx.Permute2x128(u3, u7, 0x31)));
+        }
+        for (int i = 0; i < 8; i++)
+        {
+            float s = acc.GetElement(i);
+            for (int jj = j; jj < dimension; jj++) s += q[jj] * rows[i][jj];      // the same sequence continues
+            scores[i] = s;
+        }
     }
 }
