@@ -8,7 +8,9 @@ namespace SharpClip.Search;
 /// The first stage's kernel: integer dot products of int8 row codes with an int16 query,
 /// <c>dots[i] = Σ_j codes[i·stride + j] · query[j]</c> for j &lt; width. Integer arithmetic is exact (the query's
 /// range is chosen so the sum fits in int32; partial sums may wrap, the total cannot), so every path returns the
-/// same numbers. Four rows at a time share each query load. <c>width</c> is a multiple of
+/// same numbers. One row at a time, in memory order: a single sequential stream is what the hardware prefetcher
+/// follows best (measured here: 25 ns per 512-byte row, near a plain read's 22 ns, against 63 ns when four rows were
+/// interleaved to share query loads). <c>width</c> is a multiple of
 /// <see cref="RowQuantizer.WidthMultiple"/>; codes past the real dimension are zero.
 /// </summary>
 internal static unsafe class QuantizedDot
@@ -60,61 +62,31 @@ internal static unsafe class QuantizedDot
 
     static void Avx2Rows(sbyte* codes, int stride, int rows, short* query, int width, int* dots)
     {
-        int r = 0;
-        for (; r + 4 <= rows; r += 4)
-        {
-            sbyte* c0 = codes + (long)r * stride, c1 = c0 + stride, c2 = c1 + stride, c3 = c2 + stride;
-            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int j = 0; j < width; j += 16)
-            {
-                var q = Vector256.Load(query + j);
-                a0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(c0 + j), q);
-                a1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(c1 + j), q);
-                a2 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(c2 + j), q);
-                a3 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(c3 + j), q);
-            }
-            dots[r] = Vector256.Sum(a0);
-            dots[r + 1] = Vector256.Sum(a1);
-            dots[r + 2] = Vector256.Sum(a2);
-            dots[r + 3] = Vector256.Sum(a3);
-        }
-        for (; r < rows; r++)
+        for (int r = 0; r < rows; r++)
         {
             sbyte* c = codes + (long)r * stride;
-            Vector256<int> a = default;
-            for (int j = 0; j < width; j += 16)
+            Vector256<int> a = default, b = default;
+            for (int j = 0; j < width; j += 32)
+            {
                 a += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(c + j), Vector256.Load(query + j));
-            dots[r] = Vector256.Sum(a);
+                b += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(c + j + 16), Vector256.Load(query + j + 16));
+            }
+            dots[r] = Vector256.Sum(a + b);
         }
     }
 
     static void Avx512Rows(sbyte* codes, int stride, int rows, short* query, int width, int* dots)
     {
-        int r = 0;
-        for (; r + 4 <= rows; r += 4)
-        {
-            sbyte* c0 = codes + (long)r * stride, c1 = c0 + stride, c2 = c1 + stride, c3 = c2 + stride;
-            Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int j = 0; j < width; j += 32)
-            {
-                var q = Vector512.Load(query + j);
-                a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(c0 + j)), q);
-                a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(c1 + j)), q);
-                a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(c2 + j)), q);
-                a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(c3 + j)), q);
-            }
-            dots[r] = Vector512.Sum(a0);
-            dots[r + 1] = Vector512.Sum(a1);
-            dots[r + 2] = Vector512.Sum(a2);
-            dots[r + 3] = Vector512.Sum(a3);
-        }
-        for (; r < rows; r++)
+        for (int r = 0; r < rows; r++)
         {
             sbyte* c = codes + (long)r * stride;
-            Vector512<int> a = default;
-            for (int j = 0; j < width; j += 32)
+            Vector512<int> a = default, b = default;
+            for (int j = 0; j < width; j += 64)
+            {
                 a += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(c + j)), Vector512.Load(query + j));
-            dots[r] = Vector512.Sum(a);
+                b += Avx512BW.MultiplyAddAdjacent(Avx512BW.ConvertToVector512Int16(Vector256.Load(c + j + 32)), Vector512.Load(query + j + 32));
+            }
+            dots[r] = Vector512.Sum(a + b);
         }
     }
 }
