@@ -270,7 +270,7 @@ public class ExactTwoStageSearchTests
                     if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
                     {
                         var eight = new float[8];
-                        ExactDot.Score8Avx(p, qp, d, eight);
+                        ExactDot.Score8Avx(p, p, qp, d, eight);
                         Assert.Equal(expected, eight);
                     }
                 }

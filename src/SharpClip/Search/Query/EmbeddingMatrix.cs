@@ -303,11 +303,17 @@ public sealed unsafe class EmbeddingMatrix : IDisposable
         int i = start;
         if (Path >= ScanPath.Avx2)
         {
-            var rowPointers = stackalloc float*[8];
+            var current = stackalloc float*[8];
+            var next = stackalloc float*[8];
+            for (int r = 0; r < 8 && i + r < end; r++) next[r] = RowPointer(rows[i + r]);
             for (; i + 8 <= end; i += 8)
             {
-                for (int r = 0; r < 8; r++) rowPointers[r] = RowPointer(rows[i + r]);
-                ExactDot.Score8Avx(rowPointers, query, Dimension, scores.AsSpan(i, 8));
+                for (int r = 0; r < 8; r++)
+                {
+                    current[r] = next[r];
+                    next[r] = RowPointer(rows[Math.Min(i + 8 + r, end - 1)]);
+                }
+                ExactDot.Score8Avx(current, next, query, Dimension, scores.AsSpan(i, 8));
             }
         }
         for (; i + 4 <= end; i += 4)
