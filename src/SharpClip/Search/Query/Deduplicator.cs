@@ -8,7 +8,7 @@ public sealed record DuplicateGroup(IReadOnlyList<long> Ids, float MaxScore, flo
 
 /// <summary>
 /// Finds near-duplicate groups: every pair with cosine ≥ threshold, found with blocked matrix products (a chunk of
-/// rows against each block, never the full N×N matrix), then joined into groups with union-find.
+/// rows against each block of later rows, never the full N×N matrix), then joined into groups with union-find.
 /// </summary>
 public static class Deduplicator
 {
@@ -18,44 +18,42 @@ public static class Deduplicator
     public static IReadOnlyList<DuplicateGroup> FindGroups(EmbeddingMatrix matrix, float threshold, int chunkRows = 512, CancellationToken ct = default)
     {
         if (threshold is <= -1f or > 1f || float.IsNaN(threshold)) throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "threshold must be in (-1, 1]");
-        var blocks = matrix.ValidBlocks().ToList();
-        var starts = new long[blocks.Count];
-        for (int b = 1; b < blocks.Count; b++) starts[b] = starts[b - 1] + blocks[b - 1].Rows;
+        int count = matrix.Count;
+        const int ColumnRows = 16384;
         var pairs = new List<(int A, int B, float Score)>();
 
-        for (int qb = 0; qb < blocks.Count; qb++)
+        // each column block is copied into one tensor once; every earlier row meets it in chunks, so each pair
+        // (row < column) is found exactly once and the full N×N matrix never exists
+        for (int c0 = 0; c0 < count; c0 += ColumnRows)
         {
-            var (qBlock, qRows) = blocks[qb];
-            for (long c0 = 0; c0 < qRows; c0 += chunkRows)
+            int cn = Math.Min(ColumnRows, count - c0);
+            using var columnScope = torch.NewDisposeScope();
+            var columns = Copy(matrix, c0, cn).t().contiguous();                                 // [D, cn]
+            for (int r0 = 0; r0 < c0 + cn - 1; r0 += chunkRows)
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = torch.NewDisposeScope();
                 using var noGrad = torch.no_grad();
-                long c = Math.Min(chunkRows, qRows - c0);
-                long chunkStart = starts[qb] + c0;
-                var chunk = qBlock.narrow(1, c0, c).t();                                       // [c, D]
-                for (int b = qb; b < blocks.Count; b++)
+                int rn = Math.Min(chunkRows, c0 + cn - 1 - r0);
+                var chunk = Copy(matrix, r0, rn);                                                    // [rn, D]
+                var scores = chunk.mm(columns);                                                      // [rn, cn]
+                var hit = scores.ge(threshold);
+                if (r0 + rn > c0)
                 {
-                    var (block, n) = blocks[b];
-                    var scores = chunk.mm(block.narrow(1, 0, n));                              // [c, n]
-                    var hit = scores.ge(threshold);
-                    if (b == qb)
-                    {
-                        // keep only column row > query row, so each pair is found once and self-pairs never
-                        var colRow = torch.arange(starts[b], starts[b] + n, dtype: ScalarType.Int64).unsqueeze(0);   // [1, n]
-                        var qRow = torch.arange(chunkStart, chunkStart + c, dtype: ScalarType.Int64).unsqueeze(1);  // [c, 1]
-                        hit = hit.logical_and(colRow.gt(qRow));
-                    }
-                    var where = hit.nonzero();                                                 // [P, 2]
-                    long p = where.shape[0];
-                    if (p == 0) continue;
-                    if (pairs.Count + p > MaxPairs)
-                        throw new InvalidOperationException($"more than {MaxPairs} pairs reach threshold {threshold}; raise the threshold");
-                    var vals = scores.index([where.select(1, 0), where.select(1, 1)]).data<float>().ToArray();
-                    var rc = where.data<long>().ToArray();
-                    for (int i = 0; i < p; i++)
-                        pairs.Add(((int)(chunkStart + rc[2 * i]), (int)(starts[b] + rc[2 * i + 1]), vals[i]));
+                    // the chunk overlaps the column block: keep column row > query row only (no self-pairs, no repeats)
+                    var colRow = torch.arange(c0, c0 + cn, dtype: ScalarType.Int64).unsqueeze(0);     // [1, cn]
+                    var qRow = torch.arange(r0, r0 + rn, dtype: ScalarType.Int64).unsqueeze(1);       // [rn, 1]
+                    hit = hit.logical_and(colRow.gt(qRow));
                 }
+                var where = hit.nonzero();                                                           // [P, 2]
+                long p = where.shape[0];
+                if (p == 0) continue;
+                if (pairs.Count + p > MaxPairs)
+                    throw new InvalidOperationException($"more than {MaxPairs} pairs reach threshold {threshold}; raise the threshold");
+                var vals = scores.index([where.select(1, 0), where.select(1, 1)]).data<float>().ToArray();
+                var rc = where.data<long>().ToArray();
+                for (int i = 0; i < p; i++)
+                    pairs.Add(((int)(r0 + rc[2 * i]), (int)(c0 + rc[2 * i + 1]), vals[i]));
             }
         }
 
@@ -85,5 +83,14 @@ public static class Deduplicator
                 return new DuplicateGroup(ids, kv.Value.Max, kv.Value.Min);
             })
             .OrderByDescending(g => g.Ids.Count).ThenBy(g => g.Ids[0]).ToList();
+    }
+
+    /// <summary>Rows [start, start + n) as a new [n, D] tensor.</summary>
+    static Tensor Copy(EmbeddingMatrix matrix, int start, int n)
+    {
+        int d = matrix.Dimension;
+        var buffer = new float[(long)n * d];
+        for (int i = 0; i < n; i++) matrix.RowSpan(start + i).CopyTo(buffer.AsSpan(i * d, d));
+        return torch.tensor(buffer, [n, d]);
     }
 }

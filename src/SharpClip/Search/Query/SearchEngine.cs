@@ -4,7 +4,7 @@ namespace SharpClip.Search;
 /// Queries over an index: loads every embedding once into an <see cref="EmbeddingMatrix"/> and, before each query,
 /// picks up rows that another process (a running indexer) committed since, by change sequence; deletions trigger a
 /// reload. The encoder is needed for text and uploaded-image queries only. Thread-safe (queries are serialised;
-/// libtorch parallelises each product across cores).
+/// each query's scan already uses every core).
 /// </summary>
 public sealed class SearchEngine : IDisposable
 {
