@@ -93,10 +93,10 @@ public sealed class AdamWOptimizer : IDisposable
             double correction2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, t));
             // Every number becomes a native Scalar held by a `using` local until the ops are done: a temporary one can
             // be finalised by a GC while libtorch still reads it (see Modeling/KeptScalars).
-            using Scalar decay = 1 - learningRate * s.WeightDecay, oneMinusBeta1 = 1 - Beta1, beta2 = Beta2, oneMinusBeta2 = 1 - Beta2;
+            using Scalar decay = 1 - learningRate * s.WeightDecay, beta2 = Beta2, oneMinusBeta2 = 1 - Beta2;
             using Scalar epsilon = Epsilon * correction2Sqrt, step = -learningRate * correction2Sqrt / correction1;
             if (s.WeightDecay != 0) s.Parameter.mul_(decay);
-            s.ExpAvg.lerp_(grad, oneMinusBeta1);
+            s.ExpAvg.lerp_(grad, 1 - Beta1); // a 0-d tensor weight, held by the dispose scope
             s.ExpAvgSq.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
             // m / (√v / c2 + ε) = c2 · m / (√v + ε·c2): one pass over the tensor fewer than PyTorch's form.
             var denom = s.ExpAvgSq.sqrt().add_(epsilon);
