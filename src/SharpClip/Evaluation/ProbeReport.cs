@@ -16,7 +16,13 @@ public static class ProbeReport
         File.WriteAllText(json, JsonSerializer.Serialize(new
         {
             model, train, test,
-            linearProbe = new { c = probe.C, validationAccuracy = probe.ValidationAccuracy, testAccuracy = probe.TestAccuracy, trainCount = probe.TrainCount, fitSeconds = probeSeconds },
+            linearProbe = new
+            {
+                c = probe.C, validationAccuracy = probe.ValidationAccuracy, testAccuracy = probe.TestAccuracy, trainCount = probe.TrainCount,
+                fitSeconds = probeSeconds, finalFitSeconds = probe.FinalFitSeconds,
+                sweep = probe.Sweep.Coarse.Select(p => (Stage: "coarse", Probe: p)).Concat(probe.Sweep.Refined.Select(p => (Stage: "refined", Probe: p)))
+                    .Select(x => new { stage = x.Stage, c = x.Probe.C, validationAccuracy = x.Probe.ValidationAccuracy, iterations = x.Probe.Iterations, seconds = x.Probe.Seconds }),
+            },
             zeroShotTop1,
             fewShot = fewShot.Select(p => new { shots = p.Shots, mean = p.MeanAccuracy, std = p.StdAccuracy, perSeed = p.PerSeed }),
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
@@ -28,6 +34,11 @@ public static class ProbeReport
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Zero-shot: **{zeroShotTop1:P2}** (red dashed line in the plot).\n"));
         md.AppendLine("| shots per class | mean accuracy | std over seeds |\n|---:|---:|---:|");
         foreach (var p in fewShot) md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {p.Shots} | {p.MeanAccuracy:P2} | {p.StdAccuracy:P2} |"));
+        md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"\nC sweep ({probe.Sweep.Coarse.Count} powers of ten, then {probe.Sweep.Refined.Count} values around the best; {probeSeconds:F1} s in all, final fit {probe.FinalFitSeconds:F2} s):\n"));
+        md.AppendLine("| C | validation accuracy | L-BFGS iterations |\n|---:|---:|---:|");
+        foreach (var p in probe.Sweep.All.OrderBy(p => p.C))
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {p.C:G3}{(p.C == probe.C ? " (chosen)" : "")} | {p.ValidationAccuracy:P2} | {p.Iterations} |"));
         md.AppendLine($"\n![accuracy against shots](fewshot.png)");
         var mdPath = Path.Combine(directory, "probe.md");
         File.WriteAllText(mdPath, md.ToString());
