@@ -237,7 +237,7 @@ public static class Lbfgs
             Array.Copy(xNew, x, n);
             Array.Copy(gNew, g, n);
             fx = fNew;
-            if (sy > 1e-12)
+            if (sy > 1e-10 * Dot(yk, yk)) // relative: an absolute floor drops every pair once steps get small
             {
                 if (s.Count == memory) { s.RemoveAt(0); yv.RemoveAt(0); rho.RemoveAt(0); }
                 s.Add(sk); yv.Add(yk); rho.Add(1 / sy);
