@@ -19,6 +19,7 @@ public static class LinePlot
     {
         if (width < Left + Right + 100 || height < Top + Bottom + 100)
             throw new ArgumentOutOfRangeException(nameof(width), $"plot size {width}x{height} is too small (at least {Left + Right + 100}x{Top + Bottom + 100})");
+        if (points.FirstOrDefault(p => p.Shots < 1) is { } bad) throw new ArgumentException($"few-shot point with {bad.Shots} shots; the log axis needs at least 1", nameof(points));
         var canvas = new Canvas(width, height, Rgb.White);
         int left = Left, right = width - Right, top = Top, bottom = height - Bottom;
         int Y(double accuracy) => (int)Math.Round(bottom - Math.Clamp(accuracy, 0, 1) * (bottom - top));
@@ -38,6 +39,7 @@ public static class LinePlot
         canvas.HLine(left, right, bottom, Rgb.Axis);
         canvas.Text("training images per class (log scale)", (left + right) / 2, bottom + 26, Rgb.Text, h: Align.Centre);
 
+        if (zeroShot is { } z) canvas.HLine(left + 1, right, Y(z), Rgb.Red, thickness: 2, dash: 8);
         var ordered = points.OrderBy(p => p.Shots).ToList();
         if (ordered.Count > 0)
         {
@@ -48,7 +50,6 @@ public static class LinePlot
                 canvas.VLine(X(p.Shots), bottom, bottom + 4, Rgb.Axis);
                 canvas.Text(p.Shots.ToString(CultureInfo.InvariantCulture), X(p.Shots), bottom + 9, Rgb.Text, h: Align.Centre);
             }
-            if (zeroShot is { } z) canvas.HLine(left + 1, right, Y(z), Rgb.Red, thickness: 2, dash: 8);
             for (int i = 0; i + 1 < ordered.Count; i++)
                 canvas.Line(X(ordered[i].Shots), Y(ordered[i].MeanAccuracy), X(ordered[i + 1].Shots), Y(ordered[i + 1].MeanAccuracy), Rgb.Blue, thickness: 2);
             foreach (var p in ordered)
@@ -64,7 +65,6 @@ public static class LinePlot
                 canvas.Disc(x, Y(p.MeanAccuracy), 3, Rgb.Blue);
             }
         }
-        else if (zeroShot is { } z) canvas.HLine(left + 1, right, Y(z), Rgb.Red, thickness: 2, dash: 8);
 
         Legend(canvas, height - 20, ordered.Count > 0 ? ordered[0].PerSeed.Count : 0, zeroShot);
         return canvas.Image;
