@@ -182,6 +182,7 @@ public static class EvalCommand
                 if (other is not null && !other.ClassNames.SequenceEqual(trainSet.ClassNames))
                     throw new ArgumentException($"{other.Name}: classes ({string.Join(", ", other.ClassNames.Take(5))}...) differ from the training set's ({string.Join(", ", trainSet.ClassNames.Take(5))}...)");
             var k = parse.GetValue(shots)!.Split(',').Select(s => int.TryParse(s.Trim(), out var n) && n > 0 ? n : throw new ArgumentException($"--shots: '{s}' is not a positive integer")).Distinct().Order().ToList();
+            int seedCount = parse.GetValue(seeds) is var n and > 0 ? n : throw new ArgumentException($"--seeds: {parse.GetValue(seeds)} is not a positive integer");
             var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null;
             var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };
             using var pipeline = model.Load(parse);
@@ -197,7 +198,7 @@ public static class EvalCommand
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var probe = LinearProbe.Run(trainF, valF, testF, classes);
             double probeSeconds = sw.Elapsed.TotalSeconds;
-            var fewShot = LinearProbe.FewShot(trainF, testF, classes, k, parse.GetValue(seeds));
+            var fewShot = LinearProbe.FewShot(trainF, testF, classes, k, seedCount);
             var zero = ZeroShotEvaluator.Evaluate(pipeline, testSet, prompts, options);
             var files = ProbeReport.Write(outDir, pipeline.Source, trainSet.Name, testSet.Name, probe, probeSeconds, fewShot, zero.Metrics.Top1);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"linear probe: C={probe.C:G3}, validation {probe.ValidationAccuracy:P2}, test {probe.TestAccuracy:P2} ({probe.TrainCount} training images, {probeSeconds:F1} s)"));

@@ -22,11 +22,30 @@ public sealed record LabeledFeatures(float[] X, int[] Y, int Dimension)
     }
 }
 
-/// <summary>The chosen C, its validation accuracy, and the final model's test accuracy.</summary>
-public sealed record ProbeResult(double C, double ValidationAccuracy, double TestAccuracy, int TrainCount);
+/// <summary>One fit of the C sweep: the C tried, the validation accuracy it reached, and what the fit cost.</summary>
+public sealed record CProbe(double C, double ValidationAccuracy, int Iterations, double Seconds);
+
+/// <summary>
+/// The regularisation sweep of the CLIP paper's probes: <see cref="Coarse"/> over 10^-6…10^6 (powers of ten), then
+/// <see cref="Refined"/> at log-spaced values strictly between the best coarse value's neighbours; <see cref="Best"/> is
+/// the C with the highest validation accuracy over both (ties go to the smaller C: stronger regularisation).
+/// </summary>
+public sealed record CSweep(double Best, double BestValidationAccuracy, IReadOnlyList<CProbe> Coarse, IReadOnlyList<CProbe> Refined)
+{
+    public IEnumerable<CProbe> All => Coarse.Concat(Refined);
+}
+
+/// <summary>
+/// The chosen C, its validation accuracy, the final model's test accuracy, how many images the final fit used, the
+/// sweep that chose C and the time the final fit took.
+/// </summary>
+public sealed record ProbeResult(double C, double ValidationAccuracy, double TestAccuracy, int TrainCount, CSweep Sweep, double FinalFitSeconds);
 
 /// <summary>Mean and spread of k-shot probes over seeds.</summary>
 public sealed record FewShotPoint(int Shots, double MeanAccuracy, double StdAccuracy, IReadOnlyList<double> PerSeed);
+
+/// <summary>Row indices of one k-shot draw: the k per class to fit on, and held-back rows of the same pool to choose C on.</summary>
+public sealed record ShotSample(IReadOnlyList<int> Train, IReadOnlyList<int> Validation);
 
 /// <summary>
 /// The CLIP paper's linear-probe protocol: logistic regression on frozen image features, with C chosen on a
@@ -35,29 +54,45 @@ public sealed record FewShotPoint(int Shots, double MeanAccuracy, double StdAccu
 /// </summary>
 public static class LinearProbe
 {
-    /// <summary>Coarse grid: 10^-6 … 10^6; then 8 log-spaced values between the best's neighbours.</summary>
-    public static double SelectC(LabeledFeatures train, LabeledFeatures validation, int classes, CancellationToken cancellationToken = default)
+    /// <summary>Exponents of the coarse grid: C = 10^-6 … 10^6.</summary>
+    public static readonly IReadOnlyList<int> CoarseExponents = Enumerable.Range(-6, 13).ToArray();
+
+    /// <summary>Values tried between the best coarse C's neighbours (exclusive), evenly spaced in log C.</summary>
+    public const int RefineSteps = 8;
+
+    /// <summary>
+    /// Sweeps C on <paramref name="validation"/>: the coarse grid warm-started from the previous C's weights (the
+    /// optimum moves smoothly with C), then <see cref="RefineSteps"/> values in (best/10, best·10) warm-started from
+    /// the best coarse fit.
+    /// </summary>
+    public static CSweep SweepC(LabeledFeatures train, LabeledFeatures validation, int classes, CancellationToken cancellationToken = default)
     {
         double best = 1, bestAcc = -1;
-        double[]? warm = null;
-        foreach (var e in Enumerable.Range(-6, 13))
+        double[]? warm = null, bestWeights = null;
+        CProbe Probe(double c, double[]? start)
         {
-            double c = Math.Pow(10, e);
-            var m = LogisticRegression.Fit(train.X, train.Y, classes, c, warmStart: warm, cancellationToken: cancellationToken);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var m = LogisticRegression.Fit(train.X, train.Y, classes, c, warmStart: start, cancellationToken: cancellationToken);
+            var probe = new CProbe(c, m.Accuracy(validation.X, validation.Y), m.Iterations, sw.Elapsed.TotalSeconds);
             warm = m.Weights;
-            double acc = m.Accuracy(validation.X, validation.Y);
-            if (acc > bestAcc) { bestAcc = acc; best = c; } // ties keep the stronger regularisation
+            if (probe.ValidationAccuracy > bestAcc || (probe.ValidationAccuracy == bestAcc && c < best))
+            {
+                bestAcc = probe.ValidationAccuracy;
+                best = c;
+                bestWeights = m.Weights;
+            }
+            return probe;
         }
+        var coarse = CoarseExponents.Select(e => Probe(Math.Pow(10, e), warm)).ToList();
         double centre = Math.Log10(best);
-        foreach (var t in Enumerable.Range(1, 8))
-        {
-            double c = Math.Pow(10, centre - 1 + 2.0 * t / 9);
-            var m = LogisticRegression.Fit(train.X, train.Y, classes, c, cancellationToken: cancellationToken);
-            double acc = m.Accuracy(validation.X, validation.Y);
-            if (acc > bestAcc) { bestAcc = acc; best = c; }
-        }
-        return best;
+        var fromBest = bestWeights;
+        var refined = Enumerable.Range(1, RefineSteps).Select(t => Probe(Math.Pow(10, centre - 1 + 2.0 * t / (RefineSteps + 1)), fromBest)).ToList();
+        return new CSweep(best, bestAcc, coarse, refined);
     }
+
+    /// <summary>The C that <see cref="SweepC"/> picks.</summary>
+    public static double SelectC(LabeledFeatures train, LabeledFeatures validation, int classes, CancellationToken cancellationToken = default) =>
+        SweepC(train, validation, classes, cancellationToken).Best;
 
     /// <summary>
     /// Full probe: C from the sweep on <paramref name="validation"/> (when null, a seeded 20 % of the training set),
@@ -76,39 +111,53 @@ public static class LinearProbe
             fitOn = train.Take(order[nVal..]);
         }
         else val = validation;
-        double c = SelectC(fitOn, val, classes, cancellationToken);
-        double valAcc = LogisticRegression.Fit(fitOn.X, fitOn.Y, classes, c, cancellationToken: cancellationToken).Accuracy(val.X, val.Y);
+        var sweep = SweepC(fitOn, val, classes, cancellationToken);
         var all = validation is null ? train : new LabeledFeatures([.. train.X, .. validation.X], [.. train.Y, .. validation.Y], train.Dimension);
-        var final = LogisticRegression.Fit(all.X, all.Y, classes, c, cancellationToken: cancellationToken);
-        return new ProbeResult(c, valAcc, final.Accuracy(test.X, test.Y), all.Count);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var final = LogisticRegression.Fit(all.X, all.Y, classes, sweep.Best, cancellationToken: cancellationToken);
+        double seconds = sw.Elapsed.TotalSeconds;
+        return new ProbeResult(sweep.Best, sweep.BestValidationAccuracy, final.Accuracy(test.X, test.Y), all.Count, sweep, seconds);
     }
 
     /// <summary>
-    /// k-shot probes: per seed, k random training images per class (classes with fewer use all they have); C is
-    /// chosen on validation images drawn from the rest of the training pool (never the test set).
+    /// One k-shot draw from a labelled pool: per class, k rows at random (all of them when the class has fewer) to
+    /// fit on, and up to max(k, 4) further rows of that class to choose C on. The same (labels, k, seed) always gives
+    /// the same rows — on any machine and in any process — so few-shot numbers are reproducible.
+    /// </summary>
+    public static ShotSample SampleShots(IReadOnlyList<int> labels, int classes, int k, int seed)
+    {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "shots per class must be at least 1");
+        // A fixed mix of (k, seed): HashCode.Combine would be randomised per process.
+        var rng = new Random(unchecked(k * 1_000_003 + seed * 7_919 + 0x5EED));
+        var train = new List<int>();
+        var validation = new List<int>();
+        for (int c = 0; c < classes; c++)
+        {
+            var members = Enumerable.Range(0, labels.Count).Where(i => labels[i] == c).ToArray();
+            rng.Shuffle(members);
+            train.AddRange(members.Take(k));
+            validation.AddRange(members.Skip(k).Take(Math.Max(k, 4)));
+        }
+        return new ShotSample(train, validation);
+    }
+
+    /// <summary>
+    /// k-shot probes: per seed, a <see cref="SampleShots"/> draw from the training set; C is chosen on the draw's
+    /// validation rows (never the test set), or 1 when the pool has nothing left over.
     /// </summary>
     public static IReadOnlyList<FewShotPoint> FewShot(LabeledFeatures train, LabeledFeatures test, int classes, IReadOnlyList<int> shots,
         int seeds, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
-        var byClass = Enumerable.Range(0, classes).Select(c => Enumerable.Range(0, train.Count).Where(i => train.Y[i] == c).ToArray()).ToArray();
+        if (seeds < 1) throw new ArgumentOutOfRangeException(nameof(seeds), seeds, "few-shot probes need at least one seed");
         var points = new List<FewShotPoint>();
         foreach (int k in shots)
         {
             var accs = new List<double>();
             for (int s = 0; s < seeds; s++)
             {
-                var rng = new Random(HashCode.Combine(k, s, 0x5EED));
-                var chosen = new List<int>();
-                var rest = new List<int>();
-                foreach (var members in byClass)
-                {
-                    var shuffled = members.ToArray();
-                    rng.Shuffle(shuffled);
-                    chosen.AddRange(shuffled.Take(k));
-                    rest.AddRange(shuffled.Skip(k).Take(Math.Max(k, 4)));
-                }
-                var sample = train.Take(chosen);
-                double c = rest.Count > 0 ? SelectC(sample, train.Take(rest), classes, cancellationToken) : 1.0;
+                var draw = SampleShots(train.Y, classes, k, s);
+                var sample = train.Take(draw.Train);
+                double c = draw.Validation.Count > 0 ? SelectC(sample, train.Take(draw.Validation), classes, cancellationToken) : 1.0;
                 accs.Add(LogisticRegression.Fit(sample.X, sample.Y, classes, c, cancellationToken: cancellationToken).Accuracy(test.X, test.Y));
                 progress?.Report($"{k}-shot seed {s}: {accs[^1]:P1}");
             }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SharpClip.Evaluation.Plotting;
 
 namespace SharpClip.Evaluation;
 
@@ -29,7 +30,7 @@ public static class ZeroShotReport
             var csv = Path.Combine(directory, $"confusion-{slug}.csv");
             var png = Path.Combine(directory, $"confusion-{slug}.png");
             WriteConfusionCsv(csv, r.Metrics);
-            HeatMap.Confusion(r.Metrics.Confusion).SavePng(png);
+            HeatMap.Confusion(r.Metrics.Confusion, r.Metrics.PerClass.Select(c => c.Name).ToList(), $"Zero-shot confusion: {r.Dataset}").SavePng(png);
             written.Add(csv);
             written.Add(png);
             md.AppendLine($"\n## {r.Dataset}\n");

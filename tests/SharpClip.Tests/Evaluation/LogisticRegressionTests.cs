@@ -49,4 +49,32 @@ public class LogisticRegressionTests
         var model = LogisticRegression.Fit(x, y, 4, 100);
         Assert.Equal(y[..6], model.Predict(x.AsSpan(0, 12)));
     }
+
+    [Fact]
+    public void WarmStartFromASmallerCConvergesAsACold()
+    {
+        // Strong regularisation, unit-norm features (as CLIP's) and unequal classes: the sweep's warm start sits one
+        // decade away along the weights' direction with the intercepts already right, so the remaining steps are tiny.
+        // The solver must still keep its curvature pairs and finish, not crawl to the iteration cap.
+        var rng = new Random(11);
+        int n = 80, d = 64, k = 5;
+        var x = new float[n * d];
+        var y = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = i < 20 ? 0 : i < 36 ? 1 : i < 50 ? 2 : i < 66 ? 3 : 4;
+            double norm = 0;
+            for (int j = 0; j < d; j++) { x[i * d + j] = (float)(rng.NextDouble() - 0.5 + (j == y[i] ? 0.3 : 0)); norm += x[i * d + j] * x[i * d + j]; }
+            for (int j = 0; j < d; j++) x[i * d + j] /= (float)Math.Sqrt(norm);
+        }
+        var previous = LogisticRegression.Fit(x, y, k, 1e-6);
+        foreach (var c in new[] { 1e-5, 1e-4 })
+        {
+            var cold = LogisticRegression.Fit(x, y, k, c);
+            var warm = LogisticRegression.Fit(x, y, k, c, warmStart: previous.Weights);
+            Assert.True(warm.Iterations < 100, $"C={c}: warm start took {warm.Iterations} iterations (cold {cold.Iterations})");
+            Assert.Equal(cold.Objective, warm.Objective, cold.Objective * 1e-9);
+            previous = warm;
+        }
+    }
 }
