@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SharpClip.Evaluation.Plotting;
 
 namespace SharpClip.Evaluation;
 
@@ -86,7 +87,7 @@ public static class StyleEvaluationReport
         foreach (var s in r.Styles.Where(s => s.FewShot.Count > 0))
         {
             var png = Path.Combine(directory, $"fewshot-{s.Style}.png");
-            LinePlot.FewShot(s.FewShot, s.ProbeTaskZeroShot.Metrics.Top1).SavePng(png);
+            LinePlot.FewShot(s.FewShot, s.ProbeTaskZeroShot.Metrics.Top1, $"{s.Style}: {o.ProbeTask} accuracy vs shots").SavePng(png);
             files.Add(png);
         }
         if (r.Styles.Any(s => s.FewShot.Count > 0))
