@@ -114,7 +114,7 @@ public static class QuickstartCommand
                     File.WriteAllText(Path.ChangeExtension(Path.Combine(dir, Path.GetFileName(file.Path)), ".txt"), sample.Captions[0]);
                 }
         }
-        return Search(config.Output, root, images, ["a cat", "a red heart", "a car", "a tree"], cancel);
+        return Search(config.Output, root, images, ["a red heart", "a blue heart", "a monkey face", "a Christmas tree"], cancel);
     }
 
     /// <summary>Synthetic shapes: offline, ~1 minute; zero-shot per task including colour×shape pairs never seen in training.</summary>
