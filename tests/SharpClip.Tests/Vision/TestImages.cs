@@ -4,26 +4,6 @@ using SharpClip.Vision;
 
 namespace SharpClip.Tests.Vision;
 
-/// <summary>Builds small image files for tests (temporary directory, deleted on dispose).</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("sharpclip-vision-").FullName;
-
-    public string Write(string name, byte[] bytes)
-    {
-        var p = System.IO.Path.Combine(Path, name);
-        System.IO.File.WriteAllBytes(p, bytes);
-        return p;
-    }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, true); } catch (IOException) { }
-    }
-}
-
 internal static class TestImages
 {
     /// <summary>A fixture image's bytes, looked up through the manifest by format (data-driven, never by file name).</summary>
