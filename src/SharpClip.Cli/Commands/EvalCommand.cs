@@ -28,6 +28,12 @@ public static class EvalCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>"1,2,4" → [1, 2, 4] (sorted, distinct); every entry a positive integer; an empty value only with <paramref name="allowNone"/>.</summary>
+    internal static IReadOnlyList<int> ParseShots(string value, bool allowNone) =>
+        allowNone && string.IsNullOrWhiteSpace(value) ? []
+        : value.Split(',').Select(s => int.TryParse(s.Trim(), out var n) && n > 0 ? n : throw new ArgumentException($"--shots: '{s}' is not a positive integer"))
+            .Distinct().Order().ToList();
+
     internal static Option<string> OutOption() => new("--out", "-o") { Description = "Folder for the reports (JSON, Markdown, CSV, PNG).", Required = true };
 
     internal static Option<string?> CacheOption() => new("--cache") { Description = "Folder for cached features and classifier weights (default: OUT/cache); 'none' disables." };
@@ -181,7 +187,7 @@ public static class EvalCommand
             foreach (var other in new[] { testSet, valSet })
                 if (other is not null && !other.ClassNames.SequenceEqual(trainSet.ClassNames))
                     throw new ArgumentException($"{other.Name}: classes ({string.Join(", ", other.ClassNames.Take(5))}...) differ from the training set's ({string.Join(", ", trainSet.ClassNames.Take(5))}...)");
-            var k = parse.GetValue(shots)!.Split(',').Select(s => int.TryParse(s.Trim(), out var n) && n > 0 ? n : throw new ArgumentException($"--shots: '{s}' is not a positive integer")).Distinct().Order().ToList();
+            var k = ParseShots(parse.GetValue(shots)!, allowNone: false);
             int seedCount = parse.GetValue(seeds) is var n and > 0 ? n : throw new ArgumentException($"--seeds: {parse.GetValue(seeds)} is not a positive integer");
             var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null;
             var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };

@@ -33,7 +33,7 @@ public static class EvalStylesCommand
             var outDir = parse.GetValue(output)!;
             var probeTask = parse.GetValue(task)!;
             if (probeTask is not ("groups" or "subgroups")) throw new ArgumentException($"--probe-task {probeTask}: expected groups or subgroups");
-            var k = ParseShots(parse.GetValue(shots)!);
+            var k = EvalCommand.ParseShots(parse.GetValue(shots)!, allowNone: true);
             var options = new StyleEvaluationOptions
             {
                 Templates = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null,
@@ -50,7 +50,7 @@ public static class EvalStylesCommand
             var result = StyleEvaluator.Run(pipeline, dataRoot, options, new SyncProgress<string>(m => Console.Error.WriteLine("  " + m)));
             var files = StyleEvaluationReport.Write(outDir, pipeline.Source, result, "sharpclip " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
             Print(result);
-            Console.WriteLine($"reports: {string.Join(", ", files.Take(2))} (+{files.Count - 2} plots)");
+            Console.WriteLine($"reports: {string.Join(", ", files.Where(f => !f.EndsWith(".png", StringComparison.Ordinal)))} (+{files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots)");
             return 0;
         }));
         return cmd;
@@ -59,11 +59,6 @@ public static class EvalStylesCommand
     /// <summary>The prepared OpenClipart set in its default folder, if any (<c>sharpclip datasets prepare openclipart</c>).</summary>
     internal static IReadOnlyList<StyleSet> DefaultWild() =>
         OpenClipartDataset.IsPrepared(OpenClipartDataset.DefaultDirectory) ? [RobustnessEvaluator.OpenWild(OpenClipartDataset.DefaultDirectory, "openclipart")] : [];
-
-    internal static IReadOnlyList<int> ParseShots(string value) =>
-        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.TryParse(s, out var n) && n > 0 ? n : throw new ArgumentException($"--shots: '{s}' is not a positive integer"))
-            .Distinct().Order().ToList();
 
     /// <summary>The table on the console (percentages), as in styles.md.</summary>
     internal static void Print(StyleEvaluationResult r)

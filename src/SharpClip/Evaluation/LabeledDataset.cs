@@ -52,6 +52,18 @@ public sealed class LabeledDataset
         }
     }
 
+    /// <summary>
+    /// The same images, named <paramref name="name"/>, with labels re-indexed into <paramref name="classes"/> by name (a
+    /// superset of this set's classes, e.g. one list shared by several sets); items keep their order.
+    /// </summary>
+    public LabeledDataset OnClasses(IReadOnlyList<string> classes, string? name = null)
+    {
+        var index = classes.Select((c, i) => (c, i)).ToDictionary(t => t.c, t => t.i, StringComparer.Ordinal);
+        var missing = ClassNames.FirstOrDefault(c => !index.ContainsKey(c));
+        if (missing is not null) throw new ArgumentException($"{Name}: class '{missing}' is not in the target class list");
+        return new LabeledDataset(name ?? Name, classes, Items.Select(it => it with { Label = index[ClassNames[it.Label]] }).ToList());
+    }
+
     /// <summary>The subset at <paramref name="indices"/> (same classes), e.g. a k-shot sample.</summary>
     public LabeledDataset Subset(IEnumerable<int> indices, string? name = null) =>
         new(name ?? Name, ClassNames, indices.Select(i => Items[i]).ToList(), ClassPrompts);

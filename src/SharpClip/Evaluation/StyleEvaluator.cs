@@ -53,6 +53,11 @@ public sealed record StyleEvaluationResult(string Dataset, IReadOnlyList<StyleSc
 {
     /// <summary>Zero-shot results on <see cref="StyleEvaluationOptions.Wild"/>.</summary>
     public IReadOnlyList<StyleResult> Wild { get; init; } = [];
+
+    /// <summary>The zero-shot group results as a robustness study (per style, drop from the training styles, wild sets).</summary>
+    public RobustnessResult GroupsRobustness() =>
+        RobustnessResult.Of(Styles[0].Groups.Metrics.PerClass.Select(c => c.Name).ToList(),
+            Styles.Select(s => new StyleResult(s.Style, s.Role, s.Groups)).ToList()) with { Wild = Wild };
 }
 
 /// <summary>
@@ -71,50 +76,82 @@ public static class StyleEvaluator
         if (options.Shots.Count == 0 && !options.FullProbe) throw new ArgumentException("no probes asked for: give shots or the full probe");
         if (options.Shots.Any(k => k < 1)) throw new ArgumentException($"shots: {string.Join(",", options.Shots)} — each must be at least 1");
         if (options.Seeds < 1) throw new ArgumentException($"seeds: {options.Seeds} — must be at least 1");
+        if (options.ProbeTask is not ("groups" or "subgroups")) throw new ArgumentException($"probe task '{options.ProbeTask}': expected groups or subgroups");
         RequirePrepared(emojiRoot);
         var watch = Stopwatch.StartNew();
         var templates = options.Templates ?? RobustnessEvaluator.EmojiTemplates;
-        var evalOptions = new EvaluationOptions { CacheDirectory = options.CacheDirectory };
+        string? cache = options.CacheDirectory;
 
-        var (_, groups) = RobustnessEvaluator.Align(Pick(RobustnessEvaluator.FromRoot(emojiRoot, "groups", "test"), options.Styles));
-        var (_, subgroups) = RobustnessEvaluator.Align(Pick(RobustnessEvaluator.FromRoot(emojiRoot, "subgroups", "test"), options.Styles));
+        // One classifier per task for every style; each style's test images are embedded once per task and shared by
+        // its zero-shot score and its probes.
+        using var groups = new TaskSets(pipeline, emojiRoot, "groups", options.Styles, templates, cache, cancellationToken);
+        using var subgroups = new TaskSets(pipeline, emojiRoot, "subgroups", options.Styles, templates, cache, cancellationToken);
         var rows = new List<StyleScores>();
-        for (int i = 0; i < groups.Count; i++)
+        foreach (var set in groups.Styles)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            string style = groups[i].Style;
+            string style = set.Style;
             progress?.Report($"{style}: zero-shot");
-            var zsGroups = ZeroShotEvaluator.Evaluate(pipeline, groups[i].Dataset, templates, evalOptions, null, cancellationToken);
-            var zsSub = ZeroShotEvaluator.Evaluate(pipeline, subgroups.Single(s => s.Style == style).Dataset, templates, evalOptions, null, cancellationToken);
+            var (zsGroups, groupFeatures) = groups.Score(set, cancellationToken);
+            var subSet = subgroups.Styles.Single(s => s.Style == style);
+            var (zsSub, subFeatures) = subgroups.Score(subSet, cancellationToken);
 
-            // The probes: the style's own training identities (never the test ones), classes aligned with the test set.
-            var test = Csv(emojiRoot, style, options.ProbeTask, "test");
-            var train = Csv(emojiRoot, style, options.ProbeTask, "train");
-            var val = Csv(emojiRoot, style, options.ProbeTask, "val");
-            var classes = test.ClassNames.Union(train.ClassNames).Union(val.ClassNames).Order(StringComparer.Ordinal).ToList();
-            (test, train, val) = (OnClasses(test, classes), OnClasses(train, classes), OnClasses(val, classes));
-            var zsTask = options.ProbeTask == "groups" ? zsGroups
-                : options.ProbeTask == "subgroups" ? zsSub
-                : ZeroShotEvaluator.Evaluate(pipeline, test, templates, evalOptions, null, cancellationToken);
+            // The probes learn from the style's own training identities (never the test ones), on one class list.
+            var (zsTask, testSet, testFeatures) = options.ProbeTask == "groups" ? (zsGroups, set.Dataset, groupFeatures) : (zsSub, subSet.Dataset, subFeatures);
+            var train = RobustnessEvaluator.OpenEmojiTask(emojiRoot, style, options.ProbeTask, "train");
+            var val = RobustnessEvaluator.OpenEmojiTask(emojiRoot, style, options.ProbeTask, "val");
+            var classes = testSet.ClassNames.Union(train.ClassNames).Union(val.ClassNames).Order(StringComparer.Ordinal).ToList();
+            var fTest = LabeledFeatures.From(testFeatures, testSet.OnClasses(classes));
             progress?.Report($"{style}: features for the probes");
-            var fTest = LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, test, options.CacheDirectory, null, cancellationToken), test);
-            var fTrain = LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, train, options.CacheDirectory, null, cancellationToken), train);
+            var fTrain = Features(pipeline, train.OnClasses(classes), cache, cancellationToken);
             progress?.Report($"{style}: few-shot probes");
             var fewShot = options.Shots.Count == 0 ? [] : LinearProbe.FewShot(fTrain, fTest, classes.Count, options.Shots, options.Seeds, null, cancellationToken);
             ProbeResult? probe = null;
             if (options.FullProbe)
             {
                 progress?.Report($"{style}: linear probe");
-                var fVal = LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, val, options.CacheDirectory, null, cancellationToken), val);
-                probe = LinearProbe.Run(fTrain, fVal, fTest, classes.Count, 0, cancellationToken);
+                probe = LinearProbe.Run(fTrain, Features(pipeline, val.OnClasses(classes), cache, cancellationToken), fTest, classes.Count, 0, cancellationToken);
             }
             progress?.Report($"{style}: retrieval");
             var retrieval = RetrievalEvaluator.Evaluate(pipeline, ImageTextSources.Open(EmojiDataset.TestJsonl(emojiRoot, style)), null, null, cancellationToken);
-            rows.Add(new StyleScores(style, groups[i].Role, zsGroups, zsSub, zsTask, fewShot, probe, retrieval));
+            rows.Add(new StyleScores(style, set.Role, zsGroups, zsSub, zsTask, fewShot, probe, retrieval));
         }
         progress?.Report("out-of-domain sets");
-        var wild = RobustnessEvaluator.EvaluateWild(pipeline, options.Wild, templates, evalOptions, null, cancellationToken);
+        var wild = RobustnessEvaluator.EvaluateWild(pipeline, options.Wild, templates, new EvaluationOptions { CacheDirectory = cache }, null, cancellationToken);
         return new StyleEvaluationResult(emojiRoot, rows, options, watch.Elapsed.TotalSeconds) { Wild = wild };
+    }
+
+    static LabeledFeatures Features(ClipPipeline pipeline, LabeledDataset set, string? cache, CancellationToken cancellationToken) =>
+        LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, set, cache, null, cancellationToken), set);
+
+    /// <summary>One emoji task's test sets of every style on one class list, and its zero-shot classifier.</summary>
+    sealed class TaskSets : IDisposable
+    {
+        readonly ClipPipeline pipeline;
+        readonly string? cache;
+        readonly ZeroShotClassifier classifier;
+        readonly double promptsPerClass;
+
+        public TaskSets(ClipPipeline pipeline, string root, string task, IReadOnlyList<string>? names, PromptTemplates templates, string? cache,
+            CancellationToken cancellationToken)
+        {
+            this.pipeline = pipeline;
+            this.cache = cache;
+            Styles = RobustnessEvaluator.Align(Pick(RobustnessEvaluator.FromRoot(root, task, "test"), names)).Styles;
+            var prompts = ClassifierBuilder.PromptsFor(Styles[0].Dataset, templates);
+            promptsPerClass = prompts.Average(p => p.Count);
+            classifier = ClassifierBuilder.Build(pipeline, Styles[0].Dataset.ClassNames, prompts, cache, cancellationToken);
+        }
+
+        public IReadOnlyList<StyleSet> Styles { get; }
+
+        public (ZeroShotResult Result, FeatureMatrix Features) Score(StyleSet set, CancellationToken cancellationToken)
+        {
+            var features = ImageFeatures.ExtractCached(pipeline, set.Dataset, cache, null, cancellationToken);
+            return (ZeroShotEvaluator.Score(set.Dataset, classifier, features, promptsPerClass), features);
+        }
+
+        public void Dispose() => classifier.Dispose();
     }
 
     /// <summary>Fails early, naming the folder, when <paramref name="emojiRoot"/> is not a prepared emoji folder.</summary>
@@ -130,19 +167,5 @@ public static class StyleEvaluator
         var unknown = names.FirstOrDefault(n => all.All(s => s.Style != n));
         if (unknown is not null) throw new ArgumentException($"style '{unknown}': not prepared; known: {string.Join(", ", all.Select(s => s.Style))}");
         return names.Select(n => all.First(s => s.Style == n)).ToList();
-    }
-
-    static LabeledDataset Csv(string root, string style, string task, string split)
-    {
-        var path = EmojiDataset.ZeroShotCsv(root, style, task, split);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: missing (task '{task}', split '{split}'); run `sharpclip datasets prepare emoji` again?", path);
-        return LabeledDatasets.FromCsv(path);
-    }
-
-    /// <summary>The same images with labels re-indexed into <paramref name="classes"/> (a superset of the dataset's).</summary>
-    static LabeledDataset OnClasses(LabeledDataset set, IReadOnlyList<string> classes)
-    {
-        var index = classes.Select((c, i) => (c, i)).ToDictionary(t => t.c, t => t.i, StringComparer.Ordinal);
-        return new LabeledDataset(set.Name, classes, set.Items.Select(it => it with { Label = index[set.ClassNames[it.Label]] }).ToList());
     }
 }
