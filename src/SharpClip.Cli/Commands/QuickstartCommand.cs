@@ -97,10 +97,6 @@ public static class QuickstartCommand
             Console.Write($"\r{new string(' ', 70)}\r");
             StyleEvaluationReport.Write(reportDir, config.Output, table,
                 $"sharpclip eval styles --model {config.Output} --data-root {emojiRoot} --shots 1,4,16 --seeds 3 --no-linear-probe -o {reportDir}");
-            // The distribution-shift view of the same zero-shot results (cached features and classifier: no new work).
-            var shift = RobustnessEvaluator.Evaluate(pipeline, RobustnessEvaluator.FromRoot(emojiRoot), RobustnessEvaluator.EmojiTemplates, new EvaluationOptions { CacheDirectory = options.CacheDirectory }, null, cancel)
-                with { Wild = table.Wild };
-            RobustnessReport.Write(reportDir, config.Output, "emoji groups (test)", shift);
         }
         EvalStylesCommand.Print(table);
         Console.WriteLine($"    reports: {Path.Combine(reportDir, "styles.md")} (all evaluations per style), {Path.Combine(reportDir, "robustness.md")} (zero-shot drop under shift)");

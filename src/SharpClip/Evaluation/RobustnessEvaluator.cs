@@ -23,6 +23,14 @@ public sealed record RobustnessResult(IReadOnlyList<string> ClassNames, IReadOnl
     /// </summary>
     public IReadOnlyList<StyleResult> Wild { get; init; } = [];
 
+    /// <summary>The comparison of zero-shot results already computed on the same classes; the reference is the training styles' mean top-1.</summary>
+    public static RobustnessResult Of(IReadOnlyList<string> classNames, IReadOnlyList<StyleResult> styles)
+    {
+        if (styles.Count == 0) throw new ArgumentException("no styles to compare");
+        var training = styles.Where(r => r.Role == nameof(EmojiStyleRole.Training)).ToList();
+        return new RobustnessResult(classNames, styles, (training.Count > 0 ? training : styles.Take(1)).Average(r => r.Result.Metrics.Top1));
+    }
+
     /// <summary>Mean top-1 over the styles that are not training styles (NaN when there are none).</summary>
     public double ShiftMean => Styles.Where(s => s.Role != nameof(EmojiStyleRole.Training)).Select(s => s.Result.Metrics.Top1).DefaultIfEmpty(double.NaN).Average();
 }
@@ -51,12 +59,7 @@ public static class RobustnessEvaluator
             var known = EmojiStyle.All.Select(s => s.Name).ToList();
             return Directory.GetDirectories(zeroshot).Select(Path.GetFileName).OfType<string>()
                 .OrderBy(s => known.IndexOf(s) is var i and >= 0 ? i : int.MaxValue).ThenBy(s => s, StringComparer.Ordinal)
-                .Select(style =>
-                {
-                    var csv = EmojiDataset.ZeroShotCsv(root, style, task, split);
-                    if (!File.Exists(csv)) throw new FileNotFoundException($"{csv}: missing (task '{task}', split '{split}'; run `sharpclip datasets prepare emoji` again?)", csv);
-                    return new StyleSet(style, RoleOf(style), LabeledDatasets.FromCsv(csv));
-                }).ToList();
+                .Select(style => new StyleSet(style, RoleOf(style), OpenEmojiTask(root, style, task, split))).ToList();
         }
         var styles = Directory.GetDirectories(root).Order(StringComparer.Ordinal).Select(dir =>
         {
@@ -98,6 +101,14 @@ public static class RobustnessEvaluator
         wild.Select(s => new StyleResult(s.Style, WildRole,
             ZeroShotEvaluator.Evaluate(pipeline, s.Dataset, templates, options, progress?.Invoke(s), cancellationToken))).ToList();
 
+    /// <summary>One style's class list for an emoji task and split (<c>zeroshot/STYLE/TASK-SPLIT.csv</c>), or an error naming the file.</summary>
+    internal static LabeledDataset OpenEmojiTask(string root, string style, string task, string split)
+    {
+        var csv = EmojiDataset.ZeroShotCsv(root, style, task, split);
+        if (!File.Exists(csv)) throw new FileNotFoundException($"{csv}: missing (task '{task}', split '{split}'; run `sharpclip datasets prepare emoji` again?)", csv);
+        return LabeledDatasets.FromCsv(csv);
+    }
+
     static string? RoleOf(string style) =>
         EmojiStyle.All.FirstOrDefault(s => s.Name == style)?.Role.ToString();
 
@@ -114,13 +125,7 @@ public static class RobustnessEvaluator
         if (extra.Count > 0)
             throw new InvalidDataException($"style '{styles.First(s => s.Dataset.ClassNames.Contains(extra[0])).Style}' has class '{extra[0]}' that style '{styles[0].Style}' lacks: robustness compares the same classes");
         classes = styles[0].Dataset.ClassNames.Order(StringComparer.Ordinal).ToList();
-        var index = classes.Select((c, i) => (c, i)).ToDictionary(t => t.c, t => t.i, StringComparer.Ordinal);
-        var aligned = styles.Select(s =>
-        {
-            var items = s.Dataset.Items.Select(it => it with { Label = index[s.Dataset.ClassNames[it.Label]] }).ToList();
-            return s with { Dataset = new LabeledDataset(s.Style, classes, items) };
-        }).ToList();
-        return (classes, aligned);
+        return (classes, styles.Select(s => s with { Dataset = s.Dataset.OnClasses(classes, s.Style) }).ToList());
     }
 
     /// <summary>Scores every style with one classifier (built once, cached with <paramref name="options"/>).</summary>
@@ -128,10 +133,7 @@ public static class RobustnessEvaluator
         EvaluationOptions? options = null, Func<StyleSet, IProgress<int>?>? progress = null, CancellationToken cancellationToken = default)
     {
         var (classes, aligned) = Align(styles);
-        var results = aligned.Select(s => new StyleResult(s.Style, s.Role,
-            ZeroShotEvaluator.Evaluate(pipeline, s.Dataset, templates, options, progress?.Invoke(s), cancellationToken))).ToList();
-        var training = results.Where(r => r.Role == nameof(EmojiStyleRole.Training)).ToList();
-        double reference = (training.Count > 0 ? training : results.Take(1)).Average(r => r.Result.Metrics.Top1);
-        return new RobustnessResult(classes, results, reference);
+        return RobustnessResult.Of(classes, aligned.Select(s => new StyleResult(s.Style, s.Role,
+            ZeroShotEvaluator.Evaluate(pipeline, s.Dataset, templates, options, progress?.Invoke(s), cancellationToken))).ToList());
     }
 }

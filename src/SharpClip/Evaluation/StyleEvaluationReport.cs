@@ -8,7 +8,8 @@ namespace SharpClip.Evaluation;
 /// <summary>
 /// Writes a per-style evaluation as <c>styles.json</c> (every number, per seed), <c>styles.md</c> (one row per
 /// style: zero-shot, few-shot, linear probe, retrieval; chance levels under the table) and one
-/// <c>fewshot-&lt;style&gt;.png</c> per style (accuracy against shots with the zero-shot line, the paper's Figure 6).
+/// <c>fewshot-&lt;style&gt;.png</c> per style (accuracy against shots with the zero-shot line, the paper's Figure 6),
+/// plus the zero-shot group results as a robustness report (<see cref="RobustnessReport"/>).
 /// </summary>
 public static class StyleEvaluationReport
 {
@@ -96,6 +97,7 @@ public static class StyleEvaluationReport
         var mdPath = Path.Combine(directory, "styles.md");
         File.WriteAllText(mdPath, md.ToString());
         files.Insert(1, mdPath);
+        if (r.Styles.Count > 0) files.AddRange(RobustnessReport.Write(directory, model, "emoji groups (test)", r.GroupsRobustness()));
         return files;
     }
 
