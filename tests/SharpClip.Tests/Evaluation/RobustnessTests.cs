@@ -27,35 +27,23 @@ public class RobustnessTests : IDisposable
         var zs = model.Section("zero_shot");
         var classes = zs.GetProperty("classnames").EnumerateArray().Select(c => c.GetString()!).ToArray();
         var images = Fixtures.ImagePaths(model.Section("eval"));
-        using var probs = model.Tensor("zero_shot", "probs");
-        var p = probs.to(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
-        var argmax = Enumerable.Range(0, images.Length).Select(i => Enumerable.Range(0, classes.Length).MaxBy(c => p[i * classes.Length + c])).ToArray();
+        var argmax = model.ZeroShotPredictions();
 
-        // "alpha" files each image under the class the reference predicts; "beta" under the next class. Image 0 goes
-        // into every class folder of both, so no class is empty.
+        // "alpha" files each image under the class the reference predicts, "beta" under the next class (ShiftedLabels).
         var root = Path.Combine(_dir, "styles");
         var expected = new Dictionary<string, double>();
-        var balanced = new Dictionary<string, double>(); // mean over classes of right / images of the class
+        var balanced = new Dictionary<string, double>();
         foreach (var (style, shift) in new[] { ("alpha", 0), ("beta", 1) })
         {
-            int right = 0, total = 0;
-            double recallSum = 0;
-            for (int c = 0; c < classes.Length; c++)
+            var labels = ShiftedLabels.Of(argmax, classes.Length, shift);
+            foreach (var (i, c) in labels.Rows)
             {
                 var folder = Path.Combine(root, style, classes[c].Replace(' ', '_'));
                 Directory.CreateDirectory(folder);
-                int classRight = 0, classTotal = 0;
-                foreach (var i in Enumerable.Range(0, images.Length).Where(i => (argmax[i] + shift) % classes.Length == c || i == 0))
-                {
-                    File.Copy(images[i], Path.Combine(folder, $"{i}{Path.GetExtension(images[i])}"));
-                    total++;
-                    classTotal++;
-                    if (argmax[i] == c) { right++; classRight++; }
-                }
-                recallSum += classRight / (double)classTotal;
+                File.Copy(images[i], Path.Combine(folder, $"{i}{Path.GetExtension(images[i])}"));
             }
-            expected[style] = right / (double)total;
-            balanced[style] = recallSum / classes.Length;
+            expected[style] = labels.Top1;
+            balanced[style] = labels.BalancedAccuracy;
         }
         var templates = Path.Combine(_dir, "templates.json");
         File.WriteAllText(templates, zs.GetProperty("templates").GetRawText());

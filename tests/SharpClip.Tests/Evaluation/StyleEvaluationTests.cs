@@ -28,27 +28,21 @@ public class StyleEvaluationTests : IDisposable
         var classes = zs.GetProperty("classnames").EnumerateArray().Select(c => c.GetString()!).ToArray();
         var images = Fixtures.ImagePaths(model.Section("eval"));
         var captions = Fixtures.Strings(model.Section("eval"), "captions");
-        using var probs = model.Tensor("zero_shot", "probs");
-        var p = probs.to(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
-        int Argmax(float[] v, int row, int n, int count) => Enumerable.Range(0, count).MaxBy(c => v[row * n + c]);
-        var predicted = Enumerable.Range(0, images.Length).Select(i => Argmax(p, i, classes.Length, classes.Length)).ToArray();
+        var predicted = model.ZeroShotPredictions();
 
-        // "google" files each image under the class the reference predicts, "apple" under the next class; image 0 goes
-        // under every class of both so that no class is empty. Both tasks and all splits use the same rows.
+        // "google" labels follow the reference's predictions, "apple" are shifted by one class (ShiftedLabels).
+        // Both tasks and all splits use the same rows.
         var root = Path.Combine(_dir, "emoji");
         var expected = new Dictionary<string, double>();
         foreach (var (style, shift) in new[] { ("google", 0), ("apple", 1) })
         {
             var dir = Path.Combine(root, "zeroshot", style);
             Directory.CreateDirectory(dir);
-            var rows = (from c in Enumerable.Range(0, classes.Length)
-                        from i in Enumerable.Range(0, images.Length)
-                        where (predicted[i] + shift) % classes.Length == c || i == 0
-                        select (i, c)).ToList();
-            expected[style] = rows.Count(r => predicted[r.i] == r.c) / (double)rows.Count;
+            var labels = ShiftedLabels.Of(predicted, classes.Length, shift);
+            expected[style] = labels.Top1;
             foreach (var task in new[] { "groups", "subgroups" })
                 foreach (var split in new[] { "train", "val", "test" })
-                    File.WriteAllLines(Path.Combine(dir, $"{task}-{split}.csv"), ["path,label", .. rows.Select(r => $"{images[r.i]},{classes[r.c]}")]);
+                    File.WriteAllLines(Path.Combine(dir, $"{task}-{split}.csv"), ["path,label", .. labels.Rows.Select(r => $"{images[r.Image]},{classes[r.Class]}")]);
             Directory.CreateDirectory(Path.Combine(root, "test"));
             File.WriteAllLines(Path.Combine(root, "test", style + ".jsonl"), Enumerable.Range(0, images.Length)
                 .Select(i => JsonSerializer.Serialize(new { image = images[i], captions = new[] { captions[i] } })));
@@ -57,6 +51,7 @@ public class StyleEvaluationTests : IDisposable
         // Retrieval over image i ↔ caption i (the first images.Length captions), from the reference logits.
         using var logits = model.Tensor("eval", "logits_per_image");
         var l = logits.to(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
+        int Argmax(float[] v, int row, int n, int count) => Enumerable.Range(0, count).MaxBy(c => v[row * n + c]);
         int texts = captions.Length, n = images.Length;
         double textToImageR1 = Enumerable.Range(0, n).Count(t => Enumerable.Range(0, n).MaxBy(i => l[i * texts + t]) == t) / (double)n;
         double imageToTextR1 = Enumerable.Range(0, n).Count(i => Argmax(l, i, texts, n) == i) / (double)n;
@@ -93,6 +88,15 @@ public class StyleEvaluationTests : IDisposable
         var wild = doc.RootElement.GetProperty("wild").EnumerateArray().Single();
         Assert.Equal("again", wild.GetProperty("name").GetString());
         Assert.Equal(expected["apple"], wild.GetProperty("zeroShot").GetProperty("top1").GetDouble(), 9);
+
+        // The same zero-shot group results as a robustness report: per style, and the drop from the training style.
+        using (var robustness = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "robustness.json"))))
+        {
+            var byStyle = robustness.RootElement.GetProperty("styles").EnumerateArray().ToDictionary(s => s.GetProperty("style").GetString()!);
+            Assert.Equal(expected["google"], byStyle["google"].GetProperty("top1").GetDouble(), 9);
+            Assert.Equal(expected["apple"] - expected["google"], byStyle["apple"].GetProperty("deltaTop1").GetDouble(), 9);
+            Assert.Equal("again", robustness.RootElement.GetProperty("wild").EnumerateArray().Single().GetProperty("name").GetString());
+        }
 
         var md = File.ReadAllText(Path.Combine(outDir, "styles.md"));
         string Pct(double v) => (v * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);

@@ -24,14 +24,6 @@ public class ZeroShotEvaluationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>Argmax class of each image under the reference probabilities.</summary>
-    static int[] ReferenceArgmax(ReferenceModel model, int classes)
-    {
-        using var probs = model.Tensor("zero_shot", "probs");
-        var p = probs.to(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
-        return Enumerable.Range(0, p.Length / classes).Select(i => Enumerable.Range(0, classes).MaxBy(c => p[i * classes + c])).ToArray();
-    }
-
     [Theory, MemberData(nameof(Models))]
     public void ClassifierWeightsMatchTheReferenceAndComeBackFromTheCache(string id)
     {
@@ -62,7 +54,7 @@ public class ZeroShotEvaluationTests : IDisposable
         var zs = model.Section("zero_shot");
         var classes = Fixtures.Strings(zs, "classnames");
         var images = Fixtures.ImagePaths(model.Section("eval"));
-        var argmax = ReferenceArgmax(model, classes.Length);
+        var argmax = model.ZeroShotPredictions();
         Assert.Equal(images.Length, argmax.Length);
         // Every image under every class: row c of the confusion matrix is then the histogram of the reference argmax.
         var items = classes.SelectMany((_, c) => images.Select((img, i) => new LabeledImage($"{c}/{i}", new ImageFile(img), c))).ToList();
@@ -83,7 +75,7 @@ public class ZeroShotEvaluationTests : IDisposable
         var zs = model.Section("zero_shot");
         var classes = Fixtures.Strings(zs, "classnames");
         var images = Fixtures.ImagePaths(model.Section("eval"));
-        var argmax = ReferenceArgmax(model, classes.Length);
+        var argmax = model.ZeroShotPredictions();
         // Class c's folder holds the images the reference assigns to c, plus image 0 (so no folder is empty).
         var tree = Path.Combine(_dir, "tree");
         var truth = new List<(int Label, int Image)>();

@@ -33,6 +33,15 @@ internal sealed class ReferenceModel : IDisposable
     /// <summary>An outputs-file tensor by its name, as stored (dtype included).</summary>
     public Tensor Output(string name) => _outputs.ReadTensor(name);
 
+    /// <summary>The class the reference's zero-shot probabilities rank first, per eval image.</summary>
+    public int[] ZeroShotPredictions()
+    {
+        int classes = Section("zero_shot").GetProperty("classnames").GetArrayLength();
+        using var probs = Tensor("zero_shot", "probs");
+        var p = probs.to(ScalarType.Float32).data<float>().ToArray();
+        return Enumerable.Range(0, p.Length / classes).Select(i => Enumerable.Range(0, classes).MaxBy(c => p[i * classes + c])).ToArray();
+    }
+
     public void Dispose() => _outputs.Dispose();
 }
 
