@@ -107,15 +107,15 @@ public sealed class TrainingEvaluator : IDisposable
             var metrics = new Dictionary<string, double>();
             if (_pixels is not null && _ids is not null)
             {
-                using var image = EmbedImages(model, _pixels);
-                using var text = EmbedTexts(model, _ids);
+                using var image = InSlices(_pixels, p => model.EmbedImages(p));
+                using var text = InSlices(_ids, t => model.EmbedTexts(t));
                 foreach (var (k, v) in RetrievalRecall(image, text, [1, 5])) metrics[k] = v;
             }
             foreach (var z in _zeroShot)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 using var classifier = ZeroShotClassifier.FromTokenIds(model, z.PromptIds, z.Task.ClassCount, z.Task.ClassNames, cancellationToken: cancellationToken);
-                using var image = EmbedImages(model, z.Pixels);
+                using var image = InSlices(z.Pixels, p => model.EmbedImages(p));
                 using var logits = classifier.Logits(image);
                 var predicted = logits.argmax(1).data<long>().ToArray();
                 int labelled = 0, correct = 0;
@@ -135,21 +135,12 @@ public sealed class TrainingEvaluator : IDisposable
         }
     }
 
-    static Tensor EmbedImages(ClipModel model, Tensor pixels)
+    /// <summary>Runs <paramref name="embed"/> over 256-row slices of <paramref name="input"/> and concatenates the results.</summary>
+    static Tensor InSlices(Tensor input, Func<Tensor, Tensor> embed)
     {
         var parts = new List<Tensor>();
-        for (long s = 0; s < pixels.shape[0]; s += 256)
-            using (var slice = pixels.narrow(0, s, Math.Min(256, pixels.shape[0] - s))) parts.Add(model.EmbedImages(slice));
-        var all = torch.cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return all;
-    }
-
-    static Tensor EmbedTexts(ClipModel model, Tensor ids)
-    {
-        var parts = new List<Tensor>();
-        for (long s = 0; s < ids.shape[0]; s += 256)
-            using (var slice = ids.narrow(0, s, Math.Min(256, ids.shape[0] - s))) parts.Add(model.EmbedTexts(slice));
+        for (long s = 0; s < input.shape[0]; s += 256)
+            using (var slice = input.narrow(0, s, Math.Min(256, input.shape[0] - s))) parts.Add(embed(slice));
         var all = torch.cat(parts, 0);
         foreach (var p in parts) p.Dispose();
         return all;
