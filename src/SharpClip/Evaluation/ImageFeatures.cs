@@ -17,6 +17,9 @@ public sealed record FeatureMatrix(float[] Values, int Count, int Dimension, boo
     public ReadOnlySpan<float> Row(int i) => Values.AsSpan(i * Dimension, Dimension);
 
     public int Failed => Ok.Count(o => !o);
+
+    /// <summary>Why each unreadable row failed (row → message naming the image), so reports can say which files.</summary>
+    public IReadOnlyDictionary<int, string> Errors { get; init; } = new Dictionary<int, string>();
 }
 
 /// <summary>
@@ -33,6 +36,7 @@ public static class ImageFeatures
         int dim = pipeline.EmbeddingDimension, batch = pipeline.Options.BatchSize;
         var values = new float[(long)images.Count * dim];
         var ok = new bool[images.Count];
+        var errors = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
         var processor = pipeline.Processor;
         for (int start = 0; start < images.Count; start += batch)
         {
@@ -43,7 +47,11 @@ public static class ImageFeatures
                 i =>
                 {
                     try { pixels[i] = Preprocess(processor, images[start + i]); }
-                    catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or FormatException) { pixels[i] = null; }
+                    catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or FormatException)
+                    {
+                        pixels[i] = null;
+                        errors[start + i] = e.Message.Contains(images[start + i].Describe(), StringComparison.Ordinal) ? e.Message : $"{images[start + i].Describe()}: {e.Message}";
+                    }
                 });
             var good = Enumerable.Range(0, count).Where(i => pixels[i] is not null).ToList();
             if (good.Count > 0)
@@ -60,7 +68,7 @@ public static class ImageFeatures
             }
             progress?.Report(start + count);
         }
-        return new FeatureMatrix(values, images.Count, dim, ok);
+        return new FeatureMatrix(values, images.Count, dim, ok) { Errors = new Dictionary<int, string>(errors) };
     }
 
     static float[] Preprocess(ClipImageProcessor processor, ImageSource source) => source switch
@@ -89,7 +97,14 @@ public static class ImageFeatures
                 var values = file.ReadFloats("features");
                 var ok = file.RawBytes("ok").ToArray().Select(b => b != 0).ToArray();
                 if (ok.Length == dataset.Items.Count && values.Length == ok.Length * pipeline.EmbeddingDimension)
-                    return new FeatureMatrix(values, ok.Length, pipeline.EmbeddingDimension, ok);
+                {
+                    var errors = file.Metadata.TryGetValue("errors", out var json) ? System.Text.Json.JsonSerializer.Deserialize<Dictionary<int, string>>(json) : null;
+                    return new FeatureMatrix(values, ok.Length, pipeline.EmbeddingDimension, ok)
+                    {
+                        Errors = Enumerable.Range(0, ok.Length).Where(i => !ok[i]).ToDictionary(i => i,
+                            i => errors?.GetValueOrDefault(i) ?? $"{dataset.Items[i].Image.Describe()}: unreadable when first embedded (clear the feature cache to retry)"),
+                    };
+                }
             }
         }
         var features = Extract(pipeline, dataset.Items.Select(i => i.Image).ToList(), progress, cancellationToken);
@@ -98,7 +113,11 @@ public static class ImageFeatures
         {
             ["features"] = SafeTensorsWriter.FromFloats(features.Values, features.Count, features.Dimension),
             ["ok"] = SafeTensorsWriter.FromBytes(features.Ok.Select(o => (byte)(o ? 1 : 0)).ToArray(), features.Count),
-        }, new Dictionary<string, string> { ["key"] = key, ["dataset"] = dataset.Name, ["model"] = pipeline.Source });
+        }, new Dictionary<string, string>
+        {
+            ["key"] = key, ["dataset"] = dataset.Name, ["model"] = pipeline.Source,
+            ["errors"] = System.Text.Json.JsonSerializer.Serialize(features.Errors), // why rows failed, for reports read from the cache
+        });
         return features;
     }
 

@@ -37,6 +37,7 @@ public static class StyleEvaluationReport
                 style = s.Style, role = s.Role,
                 zeroShotGroups = Zs(s.Groups), zeroShotSubgroups = Zs(s.Subgroups), zeroShotProbeTask = Zs(s.ProbeTaskZeroShot),
                 fewShot = s.FewShot.Select(p => new { shots = p.Shots, mean = p.MeanAccuracy, std = p.StdAccuracy, perSeed = p.PerSeed }),
+                skipped = s.Skipped, failures = s.Failures,
                 linearProbe = s.Probe is null ? null : new { c = s.Probe.C, validationAccuracy = s.Probe.ValidationAccuracy, testAccuracy = s.Probe.TestAccuracy, trainCount = s.Probe.TrainCount },
                 retrieval = new
                 {

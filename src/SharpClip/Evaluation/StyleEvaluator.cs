@@ -45,8 +45,15 @@ public sealed record StyleEvaluationOptions
 /// <param name="FewShot">k-shot linear probes on <see cref="StyleEvaluationOptions.ProbeTask"/>, trained on the style's own training identities.</param>
 /// <param name="Probe">The full linear probe (null when not asked for).</param>
 /// <param name="Retrieval">"an emoji of {name}" against the style's test images, both directions.</param>
+/// <param name="ProbeImagesSkipped">Training and validation images of the probes that could not be read.</param>
+/// <param name="Failures">Why images of this style could not be read, each naming its file (distinct messages).</param>
 public sealed record StyleScores(string Style, string? Role, ZeroShotResult Groups, ZeroShotResult Subgroups,
-    ZeroShotResult ProbeTaskZeroShot, IReadOnlyList<FewShotPoint> FewShot, ProbeResult? Probe, RetrievalResult Retrieval);
+    ZeroShotResult ProbeTaskZeroShot, IReadOnlyList<FewShotPoint> FewShot, ProbeResult? Probe, RetrievalResult Retrieval,
+    int ProbeImagesSkipped, IReadOnlyList<string> Failures)
+{
+    /// <summary>Image reads that failed anywhere in this row, left out of its numbers (an image used twice counts twice).</summary>
+    public int Skipped => Groups.Skipped + Subgroups.Skipped + Retrieval.Skipped + ProbeImagesSkipped;
+}
 
 /// <summary>The whole table; <paramref name="Seconds"/> is the wall time of the evaluation.</summary>
 public sealed record StyleEvaluationResult(string Dataset, IReadOnlyList<StyleScores> Styles, StyleEvaluationOptions Options, double Seconds)
@@ -103,26 +110,34 @@ public static class StyleEvaluator
             var classes = testSet.ClassNames.Union(train.ClassNames).Union(val.ClassNames).Order(StringComparer.Ordinal).ToList();
             var fTest = LabeledFeatures.From(testFeatures, testSet.OnClasses(classes));
             progress?.Report($"{style}: features for the probes");
-            var fTrain = Features(pipeline, train.OnClasses(classes), cache, cancellationToken);
+            var failures = new SortedSet<string>(groupFeatures.Errors.Values.Concat(subFeatures.Errors.Values), StringComparer.Ordinal);
+            int probeSkipped = 0;
+            var fTrain = Features(pipeline, train.OnClasses(classes), cache, failures, ref probeSkipped, cancellationToken);
             progress?.Report($"{style}: few-shot probes");
             var fewShot = options.Shots.Count == 0 ? [] : LinearProbe.FewShot(fTrain, fTest, classes.Count, options.Shots, options.Seeds, null, cancellationToken);
             ProbeResult? probe = null;
             if (options.FullProbe)
             {
                 progress?.Report($"{style}: linear probe");
-                probe = LinearProbe.Run(fTrain, Features(pipeline, val.OnClasses(classes), cache, cancellationToken), fTest, classes.Count, 0, cancellationToken);
+                probe = LinearProbe.Run(fTrain, Features(pipeline, val.OnClasses(classes), cache, failures, ref probeSkipped, cancellationToken), fTest, classes.Count, 0, cancellationToken);
             }
             progress?.Report($"{style}: retrieval");
             var retrieval = RetrievalEvaluator.Evaluate(pipeline, ImageTextSources.Open(EmojiDataset.TestJsonl(emojiRoot, style)), null, null, cancellationToken);
-            rows.Add(new StyleScores(style, set.Role, zsGroups, zsSub, zsTask, fewShot, probe, retrieval));
+            rows.Add(new StyleScores(style, set.Role, zsGroups, zsSub, zsTask, fewShot, probe, retrieval, probeSkipped, [.. failures]));
         }
         progress?.Report("out-of-domain sets");
         var wild = RobustnessEvaluator.EvaluateWild(pipeline, options.Wild, templates, new EvaluationOptions { CacheDirectory = cache }, null, cancellationToken);
         return new StyleEvaluationResult(emojiRoot, rows, options, watch.Elapsed.TotalSeconds) { Wild = wild };
     }
 
-    static LabeledFeatures Features(ClipPipeline pipeline, LabeledDataset set, string? cache, CancellationToken cancellationToken) =>
-        LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, set, cache, null, cancellationToken), set);
+    static LabeledFeatures Features(ClipPipeline pipeline, LabeledDataset set, string? cache, ISet<string> failures, ref int skipped,
+        CancellationToken cancellationToken)
+    {
+        var features = ImageFeatures.ExtractCached(pipeline, set, cache, null, cancellationToken);
+        skipped += features.Failed;
+        failures.UnionWith(features.Errors.Values);
+        return LabeledFeatures.From(features, set);
+    }
 
     /// <summary>One emoji task's test sets of every style on one class list, and its zero-shot classifier.</summary>
     sealed class TaskSets : IDisposable

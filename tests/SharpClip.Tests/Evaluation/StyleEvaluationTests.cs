@@ -107,6 +107,35 @@ public class StyleEvaluationTests : IDisposable
     }
 
     [Fact]
+    public void AnUnreadableImageIsNamedLeftOutAndTheExitCodeSaysSo()
+    {
+        var id = Fixtures.Ids("models").First()[0].ToString()!;
+        using var model = new ReferenceModel(id);
+        var images = Fixtures.ImagePaths(model.Section("eval"));
+        var root = Path.Combine(_dir, "emoji");
+        var dir = Directory.CreateDirectory(Path.Combine(root, "zeroshot", "google")).FullName;
+        var corrupt = Path.Combine(_dir, "corrupt.png");
+        File.WriteAllBytes(corrupt, [1, 2, 3, 4, 5, 6, 7, 8]);
+        var rows = images.Select((p, i) => $"{p},{(i % 2 == 0 ? "even" : "odd")}").ToList();
+        foreach (var task in new[] { "groups", "subgroups" })
+            foreach (var split in new[] { "train", "val", "test" })
+                File.WriteAllLines(Path.Combine(dir, $"{task}-{split}.csv"), ["path,label", .. rows, .. split == "test" ? new[] { $"{corrupt},odd" } : []]);
+        Directory.CreateDirectory(Path.Combine(root, "test"));
+        File.WriteAllLines(Path.Combine(root, "test", "google.jsonl"), images.Select(p => JsonSerializer.Serialize(new { image = p, captions = new[] { "a picture" } })));
+
+        var outDir = Path.Combine(_dir, "report");
+        var (exit, _, err) = CliProcess.Run(["eval", "styles", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,
+            "--data-root", root, "--shots", "1", "--seeds", "1", "--no-linear-probe", "--wild", Path.Combine(dir, "groups-train.csv"), "--out", outDir]);
+        Assert.Equal(2, exit);                       // numbers written, but some inputs failed
+        Assert.Contains("corrupt.png", err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "styles.json")));
+        var google = doc.RootElement.GetProperty("styles").EnumerateArray().Single();
+        Assert.Equal(1, google.GetProperty("zeroShotGroups").GetProperty("skipped").GetInt32());
+        Assert.Equal(images.Length, google.GetProperty("zeroShotGroups").GetProperty("images").GetInt32());
+        Assert.Contains("corrupt.png", google.GetProperty("failures").EnumerateArray().Single().GetString());
+    }
+
+    [Fact]
     public void AFolderThatIsNotPreparedIsNamedInTheError()
     {
         var (exit, _, err) = CliProcess.Run(["eval", "styles", "--model", "unused", "--data-root", _dir, "--out", Path.Combine(_dir, "o")]);
