@@ -17,11 +17,7 @@ public static class DataBench
 {
     public static int Run(string[] args)
     {
-        string Option(string name, string fallback)
-        {
-            int i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
+        string Option(string name, string fallback) => BenchSupport.Option(args, name, fallback);
         int size = int.Parse(Option("--size", "64"));
         int samples = int.Parse(Option("--samples", "4096"));
         var output = Option("--out", Path.Combine("artifacts", "bench", $"data-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));

@@ -21,16 +21,12 @@ public static class EvaluationBench
 {
     public static int Run(string[] args)
     {
-        string Option(string name, string fallback)
-        {
-            int i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
+        string Option(string name, string fallback) => BenchSupport.Option(args, name, fallback);
         int images = int.Parse(Option("--images", "256")), batch = int.Parse(Option("--batch", "32"));
         int rows = int.Parse(Option("--rows", "10000")), classes = int.Parse(Option("--classes", "10"));
         bool sweep = args.Contains("--sweep"), extraction = !args.Contains("--no-extraction");
         var output = Option("--out", Path.Combine("artifacts", "bench", $"evaluation-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));
-        Console.WriteLine($"torch threads: {torch.get_num_threads()}; load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"torch threads: {torch.get_num_threads()}; load average: {BenchSupport.LoadAverage()}");
 
         double? imagesPerSecond = null, firstBatchMs = null;
         if (extraction) (imagesPerSecond, firstBatchMs) = Extraction(images, batch);
@@ -73,7 +69,7 @@ public static class EvaluationBench
         File.WriteAllText(output, JsonSerializer.Serialize(new
         {
             suite = "evaluation", images, batch, imagesPerSecond, firstBatchMs, probe = new { rows, dim, classes, fitSeconds, iterations = m.Iterations }, sweep = sweepReport,
-            load = File.ReadAllText("/proc/loadavg").Trim(),
+            load = BenchSupport.LoadAverage(),
         }, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"wrote {output}");
         return 0;

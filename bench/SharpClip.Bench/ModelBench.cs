@@ -23,11 +23,7 @@ public static class ModelBench
 
     public static int Run(string[] args)
     {
-        string Option(string name, string fallback)
-        {
-            int i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-        }
+        string Option(string name, string fallback) => BenchSupport.Option(args, name, fallback);
         var models = Option("--models", "ViT-B/32,RN50").Split(',');
         var batches = Option("--batches", "1,8,32").Split(',').Select(int.Parse).ToArray();
         var cpu = CpuFeatures.Current;
@@ -40,7 +36,7 @@ public static class ModelBench
             Console.WriteLine("warning: bf16 asked for on a CPU without avx512_bf16/amx_bf16: expect it to be ~100x slower than fp32");
         double gflops = GemmGflops();
         Console.WriteLine($"fp32 GEMM 2048³: {gflops:F1} GFLOP/s (baseline.md's reference machine: 208.4 with OpenBLAS)");
-        Console.WriteLine($"load average before: {LoadAverage()}");
+        Console.WriteLine($"load average before: {BenchSupport.LoadAverage()}");
 
         var cases = new List<Case>();
         Console.WriteLine($"{"model",-9} {"tower",-6} {"prec",-5} {"batch",5} {"per s",9} {"median ms",10}  {"peak RSS MiB",12}  timings ms");
@@ -62,7 +58,7 @@ public static class ModelBench
                     }
             }
         }
-        Console.WriteLine($"load average after: {LoadAverage()}");
+        Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var report = new
@@ -88,7 +84,7 @@ public static class ModelBench
             : RandomIds(batch, config);
         Func<Tensor> run = tower == "image" ? () => model.EmbedImages(input, normalize: false) : () => model.EmbedTexts(input, normalize: false);
         for (int i = 0; i < WarmUps; i++) run().Dispose();
-        ResetPeakRss();
+        BenchSupport.ResetPeakRss();
         var timings = new double[TimedRuns];
         for (int i = 0; i < TimedRuns; i++)
         {
@@ -97,7 +93,7 @@ public static class ModelBench
             timings[i] = sw.Elapsed.TotalMilliseconds;
         }
         double median = timings.Order().ElementAt(TimedRuns / 2);
-        return new Case(name, tower, precision, batch, batch / (median / 1000), median, timings, PeakRssMiB());
+        return new Case(name, tower, precision, batch, batch / (median / 1000), median, timings, BenchSupport.PeakRssMiB());
     }
 
     // Start token, random words, end-of-text at a random position, zero padding: what clip.tokenize produces.
@@ -130,26 +126,6 @@ public static class ModelBench
         return 2.0 * 2048 * 2048 * 2048 / times.Min() / 1e9;
     }
 
-    // Linux: writing 5 to clear_refs resets the peak resident set size (VmHWM) of this process.
-    static void ResetPeakRss()
-    {
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 
-    static double PeakRssMiB()
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
-        }
-        catch (IOException) { }
-        return Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
-    }
 
-    static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "n/a"; }
-    }
 }

@@ -14,8 +14,8 @@ public static class PreprocessBench
 {
     public static int Run(string[] args)
     {
-        int images = IntArg(args, "--images", 300);
-        string json = StringArg(args, "--json", Path.Combine("artifacts", "bench", "preprocess.json"));
+        int images = BenchSupport.IntOption(args, "--images", 300);
+        string json = BenchSupport.Option(args, "--json", Path.Combine("artifacts", "bench", "preprocess.json"));
         string dir = Directory.CreateTempSubdirectory("sharpclip-bench-").FullName;
         try
         {
@@ -43,7 +43,7 @@ public static class PreprocessBench
             var results = processor.ProcessBatch(paths);
             double parallel = paths.Count / sw.Elapsed.TotalSeconds;
             if (results.Any(r => !r.Succeeded)) throw new InvalidOperationException("a benchmark image failed to preprocess");
-            double load = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+            double load = BenchSupport.LoadAverage1Min();
 
             var report = new
             {
@@ -103,15 +103,5 @@ public static class PreprocessBench
         return (wall, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / n);
     }
 
-    static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
 
-    static string StringArg(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
 }

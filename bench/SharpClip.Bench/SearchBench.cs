@@ -29,10 +29,10 @@ public static class SearchBench
         var report = new Dictionary<string, object>
         {
             ["cpu"] = CpuModel(), ["cpuFlags"] = CpuFlags(), ["torchThreads"] = torch.get_num_threads(), ["cores"] = Environment.ProcessorCount,
-            ["loadAverageStart"] = LoadAverage(), ["dimension"] = Dim, ["k"] = K, ["scanKernel"] = ScanPaths.Best.ToString(),
+            ["loadAverageStart"] = BenchSupport.LoadAverage(), ["dimension"] = Dim, ["k"] = K, ["scanKernel"] = ScanPaths.Best.ToString(),
         };
         Console.WriteLine($"CPU: {report["cpu"]} [{report["cpuFlags"]}], {Environment.ProcessorCount} cores, torch threads {report["torchThreads"]}, " +
-            $"int8 kernel {ScanPaths.Best}, load average {LoadAverage()}");
+            $"int8 kernel {ScanPaths.Best}, load average {BenchSupport.LoadAverage()}");
         using (var warm = torch.ones(64, 64)) warm.mm(warm).sum().item<float>();   // libtorch's own memory must not count as index memory
 
         if (parts.Contains("query"))
@@ -54,7 +54,7 @@ public static class SearchBench
         }
         finally { Directory.Delete(dir, true); }
 
-        report["loadAverageEnd"] = LoadAverage();
+        report["loadAverageEnd"] = BenchSupport.LoadAverage();
         string outPath = Path.Combine("artifacts", "bench", "search.json");
         Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
         File.WriteAllText(outPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -69,7 +69,7 @@ public static class SearchBench
     /// </summary>
     static object Queries(int n, int timed, bool anisotropic)
     {
-        string loadBefore = LoadAverage();
+        string loadBefore = BenchSupport.LoadAverage();
         long rssBefore = RssBytes();
         double buildMs;
         using var matrix = new EmbeddingMatrix(Dim);
@@ -172,7 +172,7 @@ public static class SearchBench
         var oldSorted = oldMs.Order().ToArray();
         var r = new
         {
-            rows = n, anisotropic, queries = timed, timedPerPath = newMs.Count, loadAverageBefore = loadBefore, loadAverageAfter = LoadAverage(),
+            rows = n, anisotropic, queries = timed, timedPerPath = newMs.Count, loadAverageBefore = loadBefore, loadAverageAfter = BenchSupport.LoadAverage(),
             twoStage = new { p50Ms = Pct(newSorted, 0.5), p99Ms = Pct(newSorted, 0.99), minMs = newSorted[0], kernel = ScanPaths.Best.ToString() },
             oldTorchFloat32 = new { p50Ms = Pct(oldSorted, 0.5), p99Ms = Pct(oldSorted, 0.99), minMs = oldSorted[0] },
             twoStageP50ByKernelMs = otherKernels,
@@ -257,7 +257,7 @@ public static class SearchBench
     /// </summary>
     static object IndexVitB32(string dir, int images)
     {
-        string loadBefore = LoadAverage();
+        string loadBefore = BenchSupport.LoadAverage();
         string modelDir = Path.Combine(dir, "vit-b-32-random");
         var config = ClipPresets.Get("ViT-B/32");
         torch.manual_seed(0);
@@ -290,7 +290,7 @@ public static class SearchBench
         using var encoder = ClipImageTextEncoder.Open(modelDir);
         using var index = ImageIndex.Open(Path.Combine(dir, "vit.db"), create: true);
         var summary = Indexer.Run(index, encoder, modelDir, [photos]);
-        string loadAfter = LoadAverage();
+        string loadAfter = BenchSupport.LoadAverage();
         Console.WriteLine($"indexing {images} 640x480 JPEGs with a random ViT-B/32 (batch {new IndexerOptions().BatchSize}, fp32, " +
             $"torch threads {torch.get_num_threads()}): {summary.ImagesPerSecond:F1} images/s, {summary.Embedded} embedded in {summary.Seconds:F1} s; " +
             $"load average {loadBefore} -> {loadAfter}");
@@ -422,7 +422,6 @@ public static class SearchBench
         return 0;
     }
 
-    static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     static string CpuModel() => File.Exists("/proc/cpuinfo")
         ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"

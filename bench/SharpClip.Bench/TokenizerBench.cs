@@ -23,7 +23,7 @@ public static class TokenizerBench
         var sw = Stopwatch.StartNew();
         var vocabulary = BpeVocabulary.Load(vocab);
         double loadMs = sw.Elapsed.TotalMilliseconds;
-        Console.WriteLine($"CPU: {Cpu()}, {Environment.ProcessorCount} logical cores; load average {LoadAverage()}");
+        Console.WriteLine($"CPU: {Cpu()}, {Environment.ProcessorCount} logical cores; load average {BenchSupport.LoadAverage()}");
         Console.WriteLine($"vocabulary: {vocab} ({vocabulary.Count} ids), loaded in {loadMs:F0} ms");
         Console.WriteLine($"captions: {count}, mean {captions.Average(c => c.Length):F0} chars, {captions.Count(c => !c.All(char.IsAscii))} with non-ASCII");
 
@@ -61,7 +61,7 @@ public static class TokenizerBench
             captions = count,
             cpu = Cpu(),
             logical_cores = Environment.ProcessorCount,
-            load_average = LoadAverage(),
+            load_average = BenchSupport.LoadAverage(),
             vocab_load_ms = loadMs,
             results,
         };
@@ -140,9 +140,4 @@ public static class TokenizerBench
         catch (IOException) { return System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString(); }
     }
 
-    static string LoadAverage()
-    {
-        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "n/a"; }
-    }
 }

@@ -29,11 +29,11 @@ public static class TrainingBench
 
     public static int Run(string[] args)
     {
-        int steps = IntArg(args, "--steps", 5);
-        int curveSteps = args.Contains("--no-curve") ? 0 : IntArg(args, "--curve-steps", 600);
-        string json = StringArg(args, "--json", Path.Combine("artifacts", "bench", "training.json"));
+        int steps = BenchSupport.IntOption(args, "--steps", 5);
+        int curveSteps = args.Contains("--no-curve") ? 0 : BenchSupport.IntOption(args, "--curve-steps", 600);
+        string json = BenchSupport.Option(args, "--json", Path.Combine("artifacts", "bench", "training.json"));
         var cpu = CpuFeatures.Current;
-        Console.WriteLine($"training: {cpu.ModelName}, {cpu.LogicalCores} logical cores, flags: {string.Join(" ", cpu.RelevantFlags)}; torch threads {torch.get_num_threads()}; load average {LoadAverage()}");
+        Console.WriteLine($"training: {cpu.ModelName}, {cpu.LogicalCores} logical cores, flags: {string.Join(" ", cpu.RelevantFlags)}; torch threads {torch.get_num_threads()}; load average {BenchSupport.LoadAverage1Min()}");
 
         var config = TrainingPresets.Tiny;
         var (pixels, ids, captionSource) = Inputs(config, 64);
@@ -52,7 +52,7 @@ public static class TrainingBench
 
         // Child mode: measure one variant and print its figures as one JSON line (the parent runs each variant in a fresh
         // process so that its peak RSS is its own and no allocator state carries over).
-        if (IntArg(args, "--variant", -1) is >= 0 and var only)
+        if (BenchSupport.IntOption(args, "--variant", -1) is >= 0 and var only)
         {
             var m = Measure(config, variants[only].Options, pixels, ids, steps);
             Console.WriteLine("RESULT " + JsonSerializer.Serialize(new[] { m.Median, m.Min, m.CpuMs, m.PeakRssMiB }.Concat(m.All)));
@@ -83,7 +83,7 @@ public static class TrainingBench
         {
             suite = "training",
             cpu = cpu.ModelName, cores = cpu.LogicalCores, flags = cpu.RelevantFlags.ToArray(), torch_threads = torch.get_num_threads(),
-            load_average_1min = LoadAverage(), model = config.ToString(), batch = 64, captions = captionSource,
+            load_average_1min = BenchSupport.LoadAverage1Min(), model = config.ToString(), batch = 64, captions = captionSource,
             reference_samples_per_s = ReferenceSamplesPerSecond, variants = rows, curve,
             timestamp_utc = DateTime.UtcNow.ToString("o"),
         };
@@ -171,7 +171,7 @@ public static class TrainingBench
             cpu += Process.GetCurrentProcess().TotalProcessorTime - cpu0;
         }
         var sorted = times.Order().ToList();
-        return (sorted[sorted.Count / 2], sorted[0], cpu.TotalMilliseconds / steps, times, PeakRssMiB());
+        return (sorted[sorted.Count / 2], sorted[0], cpu.TotalMilliseconds / steps, times, BenchSupport.PeakRssMiB());
     }
 
     // The longer run: the tiny preset on the synthetic shapes, evaluated along the way.
@@ -219,25 +219,7 @@ public static class TrainingBench
         public void Report(TrainingProgress value) => report(value);
     }
 
-    static double PeakRssMiB()
-    {
-        if (!File.Exists("/proc/self/status")) return double.NaN;
-        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-    }
 
-    static double LoadAverage() => File.Exists("/proc/loadavg")
-        ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : double.NaN;
 
-    static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
 
-    static string StringArg(string[] args, string name, string fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
-    }
 }
