@@ -73,9 +73,25 @@ public static class EvalCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{r.Dataset,-40} {r.Metrics.Count,7} {r.Metrics.ClassCount,7} {r.Metrics.Top1,8:P2} {r.Metrics.Top5,8:P2} {r.Metrics.MeanPerClassRecall,10:P2} {r.Metrics.Chance,7:P1}"));
             Console.WriteLine($"reports: {string.Join(", ", files.Take(2))} (+{files.Count - 2} confusion files)");
-            return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+            return WarnSkipped(results.Select(r => (r.Dataset, r.Skipped, r.Failures)));
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// One stderr warning per set with unreadable images (the first three named), and the exit code: 2 when any
+    /// image was left out of the numbers, else 0.
+    /// </summary>
+    internal static int WarnSkipped(IEnumerable<(string What, int Skipped, IReadOnlyList<string> Failures)> sets)
+    {
+        bool any = false;
+        foreach (var (what, skipped, failures) in sets.Where(s => s.Skipped > 0))
+        {
+            any = true;
+            Console.Error.WriteLine($"warning: {what}: {skipped} image reads failed; those images are left out of its numbers");
+            foreach (var f in failures.Take(3)) Console.Error.WriteLine($"  {f}");
+        }
+        return any ? EmbedCommand.SomeInputsFailed : 0;
     }
 
     static Command Retrieval()
@@ -103,7 +119,7 @@ public static class EvalCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{r.Dataset,-40} {r.Metrics.Images,7} {r.Metrics.Texts,7}  {r.Metrics.ImageToText[1],6:P1} {r.Metrics.ImageToText[5],6:P1} {r.Metrics.ImageToText[10],6:P1}   {r.Metrics.TextToImage[1],6:P1} {r.Metrics.TextToImage[5],6:P1} {r.Metrics.TextToImage[10],6:P1}"));
             Console.WriteLine($"reports: {string.Join(", ", files)}");
-            return results.Any(r => r.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+            return WarnSkipped(results.Select(r => (r.Dataset, r.Skipped, r.Failures)));
         }));
         return cmd;
     }
@@ -153,7 +169,7 @@ public static class EvalCommand
             foreach (var w in result.Wild)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"wild {w.Style}: {w.Result.Metrics.ClassCount} classes of its own (chance {w.Result.Metrics.Chance:P1}), {w.Result.Metrics.Count} images: balanced accuracy {w.Result.Metrics.MeanPerClassRecall:P2}, top-1 {w.Result.Metrics.Top1:P2}"));
-            return result.Styles.Concat(result.Wild).Any(s => s.Result.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+            return WarnSkipped(result.Styles.Concat(result.Wild).Select(s => (s.Style, s.Result.Skipped, s.Result.Failures)));
         }));
         return cmd;
     }

@@ -51,12 +51,8 @@ public static class EvalStylesCommand
             var files = StyleEvaluationReport.Write(outDir, pipeline.Source, result, "sharpclip " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
             Print(result);
             Console.WriteLine($"reports: {string.Join(", ", files.Where(f => !f.EndsWith(".png", StringComparison.Ordinal)))} (+{files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots)");
-            foreach (var s in result.Styles.Where(s => s.Skipped > 0))
-            {
-                Console.Error.WriteLine($"warning: {s.Style}: {s.Skipped} image reads failed; those images are left out of its numbers (all listed in styles.json)");
-                foreach (var f in s.Failures.Take(3)) Console.Error.WriteLine($"  {f}");
-            }
-            return result.Styles.Any(s => s.Skipped > 0) || result.Wild.Any(w => w.Result.Skipped > 0) ? EmbedCommand.SomeInputsFailed : 0;
+            return EvalCommand.WarnSkipped(result.Styles.Select(s => (s.Style, s.Skipped, s.Failures))
+                .Concat(result.Wild.Select(w => (w.Style, w.Result.Skipped, w.Result.Failures))));
         }));
         return cmd;
     }

@@ -7,7 +7,11 @@ using SharpClip.Pipelines;
 namespace SharpClip.Evaluation;
 
 /// <summary>A retrieval run: dataset, images left out (unreadable) and the recalls.</summary>
-public sealed record RetrievalResult(string Dataset, int Skipped, RetrievalMetrics Metrics);
+public sealed record RetrievalResult(string Dataset, int Skipped, RetrievalMetrics Metrics)
+{
+    /// <summary>Why the skipped images could not be read, each message naming its file.</summary>
+    public IReadOnlyList<string> Failures { get; init; } = [];
+}
 
 /// <summary>
 /// Image–text retrieval on any captioned SharpClip dataset (CSV, JSONL, folder with sidecars, tar shards, synthetic):
@@ -39,7 +43,10 @@ public static class RetrievalEvaluator
         }
         using var texts = pipeline.EmbedTexts(captions, normalize: true, truncate: true, cancellationToken: cancellationToken);
         var metrics = RetrievalMetrics.Compute(images, texts.data<float>().ToArray(), dim, imageOfText);
-        return new RetrievalResult(source.Name, samples.Count - good.Count, metrics);
+        return new RetrievalResult(source.Name, samples.Count - good.Count, metrics)
+        {
+            Failures = features.Errors.OrderBy(e => e.Key).Select(e => e.Value).ToList(),
+        };
     }
 
     /// <summary>Writes <c>retrieval.json</c> and <c>retrieval.md</c>; returns their paths.</summary>

@@ -110,7 +110,7 @@ public static class StyleEvaluator
             var classes = testSet.ClassNames.Union(train.ClassNames).Union(val.ClassNames).Order(StringComparer.Ordinal).ToList();
             var fTest = LabeledFeatures.From(testFeatures, testSet.OnClasses(classes));
             progress?.Report($"{style}: features for the probes");
-            var failures = new SortedSet<string>(groupFeatures.Errors.Values.Concat(subFeatures.Errors.Values), StringComparer.Ordinal);
+            var failures = new SortedSet<string>(zsGroups.Failures.Concat(zsSub.Failures), StringComparer.Ordinal); // + probes', retrieval's below
             int probeSkipped = 0;
             var fTrain = Features(pipeline, train.OnClasses(classes), cache, failures, ref probeSkipped, cancellationToken);
             progress?.Report($"{style}: few-shot probes");
@@ -123,6 +123,7 @@ public static class StyleEvaluator
             }
             progress?.Report($"{style}: retrieval");
             var retrieval = RetrievalEvaluator.Evaluate(pipeline, ImageTextSources.Open(EmojiDataset.TestJsonl(emojiRoot, style)), null, null, cancellationToken);
+            failures.UnionWith(retrieval.Failures);
             rows.Add(new StyleScores(style, set.Role, zsGroups, zsSub, zsTask, fewShot, probe, retrieval, probeSkipped, [.. failures]));
         }
         progress?.Report("out-of-domain sets");

@@ -7,7 +7,11 @@ namespace SharpClip.Evaluation;
 /// A zero-shot run on one dataset: <c>Skipped</c> images could not be read (left out of the metrics);
 /// <c>PromptsPerClass</c> is the ensemble size (the mean when classes differ).
 /// </summary>
-public sealed record ZeroShotResult(string Dataset, int Skipped, double PromptsPerClass, ClassificationMetrics Metrics);
+public sealed record ZeroShotResult(string Dataset, int Skipped, double PromptsPerClass, ClassificationMetrics Metrics)
+{
+    /// <summary>Why the skipped images could not be read, each message naming its file.</summary>
+    public IReadOnlyList<string> Failures { get; init; } = [];
+}
 
 /// <summary>Options shared by the evaluations: where features and classifiers are cached.</summary>
 public sealed record EvaluationOptions
@@ -47,6 +51,9 @@ public static class ZeroShotEvaluator
         using var x = torch.tensor(rows, [good.Count, features.Dimension]);
         using var logits = classifier.Logits(x); // [images, classes]
         var metrics = ClassificationMetrics.Compute(logits.data<float>().ToArray(), good.Select(i => dataset.Items[i].Label).ToList(), dataset.ClassNames);
-        return new ZeroShotResult(dataset.Name, features.Count - good.Count, promptsPerClass, metrics);
+        return new ZeroShotResult(dataset.Name, features.Count - good.Count, promptsPerClass, metrics)
+        {
+            Failures = features.Errors.OrderBy(e => e.Key).Select(e => e.Value).ToList(),
+        };
     }
 }

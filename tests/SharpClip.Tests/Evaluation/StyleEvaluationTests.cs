@@ -133,6 +133,16 @@ public class StyleEvaluationTests : IDisposable
         Assert.Equal(1, google.GetProperty("zeroShotGroups").GetProperty("skipped").GetInt32());
         Assert.Equal(images.Length, google.GetProperty("zeroShotGroups").GetProperty("images").GetInt32());
         Assert.Contains("corrupt.png", google.GetProperty("failures").EnumerateArray().Single().GetString());
+
+        // The single-dataset verbs name it too.
+        var jsonl = Path.Combine(_dir, "with-corrupt.jsonl");
+        File.WriteAllLines(jsonl, [.. images.Append(corrupt).Select(p => JsonSerializer.Serialize(new { image = p, captions = new[] { "a picture" } }))]);
+        foreach (var verb in new[] { new[] { "zeroshot", "--data", Path.Combine(dir, "groups-test.csv") }, ["retrieval", "--data", jsonl] })
+        {
+            var (e, _, stderr) = CliProcess.Run(["eval", .. verb, "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--out", Path.Combine(_dir, verb[0])]);
+            Assert.True(e == 2, $"eval {verb[0]}: exit {e}, {stderr}");
+            Assert.Contains("corrupt.png", stderr);
+        }
     }
 
     [Fact]
