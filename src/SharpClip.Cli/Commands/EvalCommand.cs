@@ -208,10 +208,13 @@ public static class EvalCommand
             var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null;
             var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };
             using var pipeline = model.Load(parse);
+            var unreadable = new List<(string, int, IReadOnlyList<string>)>();
             LabeledFeatures Features(LabeledDataset set)
             {
                 using var progress = new ConsoleProgress(set.Name, set.Items.Count);
-                return LabeledFeatures.From(ImageFeatures.ExtractCached(pipeline, set, options.CacheDirectory, progress), set);
+                var features = ImageFeatures.ExtractCached(pipeline, set, options.CacheDirectory, progress);
+                unreadable.Add((set.Name, features.Failed, features.Errors.OrderBy(e => e.Key).Select(e => e.Value).ToList()));
+                return LabeledFeatures.From(features, set);
             }
             var trainF = Features(trainSet);
             var testF = Features(testSet);
@@ -227,7 +230,7 @@ public static class EvalCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"zero-shot: {zero.Metrics.Top1:P2}"));
             foreach (var p in fewShot) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Shots,3}-shot: {p.MeanAccuracy:P2} ± {p.StdAccuracy:P2}"));
             Console.WriteLine($"reports: {string.Join(", ", files)}");
-            return 0;
+            return WarnSkipped(unreadable);
         }));
         return cmd;
     }

@@ -137,7 +137,8 @@ public class StyleEvaluationTests : IDisposable
         // The single-dataset verbs name it too.
         var jsonl = Path.Combine(_dir, "with-corrupt.jsonl");
         File.WriteAllLines(jsonl, [.. images.Append(corrupt).Select(p => JsonSerializer.Serialize(new { image = p, captions = new[] { "a picture" } }))]);
-        foreach (var verb in new[] { new[] { "zeroshot", "--data", Path.Combine(dir, "groups-test.csv") }, ["retrieval", "--data", jsonl] })
+        foreach (var verb in new[] { new[] { "zeroshot", "--data", Path.Combine(dir, "groups-test.csv") }, ["retrieval", "--data", jsonl],
+                     ["linear-probe", "--train", Path.Combine(dir, "groups-test.csv"), "--test", Path.Combine(dir, "groups-train.csv"), "--shots", "1", "--seeds", "1"] })
         {
             var (e, _, stderr) = CliProcess.Run(["eval", .. verb, "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--out", Path.Combine(_dir, verb[0])]);
             Assert.True(e == 2, $"eval {verb[0]}: exit {e}, {stderr}");
