@@ -14,23 +14,23 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     /// <summary>Output channels are <c>planes · Expansion</c>.</summary>
     public const int Expansion = 4;
 
-    readonly Conv2d conv1;
+    readonly AlignedConv2d conv1;
     readonly BatchNorm2d bn1;
-    readonly Conv2d conv2;
+    readonly AlignedConv2d conv2;
     readonly BatchNorm2d bn2;
     readonly nn.Module<Tensor, Tensor> avgpool;
-    readonly Conv2d conv3;
+    readonly AlignedConv2d conv3;
     readonly BatchNorm2d bn3;
     readonly Downsample? downsample;
 
     public Bottleneck(int inplanes, int planes, int stride = 1) : base(nameof(Bottleneck))
     {
-        conv1 = nn.Conv2d(inplanes, planes, kernel_size: 1, bias: false);
+        conv1 = new AlignedConv2d(inplanes, planes, kernelSize: 1, bias: false);
         bn1 = nn.BatchNorm2d(planes);
-        conv2 = nn.Conv2d(planes, planes, kernel_size: 3, padding: 1, bias: false);
+        conv2 = new AlignedConv2d(planes, planes, kernelSize: 3, padding: 1, bias: false);
         bn2 = nn.BatchNorm2d(planes);
         avgpool = stride > 1 ? nn.AvgPool2d(stride) : nn.Identity();
-        conv3 = nn.Conv2d(planes, planes * Expansion, kernel_size: 1, bias: false);
+        conv3 = new AlignedConv2d(planes, planes * Expansion, kernelSize: 1, bias: false);
         bn3 = nn.BatchNorm2d(planes * Expansion);
         if (stride > 1 || inplanes != planes * Expansion) downsample = new Downsample(inplanes, planes * Expansion, stride);
         RegisterComponents();
@@ -54,13 +54,13 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
     sealed class Downsample : nn.Module<Tensor, Tensor>
     {
         readonly nn.Module<Tensor, Tensor> pool;
-        [TorchSharp.Utils.ComponentName(Name = "0")] readonly Conv2d conv;
+        [TorchSharp.Utils.ComponentName(Name = "0")] readonly AlignedConv2d conv;
         [TorchSharp.Utils.ComponentName(Name = "1")] readonly BatchNorm2d bn;
 
         public Downsample(int inplanes, int outplanes, int stride) : base(nameof(Downsample))
         {
             pool = stride > 1 ? nn.AvgPool2d(stride) : nn.Identity();
-            conv = nn.Conv2d(inplanes, outplanes, kernel_size: 1, bias: false);
+            conv = new AlignedConv2d(inplanes, outplanes, kernelSize: 1, bias: false);
             bn = nn.BatchNorm2d(outplanes);
             RegisterComponents();
         }

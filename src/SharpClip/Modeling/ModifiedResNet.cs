@@ -13,11 +13,11 @@ namespace SharpClip.Modeling;
 /// </summary>
 public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
 {
-    readonly Conv2d conv1;
+    readonly AlignedConv2d conv1;
     readonly BatchNorm2d bn1;
-    readonly Conv2d conv2;
+    readonly AlignedConv2d conv2;
     readonly BatchNorm2d bn2;
-    readonly Conv2d conv3;
+    readonly AlignedConv2d conv3;
     readonly BatchNorm2d bn3;
     readonly AvgPool2d avgpool;
     readonly ModuleList<Bottleneck> layer1;
@@ -33,11 +33,11 @@ public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
         int width = config.VisionWidth;
 
         // The three-convolution stem: [3, r, r] -> [width, r/4, r/4].
-        conv1 = nn.Conv2d(3, width / 2, kernel_size: 3, stride: 2, padding: 1, bias: false);
+        conv1 = new AlignedConv2d(3, width / 2, kernelSize: 3, stride: 2, padding: 1, bias: false);
         bn1 = nn.BatchNorm2d(width / 2);
-        conv2 = nn.Conv2d(width / 2, width / 2, kernel_size: 3, padding: 1, bias: false);
+        conv2 = new AlignedConv2d(width / 2, width / 2, kernelSize: 3, padding: 1, bias: false);
         bn2 = nn.BatchNorm2d(width / 2);
-        conv3 = nn.Conv2d(width / 2, width, kernel_size: 3, padding: 1, bias: false);
+        conv3 = new AlignedConv2d(width / 2, width, kernelSize: 3, padding: 1, bias: false);
         bn3 = nn.BatchNorm2d(width);
         avgpool = nn.AvgPool2d(2);
 

@@ -12,7 +12,7 @@ namespace SharpClip.Modeling;
 public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
 {
     // Parameter fields are not readonly: Module.to() swaps them for converted copies through reflection.
-    readonly Conv2d conv1;
+    readonly AlignedConv2d conv1;
     Parameter class_embedding;
     Parameter positional_embedding;
     readonly LayerNorm ln_pre;
@@ -26,7 +26,7 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
             ?? throw new ArgumentException("a VisionTransformer needs VisionPatchSize", nameof(config));
         int grid = config.VisionGrid;
         double scale = Math.Pow(width, -0.5);
-        conv1 = nn.Conv2d(3, width, kernel_size: patch, stride: patch, bias: false);
+        conv1 = new AlignedConv2d(3, width, kernelSize: patch, stride: patch, bias: false);
         class_embedding = new Parameter(torch.randn(width).mul_(scale));
         positional_embedding = new Parameter(torch.randn(grid * grid + 1, width).mul_(scale));
         ln_pre = nn.LayerNorm(width);

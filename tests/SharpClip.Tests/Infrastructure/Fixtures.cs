@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace SharpClip.Tests.Infrastructure;
 
@@ -15,8 +16,7 @@ public static class Fixtures
         return dir?.FullName ?? throw new InvalidOperationException("cannot find SharpClip.sln above " + AppContext.BaseDirectory);
     });
 
-    static readonly Lazy<JsonDocument> _manifest = new(() =>
-        JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Dir, "manifest.json"))));
+    static readonly Lazy<JsonDocument> _manifest = new(() => MergedManifest(Dir, ExtraDirs));
 
     public static string RepoRoot => _repoRoot.Value;
 
@@ -27,7 +27,50 @@ public static class Fixtures
             ? Path.GetFullPath(d)
             : Path.Combine(SharedDir, "fixtures", "reference");
 
+    /// <summary>
+    /// The main manifest with the <c>models</c> and <c>images</c> of the repository's own fixture sets joined to it.
+    /// </summary>
     public static JsonElement Manifest => _manifest.Value.RootElement;
+
+    /// <summary>
+    /// The repository's own fixture sets, same schema (<c>tests/fixtures/*/manifest.json</c>, each made by the
+    /// generator script beside it with the reference's code): models and code paths the main set happens to skip,
+    /// such as ModifiedResNet blocks with identity shortcuts. They run beside whichever main set is in use.
+    /// </summary>
+    public static IReadOnlyList<string> ExtraDirs =>
+        Directory.Exists(Path.Combine(RepoRoot, "tests", "fixtures"))
+            ? Directory.GetDirectories(Path.Combine(RepoRoot, "tests", "fixtures"))
+                .Where(d => File.Exists(Path.Combine(d, "manifest.json"))).Order(StringComparer.Ordinal).ToList()
+            : [];
+
+    /// <summary>
+    /// Joins the extra sets' models and images to the main manifest, their file paths made absolute (so
+    /// <see cref="PathOf"/> resolves them whatever the main folder). Ids must stay unique across sets.
+    /// </summary>
+    static JsonDocument MergedManifest(string mainDir, IEnumerable<string> extraDirs)
+    {
+        var main = JsonNode.Parse(File.ReadAllBytes(Path.Combine(mainDir, "manifest.json")))!.AsObject();
+        foreach (var dir in extraDirs)
+        {
+            var extra = JsonNode.Parse(File.ReadAllBytes(Path.Combine(dir, "manifest.json")))!.AsObject();
+            Join(main, extra, "images", dir, "file");
+            Join(main, extra, "models", dir, "weights", "outputs");
+        }
+        return JsonDocument.Parse(main.ToJsonString());
+    }
+
+    static void Join(JsonObject main, JsonObject extra, string array, string dir, params string[] pathFields)
+    {
+        var target = main[array]!.AsArray();
+        var ids = target.Select(e => e!["id"]!.GetValue<string>()).ToHashSet();
+        foreach (var entry in extra[array]!.AsArray().Select(e => e!.DeepClone().AsObject()))
+        {
+            var id = entry["id"]!.GetValue<string>();
+            if (!ids.Add(id)) throw new InvalidOperationException($"{dir}: {array} id '{id}' is also in another fixture set");
+            foreach (var field in pathFields) entry[field] = Path.Combine(dir, entry[field]!.GetValue<string>());
+            target.Add(entry);
+        }
+    }
 
     public static string PathOf(string relative) => Path.Combine(Dir, relative);
 

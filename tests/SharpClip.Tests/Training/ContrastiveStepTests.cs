@@ -153,8 +153,9 @@ public class ContrastiveStepTests
         var trimmed = StepGradients(model, objective, new ContrastiveStepOptions(), pixels, shortIds, out var lossTrimmed);
         Assert.Equal(lossFull, lossTrimmed, 1e-6);
         // The positional embeddings of the dropped columns get no gradient either way.
-        double diff = TrainingTestData.MaxDifference(full, trimmed);
-        Assert.True(diff <= 1e-5, $"trimming changed the gradients by {diff:E3} (largest {TrainingTestData.MaxAbs(full):E3})");
+        // Exact in arithmetic; the shorter GEMMs round differently, so the bar is float32 rounding of the largest gradient.
+        double diff = TrainingTestData.MaxDifference(full, trimmed), largest = TrainingTestData.MaxAbs(full);
+        Assert.True(diff <= 2e-6 * largest, $"trimming changed the gradients by {diff:E3} (largest {largest:E3})");
     }
 
     [Fact]
