@@ -61,6 +61,30 @@ public class ConvolutionCorrectnessTests
         }
     }
 
+    /// <summary>bfloat16 (training's reduced precision): the same shapes within bfloat16's rounding (≈4e-3 here).</summary>
+    [Theory, MemberData(nameof(Shapes))]
+    public void MatchesFloat64InBFloat16(int inChannels, int outChannels, int kernel, int stride, int padding, int size, int batch, bool bias)
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new Generator((ulong)(inChannels * 1000 + outChannels));
+        var input = torch.randn([batch, inChannels, size, size], generator: generator);
+        var weight = torch.randn([outChannels, inChannels, kernel, kernel], generator: generator) * 0.2;
+        var b = bias ? torch.randn([outChannels], generator: generator) : null;
+        int outSize = (size + 2 * padding - kernel) / stride + 1;
+        var outputGrad = torch.randn([batch, outChannels, outSize, outSize], generator: generator);
+
+        var expected = Run((x, w, bb) => F.conv2d(x, w, bb, [stride, stride], [padding, padding]), input, weight, b, outputGrad, ScalarType.Float64);
+        for (int run = 0; run < 2; run++)
+        {
+            var actual = Run((x, w, bb) => AlignedConv2d.Convolve(x, w, bb, stride, padding), input, weight, b, outputGrad, ScalarType.BFloat16);
+            TensorAssert.Close(expected.Output, actual.Output, BFloat16Tolerance, $"run {run}: bf16 output");
+            TensorAssert.Close(expected.InputGrad, actual.InputGrad, BFloat16Tolerance, $"run {run}: bf16 input gradient");
+            TensorAssert.Close(expected.WeightGrad, actual.WeightGrad, BFloat16Tolerance, $"run {run}: bf16 weight gradient");
+        }
+    }
+
+    const double BFloat16Tolerance = 2e-2;
+
     [Fact]
     public void KeepsPyTorchsParameterNamesShapesAndInitialisation()
     {
