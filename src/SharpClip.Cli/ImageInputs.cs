@@ -1,6 +1,11 @@
+using SharpClip.Files;
+
 namespace SharpClip.Cli;
 
-/// <summary>Expands image arguments: files as given, folders walked recursively (sorted, image extensions only).</summary>
+/// <summary>
+/// Expands image arguments: files as given, folders walked recursively (<see cref="FileTree"/>: sorted, image
+/// extensions only, no descent into folder links, regular files only). What a walk leaves out is said on stderr.
+/// </summary>
 public static class ImageInputs
 {
     public static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp" };
@@ -10,12 +15,18 @@ public static class ImageInputs
         var files = new List<string>();
         foreach (var arg in arguments)
         {
-            if (Directory.Exists(arg))
-                files.AddRange(Directory.EnumerateFiles(arg, "*", SearchOption.AllDirectories)
-                    .Where(f => Extensions.Contains(Path.GetExtension(f)))
-                    .OrderBy(f => f, StringComparer.Ordinal));
-            else if (File.Exists(arg)) files.Add(arg);
-            else throw new FileNotFoundException($"{arg}: no such file or folder", arg);
+            var status = FileStatus.Of(arg);
+            if (status.Kind == FileKind.Directory)
+            {
+                var walk = FileTree.Walk(arg, f => Extensions.Contains(Path.GetExtension(f)));
+                files.AddRange(walk.Files.Select(f => f.Path));
+                foreach (var s in walk.Skipped) Console.Error.WriteLine($"sharpclip: skipped {s.Path}: {s.Reason}");
+            }
+            else
+            {
+                FileTree.RequireRegularFile(arg); // a FIFO or device named by mistake is an error here, not a hang later
+                files.Add(arg);
+            }
         }
         return files;
     }

@@ -45,6 +45,13 @@ public static class SearchWebApp
             else if (IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
             else throw new ArgumentException($"host '{options.Host}' is not an IP address or 'localhost'");
         });
+        // DNS rebinding: a page on another origin can point its own name at 127.0.0.1 and read the index through the
+        // browser. Bound to loopback, only loopback names are accepted in the Host header; --host opens it up.
+        builder.Services.Configure<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions>(h =>
+        {
+            h.AllowedHosts = IsLoopback(options.Host) ? ["localhost", "127.0.0.1", "[::1]"] : ["*"];
+            h.AllowEmptyHosts = false;
+        });
         builder.Services.AddProblemDetails();
         builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = options.MaxUploadBytes + 64 * 1024);
         builder.Services.AddSingleton(options);
@@ -59,6 +66,7 @@ public static class SearchWebApp
             engine.Dispose();
             if (encoder is null) enc.Dispose();
         });
+        app.UseHostFiltering();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(async (ctx, next) =>
@@ -71,6 +79,8 @@ public static class SearchWebApp
         MapApi(app, options, engine, thumbs);
         return app;
     }
+
+    static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
     /// <summary>The addresses Kestrel actually listens on (after start; resolves port 0).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>

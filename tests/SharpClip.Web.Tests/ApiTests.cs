@@ -31,6 +31,27 @@ public class ApiTests(WebAppFixture web)
     [Fact]
     public void BindsLoopbackOnly() => Assert.StartsWith("http://127.0.0.1:", web.BaseUrl);
 
+    [Theory]
+    [InlineData("api/stats")]
+    [InlineData("api/search?q=red")]
+    [InlineData("api/image/1")]
+    [InlineData("")]
+    public async Task RefusesAForeignHostNameAgainstDnsRebinding(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Host = $"attacker.example:{new Uri(web.BaseUrl).Port}";
+        var r = await web.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.DoesNotContain("images", await r.Content.ReadAsStringAsync());
+
+        foreach (var host in new[] { "localhost", "127.0.0.1" })
+        {
+            using var ok = new HttpRequestMessage(HttpMethod.Get, "api/stats");
+            ok.Headers.Host = $"{host}:{new Uri(web.BaseUrl).Port}";
+            Assert.Equal(HttpStatusCode.OK, (await web.Http.SendAsync(ok)).StatusCode);
+        }
+    }
+
     [Fact]
     public async Task StatsDescribeTheIndex()
     {

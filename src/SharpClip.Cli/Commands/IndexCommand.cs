@@ -55,6 +55,8 @@ public static class IndexCommand
                             var task = ctx.AddTask("embedding", maxValue: 1);
                             return Indexer.Run(idx, encoder, name, dirs, options, new Reporter(task), cts.Token);
                         });
+                foreach (var s in summary.Skipped.Take(5)) Console.Error.WriteLine($"sharpclip: skipped {s.Path}: {s.Reason}");
+                if (summary.Skipped.Count > 5) Console.Error.WriteLine($"sharpclip: ... and {summary.Skipped.Count - 5} more skipped entries");
                 if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(summary, CliJson.Options));
                 else
                     Console.WriteLine($"{summary.Scanned} images found: {summary.Embedded} embedded, {summary.Reused} reused (same bytes), " +

@@ -39,9 +39,12 @@ public static class CheckpointLoader
         options ??= new CheckpointReadOptions();
         if (Directory.Exists(path)) return ReadDirectory(path, options, cancellationToken);
         if (File.Exists(path))
+        {
+            Files.FileTree.RequireRegularFile(path); // a FIFO or device is refused here, not read forever
             return Path.GetFileName(path) is "config.json" or "open_clip_config.json"
                 ? ReadDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!, options, cancellationToken)
                 : ReadFile(path, options, cancellationToken);
+        }
         throw new FileNotFoundException($"{path}: no such model file or folder", path);
     }
 

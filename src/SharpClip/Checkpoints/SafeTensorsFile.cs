@@ -43,9 +43,11 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>Opens and validates <paramref name="path"/>; throws <see cref="InvalidDataException"/> naming the file on any inconsistency.</summary>
     public static SafeTensorsFile Open(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists) throw new FileNotFoundException($"{path}: no such safetensors file", path);
-        long length = info.Length;
+        // The size of what the path names: a Hugging Face cache is made of symlinks, and a link's own size is not the file's.
+        var status = Files.FileStatus.Of(path);
+        if (status.Kind == Files.FileKind.Missing) throw new FileNotFoundException($"{path}: no such safetensors file", path);
+        if (status.Kind != Files.FileKind.Regular) throw new InvalidDataException($"{path}: is {status.Describe()}, not a safetensors file");
+        long length = status.Size;
         if (length < 8) throw Bad(path, $"file is {length} bytes, too short for a safetensors header");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;

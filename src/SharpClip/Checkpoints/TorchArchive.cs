@@ -189,7 +189,7 @@ internal sealed class TorchArchive : IDisposable
             var entry = _zip.GetEntry($"{_root}data/{s.Key}")
                         ?? throw new InvalidDataException($"{where()}: missing from the archive ({_root}data/{s.Key})");
             // PyTorch stores storages uncompressed; a compressed one inflating past the whole file is a zip bomb, not weights.
-            if (entry.CompressedLength != entry.Length && entry.Length > new FileInfo(Path).Length)
+            if (entry.CompressedLength != entry.Length && entry.Length > Files.FileStatus.Of(Path).Size)
                 throw new InvalidDataException($"{where()}: a compressed storage claims {entry.Length} bytes, more than the whole file");
             try
             {

@@ -35,8 +35,8 @@ public static class LabeledDatasets
         var items = new List<LabeledImage>();
         foreach (var dir in classDirs)
         {
-            var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-                .Where(f => ImageExtensions.Contains(Path.GetExtension(f))).Order(StringComparer.Ordinal).ToList();
+            var files = SharpClip.Files.FileTree.Walk(dir, f => ImageExtensions.Contains(Path.GetExtension(f))).Files
+                .Select(f => f.Path).ToList();
             if (files.Count == 0) continue;
             int label = names.Count;
             names.Add(ClassNameOf(Path.GetFileName(dir)));

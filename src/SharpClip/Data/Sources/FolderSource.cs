@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpClip.Files;
 
 namespace SharpClip.Data.Sources;
 
@@ -35,9 +36,10 @@ public sealed class FolderSource : IImageTextSource
         Root = Path.GetFullPath(directory);
         if (!Directory.Exists(Root)) throw new DirectoryNotFoundException($"image folder not found: '{directory}'");
         var exts = new HashSet<string>(_options.ImageExtensions, StringComparer.OrdinalIgnoreCase);
-        var images = Directory.EnumerateFiles(Root, "*", _options.Recursive ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
-            .Where(f => exts.Contains(Path.GetExtension(f)))
-            .Select(f => Path.GetRelativePath(Root, f))
+        var walk = FileTree.Walk(Root, f => exts.Contains(Path.GetExtension(f)), _options.Recursive);
+        Skipped = walk.Skipped;
+        var images = walk.Files
+            .Select(f => Path.GetRelativePath(Root, f.Path))
             .Order(StringComparer.Ordinal)
             .ToArray();
         CountHint = images.Length;
@@ -48,6 +50,9 @@ public sealed class FolderSource : IImageTextSource
     }
 
     public string Root { get; }
+
+    /// <summary>Entries of the folder left out by the walk (links to folders, FIFOs, dangling links), and why.</summary>
+    public IReadOnlyList<SkippedEntry> Skipped { get; }
     public string Name { get; }
     public IReadOnlyList<IImageTextShard> Shards { get; }
     public long? CountHint { get; }

@@ -1,9 +1,17 @@
+using SharpClip.Files;
+
 namespace SharpClip.Search;
 
-/// <summary>A file found by the scan, with the stamp (size + last-write ticks) used to skip unchanged files cheaply.</summary>
+/// <summary>A file found by the scan, with the stamp (size + last-write ticks of what it names) used to skip unchanged files cheaply.</summary>
 public sealed record ScannedFile(string Path, long Size, long MtimeTicks);
 
-/// <summary>Walks folders recursively and lists image files by extension, in a stable (ordinal) order.</summary>
+/// <summary>The image files of a scan, and the entries it left out (links to folders, FIFOs, dangling links...).</summary>
+public sealed record FolderScan(IReadOnlyList<ScannedFile> Files, IReadOnlyList<SkippedEntry> Skipped);
+
+/// <summary>
+/// Walks folders recursively (<see cref="FileTree"/>: no descent into folder links, regular files only, a linked
+/// file stamped by its target) and lists image files by extension, in a stable (ordinal) order.
+/// </summary>
 public static class FolderScanner
 {
     /// <summary>Extensions treated as images; the encoder decides whether it can actually read each one.</summary>
@@ -12,25 +20,21 @@ public static class FolderScanner
         ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff",
     };
 
-    public static List<ScannedFile> Scan(IEnumerable<string> folders, IReadOnlySet<string>? extensions = null, CancellationToken ct = default)
+    public static FolderScan Scan(IEnumerable<string> folders, IReadOnlySet<string>? extensions = null, CancellationToken ct = default)
     {
         extensions ??= DefaultExtensions;
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, ReturnSpecialDirectories = false };
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var files = new List<ScannedFile>();
+        var skipped = new List<SkippedEntry>();
         foreach (var folder in folders)
         {
-            string root = Path.GetFullPath(folder);
-            if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"folder '{root}' does not exist");
-            foreach (var info in new DirectoryInfo(root).EnumerateFiles("*", options))
-            {
-                ct.ThrowIfCancellationRequested();
-                if (!extensions.Contains(info.Extension) || !seen.Add(info.FullName)) continue;
-                files.Add(new ScannedFile(info.FullName, info.Length, info.LastWriteTimeUtc.Ticks));
-            }
+            var walk = FileTree.Walk(folder, f => extensions.Contains(Path.GetExtension(f)), ct: ct);
+            foreach (var f in walk.Files)
+                if (seen.Add(f.Path)) files.Add(new ScannedFile(f.Path, f.Size, f.ModifiedTicksUtc));
+            skipped.AddRange(walk.Skipped);
         }
         files.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
-        return files;
+        return new FolderScan(files, skipped);
     }
 
     /// <summary>The caption sidecar of an image: same folder and name, extension <c>.txt</c> (<c>cat.jpg</c> → <c>cat.txt</c>).</summary>

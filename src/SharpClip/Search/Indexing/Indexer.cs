@@ -21,7 +21,8 @@ public static class Indexer
         var clock = Stopwatch.StartNew();
         var precision = PrepareMetadata(index, encoder, model, options);
 
-        var scanned = FolderScanner.Scan(folders, options.Extensions, ct);
+        var scan = FolderScanner.Scan(folders, options.Extensions, ct);
+        var scanned = scan.Files;
         var states = index.ReadFileStates();
         var knownFailures = index.ReadFailureStates();
         var scannedPaths = new HashSet<string>(scanned.Select(f => f.Path), StringComparer.Ordinal);
@@ -151,7 +152,7 @@ public static class Indexer
             finally { index.EndWrite(tx, ok); }
         }
         return new IndexSummary(scanned.Count, embedded, reused, touched, unchanged, captionChanges.Count, removed, failed,
-            skippedFailures, clock.Elapsed.TotalSeconds);
+            skippedFailures, clock.Elapsed.TotalSeconds) { Skipped = scan.Skipped };
     }
 
     /// <summary>Creates or checks the index's metadata; returns the storage precision to use.</summary>

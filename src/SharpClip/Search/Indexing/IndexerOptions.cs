@@ -27,6 +27,9 @@ public sealed record IndexSummary(
     int Scanned, int Embedded, int Reused, int Touched, int Unchanged, int CaptionsUpdated, int Removed, int Failed,
     int KnownFailures, double Seconds)
 {
+    /// <summary>Entries of the folders that were not indexed and why (links to folders, FIFOs, dangling links...).</summary>
+    public IReadOnlyList<SharpClip.Files.SkippedEntry> Skipped { get; init; } = [];
+
     /// <summary>Encoder throughput of this run (0 when nothing was embedded).</summary>
     public double ImagesPerSecond => Embedded > 0 && Seconds > 0 ? Embedded / Seconds : 0;
 }
