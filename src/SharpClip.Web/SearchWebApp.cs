@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using SharpClip.Files;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -168,7 +169,7 @@ public static class SearchWebApp
         app.MapGet("/api/thumb/{id:long}", (long id, HttpContext ctx) =>
         {
             if (engine.Index.Get(id) is not { } image) return Problem(404, "Unknown image", $"image id {id} is not in the index");
-            if (!File.Exists(image.Path)) return Problem(404, "Image file is gone", $"image id {id} is no longer on disk");
+            if (NotAsIndexed(image) is { } problem) return problem;
             EncodedImage thumb;
             try { thumb = thumbs.Get(image); }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException)
@@ -183,7 +184,7 @@ public static class SearchWebApp
         app.MapGet("/api/image/{id:long}", (long id) =>
         {
             if (engine.Index.Get(id) is not { } image) return Problem(404, "Unknown image", $"image id {id} is not in the index");
-            if (!File.Exists(image.Path)) return Problem(404, "Image file is gone", $"image id {id} is no longer on disk");
+            if (NotAsIndexed(image) is { } problem) return problem;
             if (!contentTypes.TryGetContentType(image.Path, out var type)) type = "application/octet-stream";
             return Results.File(image.Path, type, enableRangeProcessing: true);
         });
@@ -205,6 +206,18 @@ public static class SearchWebApp
                     width = h.Width, height = h.Height, thumb = $"/api/thumb/{h.Id}", image = $"/api/image/{h.Id}",
                 }),
             });
+        }
+
+        // Serve only the file that was indexed: a regular file (not a FIFO that would pin the request) whose size and
+        // time are still those indexed — a path since replaced (say by a link to /etc/passwd) is not served.
+        static IResult? NotAsIndexed(ImageRecord image)
+        {
+            var status = FileStatus.Of(image.Path);
+            if (status.Kind == FileKind.Missing) return Problem(404, "Image file is gone", $"image id {image.Id} is no longer on disk");
+            if (status.Kind != FileKind.Regular) return Problem(404, "Not an image file", $"image id {image.Id}: its path is now {status.Describe()}");
+            if (status.Size != image.Size || status.ModifiedTicksUtc != image.ModifiedUtc.Ticks)
+                return Problem(409, "Image changed since it was indexed", $"image id {image.Id} changed on disk; run index again to see the new file");
+            return null;
         }
 
         IResult? TooLong(string? value, string name) => value is not null && value.Length > options.MaxQueryChars

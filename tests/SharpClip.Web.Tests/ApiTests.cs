@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -142,6 +143,45 @@ public class ApiTests(WebAppFixture web)
         await AssertProblem(await web.Http.PostAsync("api/search/image", Upload(TestBmp.Solid(200, 60, 1, 2, 3))), HttpStatusCode.RequestEntityTooLarge, "pixels"); // 36 KB, 12000 px
         await AssertProblem(await web.Http.PostAsync("api/search/image", Upload("hello"u8.ToArray())), HttpStatusCode.BadRequest);
         await AssertProblem(await web.Http.PostAsync("api/search/image", new StringContent("x")), HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    static extern int mkfifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
+
+    [Fact]
+    public async Task ServesOnlyTheFileThatWasIndexed()
+    {
+        // Copies of an indexed picture (same bytes: ties go to the original's smaller id, so other tests' searches
+        // are unchanged), indexed, then swapped on disk for a link to /etc/passwd and for a FIFO.
+        string dir = Path.Combine(web.Root, "swapped");
+        Directory.CreateDirectory(dir);
+        string linked = Path.Combine(dir, "linked.bmp"), piped = Path.Combine(dir, "piped.bmp");
+        File.Copy(Path.Combine(web.PhotoDir, "scarlet.bmp"), linked);
+        File.Copy(Path.Combine(web.PhotoDir, "scarlet.bmp"), piped);
+        Dictionary<string, long> ids;
+        using (var index = ImageIndex.Open(web.IndexPath))
+        {
+            Indexer.Run(index, web.Encoder, ToyColorEncoder.ModelName, [dir]);
+            var all = new List<long>();
+            index.ReadEmbeddings(0, (id, _) => all.Add(id));
+            ids = all.Select(id => index.Get(id)!).Where(r => r.Path.StartsWith(dir, StringComparison.Ordinal)).ToDictionary(r => r.Path, r => r.Id);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await web.Http.GetAsync($"api/image/{ids[linked]}")).StatusCode);
+
+        File.Delete(linked);
+        File.CreateSymbolicLink(linked, "/etc/passwd");
+        var r = await web.Http.GetAsync($"api/image/{ids[linked]}");
+        Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+        Assert.DoesNotContain("root:", await r.Content.ReadAsStringAsync());
+
+        File.Delete(piped);
+        Assert.Equal(0, mkfifo(piped, Convert.ToUInt32("644", 8)));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        foreach (var endpoint in new[] { "image", "thumb" })
+        {
+            var fifo = await web.Http.GetAsync($"api/{endpoint}/{ids[piped]}", timeout.Token);
+            await AssertProblem(fifo, HttpStatusCode.NotFound, "FIFO");
+        }
     }
 
     [Fact]

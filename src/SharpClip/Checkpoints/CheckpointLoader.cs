@@ -111,13 +111,26 @@ public static class CheckpointLoader
             _ => raw,
         };
         if (options.Validate)
+        {
             ClipStateDictSchema.Validate(stateDict, config ?? ClipStateDictSchema.Infer(stateDict, weightsPath), weightsPath);
+            RequireFinite(stateDict, weightsPath);
+        }
         ct.ThrowIfCancellationRequested();
 
         var owned = new Dictionary<string, Tensor>(stateDict.Count, StringComparer.Ordinal);
         foreach (var (k, t) in stateDict) owned[k] = t.DetachFromDisposeScope();
         return new LoadedCheckpoint(weightsPath, format ?? fileFormat, owned, config, preprocessing,
             options.VocabPath ?? vocab, options.VocabPath is not null ? options.MergesPath : merges, dropped);
+    }
+
+    /// <summary>NaN or infinite weights make every output NaN (NaN probabilities with exit 0): refused here, named.</summary>
+    static void RequireFinite(IReadOnlyDictionary<string, Tensor> stateDict, string source)
+    {
+        var bad = stateDict.Where(kv => is_floating_point(kv.Value) && !kv.Value.isfinite().all().item<bool>())
+            .Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+        if (bad.Count > 0)
+            throw new InvalidDataException($"{source}: non-finite values (NaN or infinity) in {bad.Count} tensor(s): " +
+                string.Join(", ", bad.Take(8).Select(k => $"'{k}'")) + (bad.Count > 8 ? ", ..." : "") + " (a corrupt or diverged checkpoint)");
     }
 
     /// <summary>The tensors of one weights file (or a sharded set, via its index.json) under their stored names.</summary>

@@ -12,7 +12,8 @@ public enum SafeTensorsDType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, Bool 
 /// <summary>Name, element type, shape and byte range of one tensor in a safetensors file.</summary>
 public sealed record SafeTensorInfo(string Name, SafeTensorsDType DType, long[] Shape, long Begin, long End)
 {
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    /// <summary>The number of elements; a shape whose product does not fit in 64 bits throws <see cref="OverflowException"/>.</summary>
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => checked(a * b));
 }
 
 /// <summary>
@@ -126,7 +127,10 @@ public sealed class SafeTensorsFile : IDisposable
             if (offsets.Length != 2) throw new FormatException("data_offsets must have two entries");
             if (shape.Any(d => d < 0)) throw new FormatException("negative dimension");
             var info = new SafeTensorInfo(name, dtype, shape, offsets[0], offsets[1]);
-            long expected = info.ElementCount * ElementSize(dtype);
+            // Checked: a shape such as [2^62+1, 6324224] wraps an unchecked product round to the stored size.
+            long expected;
+            try { expected = checked(info.ElementCount * ElementSize(dtype)); }
+            catch (OverflowException) { throw new FormatException($"shape [{string.Join(",", shape)}] of {dtype} has more bytes than a 64-bit size can count"); }
             if (info.Begin < 0 || info.End < info.Begin || info.End > dataLength)
                 throw new FormatException($"data_offsets [{info.Begin}, {info.End}] lie outside the {dataLength} data bytes (truncated file?)");
             if (info.End - info.Begin != expected)

@@ -39,7 +39,7 @@ public static class SafeTensorsWriter
     {
         foreach (var (name, e) in tensors)
         {
-            long expected = e.Shape.Aggregate(1L, (a, b) => a * b) * SafeTensorsFile.ElementSize(e.DType);
+            long expected = checked(e.Shape.Aggregate(1L, (a, b) => checked(a * b)) * SafeTensorsFile.ElementSize(e.DType));
             if (expected != e.Data.Length)
                 throw new ArgumentException($"tensor '{name}': {e.Data.Length} bytes for shape [{string.Join(",", e.Shape)}] of {e.DType}");
         }

@@ -123,7 +123,7 @@ internal sealed class TorchArchive : IDisposable
                     throw new InvalidDataException($"{Path}: tensor '{name}' reads storage '{key}' as {r.Storage.DType} but another tensor reads it as {storage.dtype}");
 
                 bool lastUse = --remainingUses[key] == 0;
-                bool whole = totalUses[key] == 1 && r.Offset == 0 && r.ElementCount == storage.shape[0] && IsContiguous(r.Shape, r.Stride);
+                bool whole = totalUses[key] == 1 && r.Offset == 0 && CountOrMinusOne(r.Shape) == storage.shape[0] && IsContiguous(r.Shape, r.Stride);
                 result[name] = View(storage, r, name, takeWhole: whole);
                 if (lastUse)
                 {
@@ -142,6 +142,12 @@ internal sealed class TorchArchive : IDisposable
         {
             foreach (var s in storages.Values) s.Dispose();
         }
+    }
+
+    static long CountOrMinusOne(long[] shape)
+    {
+        try { return shape.Aggregate(1L, (a, b) => checked(a * b)); }
+        catch (OverflowException) { return -1; } // View names the tensor
     }
 
     Tensor View(Tensor storage, TorchTensorRef r, string name, bool takeWhole)

@@ -38,8 +38,8 @@ internal static class TorchLegacyFormat
                 throw new InvalidDataException($"{path}: storage '{key}' is listed but never referenced");
             if (fs.Read(count) != 8) throw new InvalidDataException($"{path}: storage '{key}' is missing (truncated file?)");
             long elements = BinaryPrimitives.ReadInt64LittleEndian(count);
-            long bytes = elements * TensorBytes.ElementSize(dtype);
-            if (elements < 0 || fs.Position + bytes > fs.Length)
+            long bytes = elements < 0 || elements > long.MaxValue / TensorBytes.ElementSize(dtype) ? long.MaxValue : elements * TensorBytes.ElementSize(dtype);
+            if (elements < 0 || bytes > fs.Length - fs.Position)
                 throw new InvalidDataException($"{path}: storage '{key}' claims {elements} elements, past the end of the file (truncated?)");
             storages[key] = (fs.Position, bytes);
             fs.Seek(bytes, SeekOrigin.Current);

@@ -16,7 +16,8 @@ internal sealed record TorchStorageRef(string Key, ScalarType DType, string Loca
 /// <summary>A tensor as the pickle describes it: a strided view into a storage. Materialised later, only if needed.</summary>
 internal sealed record TorchTensorRef(TorchStorageRef Storage, long Offset, long[] Shape, long[] Stride)
 {
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+    /// <summary>The number of elements; a shape whose product does not fit in 64 bits throws <see cref="OverflowException"/>.</summary>
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => checked(a * b));
     public override string ToString() => $"tensor[{string.Join(",", Shape)}] {Storage.DType}";
 }
 

@@ -43,11 +43,18 @@ internal static class StateDictLoader
         }
 
         using var _ = torch.no_grad();
+        var nonFinite = new List<string>();
         foreach (var (key, target) in targets)
         {
             using var value = read(key);
+            // NaN or infinite weights make every output NaN (and NaN probabilities with exit 0): refuse them here, named.
+            if (IsFloat(value.dtype) && !value.isfinite().all().item<bool>()) nonFinite.Add(key);
             target.copy_(value); // converts dtype (exactly, for fp16/bf16 -> fp32) and device
         }
+        if (nonFinite.Count > 0)
+            throw new InvalidDataException($"{sourceName}: non-finite values (NaN or infinity) in {nonFinite.Count} tensor(s): " +
+                string.Join(", ", nonFinite.Take(MaxListed).Select(k => $"'{k}'")) + (nonFinite.Count > MaxListed ? ", ..." : "") +
+                " (a corrupt or diverged checkpoint)");
     }
 
     static bool IsFloat(ScalarType t) => torch.is_floating_point(t);

@@ -44,6 +44,29 @@ public class CorruptCheckpointTests
     static string IntegerTypeOfSameSize(string dtype) => dtype switch { "F32" => "I32", "F16" or "BF16" => "I16", "F64" => "I64", _ => throw new ArgumentException(dtype) };
 
     [Theory, MemberData(nameof(Models))]
+    public void NonFiniteWeightsAreNamedAtLoad(string id)
+    {
+        using var tmp = new TempDir();
+        var path = tmp.File("nan.safetensors");
+        const string name = "ln_final.weight";
+        var entry = Header(Weights(id))[name]!;
+        long begin = entry["data_offsets"]![0]!.GetValue<long>();
+        var bytes = File.ReadAllBytes(Weights(id));
+        long dataStart = 8 + BitConverter.ToInt64(bytes, 0);
+        // One NaN, in the stored dtype.
+        byte[] nan = entry["dtype"]!.GetValue<string>() == "F16" ? BitConverter.GetBytes((Half)float.NaN) : BitConverter.GetBytes(float.NaN);
+        nan.CopyTo(bytes, dataStart + begin);
+        File.WriteAllBytes(path, bytes);
+        AssertRejected(path, $"'{name}'", "non-finite");
+
+        var (exit, _, err) = SharpClip.Tests.Search.CliProcess.Run("classify", "--model", path, "--vocab", Fixtures.VocabPath, "--labels", "cat,dog",
+            Fixtures.ImagePaths(Fixtures.Entry("models", id).GetProperty("eval"))[0]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("non-finite", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Theory, MemberData(nameof(Models))]
     public void TruncatedFile(string id)
     {
         using var tmp = new TempDir();
@@ -162,5 +185,35 @@ public class CorruptCheckpointTests
         RewriteHeader(path, trailing, h => { }, d => d.Concat(new byte[8]).ToArray());
         e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Open(trailing).Dispose());
         Assert.Contains("8 bytes after the last tensor 'b'", e.Message);
+    }
+}
+
+/// <summary>Sizes from a header whose product overflows 64 bits must be refused, not wrapped round to the stored size.</summary>
+public class OverflowingShapeTests
+{
+    static string SafeTensors(TempDir dir, string header, int dataBytes)
+    {
+        var json = System.Text.Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + dataBytes];
+        BitConverter.GetBytes((long)json.Length).CopyTo(bytes, 0);
+        json.CopyTo(bytes, 8);
+        var path = dir.File("overflow.safetensors");
+        System.IO.File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("[4611686018427387905,4]", 16)]          // (2^62+1)·4 elements wraps to 4; ·4 bytes = 16, the stored size
+    [InlineData("[4611686018427387905,6324224]", 0)]     // the issue's shape: wraps to 0 bytes
+    [InlineData("[9223372036854775807,9223372036854775807]", 4)]
+    public void ShapeWhoseByteCountOverflowsIsOneClearError(string shape, int dataBytes)
+    {
+        using var tmp = new TempDir();
+        var path = SafeTensors(tmp, $"{{\"w\":{{\"dtype\":\"F32\",\"shape\":{shape},\"data_offsets\":[0,{dataBytes}]}}}}", dataBytes);
+        var e = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Open(path).Dispose());
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'w'", e.Message);
+        e = Assert.Throws<InvalidDataException>(() => CheckpointLoader.Read(path).Dispose());
+        Assert.Contains(path, e.Message);
     }
 }
