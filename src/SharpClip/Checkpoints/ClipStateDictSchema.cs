@@ -140,6 +140,7 @@ public static class ClipStateDictSchema
     /// </summary>
     public static void Validate(IReadOnlyDictionary<string, Tensor> stateDict, ClipConfig config, string source)
     {
+        config.RequireLayerCountsOf(stateDict.Keys, source);
         var expected = ExpectedShapes(config);
         var problems = new List<string>();
         foreach (var (key, shape) in expected)

@@ -33,11 +33,14 @@ public static class HuggingFaceClipConfig
         {
             var text = Section(root, "text_config");
             var vision = Section(root, "vision_config");
-            int Int(JsonElement? section, string name, int fallback, string where) =>
-                section is { } s && s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32()
-                : section is { } s2 && s2.TryGetProperty(name, out var bad) && bad.ValueKind != JsonValueKind.Null
-                    ? throw new InvalidDataException($"{source}: field '{where}.{name}' is not a number")
-                    : fallback;
+            int Int(JsonElement? section, string name, int fallback, string where)
+            {
+                if (section is not { } s || !s.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
+                if (v.ValueKind != JsonValueKind.Number) throw new InvalidDataException($"{source}: field '{where}.{name}' is not a number ({v.GetRawText()})");
+                if (!v.TryGetInt32(out int n)) throw new InvalidDataException($"{source}: field '{where}.{name}' = {v.GetRawText()} is not a whole number that fits in 32 bits");
+                if (n <= 0) throw new InvalidDataException($"{source}: field '{where}.{name}' = {n} must be positive");
+                return n;
+            }
 
             int textWidth = Int(text, "hidden_size", 512, "text_config");
             int textMlp = Int(text, "intermediate_size", 2048, "text_config");
@@ -88,7 +91,8 @@ public static class HuggingFaceClipConfig
 
     static Activation Act(JsonElement? section, string source, string where)
     {
-        if (section is not { } s || !s.TryGetProperty("hidden_act", out var a)) return Activation.QuickGelu;
+        if (section is not { } s || !s.TryGetProperty("hidden_act", out var a) || a.ValueKind == JsonValueKind.Null) return Activation.QuickGelu;
+        if (a.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{source}: field '{where}.hidden_act' is not a string ({a.GetRawText()})");
         return a.GetString() switch
         {
             "quick_gelu" => Activation.QuickGelu,
@@ -99,8 +103,9 @@ public static class HuggingFaceClipConfig
 
     static void CheckEps(JsonElement? section, string source, string where)
     {
-        if (section is { } s && s.TryGetProperty("layer_norm_eps", out var e) && e.ValueKind == JsonValueKind.Number &&
-            Math.Abs(e.GetDouble() - 1e-5) > 1e-12)
+        if (section is not { } s || !s.TryGetProperty("layer_norm_eps", out var e) || e.ValueKind == JsonValueKind.Null) return;
+        if (e.ValueKind != JsonValueKind.Number) throw new InvalidDataException($"{source}: field '{where}.layer_norm_eps' is not a number ({e.GetRawText()})");
+        if (Math.Abs(e.GetDouble() - 1e-5) > 1e-12)
             throw new InvalidDataException($"{source}: field '{where}.layer_norm_eps' = {e.GetDouble()} differs from CLIP's 1e-5");
     }
 

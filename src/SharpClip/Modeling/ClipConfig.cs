@@ -188,4 +188,26 @@ public sealed record ClipConfig
         while ((int)(width * r) < mlpWidth) r = Math.BitIncrement(r);
         return r;
     }
+
+    /// <summary>
+    /// This config's layer counts against the blocks a state dict's keys hold (OpenAI naming), before anything is listed
+    /// or built: a config declaring 1,000,000,000 layers would otherwise allocate without bound on the way to
+    /// "missing key". Throws <see cref="InvalidDataException"/> naming <paramref name="source"/>.
+    /// </summary>
+    public void RequireLayerCountsOf(IEnumerable<string> keys, string source)
+    {
+        var keyList = keys as ICollection<string> ?? keys.ToList();
+        int Blocks(string prefix) => keyList.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(k => k[prefix.Length..].Split('.')[0]).Distinct().Count();
+        void Check(string what, long declared, int held)
+        {
+            if (declared != held)
+                throw new InvalidDataException($"{source}: the config declares {declared:N0} {what}, the weights hold {held:N0}");
+        }
+        Check("text transformer layers", TextLayers, Blocks("transformer.resblocks."));
+        if (IsVisionTransformer) Check("vision transformer layers", VisionLayers[0], Blocks("visual.transformer.resblocks."));
+        else
+            for (int stage = 0; stage < VisionLayers.Length; stage++)
+                Check($"blocks in ResNet stage {stage + 1}", VisionLayers[stage], Blocks($"visual.layer{stage + 1}."));
+    }
 }

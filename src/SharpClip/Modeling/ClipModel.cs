@@ -133,6 +133,7 @@ public sealed class ClipModel : TextTransformer
             try { config = ClipConfig.InferFromStateDict(entries.ToDictionary(e => e.Key, e => e.Value.Shape)); }
             catch (InvalidDataException e) { throw new InvalidDataException($"{sourceName}: {e.Message}", e); }
         }
+        else config.RequireLayerCountsOf(entries.Keys, sourceName);
         var model = new ClipModel(config);
         try
         {

@@ -91,7 +91,7 @@ public class ClipModelFolderTests
         var dir = Path.Combine(tmp.Path, "bad");
         var wrong = hf.Config! with { TextLayers = 2 };
         var e = Assert.Throws<InvalidDataException>(() => ClipModelFolder.Write(dir, wrong, hf.StateDict, null, hf.Preprocessing!));
-        Assert.Contains("missing key 'transformer.resblocks.1.", e.Message);
+        Assert.Contains("declares 2 text transformer layers, the weights hold 1", e.Message);
         Assert.False(Directory.Exists(dir));
     }
 
