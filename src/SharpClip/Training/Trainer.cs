@@ -225,9 +225,9 @@ public static class Trainer
         var learned = Path.Combine(output, LearnedVocabFileName);
         if (config.Resume && File.Exists(learned)) return (ClipTokenizer.Load(learned), learned, null);
         var sw = Stopwatch.StartNew();
-        var bpe = TrainingInputs.LearnVocabulary(source, config.VocabSamples, config.VocabSize, cancellationToken);
+        var (bpe, samplesRead) = TrainingInputs.LearnVocabulary(source, config.VocabSamples, config.VocabSize, cancellationToken);
         bpe.SaveOpenAi(learned);
-        info($"learned a {bpe.Count}-token vocabulary from the captions of {config.VocabSamples} samples in {sw.Elapsed.TotalSeconds:F1} s: {learned}");
+        info($"learned a {bpe.Count}-token vocabulary from the captions of {samplesRead} samples in {sw.Elapsed.TotalSeconds:F1} s: {learned}");
         return (new ClipTokenizer(bpe), learned, null);
     }
 

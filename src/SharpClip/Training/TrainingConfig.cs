@@ -139,7 +139,33 @@ public sealed record TrainingConfig
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"training config not found: {path}", path);
         try { return JsonSerializer.Deserialize<TrainingConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty config"); }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: {Readable(e)}", e); }
+    }
+
+    /// <summary>System.Text.Json's message names .NET types ("System.Nullable`1[System.Int64]"); say the field and the kind of value instead.</summary>
+    static string Readable(JsonException e)
+    {
+        var field = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? null : e.Path.TrimStart('$', '.');
+        var wanted = System.Text.RegularExpressions.Regex.Match(e.Message, @"converted to ([\w.`\[\]]+)") is { Success: true } m ? KindOf(m.Groups[1].Value.TrimEnd('.')) : null;
+        if (System.Text.RegularExpressions.Regex.Match(e.Message, "The JSON property '([^']+)' could not be mapped") is { Success: true } unknown)
+            return $"unknown field '{unknown.Groups[1].Value}' (a misspelling? 'sharpclip train --help' lists the fields as flags)";
+        if (field is null || wanted is null) return e.Message;
+        return $"field '{field}' must be {wanted}" + (e.LineNumber is { } line ? $" (line {line + 1})" : "");
+    }
+
+    static string KindOf(string typeName)
+    {
+        var inner = typeName.Contains("Nullable") && typeName.IndexOf('[') is int i and >= 0 ? typeName[(i + 1)..].TrimEnd(']') : typeName;
+        return inner switch
+        {
+            "System.Int32" or "System.Int64" => "a whole number",
+            "System.Double" or "System.Single" => "a number",
+            "System.Boolean" => "true or false",
+            "System.String" => "a string",
+            _ when inner.StartsWith("System.Collections", StringComparison.Ordinal) || inner.EndsWith("[]", StringComparison.Ordinal) => "a list",
+            _ when inner.StartsWith("SharpClip.", StringComparison.Ordinal) => $"one of the {inner[(inner.LastIndexOf('.') + 1)..]} names",
+            _ => "of another kind",
+        };
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -45,10 +45,12 @@ public static class TrainingInputs
     /// Learns a CLIP-style BPE vocabulary from every caption of the first <paramref name="samples"/> training samples.
     /// Only captions are read; images are not decoded (synthetic scenes are not even rendered).
     /// </summary>
-    public static BpeVocabulary LearnVocabulary(IImageTextSource source, int samples, int vocabSize, CancellationToken cancellationToken = default)
+    /// <returns>The vocabulary and how many samples were actually read (fewer than asked when the data is smaller).</returns>
+    public static (BpeVocabulary Vocabulary, int SamplesRead) LearnVocabulary(IImageTextSource source, int samples, int vocabSize, CancellationToken cancellationToken = default)
     {
-        var captions = source.ReadAll(cancellationToken: cancellationToken).Take(samples).SelectMany(s => s.Captions).ToList();
+        var read = source.ReadAll(cancellationToken: cancellationToken).Take(samples).ToList();
+        var captions = read.SelectMany(s => s.Captions).ToList();
         if (captions.Count == 0) throw new InvalidDataException($"{source.Name}: no captions to learn a vocabulary from");
-        return BpeTrainer.Train(captions, new BpeTrainerOptions { VocabSize = vocabSize }, cancellationToken: cancellationToken);
+        return (BpeTrainer.Train(captions, new BpeTrainerOptions { VocabSize = vocabSize }, cancellationToken: cancellationToken), read.Count);
     }
 }

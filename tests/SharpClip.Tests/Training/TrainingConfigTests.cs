@@ -9,6 +9,22 @@ namespace SharpClip.Tests.Training;
 
 public class TrainingConfigTests
 {
+    [Theory]
+    [InlineData("{ \"steps\": \"many\" }", "field 'steps' must be a whole number")]
+    [InlineData("{ \"batch_size\": 12.5 }", "field 'batch_size' must be a whole number")]
+    [InlineData("{ \"learning_rate\": \"fast\" }", "field 'learning_rate' must be a number")]
+    [InlineData("{ \"freeze_image_tower\": 3 }", "field 'freeze_image_tower' must be true or false")]
+    [InlineData("{ \"stepz\": 3 }", "unknown field 'stepz'")]
+    public void AMalformedFieldIsNamedWithoutDotNetTypeNames(string json, string expected)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("bad.json", json);
+        var e = Assert.Throws<InvalidDataException>(() => TrainingConfig.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain("System.", e.Message);
+    }
+
     [Fact]
     public void JsonRoundTripsWithSnakeCaseNamesAndStringEnums()
     {

@@ -17,7 +17,7 @@ public static class FolderScanner
     /// <summary>Extensions treated as images; the encoder decides whether it can actually read each one.</summary>
     public static readonly IReadOnlySet<string> DefaultExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff",
+        ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", // the formats the decoders read (.tif was listed, then always refused)
     };
 
     public static FolderScan Scan(IEnumerable<string> folders, IReadOnlySet<string>? extensions = null, CancellationToken ct = default)
