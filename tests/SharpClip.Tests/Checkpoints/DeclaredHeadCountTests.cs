@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using SharpClip.Checkpoints;
 using SharpClip.Modeling;
-using SharpClip.Tests.Search;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Modeling;
 using static TorchSharp.torch;
@@ -74,16 +73,9 @@ public class DeclaredHeadCountTests
         File.Copy(reference.WeightsPath, folder.File("open_clip_model.safetensors"));
         File.Copy(Fixtures.VocabPath, folder.File(Path.GetFileName(Fixtures.VocabPath)));
 
-        var eval = reference.Section("eval");
-        var output = folder.File("e.safetensors");
-        var args = new List<string> { "embed", "--model", folder.Path, "--vocab", Fixtures.VocabPath, "--raw", "--output", output };
-        args.AddRange(Fixtures.ImagePaths(eval));
-        foreach (var c in Fixtures.Strings(eval, "captions")) { args.Add("--text"); args.Add(c); }
-        var (exit, _, err) = CliProcess.Run([.. args]);
-        Assert.True(exit == 0, err);
-        using var file = SafeTensorsFile.Open(output);
-        using var images = file.ReadTensor("image_embeddings");
-        using var texts = file.ReadTensor("text_embeddings");
+        var (images, texts) = SharpClip.Tests.Cli.CliModelFidelityTests.EmbedEvalSection(reference, folder.Path, folder.File("e.safetensors"));
+        using var _i = images;
+        using var _t = texts;
         using var expectedImages = reference.Tensor("heads_variant", "image_features");
         using var expectedTexts = reference.Tensor("heads_variant", "text_features");
         TensorAssert.Close(expectedImages, images, 1e-4, $"{id} CLI image embeddings, {visionHeads} heads");

@@ -24,20 +24,29 @@ public class CliModelFidelityTests : IDisposable
     public void EmbedWritesTheReferenceFeatures(string id)
     {
         using var model = new ReferenceModel(id);
+        var (images, texts) = EmbedEvalSection(model, model.WeightsPath, Path.Combine(_dir, "e.safetensors"));
+        using var _i = images;
+        using var _t = texts;
+        using var expectedImages = model.Tensor("eval", "image_features");
+        using var expectedTexts = model.Tensor("eval", "text_features");
+        TensorAssert.Close(expectedImages, images, 1e-4, $"{id} image embeddings");
+        TensorAssert.Close(expectedTexts, texts, 1e-4, $"{id} text embeddings");
+    }
+
+    /// <summary>
+    /// <c>sharpclip embed --raw</c> of a model's eval images and captions with <paramref name="modelPath"/> (a weights
+    /// file or any model folder); returns the raw image and text embeddings it wrote.
+    /// </summary>
+    internal static (Tensor Images, Tensor Texts) EmbedEvalSection(ReferenceModel model, string modelPath, string output)
+    {
         var eval = model.Section("eval");
-        var output = Path.Combine(_dir, "e.safetensors");
-        var args = new List<string> { "embed", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--raw", "--output", output };
+        var args = new List<string> { "embed", "--model", modelPath, "--vocab", Fixtures.VocabPath, "--raw", "--output", output };
         args.AddRange(Fixtures.ImagePaths(eval));
         foreach (var c in Fixtures.Strings(eval, "captions")) { args.Add("--text"); args.Add(c); }
         var (exit, _, err) = CliProcess.Run([.. args]);
         Assert.True(exit == 0, err);
         using var file = SafeTensorsFile.Open(output);
-        using var images = file.ReadTensor("image_embeddings");
-        using var texts = file.ReadTensor("text_embeddings");
-        using var expectedImages = model.Tensor("eval", "image_features");
-        using var expectedTexts = model.Tensor("eval", "text_features");
-        TensorAssert.Close(expectedImages, images, 1e-4, $"{id} image embeddings");
-        TensorAssert.Close(expectedTexts, texts, 1e-4, $"{id} text embeddings");
+        return (file.ReadTensor("image_embeddings"), file.ReadTensor("text_embeddings"));
     }
 
     [Theory, MemberData(nameof(Models))]

@@ -40,30 +40,18 @@ public class ConvolutionCorrectnessTests
     ];
 
     [Theory, MemberData(nameof(Shapes))]
-    public void MatchesFloat64OnEveryRun(int inChannels, int outChannels, int kernel, int stride, int padding, int size, int batch, bool bias)
-    {
-        using var scope = torch.NewDisposeScope();
-        var generator = new Generator((ulong)(inChannels * 1000 + outChannels));
-        var input = torch.randn([batch, inChannels, size, size], generator: generator);
-        var weight = torch.randn([outChannels, inChannels, kernel, kernel], generator: generator) * 0.2;
-        var b = bias ? torch.randn([outChannels], generator: generator) : null;
-        int outSize = (size + 2 * padding - kernel) / stride + 1;
-        var outputGrad = torch.randn([batch, outChannels, outSize, outSize], generator: generator);
-
-        var expected = Run((x, w, bb) => F.conv2d(x, w, bb, [stride, stride], [padding, padding]), input, weight, b, outputGrad, ScalarType.Float64);
-        for (int run = 0; run < Repeats; run++)
-        {
-            var actual = Run((x, w, bb) => AlignedConv2d.Convolve(x, w, bb, stride, padding), input, weight, b, outputGrad, ScalarType.Float32);
-            foreach (var (name, e, a) in new[] { ("output", expected.Output, actual.Output), ("input gradient", expected.InputGrad, actual.InputGrad),
-                         ("weight gradient", expected.WeightGrad, actual.WeightGrad) })
-                TensorAssert.Close(e, a, Tolerance, $"run {run}: {name}");
-            if (bias) TensorAssert.Close(expected.BiasGrad!, actual.BiasGrad!, Tolerance, $"run {run}: bias gradient");
-        }
-    }
+    public void MatchesFloat64OnEveryRun(int inChannels, int outChannels, int kernel, int stride, int padding, int size, int batch, bool bias) =>
+        CheckAgainstFloat64(ScalarType.Float32, Tolerance, Repeats, inChannels, outChannels, kernel, stride, padding, size, batch, bias);
 
     /// <summary>bfloat16 (training's reduced precision): the same shapes within bfloat16's rounding (≈4e-3 here).</summary>
     [Theory, MemberData(nameof(Shapes))]
-    public void MatchesFloat64InBFloat16(int inChannels, int outChannels, int kernel, int stride, int padding, int size, int batch, bool bias)
+    public void MatchesFloat64InBFloat16(int inChannels, int outChannels, int kernel, int stride, int padding, int size, int batch, bool bias) =>
+        CheckAgainstFloat64(ScalarType.BFloat16, BFloat16Tolerance, 2, inChannels, outChannels, kernel, stride, padding, size, batch, bias);
+
+    const double BFloat16Tolerance = 2e-2;
+
+    static void CheckAgainstFloat64(ScalarType dtype, double tolerance, int repeats,
+        int inChannels, int outChannels, int kernel, int stride, int padding, int size, int batch, bool bias)
     {
         using var scope = torch.NewDisposeScope();
         var generator = new Generator((ulong)(inChannels * 1000 + outChannels));
@@ -74,16 +62,15 @@ public class ConvolutionCorrectnessTests
         var outputGrad = torch.randn([batch, outChannels, outSize, outSize], generator: generator);
 
         var expected = Run((x, w, bb) => F.conv2d(x, w, bb, [stride, stride], [padding, padding]), input, weight, b, outputGrad, ScalarType.Float64);
-        for (int run = 0; run < 2; run++)
+        for (int run = 0; run < repeats; run++)
         {
-            var actual = Run((x, w, bb) => AlignedConv2d.Convolve(x, w, bb, stride, padding), input, weight, b, outputGrad, ScalarType.BFloat16);
-            TensorAssert.Close(expected.Output, actual.Output, BFloat16Tolerance, $"run {run}: bf16 output");
-            TensorAssert.Close(expected.InputGrad, actual.InputGrad, BFloat16Tolerance, $"run {run}: bf16 input gradient");
-            TensorAssert.Close(expected.WeightGrad, actual.WeightGrad, BFloat16Tolerance, $"run {run}: bf16 weight gradient");
+            var actual = Run((x, w, bb) => AlignedConv2d.Convolve(x, w, bb, stride, padding), input, weight, b, outputGrad, dtype);
+            foreach (var (name, e, a) in new[] { ("output", expected.Output, actual.Output), ("input gradient", expected.InputGrad, actual.InputGrad),
+                         ("weight gradient", expected.WeightGrad, actual.WeightGrad) })
+                TensorAssert.Close(e, a, tolerance, $"run {run}, {dtype}: {name}");
+            if (bias) TensorAssert.Close(expected.BiasGrad!, actual.BiasGrad!, tolerance, $"run {run}, {dtype}: bias gradient");
         }
     }
-
-    const double BFloat16Tolerance = 2e-2;
 
     [Fact]
     public void KeepsPyTorchsParameterNamesShapesAndInitialisation()
