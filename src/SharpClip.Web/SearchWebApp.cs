@@ -141,7 +141,12 @@ public static class SearchWebApp
             IFormCollection form;
             try { form = await req.ReadFormAsync(); }
             catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge) { return TooLarge(); }
-            catch (InvalidDataException) { return TooLarge(); }
+            catch (InvalidDataException e) when (e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase)) { return TooLarge(); }
+            // A body that is not well-formed multipart (no boundary, cut short, bad headers) is the client's error, not ours.
+            catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+            {
+                return Problem(400, "Malformed form upload", e.Message);
+            }
             if (form.Files.GetFile("image") is not { } file) return Problem(400, "Missing image", "the form has no file field 'image'");
             if (file.Length > options.MaxUploadBytes) return TooLarge();
             if (!TryInt(form, "k", options.DefaultResults, 1, options.MaxResults, out int k, out var bad)) return bad!;

@@ -184,6 +184,18 @@ public class ApiTests(WebAppFixture web)
         }
     }
 
+    [Theory]
+    [InlineData("multipart/form-data", "abc")]                                          // no boundary
+    [InlineData("multipart/form-data; boundary=XYZ", "--XYZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\nabc")] // cut short
+    [InlineData("multipart/form-data; boundary=XYZ", "--XYZ\r\nthis is not a header line\r\n\r\nabc\r\n--XYZ--\r\n")]
+    public async Task AMalformedUploadIsABadRequestNotAServerErrorOrTooLarge(string contentType, string body)
+    {
+        using var content = new StringContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        var r = await web.Http.PostAsync("api/search/image", content);
+        await AssertProblem(r, HttpStatusCode.BadRequest);
+    }
+
     [Fact]
     public async Task NewRowsCommittedByAnIndexerAppearWithoutRestart()
     {
