@@ -83,12 +83,28 @@ public sealed class ClipModel : TextTransformer
     /// </summary>
     /// <returns>[images, embed_dim] float32, L2-normalised unless <paramref name="normalize"/> is false.</returns>
     public Tensor EmbedImages(Tensor pixels, bool normalize = true) =>
-        Runtime.Inference.Run(() => EncodeImages(pixels, normalize));
+        Finite(Runtime.Inference.Run(() => EncodeImages(pixels, normalize)), "image");
 
     /// <summary>Inference path for text embeddings; see <see cref="EmbedImages"/>.</summary>
     /// <returns>[texts, embed_dim] float32 on the CPU, L2-normalised unless <paramref name="normalize"/> is false.</returns>
     public Tensor EmbedTexts(Tensor ids, bool normalize = true) =>
-        Runtime.Inference.Run(() => EncodeTexts(ids, normalize));
+        Finite(Runtime.Inference.Run(() => EncodeTexts(ids, normalize)), "text");
+
+    /// <summary>Where the weights came from (a file or folder), named in errors; "the model" when built in memory.</summary>
+    public string Source { get; private set; } = "the model";
+
+    /// <summary>
+    /// The inference path refuses NaN or infinite embeddings, naming <see cref="Source"/>: finite weights can still
+    /// overflow, and a NaN would otherwise come out as NaN probabilities with exit 0 or fail deep in a JSON writer.
+    /// </summary>
+    Tensor Finite(Tensor embeddings, string what)
+    {
+        using (var finite = embeddings.isfinite())
+        using (var all = finite.all())
+            if (all.item<bool>()) return embeddings;
+        embeddings.Dispose();
+        throw new InvalidDataException($"{Source}: its {what} embeddings contain NaN or infinity (weights that overflow, or a training run that diverged)");
+    }
 
     /// <summary>Moves and converts the weights (floating-point parameters and buffers; BatchNorm's counter stays int64).</summary>
     public ClipModel To(Device device, ScalarType dtype)
@@ -145,6 +161,7 @@ public sealed class ClipModel : TextTransformer
             throw;
         }
         model.eval();
+        model.Source = sourceName;
         return model;
     }
 }

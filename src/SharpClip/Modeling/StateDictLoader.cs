@@ -48,7 +48,7 @@ internal static class StateDictLoader
         {
             using var value = read(key);
             // NaN or infinite weights make every output NaN (and NaN probabilities with exit 0): refuse them here, named.
-            if (IsFloat(value.dtype) && !value.isfinite().all().item<bool>()) nonFinite.Add(key);
+            if (IsFloat(value.dtype) && !AllFinite(value)) nonFinite.Add(key);
             target.copy_(value); // converts dtype (exactly, for fp16/bf16 -> fp32) and device
         }
         if (nonFinite.Count > 0)
@@ -58,6 +58,13 @@ internal static class StateDictLoader
     }
 
     static bool IsFloat(ScalarType t) => torch.is_floating_point(t);
+
+    static bool AllFinite(Tensor t)
+    {
+        using var finite = t.isfinite();
+        using var all = finite.all();
+        return all.item<bool>();
+    }
 
     static string Dims(long[] shape) => string.Join(",", shape);
 }

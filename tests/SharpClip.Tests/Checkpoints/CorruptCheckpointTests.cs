@@ -66,6 +66,29 @@ public class CorruptCheckpointTests
         Assert.DoesNotContain("   at ", err);
     }
 
+    [Fact]
+    public void FiniteWeightsThatOverflowAreNamedNotPrintedAsNaN()
+    {
+        // text_projection at 3e38 is finite, but its products overflow float32: every text embedding is inf/NaN.
+        var id = Fixtures.Array("models").Select(m => m.GetProperty("id").GetString()!)
+            .First(i => Header(Weights(i))["text_projection"]!["dtype"]!.GetValue<string>() == "F32");
+        using var tmp = new TempDir();
+        var path = tmp.File("overflow.safetensors");
+        var entry = Header(Weights(id))["text_projection"]!;
+        long begin = entry["data_offsets"]![0]!.GetValue<long>(), end = entry["data_offsets"]![1]!.GetValue<long>();
+        var bytes = File.ReadAllBytes(Weights(id));
+        long dataStart = 8 + BitConverter.ToInt64(bytes, 0);
+        for (long o = begin; o < end; o += 4) BitConverter.GetBytes(3e38f).CopyTo(bytes, dataStart + o);
+        File.WriteAllBytes(path, bytes);
+
+        var (exit, stdout, err) = SharpClip.Tests.Search.CliProcess.Run("classify", "--model", path, "--vocab", Fixtures.VocabPath, "--labels", "cat,dog",
+            Fixtures.ImagePaths(Fixtures.Entry("models", id).GetProperty("eval"))[0]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("NaN or infinity", err);
+        Assert.Contains(path, err);
+        Assert.DoesNotContain("NaN", stdout);
+    }
+
     [Theory, MemberData(nameof(Models))]
     public void TruncatedFile(string id)
     {
