@@ -144,7 +144,22 @@ public static class CheckpointLoader
             var found = PickledStateDict.Find(archive);
             return (archive.Materialize(found, ct), archive.Format);
         }
+        if (StartsLikeOldPickle(path))
+        {
+            // Protocol 0/1 pickles (no 0x80 header) are never written by torch.save, but a hostile one should be named
+            // for what it asks to run, not called unrecognised: read it with the same refusing host.
+            using var fs = File.OpenRead(path);
+            new PickleReader(fs, path, new TorchPickleHost(path, allowTorchScriptClasses: false)).Load();
+            throw new InvalidDataException($"{path}: a protocol-0/1 pickle, not a PyTorch checkpoint (torch.save writes protocol 2 or later)");
+        }
         throw new InvalidDataException($"{path}: unrecognised weights file (expected safetensors, a PyTorch .pt/.pth/.bin, or a TorchScript archive)");
+    }
+
+    /// <summary>A first byte that opens a protocol-0/1 pickle: GLOBAL, MARK, an empty container, or a text/int opcode.</summary>
+    static bool StartsLikeOldPickle(string path)
+    {
+        using var fs = File.OpenRead(path);
+        return fs.ReadByte() is 'c' or '(' or '}' or ']' or ')' or 'I' or 'L' or 'S' or 'V' or 'N' or 'F';
     }
 
     static Dictionary<string, Tensor> LoadSafeTensors(string path, CancellationToken ct)

@@ -311,8 +311,9 @@ internal sealed class PickleReader
     long ReadLength(int width, long at)
     {
         var b = ReadBytes(width);
-        long n = width == 4 ? BinaryPrimitives.ReadInt32LittleEndian(b) : BinaryPrimitives.ReadInt64LittleEndian(b);
-        return n >= 0 ? n : throw Bad(at, "negative length");
+        // Python reads 4-byte lengths as unsigned ('<I'): 0xFFFFFFFF is 4 GB, not -1.
+        long n = width == 4 ? BinaryPrimitives.ReadUInt32LittleEndian(b) : BinaryPrimitives.ReadInt64LittleEndian(b);
+        return n >= 0 ? n : throw Bad(at, $"a length of {(ulong)n} bytes runs past the end of the data");
     }
 
     string ReadLine()

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Text.Json.Nodes;
 using SharpClip.Checkpoints;
+using SharpClip.Tests.Infrastructure;
 using static SharpClip.Tests.Checkpoints.CheckpointTestData;
 
 namespace SharpClip.Tests.Checkpoints;
@@ -23,6 +24,31 @@ public class PickleReaderTests
         var actual = ToJson(Load(File.ReadAllBytes(path), path));
         var expected = JsonNode.Parse(File.ReadAllText(PathOf("plain_data.expected.json")));
         Assert.True(JsonNode.DeepEquals(expected, actual), $"protocol {protocol}:\n{actual?.ToJsonString()}\nexpected\n{expected?.ToJsonString()}");
+    }
+
+    [Fact]
+    public void AProtocolZeroPickleAskingForOsSystemIsRefusedByName()
+    {
+        using var tmp = new TempDir();
+        var path = tmp.File("evil.pt");
+        File.WriteAllText(path, "cos\nsystem\n(S'touch sharpclip_pwned_marker'\ntR.");
+        var e = Assert.Throws<UnsafePickleException>(() => CheckpointLoader.Read(path).Dispose());
+        Assert.Contains(path, e.Message);
+        Assert.Contains("os.system", e.Message);
+        Assert.False(File.Exists(Path.Combine(Environment.CurrentDirectory, "sharpclip_pwned_marker")), "the payload ran");
+    }
+
+    [Theory]
+    [InlineData((byte)'X')] // BINUNICODE
+    [InlineData((byte)'B')] // BINBYTES
+    [InlineData((byte)'T')] // BINSTRING
+    public void AFourGigabyteLengthIsReadUnsignedAndRefusedAsPastTheEnd(byte opcode)
+    {
+        // PROTO 3, the opcode, length 0xFFFFFFFF (Python reads '<I': 4 GB, not -1), a few bytes, STOP.
+        byte[] data = [0x80, 3, opcode, 0xFF, 0xFF, 0xFF, 0xFF, (byte)'a', (byte)'b', (byte)'.'];
+        var e = Assert.Throws<InvalidDataException>(() => Load(data));
+        Assert.Contains("4294967295 bytes runs past the end", e.Message);
+        Assert.DoesNotContain("negative", e.Message);
     }
 
     // The same conventions as make_pt_fixtures.py's to_json.
