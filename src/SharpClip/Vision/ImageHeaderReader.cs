@@ -46,9 +46,15 @@ internal static class ImageHeaderReader
     static ImageHeader Png(ReadOnlySpan<byte> d, string file)
     {
         // signature, then the IHDR chunk: length, "IHDR", width, height, bit depth, colour type, ...
-        if (d.Length < 8 + 8 + 13) throw Truncated(file, "PNG");
+        if (d.Length < 8 + 8 + 13 + 4) throw Truncated(file, "PNG");
         if (!d[12..16].SequenceEqual("IHDR"u8)) throw new ImageDecodeException(file, ImageDecodeError.Corrupt, "PNG does not start with an IHDR chunk");
+        // Like Pillow: a header whose checksum is wrong is corrupt, not an image to guess at.
+        if (Crc32.Compute(d[12..29]) != BinaryPrimitives.ReadUInt32BigEndian(d[29..]))
+            throw new ImageDecodeException(file, ImageDecodeError.Corrupt, "PNG IHDR chunk has a wrong CRC (corrupted header)");
         uint w = BinaryPrimitives.ReadUInt32BigEndian(d[16..]), h = BinaryPrimitives.ReadUInt32BigEndian(d[20..]);
+        // PNG allows 1 to 2^31-1 pixels a side; a larger value is a broken header, not a size to clamp.
+        if (w == 0 || h == 0 || w > int.MaxValue || h > int.MaxValue)
+            throw new ImageDecodeException(file, ImageDecodeError.Corrupt, $"PNG IHDR says {w}x{h} pixels; each side must be 1 to 2147483647");
         int depth = d[24], colourType = d[25];
         PillowMode? mode = (depth, colourType) switch
         {

@@ -1,3 +1,4 @@
+using SharpClip.Vision;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;

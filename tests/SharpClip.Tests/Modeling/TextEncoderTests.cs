@@ -26,10 +26,12 @@ public class TextEncoderTests
         var ids = Ids(TinyConfigs.Vit.VocabSize);
         var full = model.EncodeTexts(ids);
         var shorter = model.EncodeTexts(ids.narrow(1, 0, 6));
-        Assert.True(full.allclose(shorter, rtol: 1e-5, atol: 1e-6));
+        // Exact in arithmetic; the shorter GEMMs round differently, so the bar is float32 rounding of the largest feature
+        // (an element-wise rtol failed now and then for small features of the unseeded random model).
+        TensorAssert.Close(full, shorter, 1e-5, "shorter context");
         var noisy = ids.clone();
         noisy[.., 8] = torch.tensor(123L);
-        Assert.True(full.allclose(model.EncodeTexts(noisy), rtol: 1e-5, atol: 1e-6));
+        TensorAssert.Close(full, model.EncodeTexts(noisy), 1e-5, "other padding");
         // ...but an earlier token does change it.
         var changed = ids.clone();
         changed[0, 1] = torch.tensor(6L);

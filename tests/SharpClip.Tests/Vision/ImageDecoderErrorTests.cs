@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using SharpClip.Vision;
 
 namespace SharpClip.Tests.Vision;
@@ -87,4 +88,48 @@ public sealed class ImageDecoderErrorTests : IDisposable
 
     [Fact]
     public void EmptyDimensions() => Fails(_dir.Write("zero.png", TestImages.PngHeaderOnly(0, 10)), ImageDecodeError.Corrupt);
+}
+
+/// <summary>PNG headers that lie: a wrong IHDR checksum (Pillow refuses it) and sides PNG does not allow.</summary>
+public sealed class PngHeaderTests : IDisposable
+{
+    readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    static byte[] ValidPng() => PngWriter.Encode(new RgbImage(4, 3));
+
+    // Rewrites IHDR's width and height and, unless told not to, its CRC.
+    static byte[] WithSize(byte[] png, uint width, uint height, bool fixCrc = true)
+    {
+        var b = (byte[])png.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(16), width);
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(20), height);
+        if (fixCrc) BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(29), Crc32.Compute(b.AsSpan(12, 17)));
+        return b;
+    }
+
+    [Fact]
+    public void AValidPngStillDecodes() => Assert.Equal(4, ImageDecoder.Decode(_dir.Write("ok.png", ValidPng())).Width);
+
+    [Fact]
+    public void AWrongIhdrCrcIsCorrupt()
+    {
+        var path = _dir.Write("crc.png", WithSize(ValidPng(), 5, 3, fixCrc: false));
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(path));
+        Assert.Equal(ImageDecodeError.Corrupt, e.Error);
+        Assert.Contains("CRC", e.Message);
+    }
+
+    [Theory]
+    [InlineData(4294967295u, 3u)]
+    [InlineData(4u, 2147483648u)]
+    [InlineData(0u, 3u)]
+    public void ASideOutsidePngsRangeIsCorruptAndReportedAsWritten(uint width, uint height)
+    {
+        var path = _dir.Write("huge.png", WithSize(ValidPng(), width, height));
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(path));
+        Assert.Equal(ImageDecodeError.Corrupt, e.Error);
+        Assert.Contains($"{width}x{height}", e.Message);
+    }
 }

@@ -30,6 +30,7 @@ internal static class TestImages
         BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(20), height);
         b[24] = depth;
         b[25] = colourType;
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(29), Crc32.Compute(b.AsSpan(12, 17))); // a real header's checksum
         return b;
     }
 
