@@ -59,6 +59,26 @@ public static class Fixtures
         return JsonDocument.Parse(main.ToJsonString());
     }
 
+    /// <summary>
+    /// A <c>.gz</c> fixture file (the repository keeps files under 2 MiB) unpacked once into the temp folder, keyed by
+    /// the packed file's hash so a regenerated fixture never meets a stale copy; other paths as they are.
+    /// </summary>
+    static string Unpacked(string path)
+    {
+        if (!path.EndsWith(".gz", StringComparison.Ordinal)) return path;
+        var packed = File.ReadAllBytes(path);
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(packed))[..16];
+        var target = Path.Combine(Path.GetTempPath(), "sharpclip-fixtures", key, Path.GetFileNameWithoutExtension(path));
+        if (File.Exists(target)) return target;
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var partial = $"{target}.{Environment.ProcessId}.partial";
+        using (var input = new System.IO.Compression.GZipStream(new MemoryStream(packed), System.IO.Compression.CompressionMode.Decompress))
+        using (var output = File.Create(partial))
+            input.CopyTo(output);
+        File.Move(partial, target, overwrite: true); // concurrent test runs write the same bytes
+        return target;
+    }
+
     static void Join(JsonObject main, JsonObject extra, string array, string dir, params string[] pathFields)
     {
         var target = main[array]!.AsArray();
@@ -67,7 +87,7 @@ public static class Fixtures
         {
             var id = entry["id"]!.GetValue<string>();
             if (!ids.Add(id)) throw new InvalidOperationException($"{dir}: {array} id '{id}' is also in another fixture set");
-            foreach (var field in pathFields) entry[field] = Path.Combine(dir, entry[field]!.GetValue<string>());
+            foreach (var field in pathFields) entry[field] = Unpacked(Path.Combine(dir, entry[field]!.GetValue<string>()));
             target.Add(entry);
         }
     }

@@ -21,6 +21,7 @@ public class ConvolutionCorrectnessTests
     [
         //        in, out, kernel, stride, padding, size, batch, bias
         new object[] { 3, 8, 3, 2, 1, 64, 6, false },   // a width-16 ResNet's first stem convolution
+        new object[] { 3, 3, 3, 1, 1, 48, 6, false },   // a width-6 ResNet's second (three channels, not an image)
         new object[] { 8, 8, 3, 1, 1, 24, 6, false },   // its second (input gradient was wrong or NaN)
         new object[] { 8, 16, 3, 1, 1, 24, 6, false },
         new object[] { 4, 4, 3, 1, 1, 16, 2, false },   // (input gradient 40-90 % off)
@@ -64,6 +65,10 @@ public class ConvolutionCorrectnessTests
         var expected = Run((x, w, bb) => F.conv2d(x, w, bb, [stride, stride], [padding, padding]), input, weight, b, outputGrad, ScalarType.Float64);
         for (int run = 0; run < repeats; run++)
         {
+            // Inference: an input that needs no gradient (three channels then take oneDNN's plain-layout path).
+            using (torch.no_grad())
+                TensorAssert.Close(expected.Output, AlignedConv2d.Convolve(input.to(dtype), weight.to(dtype), b?.to(dtype), stride, padding),
+                    tolerance, $"run {run}, {dtype}: output without gradients");
             var actual = Run((x, w, bb) => AlignedConv2d.Convolve(x, w, bb, stride, padding), input, weight, b, outputGrad, dtype);
             foreach (var (name, e, a) in new[] { ("output", expected.Output, actual.Output), ("input gradient", expected.InputGrad, actual.InputGrad),
                          ("weight gradient", expected.WeightGrad, actual.WeightGrad) })
