@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.Diagnostics;
 using System.Text.Json;
 using SharpClip.Checkpoints;

@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using SharpClip.Checkpoints;
 using TorchSharp;
 

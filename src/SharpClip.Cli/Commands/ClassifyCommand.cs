@@ -1,3 +1,4 @@
+using SharpClip.ZeroShot;
 using System.CommandLine;
 using System.Text.Json;
 using SharpClip.Evaluation;

@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.CommandLine;
 using SharpClip.Checkpoints;
 using SharpClip.Vision;

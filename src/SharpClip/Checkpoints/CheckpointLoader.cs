@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.Buffers.Binary;
 using System.Text.Json;
 using SharpClip.Modeling;

@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpClip.Modeling;

@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using SharpClip.Modeling;
 using static TorchSharp.torch;
 

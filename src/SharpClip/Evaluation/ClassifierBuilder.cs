@@ -1,3 +1,5 @@
+using SharpClip.ZeroShot;
+using SharpClip.Files;
 using SharpClip.Checkpoints;
 using SharpClip.Modeling;
 using SharpClip.Pipelines;

@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.Security.Cryptography;
 using System.Text;
 using SharpClip.Checkpoints;

@@ -1,3 +1,4 @@
+using SharpClip.ZeroShot;
 using SharpClip.Data.Builtin.Emoji;
 using SharpClip.Data.Builtin.OpenClipart;
 using SharpClip.Pipelines;

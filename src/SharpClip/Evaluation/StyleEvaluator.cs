@@ -1,3 +1,4 @@
+using SharpClip.ZeroShot;
 using System.Diagnostics;
 using SharpClip.Data;
 using SharpClip.Data.Builtin.Emoji;

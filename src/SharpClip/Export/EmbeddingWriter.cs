@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.Text;
 using System.Text.Json;
 using SharpClip.Checkpoints;

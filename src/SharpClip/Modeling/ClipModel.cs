@@ -1,4 +1,4 @@
-using SharpClip.Checkpoints;
+using SharpClip.Files;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

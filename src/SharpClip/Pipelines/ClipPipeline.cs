@@ -1,8 +1,8 @@
+using SharpClip.ZeroShot;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using SharpClip.Checkpoints;
-using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Runtime;
 using SharpClip.Text;

@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using SharpClip.ZeroShot;
 using SharpClip.Data;
 using SharpClip.Data.Loading;
 using SharpClip.Data.Synthetic;

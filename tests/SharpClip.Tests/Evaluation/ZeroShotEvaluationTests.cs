@@ -1,3 +1,4 @@
+using SharpClip.ZeroShot;
 using System.Text.Json;
 using SharpClip.Data;
 using SharpClip.Data.Synthetic;

@@ -1,3 +1,4 @@
+using SharpClip.ZeroShot;
 using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Tests.Infrastructure;

@@ -1,3 +1,4 @@
+using SharpClip.Files;
 using System.Text.Json;
 using SharpClip.Checkpoints;
 using SharpClip.Tests.Infrastructure;

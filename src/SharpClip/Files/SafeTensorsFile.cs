@@ -4,7 +4,7 @@ using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SharpClip.Checkpoints;
+namespace SharpClip.Files;
 
 /// <summary>Element type of a tensor stored in a safetensors file.</summary>
 public enum SafeTensorsDType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, Bool }
@@ -45,9 +45,9 @@ public sealed class SafeTensorsFile : IDisposable
     public static SafeTensorsFile Open(string path)
     {
         // The size of what the path names: a Hugging Face cache is made of symlinks, and a link's own size is not the file's.
-        var status = Files.FileStatus.Of(path);
-        if (status.Kind == Files.FileKind.Missing) throw new FileNotFoundException($"{path}: no such safetensors file", path);
-        if (status.Kind != Files.FileKind.Regular) throw new InvalidDataException($"{path}: is {status.Describe()}, not a safetensors file");
+        var status = FileStatus.Of(path);
+        if (status.Kind == FileKind.Missing) throw new FileNotFoundException($"{path}: no such safetensors file", path);
+        if (status.Kind != FileKind.Regular) throw new InvalidDataException($"{path}: is {status.Describe()}, not a safetensors file");
         long length = status.Size;
         if (length < 8) throw Bad(path, $"file is {length} bytes, too short for a safetensors header");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);

@@ -3,7 +3,7 @@ using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SharpClip.Checkpoints;
+namespace SharpClip.Files;
 
 /// <summary>
 /// Writes safetensors files. Tensors are written in name order without gaps, the header padded to 8 bytes, as the

@@ -2,7 +2,7 @@ using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SharpClip.Evaluation;
+namespace SharpClip.ZeroShot;
 
 /// <summary>
 /// Zero-shot classification as in the CLIP paper: each class is described by K prompts ("a photo of a {}.", ...);

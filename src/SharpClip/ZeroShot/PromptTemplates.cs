@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace SharpClip.Evaluation;
+namespace SharpClip.ZeroShot;
 
 /// <summary>
 /// Class names and prompt templates for zero-shot classification. Templates contain <c>{}</c> where the class name
