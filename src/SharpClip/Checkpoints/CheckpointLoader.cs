@@ -127,11 +127,9 @@ public static class CheckpointLoader
     /// <summary>NaN or infinite weights make every output NaN (NaN probabilities with exit 0): refused here, named.</summary>
     static void RequireFinite(IReadOnlyDictionary<string, Tensor> stateDict, string source)
     {
-        var bad = stateDict.Where(kv => is_floating_point(kv.Value) && !kv.Value.isfinite().all().item<bool>())
+        var bad = stateDict.Where(kv => is_floating_point(kv.Value) && !StateDictLoader.AllFinite(kv.Value))
             .Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
-        if (bad.Count > 0)
-            throw new InvalidDataException($"{source}: non-finite values (NaN or infinity) in {bad.Count} tensor(s): " +
-                string.Join(", ", bad.Take(8).Select(k => $"'{k}'")) + (bad.Count > 8 ? ", ..." : "") + " (a corrupt or diverged checkpoint)");
+        if (bad.Count > 0) throw StateDictLoader.NonFiniteError(source, bad);
     }
 
     /// <summary>The tensors of one weights file (or a sharded set, via its index.json) under their stored names.</summary>

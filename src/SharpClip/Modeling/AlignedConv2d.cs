@@ -30,19 +30,15 @@ public sealed class AlignedConv2d : Convolution
     /// <summary>Channel counts are padded up to a multiple of this (AVX-512's block; a multiple of AVX2's 8 too).</summary>
     public const int ChannelBlock = 16;
 
-    readonly long _stride, _padding;
-
     public AlignedConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true)
         : base(nameof(Conv2d), inChannels, outChannels, [kernelSize, kernelSize], [stride, stride], [padding, padding],
             null, [1, 1], false, [0, 0], 1, bias, PaddingModes.Zeros)
     {
-        _stride = stride;
-        _padding = padding;
     }
 
     /// <param name="input">[batch, in_channels, h, w]</param>
     /// <returns>[batch, out_channels, h', w']</returns>
-    public override Tensor forward(Tensor input) => Convolve(input, weight, bias, _stride, _padding);
+    public override Tensor forward(Tensor input) => Convolve(input, weight, bias, stride[0], padding![0]);
 
     /// <summary>
     /// <c>conv2d(input, weight, bias, stride, padding)</c> with the channel counts libtorch sees aligned to

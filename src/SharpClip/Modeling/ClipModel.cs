@@ -125,10 +125,12 @@ public sealed class ClipModel : TextTransformer
     /// <param name="sourceName">Named in every error message (usually the file).</param>
     /// <param name="config">The architecture; null to infer it from the shapes.</param>
     /// <exception cref="InvalidDataException">missing, unexpected, wrongly shaped or non-floating-point tensors; the message names the source and the keys.</exception>
-    public static ClipModel FromStateDict(IReadOnlyDictionary<string, Tensor> stateDict, string sourceName, ClipConfig? config = null)
+    /// <param name="requireFinite">Refuse NaN/infinite weights; false for a state dict already checked (CheckpointLoader's are).</param>
+    public static ClipModel FromStateDict(IReadOnlyDictionary<string, Tensor> stateDict, string sourceName, ClipConfig? config = null,
+        bool requireFinite = true)
     {
         var entries = stateDict.ToDictionary(kv => kv.Key, kv => new StateDictLoader.Entry(kv.Value.shape, kv.Value.dtype));
-        return Build(entries, key => stateDict[key].alias(), sourceName, config);
+        return Build(entries, key => stateDict[key].alias(), sourceName, config, requireFinite);
     }
 
     /// <summary>
@@ -139,10 +141,11 @@ public sealed class ClipModel : TextTransformer
     {
         using var file = SafeTensorsFile.Open(safetensorsPath);
         var entries = file.Tensors.ToDictionary(t => t.Name, t => new StateDictLoader.Entry(t.Shape, SafeTensorsFile.ToScalarType(t.DType)));
-        return Build(entries, file.ReadTensor, safetensorsPath, config);
+        return Build(entries, file.ReadTensor, safetensorsPath, config, requireFinite: true);
     }
 
-    static ClipModel Build(IReadOnlyDictionary<string, StateDictLoader.Entry> entries, Func<string, Tensor> read, string sourceName, ClipConfig? config)
+    static ClipModel Build(IReadOnlyDictionary<string, StateDictLoader.Entry> entries, Func<string, Tensor> read, string sourceName, ClipConfig? config,
+        bool requireFinite)
     {
         if (config is null)
         {
@@ -153,7 +156,7 @@ public sealed class ClipModel : TextTransformer
         var model = new ClipModel(config);
         try
         {
-            StateDictLoader.Load(model, entries, read, sourceName);
+            StateDictLoader.Load(model, entries, read, sourceName, requireFinite);
         }
         catch
         {

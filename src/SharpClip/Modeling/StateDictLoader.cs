@@ -19,7 +19,13 @@ internal static class StateDictLoader
 
     const int MaxListed = 8;
 
-    public static void Load(nn.Module module, IReadOnlyDictionary<string, Entry> source, Func<string, Tensor> read, string sourceName)
+    /// <param name="module">The model to fill.</param>
+    /// <param name="source">Shape and dtype of every source tensor, known before any is read.</param>
+    /// <param name="read">Reads one source tensor by key.</param>
+    /// <param name="sourceName">Named in every error.</param>
+    /// <param name="requireFinite">Refuse NaN/infinite values (off where the caller has checked them already).</param>
+    public static void Load(nn.Module module, IReadOnlyDictionary<string, Entry> source, Func<string, Tensor> read, string sourceName,
+        bool requireFinite = true)
     {
         var targets = module.state_dict();
         var problems = new List<string>();
@@ -48,18 +54,21 @@ internal static class StateDictLoader
         {
             using var value = read(key);
             // NaN or infinite weights make every output NaN (and NaN probabilities with exit 0): refuse them here, named.
-            if (IsFloat(value.dtype) && !AllFinite(value)) nonFinite.Add(key);
+            if (requireFinite && IsFloat(value.dtype) && !AllFinite(value)) nonFinite.Add(key);
             target.copy_(value); // converts dtype (exactly, for fp16/bf16 -> fp32) and device
         }
-        if (nonFinite.Count > 0)
-            throw new InvalidDataException($"{sourceName}: non-finite values (NaN or infinity) in {nonFinite.Count} tensor(s): " +
-                string.Join(", ", nonFinite.Take(MaxListed).Select(k => $"'{k}'")) + (nonFinite.Count > MaxListed ? ", ..." : "") +
-                " (a corrupt or diverged checkpoint)");
+        if (nonFinite.Count > 0) throw NonFiniteError(sourceName, nonFinite);
     }
 
     static bool IsFloat(ScalarType t) => torch.is_floating_point(t);
 
-    static bool AllFinite(Tensor t)
+    /// <summary>The one message for weights holding NaN or infinity, naming the source and the first tensors.</summary>
+    internal static InvalidDataException NonFiniteError(string sourceName, IReadOnlyList<string> keys) =>
+        new($"{sourceName}: non-finite values (NaN or infinity) in {keys.Count} tensor(s): " +
+            string.Join(", ", keys.Take(MaxListed).Select(k => $"'{k}'")) + (keys.Count > MaxListed ? ", ..." : "") +
+            " (a corrupt or diverged checkpoint)");
+
+    internal static bool AllFinite(Tensor t)
     {
         using var finite = t.isfinite();
         using var all = finite.all();

@@ -68,7 +68,7 @@ public sealed class ClipPipeline : IDisposable
         if (processor.OutputSize != (config.ImageResolution, config.ImageResolution))
             throw new InvalidDataException($"{modelPath}: preprocessing crops to {processor.OutputSize.Width}×{processor.OutputSize.Height} but the model takes {config.ImageResolution}×{config.ImageResolution}");
         var target = ComputeTarget.Select(options.Device, options.Precision);
-        var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config);
+        var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config, requireFinite: false); // CheckpointLoader checked
         try { model.To(target.Device, target.DType); }
         catch { model.Dispose(); throw; }
         string? vocab = checkpoint.VocabPath, merges = checkpoint.MergesPath;

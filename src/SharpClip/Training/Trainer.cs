@@ -57,7 +57,7 @@ public static class Trainer
         // ---- the model: fine-tune a checkpoint, or a preset from scratch ----------------------------------------
         var architecture = Architecture(config, init, tokenizer);
         torch.manual_seed(config.Seed);
-        using var model = init is not null ? ClipModel.FromStateDict(init.StateDict, init.SourcePath, architecture) : new ClipModel(architecture);
+        using var model = init is not null ? ClipModel.FromStateDict(init.StateDict, init.SourcePath, architecture, requireFinite: false) : new ClipModel(architecture);
         using var objective = ContrastiveObjective.Create(config.Objective);
         if (init is null) objective.InitializeLogitScale(model);
         if (resumed is not null) RestoreModel(model, objective, resumed);
