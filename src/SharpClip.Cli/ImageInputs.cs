@@ -1,4 +1,5 @@
 using SharpClip.Files;
+using SharpClip.Vision;
 
 namespace SharpClip.Cli;
 
@@ -8,8 +9,6 @@ namespace SharpClip.Cli;
 /// </summary>
 public static class ImageInputs
 {
-    public static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp" };
-
     public static List<string> Expand(IEnumerable<string> arguments)
     {
         var files = new List<string>();
@@ -18,7 +17,7 @@ public static class ImageInputs
             var status = FileStatus.Of(arg);
             if (status.Kind == FileKind.Directory)
             {
-                var walk = FileTree.Walk(arg, f => Extensions.Contains(Path.GetExtension(f)));
+                var walk = FileTree.Walk(arg, ImageFormats.IsReadableName);
                 files.AddRange(walk.Files.Select(f => f.Path));
                 foreach (var s in walk.Skipped) Console.Error.WriteLine($"sharpclip: skipped {s.Path}: {s.Reason}");
             }

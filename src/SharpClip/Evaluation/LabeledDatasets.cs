@@ -2,6 +2,7 @@ using System.Text;
 using SharpClip.Data;
 using SharpClip.Data.Sources;
 using SharpClip.Data.Synthetic;
+using SharpClip.Vision;
 
 namespace SharpClip.Evaluation;
 
@@ -11,8 +12,6 @@ namespace SharpClip.Evaluation;
 /// </summary>
 public static class LabeledDatasets
 {
-    static readonly HashSet<string> ImageExtensions = new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif" };
-
     /// <summary>
     /// All tasks named by <paramref name="spec"/>: one for a folder or CSV; for the synthetic set, its zero-shot tasks
     /// (all, or the one after '#', e.g. <c>synthetic:shapes:heldout#colour</c>).
@@ -35,7 +34,7 @@ public static class LabeledDatasets
         var items = new List<LabeledImage>();
         foreach (var dir in classDirs)
         {
-            var files = SharpClip.Files.FileTree.Walk(dir, f => ImageExtensions.Contains(Path.GetExtension(f))).Files
+            var files = SharpClip.Files.FileTree.Walk(dir, ImageFormats.IsReadableName).Files
                 .Select(f => f.Path).ToList();
             if (files.Count == 0) continue;
             int label = names.Count;

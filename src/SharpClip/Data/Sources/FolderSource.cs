@@ -1,13 +1,14 @@
 using System.Text.Json;
 using SharpClip.Files;
+using SharpClip.Vision;
 
 namespace SharpClip.Data.Sources;
 
 /// <summary>How to read a folder of images with caption sidecars.</summary>
 public sealed record FolderSourceOptions
 {
-    /// <summary>Image file extensions (lower case, with dot).</summary>
-    public IReadOnlyList<string> ImageExtensions { get; init; } = [".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"];
+    /// <summary>Image file extensions (with dot, any case); by default the ones the decoder reads.</summary>
+    public IReadOnlyList<string> ImageExtensions { get; init; } = [.. ImageFormats.ReadableExtensions];
 
     /// <summary>Descend into sub-folders (keys are then relative paths such as "cats/001").</summary>
     public bool Recursive { get; init; } = true;

@@ -1,4 +1,5 @@
 using SharpClip.Files;
+using SharpClip.Vision;
 
 namespace SharpClip.Search;
 
@@ -14,11 +15,8 @@ public sealed record FolderScan(IReadOnlyList<ScannedFile> Files, IReadOnlyList<
 /// </summary>
 public static class FolderScanner
 {
-    /// <summary>Extensions treated as images; the encoder decides whether it can actually read each one.</summary>
-    public static readonly IReadOnlySet<string> DefaultExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-    {
-        ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", // the formats the decoders read (.tif was listed, then always refused)
-    };
+    /// <summary>Extensions treated as images (<see cref="ImageFormats.ReadableExtensions"/>); the encoder decides whether it can actually read each one.</summary>
+    public static IReadOnlySet<string> DefaultExtensions => ImageFormats.ReadableExtensions;
 
     public static FolderScan Scan(IEnumerable<string> folders, IReadOnlySet<string>? extensions = null, CancellationToken ct = default)
     {
