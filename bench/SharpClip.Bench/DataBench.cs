@@ -1,9 +1,10 @@
+using SharpClip.Vision;
 using System.Diagnostics;
 using System.Text.Json;
 using SharpClip.Data;
 using SharpClip.Data.Loading;
 using SharpClip.Data.Sources;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 
 namespace SharpClip.Bench;
 
@@ -122,6 +123,6 @@ public static class DataBench
             for (int y = 0; y < size; y++)
                 Array.Copy(img, y * size * 3, sheet, ((oy + y) * side + ox) * 3, size * 3);
         }
-        return PngEncoder.EncodeRgb(side, side, sheet);
+        return PngWriter.Encode(new RgbImage(side, side, sheet));
     }
 }

@@ -17,6 +17,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        SharpClip.Demos.DemoRegistry.RegisterAll(); // the suites train and search on the demo data and the toy encoder
         if (args.Length > 0 && Suites.TryGetValue(args[0], out var run)) return run(args[1..]);
         Console.WriteLine($"usage: SharpClip.Bench <suite> [args]; suites: {string.Join(", ", Suites.Keys)}");
         return 1;

@@ -3,7 +3,7 @@ using System.Text.Json;
 using SharpClip.Checkpoints;
 using SharpClip.Modeling;
 using SharpClip.Search;
-using SharpClip.Search.Toy;
+using SharpClip.Demos.Toy;
 using TorchSharp;
 using static TorchSharp.torch;
 

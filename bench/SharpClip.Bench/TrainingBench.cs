@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using SharpClip.Data;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 using SharpClip.Modeling;
 using SharpClip.Runtime;
 using SharpClip.Text;
@@ -183,7 +183,7 @@ public static class TrainingBench
             var config = new TrainingConfig
             {
                 Output = Path.Combine(dir, "run"), Model = "tiny", ContextLength = 24,
-                DataOptions = new DataSourceOptions { Synthetic = new SyntheticShapesOptions { ImageSize = 32, Supersampling = 2 } },
+                DataOptions = SyntheticShapesSpec.Options(new SyntheticShapesOptions { ImageSize = 32, Supersampling = 2 }),
                 BatchSize = 64, Steps = steps, WarmupSteps = Math.Min(100, steps / 10), LearningRate = 1e-3,
                 EvalEvery = Math.Max(1, steps / 6), EvalSamples = 1000, SaveEvery = 0, Seed = 1,
             };
@@ -203,7 +203,7 @@ public static class TrainingBench
                     $"{m["retrieval/image_to_text_r1"],8:F3} {m["retrieval/text_to_image_r1"],8:F3} {m["retrieval/image_to_text_r5"],8:F3} {m["retrieval/text_to_image_r5"],8:F3} {sw.Elapsed.TotalSeconds,6:F0}s");
                 points.Add(new { step = p.Step, loss_last20 = Math.Round(recent, 4), metrics = m.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4)) });
             }));
-            var dataset = new SyntheticShapes(config.DataOptions.Synthetic);
+            var dataset = new SyntheticShapes(SyntheticShapesSpec.SettingsIn(config.DataOptions));
             Console.WriteLine($"  chance: held-out colour×shape {dataset.HeldOutColourShapeTask.Chance:F3}, colour {dataset.ColourTask.Chance:F3}, shape {dataset.ShapeTask.Chance:F3}; " +
                 $"{result.Position.Step} steps in {sw.Elapsed.TotalSeconds:F0} s ({trainRate:F0} pairs/s at the end)");
             return new { steps, seconds = Math.Round(sw.Elapsed.TotalSeconds, 1), points, loss = losses.Select(l => Math.Round(l, 4)).ToArray() };

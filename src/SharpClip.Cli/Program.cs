@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpClip.Cli.Commands;
+using SharpClip.Demos;
 
 namespace SharpClip.Cli;
 
@@ -7,6 +8,8 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        // The CLI offers the demo data sets (synthetic:, emoji:) and the toy encoder wherever a spec or model is taken.
+        DemoRegistry.RegisterAll();
         var root = new RootCommand("SharpClip: CLIP for .NET — embeddings, zero-shot classification, training, evaluation and image search.");
         // One line per verb; each verb lives in Commands/<Verb>Command.cs.
         root.Subcommands.Add(TokenizeCommand.Create());

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using SharpClip.Search;
-using SharpClip.Search.Toy;
+using SharpClip.Demos.Toy;
 using SharpClip.Tests.Search;
 
 namespace SharpClip.Web.Tests;

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 using SharpClip.Search;
-using SharpClip.Search.Toy;
+using SharpClip.Demos.Toy;
 using SharpClip.Tests.Search;
 using SharpClip.Web;
 

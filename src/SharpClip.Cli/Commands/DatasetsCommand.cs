@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using SharpClip.Data.Builtin.Emoji;
-using SharpClip.Data.Builtin.OpenClipart;
+using SharpClip.Demos.Emoji;
+using SharpClip.Demos.OpenClipart;
 
 namespace SharpClip.Cli.Commands;
 

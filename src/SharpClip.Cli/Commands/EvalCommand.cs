@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpClip.Evaluation;
+using SharpClip.Demos.Emoji;
 
 namespace SharpClip.Cli.Commands;
 
@@ -145,14 +146,14 @@ public static class EvalCommand
             var rootDir = parse.GetValue(root);
             if ((rootDir is null) == (specs.Length == 0)) throw new ArgumentException("give either --data-root or one --data STYLE=SPEC per style");
             var styles = rootDir is not null
-                ? RobustnessEvaluator.FromRoot(rootDir, parse.GetValue(task)!, parse.GetValue(split)!)
+                ? EmojiStyleSets.FromRoot(rootDir, parse.GetValue(task)!, parse.GetValue(split)!)
                 : specs.Select(s => s.IndexOf('=') is var eq and > 0
                     ? new StyleSet(s[..eq], null, Single(s[(eq + 1)..], "--data"))
                     : throw new ArgumentException($"--data {s}: expected STYLE=SPEC")).ToList();
             var wildSets = (parse.GetValue(wild) ?? []).Select(w => w.IndexOf('=') is var eq and > 0 && !File.Exists(w) && !Directory.Exists(w)
-                ? RobustnessEvaluator.OpenWild(w[(eq + 1)..], w[..eq]) : RobustnessEvaluator.OpenWild(w)).ToList();
-            var emoji = rootDir is not null && Directory.Exists(Path.Combine(rootDir, "zeroshot"));
-            var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : emoji ? RobustnessEvaluator.EmojiTemplates : null;
+                ? EmojiStyleSets.OpenWild(w[(eq + 1)..], w[..eq]) : EmojiStyleSets.OpenWild(w)).ToList();
+            var emoji = rootDir is not null && EmojiStyleSets.IsPrepared(rootDir);
+            var prompts = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : emoji ? EmojiStyleSets.Templates : null;
             var options = new EvaluationOptions { CacheDirectory = CacheDir(parse.GetValue(cache), outDir) };
             using var pipeline = model.Load(parse);
             var progress = new List<ConsoleProgress>();

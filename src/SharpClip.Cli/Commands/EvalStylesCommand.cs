@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using SharpClip.Data.Builtin.Emoji;
-using SharpClip.Data.Builtin.OpenClipart;
+using SharpClip.Demos.Emoji;
+using SharpClip.Demos.OpenClipart;
 using SharpClip.Evaluation;
 
 namespace SharpClip.Cli.Commands;
@@ -41,7 +41,7 @@ public static class EvalStylesCommand
                 CacheDirectory = EvalCommand.CacheDir(parse.GetValue(cache), outDir),
                 Styles = parse.GetValue(styles)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Wild = parse.GetValue(wild) is { Length: > 0 } specs
-                    ? specs.Select(w => w.IndexOf('=') is var eq and > 0 ? RobustnessEvaluator.OpenWild(w[(eq + 1)..], w[..eq]) : RobustnessEvaluator.OpenWild(w)).ToList()
+                    ? specs.Select(w => w.IndexOf('=') is var eq and > 0 ? EmojiStyleSets.OpenWild(w[(eq + 1)..], w[..eq]) : EmojiStyleSets.OpenWild(w)).ToList()
                     : DefaultWild(),
             };
             var dataRoot = parse.GetValue(root) ?? EmojiDataset.DefaultDirectory;
@@ -59,7 +59,7 @@ public static class EvalStylesCommand
 
     /// <summary>The prepared OpenClipart set in its default folder, if any (<c>sharpclip datasets prepare openclipart</c>).</summary>
     internal static IReadOnlyList<StyleSet> DefaultWild() =>
-        OpenClipartDataset.IsPrepared(OpenClipartDataset.DefaultDirectory) ? [RobustnessEvaluator.OpenWild(OpenClipartDataset.DefaultDirectory, "openclipart")] : [];
+        OpenClipartDataset.IsPrepared(OpenClipartDataset.DefaultDirectory) ? [EmojiStyleSets.OpenWild(OpenClipartDataset.DefaultDirectory, "openclipart")] : [];
 
     /// <summary>The table on the console (percentages), as in styles.md.</summary>
     internal static void Print(StyleEvaluationResult r)

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using SharpClip.Data;
-using SharpClip.Data.Builtin.Emoji;
-using SharpClip.Data.Builtin.OpenClipart;
+using SharpClip.Demos.Emoji;
+using SharpClip.Demos.OpenClipart;
 using SharpClip.Evaluation;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 using SharpClip.Pipelines;
 using SharpClip.Search;
 using SharpClip.Training;
@@ -63,7 +63,7 @@ public static class QuickstartCommand
                         Console.WriteLine("    and the OpenClipart drawings (Debian's openclipart-svg) as an out-of-domain test");
                         using var progress = new DatasetsCommand.StageProgress();
                         var clipart = OpenClipartDataset.Prepare(null, new SyncProgress<OpenClipartProgress>(p => progress.Report(p.Stage, p.Done, p.Total)), cancel.Token);
-                        wild = [RobustnessEvaluator.OpenWild(clipart.Directory, "openclipart")];
+                        wild = [EmojiStyleSets.OpenWild(clipart.Directory, "openclipart")];
                     }
                     catch (Exception e) when (e is InvalidOperationException or NotSupportedException or IOException or InvalidDataException)
                     {
@@ -124,7 +124,7 @@ public static class QuickstartCommand
         var config = new TrainingConfig
         {
             Model = "tiny", ContextLength = 24, VocabSamples = 5000,
-            DataOptions = new DataSourceOptions { Synthetic = synthetic },
+            DataOptions = SyntheticShapesSpec.Options(synthetic),
             Data = "synthetic:shapes:train", EvalData = "synthetic:shapes:validation", EvalSamples = 1000,
             BatchSize = 64, Steps = steps, WarmupSteps = Math.Min(50, steps / 5), LearningRate = 1e-3,
             EvalEvery = 0, SaveEvery = 0, Seed = seed,

@@ -42,7 +42,7 @@ public static class ImageTextSourceExtensions
 }
 
 /// <summary>A shard defined by a name and a read function: how the built-in sources describe their parts.</summary>
-internal sealed class DelegateShard(string name, Func<DataStats, CancellationToken, IEnumerable<ImageTextSample>> read) : IImageTextShard
+public sealed class DelegateShard(string name, Func<DataStats, CancellationToken, IEnumerable<ImageTextSample>> read) : IImageTextShard
 {
     public string Name { get; } = name;
     public IEnumerable<ImageTextSample> Read(DataStats stats, CancellationToken cancellationToken = default) => read(stats, cancellationToken);

@@ -1,68 +1,65 @@
 using SharpClip.Data.Sources;
-using SharpClip.Data.Synthetic;
 
 namespace SharpClip.Data;
-
-/// <summary>Per-format settings for <see cref="ImageTextSources.Open"/>; null members mean the format's defaults.</summary>
-public sealed record DataSourceOptions
-{
-    public CsvSourceOptions? Csv { get; init; }
-    public JsonlSourceOptions? Jsonl { get; init; }
-    public FolderSourceOptions? Folder { get; init; }
-    public TarShardSourceOptions? Tar { get; init; }
-    public SyntheticShapesOptions? Synthetic { get; init; }
-}
 
 /// <summary>Opens a dataset from the one string a user types (a CLI flag or a config value).</summary>
 public static class ImageTextSources
 {
+    /// <summary>Opens a <c>scheme:...</c> spec registered with <see cref="Register"/>; <paramref name="options"/> carries its settings.</summary>
+    public delegate IImageTextSource SchemeOpener(string spec, DataSourceOptions options);
+
+    sealed record Scheme(string Name, SchemeOpener Open, string? Usage);
+
+    static readonly object Gate = new();
+    static readonly List<Scheme> Schemes = [];
+
     /// <summary>
-    /// By form: <c>synthetic:shapes[:train|validation|heldout]</c> → the built-in set; <c>emoji:train|val|test:STYLE</c>
-    /// → the prepared emoji data in its default folder (<c>sharpclip datasets prepare emoji</c>); an existing directory → a
-    /// folder with sidecars; otherwise by extension (braces and wildcards allowed): .csv/.tsv/.tab → CSV,
+    /// Teaches <see cref="Open"/> a spec form <c>scheme:...</c> (e.g. a generated or prepared data set that lives outside
+    /// the core library), so every verb and config that takes a data spec accepts it without knowing its type. A later
+    /// registration of the same scheme replaces the earlier one.
+    /// </summary>
+    /// <param name="scheme">The prefix before the first ':' (matched ignoring case).</param>
+    /// <param name="open">Opens a spec of this scheme; throws naming the spec when it is malformed.</param>
+    /// <param name="usage">How to write the spec (e.g. <c>synthetic:shapes</c>), listed when no format fits; null = not listed.</param>
+    public static void Register(string scheme, SchemeOpener open, string? usage = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(scheme);
+        ArgumentNullException.ThrowIfNull(open);
+        lock (Gate)
+        {
+            Schemes.RemoveAll(s => string.Equals(s.Name, scheme, StringComparison.OrdinalIgnoreCase));
+            Schemes.Add(new Scheme(scheme, open, usage));
+        }
+    }
+
+    /// <summary>Whether <paramref name="scheme"/> has been registered.</summary>
+    public static bool IsRegistered(string scheme) => Find(scheme) is not null;
+
+    static Scheme? Find(string scheme)
+    {
+        lock (Gate) return Schemes.FirstOrDefault(s => string.Equals(s.Name, scheme, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
+    /// By form: <c>scheme:...</c> for a registered scheme (<see cref="Register"/>) → what that scheme opens; an existing
+    /// directory → a folder with sidecars; otherwise by extension (braces and wildcards allowed): .csv/.tsv/.tab → CSV,
     /// .jsonl/.ndjson → JSON Lines, .tar/.tar.gz/.tgz → WebDataset shards. Throws naming the spec when none fits.
     /// </summary>
     public static IImageTextSource Open(string spec, DataSourceOptions? options = null)
     {
         options ??= new DataSourceOptions();
-        if (spec.StartsWith("synthetic:", StringComparison.OrdinalIgnoreCase))
-        {
-            var parts = spec.Split(':');
-            if (parts.Length is < 2 or > 3 || !parts[1].Equals("shapes", StringComparison.OrdinalIgnoreCase))
-                throw new ArgumentException($"unknown synthetic dataset '{spec}' (expected synthetic:shapes[:train|validation|heldout])");
-            var split = parts.Length == 2 ? SyntheticSplit.Train : parts[2].ToLowerInvariant() switch
-            {
-                "train" => SyntheticSplit.Train,
-                "validation" or "val" => SyntheticSplit.Validation,
-                "heldout" or "held-out" or "test" => SyntheticSplit.HeldOut,
-                _ => throw new ArgumentException($"unknown synthetic split '{parts[2]}' in '{spec}' (train, validation or heldout)"),
-            };
-            return new SyntheticShapes(options.Synthetic).Split(split);
-        }
-        if (spec.StartsWith("emoji:", StringComparison.OrdinalIgnoreCase)) return Open(EmojiPath(spec), options);
+        foreach (var name in options.SchemeSettings?.Keys ?? Enumerable.Empty<string>())
+            if (Find(name) is null) throw new ArgumentException($"data options: unknown field '{name}' (no data set of that name is registered)");
+        if (spec.IndexOf(':') is var colon and > 0 && Find(spec[..colon]) is { } scheme) return scheme.Open(spec, options);
         if (!PathPattern.IsPattern(spec) && Directory.Exists(spec)) return new FolderSource(spec, options.Folder);
         var lower = spec.ToLowerInvariant();
         if (lower.EndsWith(".csv") || lower.EndsWith(".tsv") || lower.EndsWith(".tab")) return new CsvSource(spec, options.Csv);
         if (lower.EndsWith(".jsonl") || lower.EndsWith(".ndjson")) return new JsonlSource(spec, options.Jsonl);
         if (lower.EndsWith(".tar") || lower.EndsWith(".tar.gz") || lower.EndsWith(".tgz")) return new TarShardSource(spec, options.Tar);
         if (!PathPattern.IsPattern(spec) && !File.Exists(spec)) throw new FileNotFoundException($"dataset not found: '{spec}'", spec);
-        throw new ArgumentException($"cannot tell the dataset format of '{spec}': expected a folder, .csv/.tsv, .jsonl, .tar/.tar.gz shards or synthetic:shapes");
-    }
-
-    /// <summary>The file an <c>emoji:</c> spec names, checked to exist (the data is prepared, not shipped).</summary>
-    static string EmojiPath(string spec)
-    {
-        var dir = Builtin.Emoji.EmojiDataset.DefaultDirectory;
-        var parts = spec.Split(':');
-        var path = parts switch
-        {
-            [_, "train"] => Path.Combine(dir, "train.jsonl"),
-            [_, "val" or "validation"] => Path.Combine(dir, "val.jsonl"),
-            [_, "test", var style] when style.Length > 0 => Builtin.Emoji.EmojiDataset.TestJsonl(dir, style),
-            _ => throw new ArgumentException($"unknown emoji dataset '{spec}' (expected emoji:train, emoji:val or emoji:test:STYLE)"),
-        };
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{spec}: {path} does not exist; run `sharpclip datasets prepare emoji` first", path);
-        return path;
+        string[] usages;
+        lock (Gate) usages = [.. Schemes.Select(s => s.Usage).OfType<string>()];
+        throw new ArgumentException($"cannot tell the dataset format of '{spec}': expected a folder, .csv/.tsv, .jsonl, .tar/.tar.gz shards"
+            + string.Concat(usages.Select(u => " or " + u)));
     }
 }

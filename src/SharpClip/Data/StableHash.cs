@@ -4,9 +4,10 @@ namespace SharpClip.Data;
 
 /// <summary>
 /// Process-independent hashing for seeding (string.GetHashCode is randomised per process, so it cannot make a run
-/// reproducible). FNV-1a over UTF-8 for strings, SplitMix64 finalisation to mix numbers.
+/// reproducible). FNV-1a over UTF-8 for strings, SplitMix64 finalisation to mix numbers. Public so data sets that
+/// plug into the loader seed their samples the same way.
 /// </summary>
-internal static class StableHash
+public static class StableHash
 {
     public static ulong Of(string text)
     {

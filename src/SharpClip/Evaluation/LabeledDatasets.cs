@@ -1,28 +1,57 @@
 using System.Text;
 using SharpClip.Data;
 using SharpClip.Data.Sources;
-using SharpClip.Data.Synthetic;
 using SharpClip.Vision;
 
 namespace SharpClip.Evaluation;
 
 /// <summary>
 /// Opens classification test sets from the one string a user types: a class-per-folder tree, a CSV of (path, label),
-/// or <c>synthetic:shapes[:split]</c> (every zero-shot task of the built-in set, or one with <c>#task</c>).
+/// or a <c>scheme:...</c> spec registered with <see cref="Register"/> (e.g. every zero-shot task of a generated set).
 /// </summary>
 public static class LabeledDatasets
 {
+    /// <summary>Opens the labelled sets a registered <c>scheme:...</c> spec names; <paramref name="options"/> carries the scheme's settings.</summary>
+    public delegate IReadOnlyList<LabeledDataset> SchemeOpener(string spec, DataSourceOptions? options);
+
+    sealed record Scheme(string Name, SchemeOpener Open, string Usage);
+
+    static readonly object Gate = new();
+    static readonly List<Scheme> Schemes = [];
+
     /// <summary>
-    /// All tasks named by <paramref name="spec"/>: one for a folder or CSV; for the synthetic set, its zero-shot tasks
-    /// (all, or the one after '#', e.g. <c>synthetic:shapes:heldout#colour</c>).
+    /// Teaches <see cref="Open"/> a spec form <c>scheme:...</c>, so the evaluation verbs take data sets that live
+    /// outside the core library. A later registration of the same scheme replaces the earlier one.
     /// </summary>
-    public static IReadOnlyList<LabeledDataset> Open(string spec, SyntheticShapesOptions? synthetic = null)
+    /// <param name="scheme">The prefix before the first ':' (matched ignoring case).</param>
+    /// <param name="open">Opens a spec of this scheme.</param>
+    /// <param name="usage">How to write the spec (e.g. <c>synthetic:shapes[:split][#task]</c>), named in errors.</param>
+    public static void Register(string scheme, SchemeOpener open, string usage)
     {
-        if (spec.StartsWith("synthetic:", StringComparison.OrdinalIgnoreCase)) return OpenSynthetic(spec, synthetic);
+        ArgumentException.ThrowIfNullOrWhiteSpace(scheme);
+        ArgumentNullException.ThrowIfNull(open);
+        lock (Gate)
+        {
+            Schemes.RemoveAll(s => string.Equals(s.Name, scheme, StringComparison.OrdinalIgnoreCase));
+            Schemes.Add(new Scheme(scheme, open, usage));
+        }
+    }
+
+    /// <summary>
+    /// All tasks named by <paramref name="spec"/>: one for a folder or CSV; for a registered scheme, what it opens
+    /// (e.g. every zero-shot task of a generated set, or the one after '#').
+    /// </summary>
+    public static IReadOnlyList<LabeledDataset> Open(string spec, DataSourceOptions? options = null)
+    {
+        Scheme[] schemes;
+        lock (Gate) schemes = [.. Schemes];
+        if (spec.IndexOf(':') is var colon and > 0 && schemes.FirstOrDefault(s => string.Equals(s.Name, spec[..colon], StringComparison.OrdinalIgnoreCase)) is { } scheme)
+            return scheme.Open(spec, options);
         if (Directory.Exists(spec)) return [FromFolderTree(spec)];
         if (File.Exists(spec) && Path.GetExtension(spec).ToLowerInvariant() is ".csv" or ".tsv") return [FromCsv(spec)];
-        if (!File.Exists(spec)) throw new FileNotFoundException($"dataset not found: '{spec}' (expected a class-per-folder tree, a path,label CSV or synthetic:shapes[:split][#task])", spec);
-        throw new ArgumentException($"{spec}: not a folder, .csv/.tsv or synthetic:shapes spec");
+        var others = string.Concat(schemes.Select(s => " or " + s.Usage));
+        if (!File.Exists(spec)) throw new FileNotFoundException($"dataset not found: '{spec}' (expected a class-per-folder tree, a path,label CSV{others})", spec);
+        throw new ArgumentException($"{spec}: not a folder, .csv/.tsv{others} spec");
     }
 
     /// <summary>Each immediate sub-folder is a class (name: folder name with _ and - as spaces); images anywhere below it.</summary>
@@ -89,34 +118,5 @@ public static class LabeledDatasets
             if (i >= 0) return i;
         }
         throw new DataFormatException(file, 1, role, $"no {role} column ({string.Join("/", names)}) in the header (columns: {string.Join(", ", header)})");
-    }
-
-    /// <summary><c>synthetic:shapes[:train|validation|heldout][#task]</c>; the split defaults to heldout.</summary>
-    static IReadOnlyList<LabeledDataset> OpenSynthetic(string spec, SyntheticShapesOptions? options)
-    {
-        var (setSpec, task) = spec.IndexOf('#') is var hash and >= 0 ? (spec[..hash], spec[(hash + 1)..]) : (spec, null);
-        if (setSpec.Count(c => c == ':') == 1) setSpec += ":heldout";
-        var split = (SyntheticShapesSplit)ImageTextSources.Open(setSpec, new DataSourceOptions { Synthetic = options });
-        var tasks = split.Dataset.ZeroShotTasks.Where(t => task is null || string.Equals(t.Name, task, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (tasks.Count == 0)
-            throw new ArgumentException($"{spec}: no task '{task}' (tasks: {string.Join(", ", split.Dataset.ZeroShotTasks.Select(t => t.Name))})");
-        int size = split.Dataset.Options.ImageSize, ss = split.Dataset.Options.Supersampling;
-        var scenes = Enumerable.Range(0, split.Count).Select(split.Scene).ToArray();
-        var result = new List<LabeledDataset>();
-        foreach (var t in tasks)
-        {
-            var items = new List<LabeledImage>();
-            for (int i = 0; i < scenes.Length; i++)
-            {
-                int label = t.Label(scenes[i]);
-                if (label < 0) continue; // the scene belongs to none of the task's classes
-                var scene = scenes[i];
-                var key = split.KeyOf(i);
-                items.Add(new LabeledImage(key, new RawRgbImage(size, size, () => ShapeRasterizer.Render(scene, size, ss), $"synthetic:{key}"), label));
-            }
-            if (items.Count == 0) continue;
-            result.Add(new LabeledDataset($"{setSpec}#{t.Name}", t.ClassNames, items, t.Prompts));
-        }
-        return result;
     }
 }

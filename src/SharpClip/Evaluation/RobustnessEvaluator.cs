@@ -1,11 +1,9 @@
 using SharpClip.ZeroShot;
-using SharpClip.Data.Builtin.Emoji;
-using SharpClip.Data.Builtin.OpenClipart;
 using SharpClip.Pipelines;
 
 namespace SharpClip.Evaluation;
 
-/// <summary>One style's test set; <c>Role</c> is "Training", "NearShift", "FarShift" for the emoji styles, else null.</summary>
+/// <summary>One style's test set; <c>Role</c> is e.g. <see cref="RobustnessResult.TrainingRole"/>, "NearShift", "FarShift" for styles with a role, else null.</summary>
 public sealed record StyleSet(string Style, string? Role, LabeledDataset Dataset);
 
 /// <summary>One style's zero-shot result.</summary>
@@ -24,16 +22,19 @@ public sealed record RobustnessResult(IReadOnlyList<string> ClassNames, IReadOnl
     /// </summary>
     public IReadOnlyList<StyleResult> Wild { get; init; } = [];
 
+    /// <summary>The role of the styles a model was trained on: their mean is the reference the others are compared with.</summary>
+    public const string TrainingRole = "Training";
+
     /// <summary>The comparison of zero-shot results already computed on the same classes; the reference is the training styles' mean top-1.</summary>
     public static RobustnessResult Of(IReadOnlyList<string> classNames, IReadOnlyList<StyleResult> styles)
     {
         if (styles.Count == 0) throw new ArgumentException("no styles to compare");
-        var training = styles.Where(r => r.Role == nameof(EmojiStyleRole.Training)).ToList();
+        var training = styles.Where(r => r.Role == TrainingRole).ToList();
         return new RobustnessResult(classNames, styles, (training.Count > 0 ? training : styles.Take(1)).Average(r => r.Result.Metrics.Top1));
     }
 
     /// <summary>Mean top-1 over the styles that are not training styles (NaN when there are none).</summary>
-    public double ShiftMean => Styles.Where(s => s.Role != nameof(EmojiStyleRole.Training)).Select(s => s.Result.Metrics.Top1).DefaultIfEmpty(double.NaN).Average();
+    public double ShiftMean => Styles.Where(s => s.Role != TrainingRole).Select(s => s.Result.Metrics.Top1).DefaultIfEmpty(double.NaN).Average();
 }
 
 /// <summary>
@@ -43,31 +44,19 @@ public sealed record RobustnessResult(IReadOnlyList<string> ClassNames, IReadOnl
 /// </summary>
 public static class RobustnessEvaluator
 {
-    /// <summary>Prompts for emoji classes: the class name, "an emoji of {}", "{} emoji" (averaged).</summary>
-    public static PromptTemplates EmojiTemplates { get; } = new(["{}", "an emoji of {}", "{} emoji"]);
-
     /// <summary>
-    /// The styles under <paramref name="root"/>: a prepared emoji folder (<c>zeroshot/&lt;style&gt;/&lt;task&gt;-&lt;split&gt;.csv</c>,
-    /// styles in the emoji order), or a folder whose sub-folders are styles, each a class-per-folder tree or holding
-    /// one path,label CSV.
+    /// The styles under <paramref name="root"/>: its sub-folders, in ordinal order, each a class-per-folder tree or
+    /// holding one path,label CSV. <paramref name="roleOf"/> gives a style's role by its folder name (null = none).
     /// </summary>
-    public static IReadOnlyList<StyleSet> FromRoot(string root, string task = "groups", string split = "test")
+    public static IReadOnlyList<StyleSet> FromRoot(string root, Func<string, string?>? roleOf = null)
     {
-        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"{root}: no such folder (expected a prepared emoji dataset or a folder of style folders)");
-        var zeroshot = Path.Combine(root, "zeroshot");
-        if (Directory.Exists(zeroshot))
-        {
-            var known = EmojiStyle.All.Select(s => s.Name).ToList();
-            return Directory.GetDirectories(zeroshot).Select(Path.GetFileName).OfType<string>()
-                .OrderBy(s => known.IndexOf(s) is var i and >= 0 ? i : int.MaxValue).ThenBy(s => s, StringComparer.Ordinal)
-                .Select(style => new StyleSet(style, RoleOf(style), OpenEmojiTask(root, style, task, split))).ToList();
-        }
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"{root}: no such folder (expected a folder of style folders)");
         var styles = Directory.GetDirectories(root).Order(StringComparer.Ordinal).Select(dir =>
         {
             var style = Path.GetFileName(dir);
             var csvs = Directory.GetFiles(dir, "*.csv");
             var set = csvs.Length == 1 ? LabeledDatasets.FromCsv(csvs[0]) : LabeledDatasets.FromFolderTree(dir);
-            return new StyleSet(style, RoleOf(style), set);
+            return new StyleSet(style, roleOf?.Invoke(style), set);
         }).ToList();
         if (styles.Count == 0) throw new InvalidDataException($"{root}: no style sub-folders");
         return styles;
@@ -77,21 +66,21 @@ public static class RobustnessEvaluator
     public const string WildRole = "Wild";
 
     /// <summary>
-    /// A wild set from <paramref name="spec"/>: a prepared OpenClipart folder (its <c>openclipart.csv</c>), a
-    /// class-per-folder tree or a path,label CSV. <paramref name="name"/> defaults to "openclipart" for a prepared
-    /// folder, else the folder or file name.
+    /// A wild set from <paramref name="spec"/>: a class-per-folder tree or a path,label CSV (anything
+    /// <see cref="LabeledDatasets.Open"/> reads as one labelled set). <paramref name="name"/> defaults to the folder or file name.
     /// </summary>
     public static StyleSet OpenWild(string spec, string? name = null)
     {
-        var prepared = Directory.Exists(spec) && OpenClipartDataset.IsPrepared(spec);
-        var dataset = prepared ? LabeledDatasets.FromCsv(OpenClipartDataset.CsvPath(spec)) : LabeledDatasets.Open(spec) switch
+        var dataset = LabeledDatasets.Open(spec) switch
         {
             [var one] => one,
             var many => throw new ArgumentException($"{spec}: names {many.Count} tasks; a wild set must be one labelled set"),
         };
-        name ??= prepared ? "openclipart" : Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(spec));
-        return new StyleSet(name, WildRole, dataset);
+        return Wild(dataset, name ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(spec)));
     }
+
+    /// <summary><paramref name="dataset"/> as a wild set named <paramref name="name"/>.</summary>
+    public static StyleSet Wild(LabeledDataset dataset, string name) => new(name, WildRole, dataset);
 
     /// <summary>
     /// Scores each wild set on its own classes with the same model, prompts and caches as the styles; the result goes
@@ -101,17 +90,6 @@ public static class RobustnessEvaluator
         EvaluationOptions? options = null, Func<StyleSet, IProgress<int>?>? progress = null, CancellationToken cancellationToken = default) =>
         wild.Select(s => new StyleResult(s.Style, WildRole,
             ZeroShotEvaluator.Evaluate(pipeline, s.Dataset, templates, options, progress?.Invoke(s), cancellationToken))).ToList();
-
-    /// <summary>One style's class list for an emoji task and split (<c>zeroshot/STYLE/TASK-SPLIT.csv</c>), or an error naming the file.</summary>
-    internal static LabeledDataset OpenEmojiTask(string root, string style, string task, string split)
-    {
-        var csv = EmojiDataset.ZeroShotCsv(root, style, task, split);
-        if (!File.Exists(csv)) throw new FileNotFoundException($"{csv}: missing (task '{task}', split '{split}'; run `sharpclip datasets prepare emoji` again?)", csv);
-        return LabeledDatasets.FromCsv(csv);
-    }
-
-    static string? RoleOf(string style) =>
-        EmojiStyle.All.FirstOrDefault(s => s.Name == style)?.Role.ToString();
 
     /// <summary>
     /// Puts every style on the class list of the first (labels remapped by name). A style with a class the first one

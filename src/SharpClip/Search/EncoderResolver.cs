@@ -1,12 +1,10 @@
-using SharpClip.Search.Toy;
-
 namespace SharpClip.Search;
 
 /// <summary>
 /// Turns a <c>--model</c> string into an encoder. Providers are tried in registration order and the first that
-/// recognises the string wins; the built-in toy (<see cref="ToyColorEncoder.ModelName"/>) is always present. The real
-/// CLIP encoder plugs in with one <see cref="Register"/> call (or a line in <see cref="DefaultProviders"/>), so the
-/// CLI, the index and the web app never change when models do.
+/// recognises the string wins; any checkpoint on disk is always present. Other encoders (a remote model, the demos'
+/// toy colour encoder) plug in with one <see cref="Register"/> call, so the CLI, the index and the web app never
+/// change when models do.
 /// </summary>
 public static class EncoderResolver
 {
@@ -14,20 +12,27 @@ public static class EncoderResolver
     public delegate IImageTextEncoder? Provider(string model);
 
     static readonly object Gate = new();
-    static readonly List<Provider> Providers = [.. DefaultProviders()];
-
-    static IEnumerable<Provider> DefaultProviders()
-    {
-        yield return m => m == ToyColorEncoder.ModelName ? new ToyColorEncoder() : null;
+    static readonly List<Provider> Providers =
+    [
         // Any checkpoint on disk: a model folder or a weight file (ClipPipeline reads every supported format).
-        yield return m => File.Exists(m) || Directory.Exists(m) ? ClipImageTextEncoder.Open(m) : null;
-    }
+        m => File.Exists(m) || Directory.Exists(m) ? ClipImageTextEncoder.Open(m) : null,
+    ];
+
+    /// <summary>Named models that registered providers offer, listed in errors so a user sees what else works.</summary>
+    static readonly List<(string Model, string Description)> Offered = [];
 
     /// <summary>Adds a provider that is tried before the existing ones.</summary>
-    public static void Register(Provider provider)
+    /// <param name="provider">Opens the models it recognises.</param>
+    /// <param name="model">A model string it always opens (e.g. <c>builtin:test-colors</c>), named in errors; null = none.</param>
+    /// <param name="description">What that model is, shown beside it.</param>
+    public static void Register(Provider provider, string? model = null, string? description = null)
     {
         ArgumentNullException.ThrowIfNull(provider);
-        lock (Gate) Providers.Insert(0, provider);
+        lock (Gate)
+        {
+            Providers.Insert(0, provider);
+            if (model is not null && !Offered.Any(o => o.Model == model)) Offered.Add((model, description ?? ""));
+        }
     }
 
     /// <summary>
@@ -51,12 +56,14 @@ public static class EncoderResolver
     /// <summary>Opens the encoder for <paramref name="model"/>; throws <see cref="NotSupportedException"/> naming the model when nothing can open it.</summary>
     public static IImageTextEncoder Open(string model)
     {
-        if (string.IsNullOrWhiteSpace(model)) throw new ArgumentException("model is empty: give a CLIP checkpoint or 'builtin:test-colors'", nameof(model));
         Provider[] snapshot;
-        lock (Gate) snapshot = [.. Providers];
+        (string Model, string Description)[] offered;
+        lock (Gate) (snapshot, offered) = ([.. Providers], [.. Offered]);
+        if (string.IsNullOrWhiteSpace(model))
+            throw new ArgumentException("model is empty: give a CLIP checkpoint" + string.Concat(offered.Select(o => $" or '{o.Model}'")), nameof(model));
         foreach (var p in snapshot)
             if (p(model) is { } encoder) return encoder;
-        throw new NotSupportedException(
-            $"cannot open model '{model}': no registered encoder recognises it (available here: '{ToyColorEncoder.ModelName}', a toy colour encoder for tests and demos)");
+        var available = offered.Length == 0 ? "" : $" (available here: {string.Join("; ", offered.Select(o => $"'{o.Model}', {o.Description}"))})";
+        throw new NotSupportedException($"cannot open model '{model}': no registered encoder recognises it{available}");
     }
 }

@@ -1,7 +1,6 @@
 using SharpClip.ZeroShot;
 using SharpClip.Data;
 using SharpClip.Data.Loading;
-using SharpClip.Data.Synthetic;
 using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Text;
@@ -17,14 +16,15 @@ namespace SharpClip.Training;
 /// <list type="bullet">
 /// <item>retrieval recall@1/5 in both directions (<see cref="RetrievalMetrics"/>) — among the M validation captions, is
 /// an image's own caption in its top k, and among the M images, is a caption's own image in its top k;</item>
-/// <item>on the synthetic shapes set, zero-shot accuracy of every task the dataset defines, with prompt ensembles
-/// (<see cref="ZeroShotClassifier"/>), on the validation split, and the compositional score: colour×shape among the
-/// held-out pairs on the held-out split, images of combinations the model never saw in training.</item>
+/// <item>on a source that defines zero-shot tasks (<see cref="IZeroShotTaskSource"/>, e.g. the synthetic shapes),
+/// zero-shot accuracy of every task, with prompt ensembles (<see cref="ZeroShotClassifier"/>), each on the split it
+/// names: for the shapes, the validation split, and the compositional score — colour×shape among the held-out pairs
+/// on the held-out split, images of combinations the model never saw in training.</item>
 /// </list>
 /// </summary>
 public sealed class TrainingEvaluator : IDisposable
 {
-    sealed record ZeroShotSet(string Name, ZeroShotTask Task, Tensor Pixels, long[] Labels, Tensor PromptIds, int PromptsPerClass);
+    sealed record ZeroShotSet(string Name, KeyedZeroShotTask Task, Tensor Pixels, long[] Labels, Tensor PromptIds, int PromptsPerClass);
 
     readonly Tensor? _pixels;   // [M, 3, r, r]
     readonly Tensor? _ids;      // [M, context]
@@ -56,13 +56,13 @@ public sealed class TrainingEvaluator : IDisposable
     {
         var (pixels, ids, keys) = Load(source, processor, tokenizer, contextLength, maxSamples, workers, cancellationToken);
         var zeroShot = new List<ZeroShotSet>();
-        if (source is SyntheticShapesSplit split)
+        if (source is IZeroShotTaskSource tasks)
         {
-            foreach (var task in split.Dataset.ZeroShotTasks)
+            foreach (var task in tasks.ZeroShotTasks)
             {
-                var on = task.Name == split.Dataset.HeldOutColourShapeTask.Name ? split.Dataset.Split(SyntheticSplit.HeldOut) : split;
-                var (px, _, k) = ReferenceEquals(on, split) ? (pixels, ids, keys) : Load(on, processor, tokenizer, contextLength, maxSamples, workers, cancellationToken);
-                var labels = k.Select(key => (long)task.Label(on.Scene(on.IndexOf(key)))).ToArray();
+                var on = task.EvaluatedOn;
+                var (px, _, k) = ReferenceEquals(on, source) ? (pixels, ids, keys) : Load(on, processor, tokenizer, contextLength, maxSamples, workers, cancellationToken);
+                var labels = k.Select(key => (long)task.LabelOf(key)).ToArray();
                 if (labels.All(l => l < 0)) { if (!ReferenceEquals(px, pixels)) px.Dispose(); continue; }
                 int perClass = task.Prompts[0].Count;
                 if (task.Prompts.Any(p => p.Count != perClass)) continue; // the classifier needs equally many prompts per class

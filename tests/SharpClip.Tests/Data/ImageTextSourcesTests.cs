@@ -1,7 +1,7 @@
 using System.Text;
 using SharpClip.Data;
 using SharpClip.Data.Sources;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 
 namespace SharpClip.Tests.Data;
 
@@ -21,7 +21,7 @@ public class ImageTextSourcesTests
         Assert.IsType<JsonlSource>(ImageTextSources.Open(jsonl));
         Assert.IsType<FolderSource>(ImageTextSources.Open(dir.Combine("imgs")));
         var synthetic = Assert.IsType<SyntheticShapesSplit>(ImageTextSources.Open("synthetic:shapes",
-            new DataSourceOptions { Synthetic = new SyntheticShapesOptions { TrainCount = 10 } }));
+            SyntheticShapesSpec.Options(new SyntheticShapesOptions { TrainCount = 10 })));
         Assert.Equal((SyntheticSplit.Train, 10), (synthetic.Which, synthetic.Count));
         Assert.Throws<ArgumentException>(() => ImageTextSources.Open("synthetic:shapes:nope"));
         Assert.Throws<FileNotFoundException>(() => ImageTextSources.Open(dir.Combine("missing.csv")));

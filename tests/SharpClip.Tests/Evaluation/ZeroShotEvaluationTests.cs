@@ -1,7 +1,7 @@
 using SharpClip.ZeroShot;
 using System.Text.Json;
 using SharpClip.Data;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 using SharpClip.Evaluation;
 using SharpClip.Pipelines;
 using SharpClip.Tests.Infrastructure;
@@ -153,14 +153,14 @@ public class ZeroShotEvaluationTests : IDisposable
     public void SyntheticTasksLabelEveryScene()
     {
         var options = new SyntheticShapesOptions { HeldOutCount = 40, ImageSize = 32 };
-        var tasks = LabeledDatasets.Open("synthetic:shapes:heldout", options);
+        var tasks = LabeledDatasets.Open("synthetic:shapes:heldout", SyntheticShapesSpec.Options(options));
         var shapes = new SyntheticShapes(options);
         Assert.Equal(shapes.ZeroShotTasks.Count, tasks.Count);
-        var shape = Assert.Single(LabeledDatasets.Open("synthetic:shapes:heldout#shape", options));
+        var shape = Assert.Single(LabeledDatasets.Open("synthetic:shapes:heldout#shape", SyntheticShapesSpec.Options(options)));
         var split = shapes.Split(SyntheticSplit.HeldOut);
         Assert.Equal(40, shape.Items.Count);
         for (int i = 0; i < 40; i++) Assert.Equal((int)split.Scene(i).Shape, shape.Items[i].Label);
         Assert.NotNull(shape.ClassPrompts);
-        Assert.Throws<ArgumentException>(() => LabeledDatasets.Open("synthetic:shapes#nope", options));
+        Assert.Throws<ArgumentException>(() => LabeledDatasets.Open("synthetic:shapes#nope", SyntheticShapesSpec.Options(options)));
     }
 }

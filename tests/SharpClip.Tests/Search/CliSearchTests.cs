@@ -1,6 +1,6 @@
 using System.Text.Json;
 using SharpClip.Search;
-using SharpClip.Search.Toy;
+using SharpClip.Demos.Toy;
 
 namespace SharpClip.Tests.Search;
 

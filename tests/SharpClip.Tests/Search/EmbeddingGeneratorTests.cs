@@ -1,6 +1,6 @@
 using Microsoft.Extensions.AI;
 using SharpClip.Search;
-using SharpClip.Search.Toy;
+using SharpClip.Demos.Toy;
 
 namespace SharpClip.Tests.Search;
 

@@ -96,7 +96,7 @@ public class SearchEngineTests : IDisposable
         var e = Assert.Throws<ModelMismatchException>(() => SearchEngine.Open(IndexFile, other));
         Assert.Contains("other-weights", e.Message);
         using var index = ImageIndex.Open(IndexFile);
-        Assert.Throws<ModelMismatchException>(() => EncoderResolver.OpenFor(index, SharpClip.Search.Toy.ToyColorEncoder.ModelName));
+        Assert.Throws<ModelMismatchException>(() => EncoderResolver.OpenFor(index, SharpClip.Demos.Toy.ToyColorEncoder.ModelName));
     }
 
     public void Dispose() => dir.Dispose();

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using SharpClip.Data;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 using SharpClip.Tests.Data;
 using SharpClip.Training;
 using Xunit.Abstractions;
@@ -23,7 +23,7 @@ public class LearningTests(ITestOutputHelper output)
         {
             Output = Path.Combine(dir.Path, "tiny"),
             Model = "tiny", ContextLength = 24,
-            DataOptions = new DataSourceOptions { Synthetic = new SyntheticShapesOptions { ImageSize = 32, Supersampling = 2 } },
+            DataOptions = SyntheticShapesSpec.Options(new SyntheticShapesOptions { ImageSize = 32, Supersampling = 2 }),
             VocabSamples = 5000,
             BatchSize = 64, Steps = 120, WarmupSteps = 20, LearningRate = 1e-3,
             EvalData = "synthetic:shapes:validation", EvalSamples = 400, EvalEvery = 0, SaveEvery = 0, Seed = 1,
@@ -33,7 +33,7 @@ public class LearningTests(ITestOutputHelper output)
         output.WriteLine($"{result.Position.Step} steps in {clock.Elapsed.TotalSeconds:F1} s; loss {result.Losses[0].Loss:F3} -> {result.Losses[^1].Loss:F3}");
         foreach (var (k, v) in result.LastEvaluation!) output.WriteLine($"{k} = {v:F3}");
 
-        var dataset = new SyntheticShapes(config.DataOptions.Synthetic);
+        var dataset = new SyntheticShapes(SyntheticShapesSpec.SettingsIn(config.DataOptions));
         double chance = dataset.HeldOutColourShapeTask.Chance;
         double heldOut = result.LastEvaluation!["zero_shot/held_out_colour_shape"];
         Assert.True(heldOut >= 3 * chance, $"held-out colour×shape accuracy {heldOut:F3} is under 3× chance ({3 * chance:F3})");

@@ -1,6 +1,6 @@
 using SharpClip.Checkpoints;
 using SharpClip.Data;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 using SharpClip.Modeling;
 using SharpClip.Tests.Data;
 using SharpClip.Training;
@@ -22,10 +22,8 @@ public class TrainerTests(ITestOutputHelper output)
             EmbedDim = 16, ImageResolution = 16, VisionLayers = [2], VisionWidth = 64, VisionPatchSize = 8,
             ContextLength = 16, VocabSize = 1000, TextWidth = 64, TextHeads = 1, TextLayers = 2,
         },
-        DataOptions = new DataSourceOptions
-        {
-            Synthetic = new SyntheticShapesOptions { ImageSize = 16, Supersampling = 1, TrainCount = 192, ValidationCount = 32, HeldOutCount = 32, ShardSize = 64 },
-        },
+        DataOptions = SyntheticShapesSpec.Options(
+            new SyntheticShapesOptions { ImageSize = 16, Supersampling = 1, TrainCount = 192, ValidationCount = 32, HeldOutCount = 32, ShardSize = 64 }),
         VocabSize = 600, VocabSamples = 192,
         BatchSize = 16, Steps = 20, WarmupSteps = 3, LearningRate = 5e-4,
         SaveEvery = 5, EvalEvery = 4, EvalSamples = 32, Workers = 2, Seed = 5,

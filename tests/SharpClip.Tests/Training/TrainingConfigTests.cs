@@ -69,7 +69,7 @@ public class TrainingConfigTests
     {
         var c = TrainingConfig.Load(Path.Combine(SharpClip.Tests.Infrastructure.Fixtures.RepoRoot, "examples", "train-tiny-shapes.json")).Validate();
         Assert.Equal("tiny", c.Model);
-        Assert.Equal(32, c.DataOptions!.Synthetic!.ImageSize);
+        Assert.Equal(32, SharpClip.Demos.Synthetic.SyntheticShapesSpec.SettingsIn(c.DataOptions)!.ImageSize);
     }
 
     [Fact]
