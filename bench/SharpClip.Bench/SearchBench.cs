@@ -1,3 +1,4 @@
+using SharpClip.Vision;
 using System.Diagnostics;
 using System.Text.Json;
 using SharpClip.Checkpoints;
@@ -239,7 +240,7 @@ public static class SearchBench
         {
             var rgb = new byte[64 * 64 * 3];
             rng.NextBytes(rgb);
-            File.WriteAllBytes(Path.Combine(photos, $"{i:D5}.bmp"), ToyBmp.Encode(new ToyBmp.Bitmap(64, 64, rgb)));
+            File.WriteAllBytes(Path.Combine(photos, $"{i:D5}.bmp"), BmpThumbnail.Encode(new RgbImage(64, 64, rgb), 64));
         }
         using var encoder = new ToyColorEncoder(0);
         using var index = ImageIndex.Open(Path.Combine(dir, "toy.db"), create: true);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SharpClip.Vision;
 
 using SharpClip.Search;
 
@@ -7,7 +8,7 @@ namespace SharpClip.Demos.Toy;
 /// <summary>
 /// A TOY encoder, not CLIP: <c>--model builtin:test-colors</c>. It embeds an image by its mean colour and a text by
 /// the colour words it contains, both as soft similarities to a fixed 12-colour palette, so "red" ranks reddish
-/// images first. It reads only uncompressed BMP. It lets tests, demos and benchmarks exercise indexing, search and
+/// images first. It reads only BMP (through Vision's decoder, as Pillow reads it). It lets tests, demos and benchmarks exercise indexing, search and
 /// the web app deterministically and fast without model weights. Setting the environment variable
 /// <c>SHARPCLIP_TOY_DELAY_MS</c> makes it sleep that long per image, to simulate a slow model (used by the test that
 /// kills an indexing process).
@@ -80,8 +81,8 @@ public sealed class ToyColorEncoder : IImageTextEncoder
             if (delayMs > 0) Thread.Sleep(delayMs);
             try
             {
-                var bmp = ToyBmp.Decode(File.ReadAllBytes(paths[i]));
-                results[i] = EncodeResult.Success(EmbedBitmap(bmp), bmp.Width, bmp.Height);
+                var image = ReadBmp(File.ReadAllBytes(paths[i]), paths[i]);
+                results[i] = EncodeResult.Success(EmbedPixels(image), image.Width, image.Height);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
@@ -92,28 +93,46 @@ public sealed class ToyColorEncoder : IImageTextEncoder
         return results;
     }
 
-    public float[] EmbedImage(Stream image) => EmbedBitmap(ToyBmp.Decode(ReadAll(image)));
+    public float[] EmbedImage(Stream image) => EmbedPixels(ReadBmp(ReadAll(image), "uploaded image"));
 
     public ImageInfo Probe(Stream image)
     {
-        var head = new byte[54];
-        int n = image.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        var (w, h, _, _, _) = ToyBmp.ReadHeader(head.AsSpan(0, n));
-        return new ImageInfo(w, h, "bmp");
+        var header = BmpHeader(ReadAll(image), "uploaded image");
+        return new ImageInfo(header.Width, header.Height, "bmp");
     }
 
     public EncodedImage Thumbnail(string path, int maxSide)
     {
         if (maxSide < 1) throw new ArgumentOutOfRangeException(nameof(maxSide), maxSide, "thumbnail side must be positive");
-        var bmp = ToyBmp.Decode(File.ReadAllBytes(path));
-        return new EncodedImage(ToyBmp.Encode(ToyBmp.Shrink(bmp, maxSide)), "image/bmp");
+        return new EncodedImage(BmpThumbnail.Encode(ReadBmp(File.ReadAllBytes(path), path), maxSide), "image/bmp");
     }
 
-    static float[] EmbedBitmap(ToyBmp.Bitmap bmp)
+    /// <summary>The header of a BMP, or <see cref="InvalidDataException"/> naming <paramref name="name"/> for anything else.</summary>
+    static ImageHeader BmpHeader(byte[] data, string name)
     {
+        try
+        {
+            var header = ImageDecoder.ReadHeader(data, name);
+            return header.Format == ImageFormat.Bmp ? header
+                : throw new InvalidDataException($"{name}: a {header.Format} image; the toy encoder reads only BMP");
+        }
+        catch (ImageDecodeException e) { throw new InvalidDataException($"{e.Message} (the toy encoder reads only BMP)", e); }
+    }
+
+    /// <summary>A BMP's pixels as RGB (what Pillow's <c>convert("RGB")</c> gives), decoded by Vision's BMP reader.</summary>
+    static RgbImage ReadBmp(byte[] data, string name)
+    {
+        BmpHeader(data, name);
+        try { return ImageDecoder.Decode(data, name).ToRgb(); }
+        catch (ImageDecodeException e) { throw new InvalidDataException($"{e.Message} (the toy encoder reads only BMP)", e); }
+    }
+
+    static float[] EmbedPixels(RgbImage image)
+    {
+        var rgb = image.Pixels;
         long r = 0, g = 0, b = 0;
-        for (int i = 0; i < bmp.Rgb.Length; i += 3) { r += bmp.Rgb[i]; g += bmp.Rgb[i + 1]; b += bmp.Rgb[i + 2]; }
-        double n = 255.0 * bmp.Width * bmp.Height;
+        for (int i = 0; i < rgb.Length; i += 3) { r += rgb[i]; g += rgb[i + 1]; b += rgb[i + 2]; }
+        double n = 255.0 * image.Width * image.Height;
         return EmbedColor((float)(r / n), (float)(g / n), (float)(b / n));
     }
 

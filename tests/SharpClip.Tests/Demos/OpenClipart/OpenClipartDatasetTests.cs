@@ -165,7 +165,7 @@ public class OpenClipartDatasetTests
             Assert.Equal(2, manifest.RootElement.GetProperty("failures").GetArrayLength());
         }
         Assert.Contains("openclipart.org", File.ReadAllText(Path.Combine(r.Directory, "README.md")));
-        var wild = RobustnessEvaluator.OpenWild(r.Directory); // what `eval robustness --wild DIR` opens
+        var wild = EmojiStyleSets.OpenWild(r.Directory); // what `eval robustness --wild DIR` opens
         Assert.Equal(("openclipart", RobustnessEvaluator.WildRole), (wild.Style, wild.Role));
         Assert.Equal(csv.Labels, wild.Dataset.Labels);
 
