@@ -1,6 +1,5 @@
-using SharpClip.Vision;
-
 using SharpClip.Data;
+using SharpClip.Vision;
 
 namespace SharpClip.Demos.Emoji;
 

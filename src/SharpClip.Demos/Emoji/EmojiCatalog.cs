@@ -1,5 +1,4 @@
 using System.Text.Json;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.Emoji;

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using System.Text;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.Emoji;

@@ -1,10 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
-using SharpClip.Vision;
-
+using System.Text;
 using SharpClip.Data;
 using SharpClip.Demos.Fetching;
+using SharpClip.Vision;
 
 namespace SharpClip.Demos.Emoji;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.Emoji;

@@ -1,10 +1,8 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using SharpClip.Evaluation.Plotting;
-
+using System.Text;
 using SharpClip.Data;
-
+using SharpClip.Evaluation.Plotting;
 using SharpClip.Evaluation;
 
 namespace SharpClip.Demos.Emoji;

@@ -1,11 +1,8 @@
-using SharpClip.ZeroShot;
 using System.Diagnostics;
 using SharpClip.Data;
-using SharpClip.Demos.Emoji;
-using SharpClip.Pipelines;
-
-
 using SharpClip.Evaluation;
+using SharpClip.Pipelines;
+using SharpClip.ZeroShot;
 
 namespace SharpClip.Demos.Emoji;
 

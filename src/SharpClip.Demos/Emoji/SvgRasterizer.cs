@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using SharpClip.Vision;
-
 using SharpClip.Data;
+using SharpClip.Vision;
 
 namespace SharpClip.Demos.Emoji;
 

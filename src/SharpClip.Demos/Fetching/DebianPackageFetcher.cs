@@ -1,5 +1,4 @@
 using System.ComponentModel;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.Fetching;

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Diagnostics;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.Fetching;

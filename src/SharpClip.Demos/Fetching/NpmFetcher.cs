@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Text.Json;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.Fetching;

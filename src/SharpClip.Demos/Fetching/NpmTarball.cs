@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.Fetching;

@@ -1,7 +1,6 @@
+using SharpClip.Data;
 using SharpClip.Demos.Emoji;
 using SharpClip.Vision;
-
-using SharpClip.Data;
 
 namespace SharpClip.Demos.OpenClipart;
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-
 using SharpClip.Data;
 
 namespace SharpClip.Demos.OpenClipart;

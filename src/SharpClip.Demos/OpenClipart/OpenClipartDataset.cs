@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
-using SharpClip.Demos.Emoji;
-using SharpClip.Vision;
-
+using System.Text;
 using SharpClip.Data;
+using SharpClip.Demos.Emoji;
 using SharpClip.Demos.Fetching;
+using SharpClip.Vision;
 
 namespace SharpClip.Demos.OpenClipart;
 

@@ -1,6 +1,5 @@
-using SharpClip.Demos.Emoji;
-
 using SharpClip.Data;
+using SharpClip.Demos.Emoji;
 
 namespace SharpClip.Demos.OpenClipart;
 

@@ -1,6 +1,5 @@
-using static SharpClip.Demos.Synthetic.ShapeVocabulary;
-
 using SharpClip.Data;
+using static SharpClip.Demos.Synthetic.ShapeVocabulary;
 
 namespace SharpClip.Demos.Synthetic;
 

@@ -1,9 +1,8 @@
-using SharpClip.Vision;
 using System.Formats.Tar;
-using System.Text;
 using System.Text.Json;
-
+using System.Text;
 using SharpClip.Data;
+using SharpClip.Vision;
 
 namespace SharpClip.Demos.Synthetic;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
-using SharpClip.Vision;
-
 using SharpClip.Search;
+using SharpClip.Vision;
 
 namespace SharpClip.Demos.Toy;
 
