@@ -6,6 +6,7 @@ using SharpClip.Search;
 using SharpClip.Search.Toy;
 using TorchSharp;
 using static TorchSharp.torch;
+using SharpClip.Vision;
 
 namespace SharpClip.Bench;
 

@@ -62,6 +62,7 @@ public static class Trainer
         if (init is null) objective.InitializeLogitScale(model);
         if (resumed is not null) RestoreModel(model, objective, resumed);
         var preprocessing = init?.Preprocessing ?? PreprocessingInfo.ForResolution(architecture.ImageResolution);
+        var processor = ImageProcessor(init, architecture);
         int resolution = architecture.ImageResolution, context = architecture.ContextLength;
 
         // ---- how a batch becomes gradients, and the optimizer ------------------------------------------------
@@ -84,10 +85,6 @@ public static class Trainer
 
         // ---- data: augmented training batches, a fixed validation set ------------------------------------------
         int workers = config.Workers ?? Math.Max(1, Environment.ProcessorCount);
-        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(resolution) with
-        {
-            Mean = preprocessing.Mean, Std = preprocessing.Std,
-        });
         var loader = new ClipDataLoader(trainSource,
             TrainingInputs.Augmented(processor, new RandomResizedCrop(resolution, config.MinCropScale, 1.0),
                 config.GrayscaleProbability > 0 ? new RandomGrayscale(config.GrayscaleProbability) : null),
@@ -229,6 +226,13 @@ public static class Trainer
         bpe.SaveOpenAi(learned);
         info($"learned a {bpe.Count}-token vocabulary from the captions of {samplesRead} samples in {sw.Elapsed.TotalSeconds:F1} s: {learned}");
         return (new ClipTokenizer(bpe), learned, null);
+    }
+
+    // The run's image preprocessing (augmentation's normalisation, the validation images' resize and centre crop).
+    internal static ClipImageProcessor ImageProcessor(LoadedCheckpoint? init, ClipConfig architecture)
+    {
+        var preprocessing = init?.Preprocessing ?? PreprocessingInfo.ForResolution(architecture.ImageResolution);
+        return new ClipImageProcessor(PreprocessingInfo.ForResolution(architecture.ImageResolution) with { Mean = preprocessing.Mean, Std = preprocessing.Std });
     }
 
     // Fine-tuning keeps the checkpoint's shape; from scratch, the preset takes the tokenizer's size and the context.
