@@ -61,8 +61,8 @@ public static class Trainer
         using var objective = ContrastiveObjective.Create(config.Objective);
         if (init is null) objective.InitializeLogitScale(model);
         if (resumed is not null) RestoreModel(model, objective, resumed);
-        var preprocessing = init?.Preprocessing ?? PreprocessingInfo.ForResolution(architecture.ImageResolution);
         var processor = ImageProcessor(init, architecture);
+        var preprocessing = processor.Preprocessing;
         int resolution = architecture.ImageResolution, context = architecture.ContextLength;
 
         // ---- how a batch becomes gradients, and the optimizer ------------------------------------------------
@@ -228,12 +228,10 @@ public static class Trainer
         return (new ClipTokenizer(bpe), learned, null);
     }
 
-    // The run's image preprocessing (augmentation's normalisation, the validation images' resize and centre crop).
-    internal static ClipImageProcessor ImageProcessor(LoadedCheckpoint? init, ClipConfig architecture)
-    {
-        var preprocessing = init?.Preprocessing ?? PreprocessingInfo.ForResolution(architecture.ImageResolution);
-        return new ClipImageProcessor(PreprocessingInfo.ForResolution(architecture.ImageResolution) with { Mean = preprocessing.Mean, Std = preprocessing.Std });
-    }
+    // The run's image preprocessing (augmentation's normalisation, the validation images' resize and centre crop):
+    // fine-tuning prepares images exactly as inference does with the same checkpoint; from scratch, CLIP's transform.
+    internal static ClipImageProcessor ImageProcessor(LoadedCheckpoint? init, ClipConfig architecture) =>
+        init?.CreateImageProcessor() ?? new ClipImageProcessor(PreprocessingInfo.ForResolution(architecture.ImageResolution));
 
     // Fine-tuning keeps the checkpoint's shape; from scratch, the preset takes the tokenizer's size and the context.
     static ClipConfig Architecture(TrainingConfig config, LoadedCheckpoint? init, ClipTokenizer tokenizer)
