@@ -7,8 +7,8 @@ namespace SharpClip.Checkpoints;
 /// <summary>
 /// A checkpoint read into memory — the model bundle: the complete state dict in OpenAI/open_clip key names (CPU tensors
 /// in their stored dtype), the architecture, where the tokenizer comes from and how images are prepared. Inference
-/// (<c>ClipPipeline</c>), fine-tuning, evaluation and search all take their image processor
-/// (<see cref="CreateImageProcessor"/>) from here, so they prepare images alike. It owns the tensors —
+/// (<c>ClipPipeline</c>), fine-tuning, evaluation and search all take their tokenizer (<see cref="TokenizerSource"/>)
+/// and image processor (<see cref="CreateImageProcessor"/>) from here, so they prepare inputs alike. It owns the tensors —
 /// they are detached from any dispose scope — and frees them on <see cref="Dispose"/>; load them into a model with
 /// <c>load_state_dict</c> (which copies) and dispose this.
 /// </summary>
@@ -75,6 +75,9 @@ public sealed class LoadedCheckpoint : IDisposable
             throw new InvalidDataException($"{SourcePath}: preprocessing crops to {preprocessing.CropSize}×{preprocessing.CropSize} but the model takes {n}×{n}");
         return new ClipImageProcessor(preprocessing);
     }
+
+    /// <summary>The tokenizer for this model: the vocabulary below, else the default one; loaded by <see cref="TokenizerSource.Load"/>.</summary>
+    public TokenizerSource TokenizerSource => new(SourcePath, VocabPath, MergesPath, ResolvedConfig.VocabSize);
 
     /// <summary>The tokenizer vocabulary: OpenAI's <c>bpe_simple_vocab_16e6.txt.gz</c>-style file, or Hugging Face's
     /// <c>vocab.json</c> when <see cref="MergesPath"/> is set. Null when the format carries none.</summary>

@@ -63,22 +63,12 @@ public sealed class ClipPipeline : IDisposable
         using var checkpoint = CheckpointLoader.Read(modelPath, new CheckpointReadOptions { VocabPath = options.VocabPath });
         var config = checkpoint.ResolvedConfig;
         var processor = checkpoint.CreateImageProcessor();
+        var tokenizer = checkpoint.TokenizerSource;
         var target = ComputeTarget.Select(options.Device, options.Precision);
         var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config, requireFinite: false); // CheckpointLoader checked
         try { model.To(target.Device, target.DType); }
         catch { model.Dispose(); throw; }
-        string? vocab = checkpoint.VocabPath, merges = checkpoint.MergesPath;
-        return new ClipPipeline(model, () => LoadTokenizer(modelPath, vocab, merges, config), processor, target, options, modelPath, checkpoint.SourceFormat);
-    }
-
-    static ClipTokenizer LoadTokenizer(string modelPath, string? vocab, string? merges, ClipConfig config)
-    {
-        vocab ??= ClipTokenizer.FindDefaultVocab()
-            ?? throw new FileNotFoundException($"{modelPath}: carries no tokenizer vocabulary; pass one (--vocab FILE, e.g. {ClipTokenizer.OpenAiVocabFileName}) or set {ClipTokenizer.VocabEnvironmentVariable}");
-        var tokenizer = merges is null ? ClipTokenizer.Load(vocab) : new ClipTokenizer(BpeVocabulary.LoadHuggingFace(vocab, merges));
-        if (tokenizer.VocabSize > config.VocabSize)
-            throw new InvalidDataException($"{vocab}: has {tokenizer.VocabSize} tokens but the model at {modelPath} embeds only {config.VocabSize}");
-        return tokenizer;
+        return new ClipPipeline(model, tokenizer.Load, processor, target, options, modelPath, checkpoint.SourceFormat);
     }
 
     /// <summary>Token ids [texts, context] for <paramref name="texts"/>, as <c>clip.tokenize</c> makes them.</summary>

@@ -51,7 +51,7 @@ public static class Trainer
 
         // ---- text: the given vocabulary, the checkpoint's, or one learned from the training captions ------------
         var trainSource = ImageTextSources.Open(config.Data, config.DataOptions);
-        using var init = config.Init is { } initPath ? CheckpointLoader.Read(initPath, cancellationToken: cancellationToken) : null;
+        using var init = config.Init is { } initPath ? CheckpointLoader.Read(initPath, new CheckpointReadOptions { VocabPath = config.Vocab }, cancellationToken) : null;
         var (tokenizer, vocabPath, mergesPath) = Tokenizer(config, init, trainSource, output, m => Report(TrainingProgressKind.Info, m), cancellationToken);
 
         // ---- the model: fine-tune a checkpoint, or a preset from scratch ----------------------------------------
@@ -207,18 +207,12 @@ public static class Trainer
     static (ClipTokenizer Tokenizer, string VocabPath, string? MergesPath) Tokenizer(TrainingConfig config, LoadedCheckpoint? init,
         IImageTextSource source, string output, Action<string> info, CancellationToken cancellationToken)
     {
-        if (config.Vocab is { } given) return (ClipTokenizer.Load(given), given, null);
-        if (init?.VocabPath is { } vocab)
-        {
-            var vocabulary = init.MergesPath is { } merges ? BpeVocabulary.LoadHuggingFace(vocab, merges) : BpeVocabulary.Load(vocab);
-            return (new ClipTokenizer(vocabulary), vocab, init.MergesPath);
-        }
         if (init is not null)
         {
-            var fallback = ClipTokenizer.FindDefaultVocab()
-                ?? throw new ArgumentException($"{init.SourcePath} carries no vocabulary; give one (vocab) or set ${ClipTokenizer.VocabEnvironmentVariable}");
-            return (ClipTokenizer.Load(fallback), fallback, null);
+            var files = init.TokenizerSource.Resolve();   // a given vocabulary was passed to the checkpoint's reader
+            return (files.Load(), files.VocabPath!, files.MergesPath);
         }
+        if (config.Vocab is { } given) return (ClipTokenizer.Load(given), given, null);
         var learned = Path.Combine(output, LearnedVocabFileName);
         if (config.Resume && File.Exists(learned)) return (ClipTokenizer.Load(learned), learned, null);
         var sw = Stopwatch.StartNew();
