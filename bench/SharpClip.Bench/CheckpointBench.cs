@@ -5,6 +5,7 @@ using SharpClip.Checkpoints;
 using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
+using SharpClip.Vision;
 
 namespace SharpClip.Bench;
 

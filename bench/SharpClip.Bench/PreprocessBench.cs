@@ -21,7 +21,7 @@ public static class PreprocessBench
         {
             string jpeg = Path.Combine(dir, "photo_1024x768.jpg");
             File.WriteAllBytes(jpeg, MakeJpeg(1024, 768));
-            var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(224));
+            var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(224));
             for (int i = 0; i < 10; i++) processor.Process(jpeg); // warm-up (JIT, libvips init)
 
             // Stages, one thread.

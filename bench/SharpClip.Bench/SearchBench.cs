@@ -7,6 +7,7 @@ using SharpClip.Search;
 using SharpClip.Demos.Toy;
 using TorchSharp;
 using static TorchSharp.torch;
+using SharpClip.Vision;
 
 namespace SharpClip.Bench;
 

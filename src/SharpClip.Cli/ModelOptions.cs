@@ -30,16 +30,7 @@ public sealed class ModelOptions
     {
         VocabPath = parse.GetValue(Vocab),
         Device = parse.GetValue(Device)!,
-        Precision = ParsePrecision(parse.GetValue(Precision)!),
+        Precision = ComputeTarget.ParsePrecision(parse.GetValue(Precision)!, "--precision"),
         BatchSize = parse.GetValue(BatchSize),
     });
-
-    public static Runtime.Precision ParsePrecision(string value) => value.ToLowerInvariant() switch
-    {
-        "fp32" or "float32" => Runtime.Precision.Float32,
-        "bf16" or "bfloat16" => Runtime.Precision.BFloat16,
-        "fp16" or "float16" => Runtime.Precision.Float16,
-        "auto" => Runtime.Precision.Auto,
-        _ => throw new ArgumentException($"--precision {value}: expected fp32, bf16, fp16 or auto"),
-    };
 }

@@ -24,7 +24,7 @@ public static class ConvertCommand
             string src = parse.GetValue(source)!, dst = parse.GetValue(destination)!;
             using var ckpt = CheckpointLoader.Read(src, new CheckpointReadOptions { VocabPath = parse.GetValue(vocab) });
             var config = ckpt.ResolvedConfig;
-            var pre = ckpt.Preprocessing ?? PreprocessingInfo.ForResolution(config.ImageResolution);
+            var pre = ckpt.ResolvedPreprocessing;
             switch (parse.GetValue(format)!.ToLowerInvariant())
             {
                 case "sharpclip":

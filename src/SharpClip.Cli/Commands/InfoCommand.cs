@@ -21,13 +21,13 @@ public static class InfoCommand
             var config = ckpt.ResolvedConfig;
             var dtypes = ckpt.StateDict.Values.Where(t => TorchSharp.torch.is_floating_point(t)).GroupBy(t => t.dtype)
                 .ToDictionary(g => g.Key.ToString(), g => g.Sum(t => t.numel()));
-            var pre = ckpt.Preprocessing ?? PreprocessingInfo.ForResolution(config.ImageResolution);
+            var pre = ckpt.ResolvedPreprocessing;
             var info = new
             {
                 path, format = ckpt.SourceFormat,
                 architecture = config.IsVisionTransformer ? $"ViT (patch {config.VisionPatchSize}, {config.VisionLayers[0]} layers, width {config.VisionWidth})"
                                                            : $"ModifiedResNet (stages {string.Join("-", config.VisionLayers)}, width {config.VisionWidth})",
-                config, parameters = ckpt.ParameterCount, stored_dtypes = dtypes, preprocessing = pre,
+                config, parameters = ckpt.ParameterCount, stored_dtypes = dtypes, preprocessing = pre.Summary(),
                 vocabulary = ckpt.VocabPath, config_declared = ckpt.Config is not null, dropped_keys = ckpt.DroppedKeys,
             };
             if (parse.GetValue(json)) { Console.WriteLine(JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true })); return 0; }
@@ -37,7 +37,7 @@ public static class InfoCommand
             Console.WriteLine($"  embedding     {config.EmbedDim}-d, image {config.ImageResolution}×{config.ImageResolution}");
             Console.WriteLine($"  parameters    {info.parameters:N0}");
             Console.WriteLine($"  stored dtype  {string.Join(", ", dtypes.Select(kv => $"{kv.Key} ({kv.Value:N0} values)"))}");
-            Console.WriteLine($"  preprocessing resize shorter side to {pre.ResizeShortestEdge} ({pre.Resample}), crop {pre.CropSize}, mean [{string.Join(", ", pre.Mean)}], std [{string.Join(", ", pre.Std)}]");
+            Console.WriteLine($"  preprocessing resize shorter side to {pre.ResizeShortestEdge} ({pre.Resample.ToString().ToLowerInvariant()}), crop {pre.CropSize}, mean [{string.Join(", ", pre.Mean)}], std [{string.Join(", ", pre.Std)}]");
             Console.WriteLine($"  vocabulary    {info.vocabulary ?? "(none in the checkpoint: pass --vocab)"}");
             return 0;
         }));

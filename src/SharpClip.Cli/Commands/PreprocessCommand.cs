@@ -26,13 +26,13 @@ public static class PreprocessCommand
         cmd.SetAction(parseResult => CliErrors.Guard(() =>
         {
             string path = parseResult.GetValue(image)!, outPath = parseResult.GetValue(output)!;
-            var options = parseResult.GetValue(config) is { } cfg ? ClipImageProcessorOptions.FromPreprocessorConfig(cfg) : new ClipImageProcessorOptions();
-            if (parseResult.GetValue(size) is { } n) options = options with { ShortestEdge = n, CropWidth = n, CropHeight = n };
+            var preprocessing = parseResult.GetValue(config) is { } cfg ? PreprocessingInfo.ReadHuggingFace(cfg) : new PreprocessingInfo();
+            if (parseResult.GetValue(size) is { } n) preprocessing = preprocessing with { ResizeShortestEdge = n, CropSize = n };
             string ext = Path.GetExtension(outPath).ToLowerInvariant();
             if (ext is not (".png" or ".safetensors"))
                 throw new ArgumentException($"--output {outPath}: the extension must be .png or .safetensors");
 
-            var processor = new ClipImageProcessor(options);
+            var processor = new ClipImageProcessor(preprocessing);
             var rgb = processor.ResizeAndCrop(path);
             if (ext == ".png")
                 rgb.SavePng(outPath);

@@ -87,7 +87,7 @@ public static class TrainCommand
                 WeightDecay = parseResult.GetValue(wd) ?? c.WeightDecay,
                 WarmupSteps = parseResult.GetValue(warmup) ?? c.WarmupSteps,
                 MaxGradNorm = parseResult.GetValue(maxGradNorm) is { } g ? (g > 0 ? g : null) : c.MaxGradNorm,
-                Precision = parseResult.GetValue(precision) is { } p ? ParsePrecision(p) : c.Precision,
+                Precision = parseResult.GetValue(precision) is { } p ? ComputeTarget.ParsePrecision(p, "--precision") : c.Precision,
                 ActivationCheckpointing = Given(checkpointing) ? parseResult.GetValue(checkpointing) : c.ActivationCheckpointing,
                 FreezeImageTower = Given(freezeImage) ? parseResult.GetValue(freezeImage) : c.FreezeImageTower,
                 FreezeTextTower = Given(freezeText) ? parseResult.GetValue(freezeText) : c.FreezeTextTower,
@@ -111,14 +111,6 @@ public static class TrainCommand
         "clip" => ObjectiveKind.Clip,
         "siglip" => ObjectiveKind.SigLip,
         _ => throw new ArgumentException($"--loss {value}: expected clip or siglip"),
-    };
-
-    static Precision ParsePrecision(string value) => value.Trim().ToLowerInvariant() switch
-    {
-        "auto" => Precision.Auto,
-        "fp32" or "float32" => Precision.Float32,
-        "bf16" or "bfloat16" => Precision.BFloat16,
-        _ => throw new ArgumentException($"--precision {value}: expected fp32, bf16 or auto"),
     };
 
     static int Run(TrainingConfig config)

@@ -2,6 +2,7 @@ using SharpClip.Files;
 using System.Buffers.Binary;
 using System.Text.Json;
 using SharpClip.Modeling;
+using SharpClip.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,9 +75,12 @@ public static class CheckpointLoader
         var pre = Path.Combine(dir, "preprocessor_config.json");
         string? vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
         if (!File.Exists(vocab) || !File.Exists(merges)) vocab = merges = null;
-        return Assemble(weights, "huggingface", config, File.Exists(pre) ? PreprocessingInfo.ReadHuggingFace(pre) : null,
+        return Assemble(weights, "huggingface", config, File.Exists(pre) ? ReadPreprocessorConfig(pre) : null,
             vocab, merges, options, ct, declaredNaming: Naming.HuggingFace);
     }
+
+    /// <summary>A checkpoint's <c>preprocessor_config.json</c>, as its model can take it (<see cref="PreprocessingInfo.ForSquareInput"/>).</summary>
+    internal static PreprocessingInfo ReadPreprocessorConfig(string path) => PreprocessingInfo.ReadHuggingFace(path).ForSquareInput(path);
 
     static LoadedCheckpoint ReadOpenClipFolder(string dir, CheckpointReadOptions options, CancellationToken ct)
     {

@@ -2,6 +2,7 @@ using SharpClip.Files;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpClip.Modeling;
+using SharpClip.Vision;
 using static TorchSharp.torch;
 
 namespace SharpClip.Checkpoints;
@@ -110,7 +111,7 @@ public static class ClipModelFolder
         string? vocab = FileIn(dir, root, "vocab", configPath, required: false);
         string? merges = FileIn(dir, root, "merges", configPath, required: false);
         string? pre = FileIn(dir, root, "preprocessor", configPath, required: false);
-        return CheckpointLoader.Assemble(weights, "sharpclip", config, pre is null ? null : PreprocessingInfo.ReadHuggingFace(pre),
+        return CheckpointLoader.Assemble(weights, "sharpclip", config, pre is null ? null : CheckpointLoader.ReadPreprocessorConfig(pre),
             vocab, merges, options ?? new CheckpointReadOptions(), cancellationToken, CheckpointLoader.Naming.Exact);
     }
 

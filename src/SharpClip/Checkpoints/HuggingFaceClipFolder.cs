@@ -1,5 +1,6 @@
 using SharpClip.Files;
 using SharpClip.Modeling;
+using SharpClip.Vision;
 using static TorchSharp.torch;
 
 namespace SharpClip.Checkpoints;

@@ -1,11 +1,14 @@
 using SharpClip.Modeling;
+using SharpClip.Vision;
 using static TorchSharp.torch;
 
 namespace SharpClip.Checkpoints;
 
 /// <summary>
-/// A checkpoint read into memory: the complete state dict in OpenAI/open_clip key names (CPU tensors in their stored
-/// dtype), plus whatever the format says about architecture, tokenizer and preprocessing. It owns the tensors —
+/// A checkpoint read into memory — the model bundle: the complete state dict in OpenAI/open_clip key names (CPU tensors
+/// in their stored dtype), the architecture, where the tokenizer comes from and how images are prepared. Inference
+/// (<c>ClipPipeline</c>), fine-tuning, evaluation and search all take their tokenizer (<see cref="TokenizerSource"/>)
+/// and image processor (<see cref="CreateImageProcessor"/>) from here, so they prepare inputs alike. It owns the tensors —
 /// they are detached from any dispose scope — and frees them on <see cref="Dispose"/>; load them into a model with
 /// <c>load_state_dict</c> (which copies) and dispose this.
 /// </summary>
@@ -55,9 +58,26 @@ public sealed class LoadedCheckpoint : IDisposable
     /// <summary><see cref="Config"/>, or the reference's inference from the shapes (<see cref="ClipStateDictSchema.Infer"/>).</summary>
     public ClipConfig ResolvedConfig => Config ?? (_inferred ??= ClipStateDictSchema.Infer(StateDict, SourcePath));
 
-    /// <summary>Image preprocessing the format declares; null when it says nothing (then use
-    /// <see cref="PreprocessingInfo.ForResolution"/> with the model's image resolution, as the reference does).</summary>
+    /// <summary>Image preprocessing the format declares; null when it says nothing (see <see cref="ResolvedPreprocessing"/>).</summary>
     public PreprocessingInfo? Preprocessing { get; }
+
+    /// <summary><see cref="Preprocessing"/>, or — when the format says nothing, as OpenAI's released models — the
+    /// reference's <c>clip._transform(n)</c> for the model's image resolution.</summary>
+    public PreprocessingInfo ResolvedPreprocessing => Preprocessing ?? PreprocessingInfo.ForResolution(ResolvedConfig.ImageResolution);
+
+    /// <summary>The image processor for this model: <see cref="ResolvedPreprocessing"/>, checked against the model's input size.</summary>
+    /// <exception cref="InvalidDataException">the preprocessing crops to another size than the model takes.</exception>
+    public ClipImageProcessor CreateImageProcessor()
+    {
+        var preprocessing = ResolvedPreprocessing;
+        int n = ResolvedConfig.ImageResolution;
+        if (preprocessing.CropSize != n)
+            throw new InvalidDataException($"{SourcePath}: preprocessing crops to {preprocessing.CropSize}×{preprocessing.CropSize} but the model takes {n}×{n}");
+        return new ClipImageProcessor(preprocessing);
+    }
+
+    /// <summary>The tokenizer for this model: the vocabulary below, else the default one; loaded by <see cref="TokenizerSource.Load"/>.</summary>
+    public TokenizerSource TokenizerSource => new(SourcePath, VocabPath, MergesPath, ResolvedConfig.VocabSize);
 
     /// <summary>The tokenizer vocabulary: OpenAI's <c>bpe_simple_vocab_16e6.txt.gz</c>-style file, or Hugging Face's
     /// <c>vocab.json</c> when <see cref="MergesPath"/> is set. Null when the format carries none.</summary>

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using SharpClip.Files;
 using SharpClip.Modeling;
+using SharpClip.Vision;
 
 namespace SharpClip.Checkpoints;
 
@@ -96,7 +98,7 @@ public static class OpenClipConfig
         var info = PreprocessingInfo.ForResolution(size);
         if (p.TryGetProperty("mean", out var m)) info = info with { Mean = m.EnumerateArray().Select(x => x.GetSingle()).ToArray() };
         if (p.TryGetProperty("std", out var sd)) info = info with { Std = sd.EnumerateArray().Select(x => x.GetSingle()).ToArray() };
-        if (p.TryGetProperty("interpolation", out var ip) && ip.GetString() is { } interp) info = info with { Resample = interp };
+        if (p.TryGetProperty("interpolation", out var ip) && ip.GetString() is { } interp) info = info with { Resample = PreprocessingInfo.ResampleNamed(interp, path, "preprocess_cfg.interpolation") };
         return info.Validate(path);
     }
 

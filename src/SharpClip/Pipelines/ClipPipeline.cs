@@ -23,7 +23,7 @@ public sealed class ClipPipeline : IDisposable
     readonly Lazy<string> _fingerprint;
 
     ClipPipeline(ClipModel model, Func<ClipTokenizer> tokenizer, ClipImageProcessor processor, ComputeTarget target,
-        ClipPipelineOptions options, string source, string sourceFormat, PreprocessingInfo preprocessing)
+        ClipPipelineOptions options, string source, string sourceFormat)
     {
         Model = model;
         _tokenizer = new Lazy<ClipTokenizer>(tokenizer);
@@ -32,14 +32,13 @@ public sealed class ClipPipeline : IDisposable
         Options = options;
         Source = source;
         SourceFormat = sourceFormat;
-        Preprocessing = preprocessing;
         _fingerprint = new Lazy<string>(ComputeFingerprint);
     }
 
     public ClipModel Model { get; }
     public ClipConfig Config => Model.Config;
     public ClipImageProcessor Processor { get; }
-    public PreprocessingInfo Preprocessing { get; }
+    public PreprocessingInfo Preprocessing => Processor.Preprocessing;
     public ComputeTarget Target { get; }
     public ClipPipelineOptions Options { get; }
     public string Source { get; }
@@ -63,45 +62,14 @@ public sealed class ClipPipeline : IDisposable
         if (options.BatchSize <= 0) throw new ArgumentException($"batch size must be positive, got {options.BatchSize}");
         using var checkpoint = CheckpointLoader.Read(modelPath, new CheckpointReadOptions { VocabPath = options.VocabPath });
         var config = checkpoint.ResolvedConfig;
-        var preprocessing = checkpoint.Preprocessing ?? PreprocessingInfo.ForResolution(config.ImageResolution);
-        var processor = new ClipImageProcessor(ToProcessorOptions(preprocessing).Validate());
-        if (processor.OutputSize != (config.ImageResolution, config.ImageResolution))
-            throw new InvalidDataException($"{modelPath}: preprocessing crops to {processor.OutputSize.Width}×{processor.OutputSize.Height} but the model takes {config.ImageResolution}×{config.ImageResolution}");
+        var processor = checkpoint.CreateImageProcessor();
+        var tokenizer = checkpoint.TokenizerSource;
         var target = ComputeTarget.Select(options.Device, options.Precision);
         var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config, requireFinite: false); // CheckpointLoader checked
         try { model.To(target.Device, target.DType); }
         catch { model.Dispose(); throw; }
-        string? vocab = checkpoint.VocabPath, merges = checkpoint.MergesPath;
-        return new ClipPipeline(model, () => LoadTokenizer(modelPath, vocab, merges, config), processor, target, options,
-            modelPath, checkpoint.SourceFormat, preprocessing);
+        return new ClipPipeline(model, tokenizer.Load, processor, target, options, modelPath, checkpoint.SourceFormat);
     }
-
-    static ClipTokenizer LoadTokenizer(string modelPath, string? vocab, string? merges, ClipConfig config)
-    {
-        vocab ??= ClipTokenizer.FindDefaultVocab()
-            ?? throw new FileNotFoundException($"{modelPath}: carries no tokenizer vocabulary; pass one (--vocab FILE, e.g. {ClipTokenizer.OpenAiVocabFileName}) or set {ClipTokenizer.VocabEnvironmentVariable}");
-        var tokenizer = merges is null ? ClipTokenizer.Load(vocab) : new ClipTokenizer(BpeVocabulary.LoadHuggingFace(vocab, merges));
-        if (tokenizer.VocabSize > config.VocabSize)
-            throw new InvalidDataException($"{vocab}: has {tokenizer.VocabSize} tokens but the model at {modelPath} embeds only {config.VocabSize}");
-        return tokenizer;
-    }
-
-    public static ClipImageProcessorOptions ToProcessorOptions(PreprocessingInfo p) => new()
-    {
-        ShortestEdge = p.ResizeShortestEdge,
-        CropWidth = p.CropSize,
-        CropHeight = p.CropSize,
-        Mean = p.Mean.ToArray(),
-        Std = p.Std.ToArray(),
-        Resample = p.Resample.ToLowerInvariant() switch
-        {
-            "bicubic" => ResampleFilter.Bicubic,
-            "bilinear" => ResampleFilter.Bilinear,
-            "nearest" => ResampleFilter.Nearest,
-            "lanczos" => ResampleFilter.Lanczos,
-            var other => throw new NotSupportedException($"resample filter '{other}' is not supported"),
-        },
-    };
 
     /// <summary>Token ids [texts, context] for <paramref name="texts"/>, as <c>clip.tokenize</c> makes them.</summary>
     public Tensor Tokenize(IReadOnlyList<string> texts, bool truncate = false) =>
@@ -201,7 +169,7 @@ public sealed class ClipPipeline : IDisposable
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Config)));
-        sha.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Preprocessing)));
+        sha.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Preprocessing.Summary())));
         foreach (var (name, tensor) in Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(name));

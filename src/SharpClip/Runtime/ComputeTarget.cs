@@ -57,6 +57,22 @@ public sealed record ComputeTarget(Device Device, ScalarType DType, string Reaso
         torch.set_num_threads(threads.Value);
     }
 
+    /// <summary>
+    /// A precision by the names flags and configs use, case-insensitive: fp32 / float32, bf16 / bfloat16, fp16 / float16,
+    /// auto. Whether a job can run in it is the job's business (training refuses fp16 on the CPU, with the reason).
+    /// </summary>
+    /// <param name="value">The name.</param>
+    /// <param name="setting">What the value was given as, named in the error (e.g. <c>--precision</c>).</param>
+    /// <exception cref="ArgumentException">an unknown name; the message names the setting and the value.</exception>
+    public static Precision ParsePrecision(string value, string setting = "precision") => value.Trim().ToLowerInvariant() switch
+    {
+        "fp32" or "float32" => Precision.Float32,
+        "bf16" or "bfloat16" => Precision.BFloat16,
+        "fp16" or "float16" => Precision.Float16,
+        "auto" => Precision.Auto,
+        _ => throw new ArgumentException($"{setting} {value}: expected fp32, bf16, fp16 or auto"),
+    };
+
     public static ScalarType ToScalarType(Precision precision) => precision switch
     {
         Precision.Float32 => ScalarType.Float32,

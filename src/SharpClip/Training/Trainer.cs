@@ -51,7 +51,7 @@ public static class Trainer
 
         // ---- text: the given vocabulary, the checkpoint's, or one learned from the training captions ------------
         var trainSource = ImageTextSources.Open(config.Data, config.DataOptions);
-        using var init = config.Init is { } initPath ? CheckpointLoader.Read(initPath, cancellationToken: cancellationToken) : null;
+        using var init = config.Init is { } initPath ? CheckpointLoader.Read(initPath, new CheckpointReadOptions { VocabPath = config.Vocab }, cancellationToken) : null;
         var (tokenizer, vocabPath, mergesPath) = Tokenizer(config, init, trainSource, output, m => Report(TrainingProgressKind.Info, m), cancellationToken);
 
         // ---- the model: fine-tune a checkpoint, or a preset from scratch ----------------------------------------
@@ -61,7 +61,8 @@ public static class Trainer
         using var objective = ContrastiveObjective.Create(config.Objective);
         if (init is null) objective.InitializeLogitScale(model);
         if (resumed is not null) RestoreModel(model, objective, resumed);
-        var preprocessing = init?.Preprocessing ?? PreprocessingInfo.ForResolution(architecture.ImageResolution);
+        var processor = ImageProcessor(init, architecture);
+        var preprocessing = processor.Preprocessing;
         int resolution = architecture.ImageResolution, context = architecture.ContextLength;
 
         // ---- how a batch becomes gradients, and the optimizer ------------------------------------------------
@@ -84,10 +85,6 @@ public static class Trainer
 
         // ---- data: augmented training batches, a fixed validation set ------------------------------------------
         int workers = config.Workers ?? Math.Max(1, Environment.ProcessorCount);
-        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(resolution) with
-        {
-            Mean = preprocessing.Mean, Std = preprocessing.Std,
-        });
         var loader = new ClipDataLoader(trainSource,
             TrainingInputs.Augmented(processor, new RandomResizedCrop(resolution, config.MinCropScale, 1.0),
                 config.GrayscaleProbability > 0 ? new RandomGrayscale(config.GrayscaleProbability) : null),
@@ -210,18 +207,12 @@ public static class Trainer
     static (ClipTokenizer Tokenizer, string VocabPath, string? MergesPath) Tokenizer(TrainingConfig config, LoadedCheckpoint? init,
         IImageTextSource source, string output, Action<string> info, CancellationToken cancellationToken)
     {
-        if (config.Vocab is { } given) return (ClipTokenizer.Load(given), given, null);
-        if (init?.VocabPath is { } vocab)
-        {
-            var vocabulary = init.MergesPath is { } merges ? BpeVocabulary.LoadHuggingFace(vocab, merges) : BpeVocabulary.Load(vocab);
-            return (new ClipTokenizer(vocabulary), vocab, init.MergesPath);
-        }
         if (init is not null)
         {
-            var fallback = ClipTokenizer.FindDefaultVocab()
-                ?? throw new ArgumentException($"{init.SourcePath} carries no vocabulary; give one (vocab) or set ${ClipTokenizer.VocabEnvironmentVariable}");
-            return (ClipTokenizer.Load(fallback), fallback, null);
+            var files = init.TokenizerSource.Resolve();   // a given vocabulary was passed to the checkpoint's reader
+            return (files.Load(), files.VocabPath!, files.MergesPath);
         }
+        if (config.Vocab is { } given) return (ClipTokenizer.Load(given), given, null);
         var learned = Path.Combine(output, LearnedVocabFileName);
         if (config.Resume && File.Exists(learned)) return (ClipTokenizer.Load(learned), learned, null);
         var sw = Stopwatch.StartNew();
@@ -230,6 +221,11 @@ public static class Trainer
         info($"learned a {bpe.Count}-token vocabulary from the captions of {samplesRead} samples in {sw.Elapsed.TotalSeconds:F1} s: {learned}");
         return (new ClipTokenizer(bpe), learned, null);
     }
+
+    // The run's image preprocessing (augmentation's normalisation, the validation images' resize and centre crop):
+    // fine-tuning prepares images exactly as inference does with the same checkpoint; from scratch, CLIP's transform.
+    internal static ClipImageProcessor ImageProcessor(LoadedCheckpoint? init, ClipConfig architecture) =>
+        init?.CreateImageProcessor() ?? new ClipImageProcessor(PreprocessingInfo.ForResolution(architecture.ImageResolution));
 
     // Fine-tuning keeps the checkpoint's shape; from scratch, the preset takes the tokenizer's size and the context.
     static ClipConfig Architecture(TrainingConfig config, LoadedCheckpoint? init, ClipTokenizer tokenizer)

@@ -14,29 +14,33 @@ public sealed class ClipImageProcessor
 {
     readonly float[][] _lut; // [channel][sample value] → normalised float, computed with the reference's float32 ops
 
-    public ClipImageProcessor(ClipImageProcessorOptions? options = null)
+    /// <summary>A processor running <paramref name="preprocessing"/> (default: CLIP's 224 px transform). For a checkpoint's
+    /// model, get it from the checkpoint (<c>LoadedCheckpoint.CreateImageProcessor</c>), which also checks the crop
+    /// matches the model's input.</summary>
+    /// <exception cref="InvalidDataException">numbers <see cref="PreprocessingInfo.Validate"/> refuses.</exception>
+    public ClipImageProcessor(PreprocessingInfo? preprocessing = null)
     {
-        Options = (options ?? new ClipImageProcessorOptions()).Validate();
+        Preprocessing = (preprocessing ?? new PreprocessingInfo()).Validate("image preprocessing");
         _lut = new float[3][];
         for (int c = 0; c < 3; c++)
         {
             _lut[c] = new float[256];
-            float mean = Options.Mean[c], std = Options.Std[c];
+            float mean = Preprocessing.Mean[c], std = Preprocessing.Std[c];
             for (int v = 0; v < 256; v++)
             {
                 // ToTensor: v / 255 in float32; Normalize: (x - mean) / std in float32.
-                float x = !Options.DoRescale ? v
-                    : Options.RescaleFactor == 1.0 / 255.0 ? v / 255f
-                    : (float)(v * Options.RescaleFactor);
-                _lut[c][v] = Options.DoNormalize ? (x - mean) / std : x;
+                float x = !Preprocessing.DoRescale ? v
+                    : Preprocessing.RescaleFactor == 1.0 / 255.0 ? v / 255f
+                    : (float)(v * Preprocessing.RescaleFactor);
+                _lut[c][v] = Preprocessing.DoNormalize ? (x - mean) / std : x;
             }
         }
     }
 
-    public ClipImageProcessorOptions Options { get; }
+    public PreprocessingInfo Preprocessing { get; }
 
     /// <summary>Output height and width when centre-cropping (the model's input size).</summary>
-    public (int Width, int Height) OutputSize => (Options.CropWidth, Options.CropHeight);
+    public (int Width, int Height) OutputSize => (Preprocessing.CropSize, Preprocessing.CropSize);
 
     /// <summary>
     /// The 8-bit RGB image the model sees: resized in the image's own mode, centre-cropped (only the crop is
@@ -45,11 +49,12 @@ public sealed class ClipImageProcessor
     public RgbImage ResizeAndCrop(DecodedImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
-        var (rw, rh) = Options.DoResize ? TorchvisionGeometry.ResizeShorterSide(image.Width, image.Height, Options.ShortestEdge) : (image.Width, image.Height);
-        var box = Options.DoCenterCrop ? TorchvisionGeometry.CenterCropBox(rw, rh, Options.CropWidth, Options.CropHeight) : PixelRect.Full(rw, rh);
+        var p = Preprocessing;
+        var (rw, rh) = p.DoResize ? TorchvisionGeometry.ResizeShorterSide(image.Width, image.Height, p.ResizeShortestEdge) : (image.Width, image.Height);
+        var box = p.DoCenterCrop ? TorchvisionGeometry.CenterCropBox(rw, rh, p.CropSize, p.CropSize) : PixelRect.Full(rw, rh);
         int x0 = Math.Max(0, box.X), y0 = Math.Max(0, box.Y);
         var inside = new PixelRect(x0, y0, Math.Min(rw, box.Right) - x0, Math.Min(rh, box.Bottom) - y0);
-        var rgb = image.ResizeRegion(rw, rh, Options.Resample, inside).ToRgb();
+        var rgb = image.ResizeRegion(rw, rh, p.Resample, inside).ToRgb();
         // Padding (crop larger than the resized image) only happens with unusual configs; torchvision pads with zeros.
         return inside == box ? rgb : rgb.Crop(new PixelRect(box.X - x0, box.Y - y0, box.Width, box.Height));
     }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using SharpClip.Checkpoints;
 using SharpClip.Tests.Infrastructure;
 using static SharpClip.Tests.Checkpoints.CheckpointTestData;
+using SharpClip.Vision;
 
 namespace SharpClip.Tests.Checkpoints;
 

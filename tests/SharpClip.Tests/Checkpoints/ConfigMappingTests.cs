@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SharpClip.Checkpoints;
 using SharpClip.Modeling;
+using SharpClip.Vision;
 
 namespace SharpClip.Tests.Checkpoints;
 
@@ -96,16 +97,16 @@ public class ConfigMappingTests
     }
 
     [Theory]
-    [InlineData("""{"size": {"shortest_edge": 336}, "crop_size": {"height": 336, "width": 336}, "resample": 3}""", 336, 336, "bicubic")]
-    [InlineData("""{"size": 256, "crop_size": 224, "resample": 2}""", 256, 224, "bilinear")]
-    [InlineData("""{"size": 224, "crop_size": 200, "do_center_crop": false}""", 224, 224, "bicubic")]
-    public void HuggingFacePreprocessorConfigs(string json, int size, int crop, string resample)
+    [InlineData("""{"size": {"shortest_edge": 336}, "crop_size": {"height": 336, "width": 336}, "resample": 3}""", 336, 336, ResampleFilter.Bicubic)]
+    [InlineData("""{"size": 256, "crop_size": 224, "resample": 2}""", 256, 224, ResampleFilter.Bilinear)]
+    [InlineData("""{"size": 224, "crop_size": 200, "do_center_crop": false}""", 224, 224, ResampleFilter.Bicubic)]
+    public void HuggingFacePreprocessorConfigs(string json, int size, int crop, ResampleFilter resample)
     {
         using var tmp = new TempDir();
         var path = tmp.File("preprocessor_config.json");
         File.WriteAllText(path, json);
-        var p = PreprocessingInfo.ReadHuggingFace(path);
-        Assert.Equal((size, crop, resample), (p.ResizeShortestEdge, p.CropSize, p.Resample));
+        var p = CheckpointLoader.ReadPreprocessorConfig(path); // as a model folder's: a square crop, even without do_center_crop
+        Assert.Equal((size, crop, resample, true), (p.ResizeShortestEdge, p.CropSize, p.Resample, p.DoCenterCrop));
         Assert.Equal(PreprocessingInfo.ClipMean, p.Mean);
         // Written back and read again: the same.
         var again = tmp.File("again.json");
@@ -118,12 +119,16 @@ public class ConfigMappingTests
     [InlineData("""{"image_std": [0.5, 0, 0.5]}""", "image_std")]
     [InlineData("""{"resample": 1}""", "resample")]
     [InlineData("""{"size": {"height": 224, "width": 200}}""", "size")]
+    [InlineData("""{"crop_size": {"height": 224, "width": 200}}""", "crop_size")]
+    [InlineData("""{"do_rescale": "yes"}""", "do_rescale")]
+    [InlineData("""{"image_mean": [0.5, "a", 0.5]}""", "image_mean")]
+    [InlineData("""{"do_resize": false}""", "do_resize")] // fine for `sharpclip preprocess`, not for a model's fixed input
     public void BadPreprocessorConfigsAreRefused(string json, string field)
     {
         using var tmp = new TempDir();
         var path = tmp.File("preprocessor_config.json");
         File.WriteAllText(path, json);
-        var e = Assert.Throws<InvalidDataException>(() => PreprocessingInfo.ReadHuggingFace(path));
+        var e = Assert.Throws<InvalidDataException>(() => CheckpointLoader.ReadPreprocessorConfig(path));
         Assert.Contains(path, e.Message);
         Assert.Contains(field, e.Message);
     }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using SharpClip.Checkpoints;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Search;
+using SharpClip.Vision;
 
 namespace SharpClip.Tests.Checkpoints;
 

@@ -4,6 +4,7 @@ using SharpClip.Checkpoints;
 using SharpClip.Modeling;
 using SharpClip.Tests.Infrastructure;
 using static SharpClip.Tests.Checkpoints.CheckpointTestData;
+using SharpClip.Vision;
 
 namespace SharpClip.Tests.Checkpoints;
 

@@ -18,7 +18,7 @@ public sealed class ClipImageProcessorTests : IDisposable
     {
         var good = FixtureFiles().Take(3).ToList();
         var paths = new List<string> { good[0], _dir.Write("empty.png", []), good[1], _dir.File("missing.jpg"), _dir.Write("text.gif", "GIF? no"u8.ToArray()), good[2] };
-        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(32));
         int reported = 0;
         var results = processor.ProcessBatch(paths, maxDegreeOfParallelism: 2, progress: new SyncProgress(n => Interlocked.Increment(ref reported)));
 
@@ -43,7 +43,7 @@ public sealed class ClipImageProcessorTests : IDisposable
     public void BatchTensorStacksItemsInOrder()
     {
         var files = FixtureFiles().Take(4).ToList();
-        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(64));
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(64));
         using var batch = processor.ProcessBatchToTensor(files, maxDegreeOfParallelism: 2);
         Assert.Equal(new long[] { files.Count, 3, 64, 64 }, batch.shape);
         var all = batch.data<float>().ToArray();
@@ -54,7 +54,7 @@ public sealed class ClipImageProcessorTests : IDisposable
     [Fact]
     public void OneBadFileInStrictBatchRethrowsItsException()
     {
-        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(32));
         var bad = _dir.Write("zero.webp", []);
         var e = Assert.Throws<ImageDecodeException>(() => processor.ProcessBatchToTensor([FixtureFiles().First(), bad]));
         Assert.Equal(bad, e.File);
@@ -73,27 +73,54 @@ public sealed class ClipImageProcessorTests : IDisposable
               "size": {"shortest_edge": 336}
             }
             """u8.ToArray());
-        var o = ClipImageProcessorOptions.FromPreprocessorConfig(path);
-        Assert.Equal((336, 336, 336), (o.ShortestEdge, o.CropWidth, o.CropHeight));
+        var o = PreprocessingInfo.ReadHuggingFace(path);
+        Assert.Equal((336, 336), (o.ResizeShortestEdge, o.CropSize));
         Assert.Equal(ResampleFilter.Bilinear, o.Resample);
         Assert.Equal(new[] { 0.5f, 0.25f, 0.125f }, o.Mean);
         Assert.Equal(new[] { 0.1f, 0.2f, 0.4f }, o.Std);
         Assert.Equal(1.0 / 255.0, o.RescaleFactor);
 
         // Older configs give plain integers.
-        var old = ClipImageProcessorOptions.FromPreprocessorConfigJson("""{"size": 224, "crop_size": 224}""", "old.json");
-        Assert.Equal((224, 224, 224), (old.ShortestEdge, old.CropWidth, old.CropHeight));
+        var old = PreprocessingInfo.ReadHuggingFace(_dir.Write("old.json", """{"size": 224, "crop_size": 224}"""u8.ToArray()));
+        Assert.Equal((224, 224), (old.ResizeShortestEdge, old.CropSize));
 
-        var bad = Assert.Throws<InvalidDataException>(() => ClipImageProcessorOptions.FromPreprocessorConfigJson("""{"image_mean": [1, 2]}""", "bad.json"));
-        Assert.StartsWith("bad.json: ", bad.Message);
+        var badPath = _dir.Write("bad.json", """{"image_mean": [1, 2]}"""u8.ToArray());
+        var bad = Assert.Throws<InvalidDataException>(() => PreprocessingInfo.ReadHuggingFace(badPath));
+        Assert.StartsWith(badPath + ": ", bad.Message);
+        Assert.Contains("image_mean", bad.Message);
+    }
+
+    /// <summary>
+    /// What <c>sharpclip preprocess --config</c> takes beyond a model's transform: no resize, no crop, another rescale,
+    /// no normalisation — each honoured, and written back to the same config.
+    /// </summary>
+    [Fact]
+    public void ReadsTheProcessorSwitchesAModelFolderNeverUses()
+    {
+        var path = _dir.Write("switches.json", """
+            {"do_resize": false, "do_center_crop": false, "do_rescale": true, "rescale_factor": 0.5, "do_normalize": false}
+            """u8.ToArray());
+        var p = PreprocessingInfo.ReadHuggingFace(path);
+        Assert.Equal((false, false, 0.5, false), (p.DoResize, p.DoCenterCrop, p.RescaleFactor, p.DoNormalize));
+        var again = _dir.File("again.json");
+        p.WriteHuggingFace(again);
+        Assert.Equal(p, PreprocessingInfo.ReadHuggingFace(again));
+
+        var processor = new ClipImageProcessor(p);
+        var image = DecodedImage.FromRgb(new RgbImage(5, 3, Enumerable.Range(0, 45).Select(i => (byte)(i * 5)).ToArray()));
+        var rgb = processor.ResizeAndCrop(image);
+        Assert.Equal((5, 3), (rgb.Width, rgb.Height)); // neither resized nor cropped
+        var values = processor.Normalize(rgb);
+        Assert.Equal(rgb.Pixels[0] * 0.5f, values[0]);   // rescaled by 0.5, not normalised
+        Assert.Equal(rgb.Pixels[3 * 14 + 2] * 0.5f, values[2 * 15 + 14]);
     }
 
     [Fact]
     public void ConfigNumbersChangeTheOutput()
     {
         var file = FixtureFiles().First();
-        var baseline = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
-        var other = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32) with { Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] });
+        var baseline = new ClipImageProcessor(PreprocessingInfo.ForResolution(32));
+        var other = new ClipImageProcessor(PreprocessingInfo.ForResolution(32) with { Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] });
         var rgb = baseline.ResizeAndCrop(file);
         var plain = other.Normalize(rgb);
         for (int i = 0; i < 32 * 32; i++) Assert.Equal(rgb.Pixels[3 * i + 1] / 255f, plain[32 * 32 + i]);
@@ -111,9 +138,11 @@ public sealed class ClipImageProcessorTests : IDisposable
     [Fact]
     public void CropLargerThanImagePadsWithBlack()
     {
-        var processor = new ClipImageProcessor(new ClipImageProcessorOptions { ShortestEdge = 16, CropWidth = 20, CropHeight = 16 });
+        // Only without resizing can the crop be larger than the image (with it, the crop may not exceed the resize edge).
+        var processor = new ClipImageProcessor(new PreprocessingInfo { DoResize = false, CropSize = 20 });
         var rgb = processor.ResizeAndCrop(DecodedImage.FromRgb(new RgbImage(16, 16, Enumerable.Repeat((byte)200, 16 * 16 * 3).ToArray())));
-        Assert.Equal((20, 16), (rgb.Width, rgb.Height));
+        Assert.Equal((20, 20), (rgb.Width, rgb.Height));
+        Assert.Equal(0, rgb[5, 1].R);
         Assert.Equal((0, 0, 0), ((int)rgb[1, 5].R, (int)rgb[1, 5].G, (int)rgb[1, 5].B));
         Assert.Equal(200, rgb[2, 5].R);
         Assert.Equal(200, rgb[17, 5].R);
@@ -145,7 +174,7 @@ public sealed class ClipImageProcessorTests : IDisposable
         var st = _dir.File("out.safetensors");
         Assert.Equal(0, SharpClip.Cli.Program.Main(["preprocess", file, "--size", "32", "--output", png]));
         Assert.Equal(0, SharpClip.Cli.Program.Main(["preprocess", file, "--size", "32", "--output", st]));
-        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(32));
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(32));
         var rgb = processor.ResizeAndCrop(file);
         var roundTrip = ImageDecoder.Decode(png);
         Assert.Equal(PillowMode.RGB, roundTrip.Mode);

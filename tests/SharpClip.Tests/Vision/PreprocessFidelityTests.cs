@@ -44,7 +44,7 @@ public sealed class PreprocessFidelityTests(PreprocessTensors tensors, ITestOutp
         int n = c.GetProperty("n_px").GetInt32();
         bool lossless = c.GetProperty("exact_pixels_expected").GetBoolean();
         var norm = Fixtures.Manifest.GetProperty("normalization");
-        var processor = new ClipImageProcessor(ClipImageProcessorOptions.ForSize(n) with
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(n) with
         {
             Mean = Floats(norm.GetProperty("mean")),
             Std = Floats(norm.GetProperty("std")),
@@ -85,7 +85,7 @@ public sealed class PreprocessFidelityTests(PreprocessTensors tensors, ITestOutp
         var expected = tensors.File.ReadFloats(pvName);
         var actual = processor.Normalize(rgb);
         float maxDiff = MaxAbsDiff(expected, actual);
-        float minStd = processor.Options.Std.Min();
+        float minStd = processor.Preprocessing.Std.Min();
         float tolerance = lossless ? 1e-6f : LossyLevels / 255f / minStd + 1e-6f;
         output.WriteLine($"{id}: pixel_values max |diff| {maxDiff:G3} (tolerance {tolerance:G3})");
         Assert.True(maxDiff <= tolerance, $"{id}: pixel_values differ by up to {maxDiff} > {tolerance}");

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace SharpClip.Checkpoints;
+namespace SharpClip.Files;
 
 /// <summary>Small JSON file helpers shared by the folder formats.</summary>
 internal static class JsonFiles
