@@ -1,4 +1,3 @@
-using SharpClip.Vision;
 using System.Diagnostics;
 using System.Text.Json;
 using SharpClip.Checkpoints;

@@ -1,6 +1,6 @@
 using SharpClip.Checkpoints;
 using SharpClip.Data;
-using SharpClip.Data.Synthetic;
+using SharpClip.Demos.Synthetic;
 using SharpClip.Pipelines;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Training;
@@ -53,10 +53,7 @@ public class FineTuningPreprocessingTests
         var result = Trainer.Run(new TrainingConfig
         {
             Init = folder, Output = Path.Combine(tmp.Path, "run"),
-            DataOptions = new DataSourceOptions
-            {
-                Synthetic = new SyntheticShapesOptions { ImageSize = 32, Supersampling = 1, TrainCount = 16, ValidationCount = 8, HeldOutCount = 8, ShardSize = 16 },
-            },
+            DataOptions = SyntheticShapesSpec.Options(new SyntheticShapesOptions { ImageSize = 32, Supersampling = 1, TrainCount = 16, ValidationCount = 8, HeldOutCount = 8, ShardSize = 16 }),
             BatchSize = 8, Steps = 2, WarmupSteps = 0, SaveEvery = 0, EvalEvery = 0, EvalSamples = 8, Workers = 1, Seed = 3,
         });
 
