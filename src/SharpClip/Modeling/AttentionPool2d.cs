@@ -46,7 +46,7 @@ public sealed class AttentionPool2d : ScopedModule
         var tokens = x.flatten(2).transpose(1, 2);                                   // [batch, grid², width]
         tokens = torch.cat([tokens.mean([1], keepdim: true), tokens], dim: 1);       // [batch, grid²+1, width]
         tokens = tokens.Plus(positional_embedding.to(tokens.dtype));
-        var q = AttentionHeads.Split(q_proj.forward(tokens.narrow(1, 0, 1)), _heads); // [batch, heads, 1, head_width]: the mean token asks
+        var q = AttentionHeads.Split(q_proj.forward(tokens.narrow(1, 0, 1)), _heads); // [batch, heads, 1, head_width]: the mean token is the only query
         var k = AttentionHeads.Split(k_proj.forward(tokens), _heads);                 // [batch, heads, grid²+1, head_width]
         var v = AttentionHeads.Split(v_proj.forward(tokens), _heads);
         var pooled = AttentionHeads.Merge(F.scaled_dot_product_attention(q, k, v)).select(1, 0); // [batch, width]
