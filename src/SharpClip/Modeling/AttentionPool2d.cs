@@ -10,7 +10,7 @@ namespace SharpClip.Modeling;
 /// as a query token, positional embeddings are added, and one multi-head QKV attention of that token over all
 /// tokens (itself included) gives the image embedding, projected by <c>c_proj</c>.
 /// </summary>
-public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
+public sealed class AttentionPool2d : ScopedModule
 {
     Parameter positional_embedding;
     readonly Linear k_proj;
@@ -41,18 +41,15 @@ public sealed class AttentionPool2d : nn.Module<Tensor, Tensor>
 
     /// <param name="x">[batch, width, grid, grid]</param>
     /// <returns>[batch, output_dim]</returns>
-    public override Tensor forward(Tensor x)
+    protected override Tensor Compute(Tensor x)
     {
-        using var scope = torch.NewDisposeScope();
-        long batch = x.shape[0], width = x.shape[1];
         var tokens = x.flatten(2).transpose(1, 2);                                   // [batch, grid², width]
         tokens = torch.cat([tokens.mean([1], keepdim: true), tokens], dim: 1);       // [batch, grid²+1, width]
-        tokens = tokens.add(positional_embedding.to(tokens.dtype), KeptScalars.One);
-        long n = tokens.shape[1], headWidth = width / _heads;
-        var q = q_proj.forward(tokens.narrow(1, 0, 1)).view(batch, 1, _heads, headWidth).transpose(1, 2); // [batch, heads, 1, head_width]
-        var k = k_proj.forward(tokens).view(batch, n, _heads, headWidth).transpose(1, 2);                 // [batch, heads, n, head_width]
-        var v = v_proj.forward(tokens).view(batch, n, _heads, headWidth).transpose(1, 2);
-        var pooled = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(batch, width);       // [batch, width]
-        return c_proj.forward(pooled).MoveToOuterDisposeScope();
+        tokens = tokens.Plus(positional_embedding.to(tokens.dtype));
+        var q = AttentionHeads.Split(q_proj.forward(tokens.narrow(1, 0, 1)), _heads); // [batch, heads, 1, head_width]: the mean token is the only query
+        var k = AttentionHeads.Split(k_proj.forward(tokens), _heads);                 // [batch, heads, grid²+1, head_width]
+        var v = AttentionHeads.Split(v_proj.forward(tokens), _heads);
+        var pooled = AttentionHeads.Merge(F.scaled_dot_product_attention(q, k, v)).select(1, 0); // [batch, width]
+        return c_proj.forward(pooled);                                               // [batch, output_dim]
     }
 }

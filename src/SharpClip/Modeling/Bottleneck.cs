@@ -9,7 +9,7 @@ namespace SharpClip.Modeling;
 /// downsamples, an average pool follows the 3×3 convolution and another precedes the shortcut's 1×1 convolution
 /// ("anti-aliased" striding, in place of strided convolutions).
 /// </summary>
-public sealed class Bottleneck : nn.Module<Tensor, Tensor>
+public sealed class Bottleneck : ScopedModule
 {
     /// <summary>Output channels are <c>planes · Expansion</c>.</summary>
     public const int Expansion = 4;
@@ -40,18 +40,17 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
 
     /// <param name="x">[batch, inplanes, h, w]</param>
     /// <returns>[batch, planes·4, h/stride, w/stride]</returns>
-    public override Tensor forward(Tensor x)
+    protected override Tensor Compute(Tensor x)
     {
-        using var scope = torch.NewDisposeScope();
         var residual = bn1.forward(conv1.forward(x)).relu_();
         residual = bn2.forward(conv2.forward(residual)).relu_();
         residual = bn3.forward(conv3.forward(avgpool.forward(residual)));
         var shortcut = downsample is null ? x : downsample.forward(x);
-        return residual.add_(shortcut, KeptScalars.One).relu_().MoveToOuterDisposeScope();
+        return residual.PlusInPlace(shortcut).relu_();
     }
 
     /// <summary>The shortcut's projection: average pool (key "-1" in the reference, no tensors), 1×1 conv ("0"), BatchNorm ("1").</summary>
-    sealed class Downsample : nn.Module<Tensor, Tensor>
+    sealed class Downsample : ScopedModule
     {
         readonly nn.Module<Tensor, Tensor> pool;
         [TorchSharp.Utils.ComponentName(Name = "0")] readonly AlignedConv2d conv;
@@ -65,11 +64,6 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x)
-        {
-            using var pooled = pool.forward(x);
-            using var projected = conv.forward(pooled);
-            return bn.forward(projected);
-        }
+        protected override Tensor Compute(Tensor x) => bn.forward(conv.forward(pool.forward(x)));
     }
 }

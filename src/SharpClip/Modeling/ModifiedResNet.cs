@@ -11,7 +11,7 @@ namespace SharpClip.Modeling;
 /// global average pooling. Its BatchNorm layers use batch statistics in training mode and running statistics in
 /// eval mode, so call <c>eval()</c> for inference (<see cref="ClipModel.FromStateDict"/> returns an eval-mode model).
 /// </summary>
-public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
+public sealed class ModifiedResNet : ScopedModule
 {
     readonly AlignedConv2d conv1;
     readonly BatchNorm2d bn1;
@@ -74,14 +74,13 @@ public sealed class ModifiedResNet : nn.Module<Tensor, Tensor>
 
     /// <param name="pixels">[batch, 3, resolution, resolution], already normalised</param>
     /// <returns>[batch, embed_dim]</returns>
-    public override Tensor forward(Tensor pixels)
+    protected override Tensor Compute(Tensor pixels)
     {
-        using var scope = torch.NewDisposeScope();
         var x = bn1.forward(conv1.forward(pixels)).relu_();   // [batch, width/2, r/2, r/2]
         x = bn2.forward(conv2.forward(x)).relu_();
         x = bn3.forward(conv3.forward(x)).relu_();            // [batch, width, r/2, r/2]
         x = avgpool.forward(x);                               // [batch, width, r/4, r/4]
         foreach (var block in AllBlocks) x = block.forward(x); // [batch, width·32, r/32, r/32]
-        return attnpool.forward(x).MoveToOuterDisposeScope(); // [batch, embed_dim]
+        return attnpool.forward(x);                           // [batch, embed_dim]
     }
 }

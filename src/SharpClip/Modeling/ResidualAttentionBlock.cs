@@ -6,63 +6,58 @@ namespace SharpClip.Modeling;
 
 /// <summary>
 /// One pre-LayerNorm transformer block, shared by both towers: <c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.
-/// Field names are the reference's (<c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp.c_fc</c>, <c>mlp.c_proj</c>).
+/// Field names are the reference's (<c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp.c_fc</c>, <c>mlp.c_proj</c>), so
+/// state-dict keys are too.
 /// </summary>
-public sealed class ResidualAttentionBlock : nn.Module<Tensor, Tensor>
+/// <remarks>
+/// The two sublayers are parameters: CLIP's towers use <see cref="SelfAttention"/> and <see cref="Mlp"/>; another
+/// model's block (a GEGLU feed-forward, a different attention) passes its own modules to the second constructor
+/// instead of copying this class. Their state-dict keys sit under <c>attn.*</c> and <c>mlp.*</c>.
+/// </remarks>
+public sealed class ResidualAttentionBlock : ScopedModule
 {
     readonly LayerNorm ln_1;
-    readonly SelfAttention attn;
+    readonly nn.Module<Tensor, Tensor> attn;
     readonly LayerNorm ln_2;
-    readonly Mlp mlp;
+    readonly nn.Module<Tensor, Tensor> mlp;
 
+    /// <summary>CLIP's block: multi-head self-attention and a two-layer MLP.</summary>
+    /// <param name="width">Model width.</param>
+    /// <param name="heads">Attention heads; width must divide by it.</param>
+    /// <param name="mlpWidth">Hidden width of the MLP (4× width in CLIP).</param>
+    /// <param name="activation">The MLP's activation.</param>
+    /// <param name="causal">Causal self-attention (the text tower).</param>
     public ResidualAttentionBlock(int width, int heads, int mlpWidth, Activation activation, bool causal)
+        : this(width, new SelfAttention(width, heads, causal), new Mlp(width, mlpWidth, activation))
+    {
+    }
+
+    /// <summary>A pre-LayerNorm block around the given sublayers.</summary>
+    /// <param name="width">Model width: both sublayers map [batch, tokens, width] to the same shape.</param>
+    /// <param name="attention">The token-mixing sublayer (key prefix <c>attn</c>).</param>
+    /// <param name="feedForward">The per-token sublayer (key prefix <c>mlp</c>).</param>
+    public ResidualAttentionBlock(int width, nn.Module<Tensor, Tensor> attention, nn.Module<Tensor, Tensor> feedForward)
         : base(nameof(ResidualAttentionBlock))
     {
         ln_1 = nn.LayerNorm(width);
-        attn = new SelfAttention(width, heads, causal);
+        attn = attention;
         ln_2 = nn.LayerNorm(width);
-        mlp = new Mlp(width, mlpWidth, activation);
+        mlp = feedForward;
         RegisterComponents();
     }
 
-    internal SelfAttention Attention => attn;
+    /// <summary>The token-mixing sublayer (a <see cref="SelfAttention"/> in CLIP).</summary>
+    public nn.Module<Tensor, Tensor> Attention => attn;
 
-    internal Mlp Mlp => mlp;
+    /// <summary>The per-token sublayer (an <see cref="Mlp"/> in CLIP).</summary>
+    public nn.Module<Tensor, Tensor> FeedForward => mlp;
 
     /// <param name="x">[batch, tokens, width]</param>
-    public override Tensor forward(Tensor x)
+    /// <returns>[batch, tokens, width]</returns>
+    protected override Tensor Compute(Tensor x)
     {
-        using var scope = torch.NewDisposeScope();
-        x = x.add(attn.forward(ln_1.forward(x)), KeptScalars.One);
-        x = x.add(mlp.forward(ln_2.forward(x)), KeptScalars.One);
-        return x.MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>The block's feed-forward part: <c>c_proj(act(c_fc(x)))</c>.</summary>
-public sealed class Mlp : nn.Module<Tensor, Tensor>
-{
-    readonly Linear c_fc;
-    readonly nn.Module<Tensor, Tensor> gelu;
-    readonly Linear c_proj;
-
-    public Mlp(int width, int hiddenWidth, Activation activation) : base(nameof(Mlp))
-    {
-        c_fc = nn.Linear(width, hiddenWidth);
-        gelu = Activations.Create(activation);
-        c_proj = nn.Linear(hiddenWidth, width);
-        RegisterComponents();
-    }
-
-    internal Linear Fc => c_fc;
-
-    internal Linear Proj => c_proj;
-
-    /// <param name="x">[..., width]</param>
-    public override Tensor forward(Tensor x)
-    {
-        using var hidden = c_fc.forward(x);          // [..., hidden]
-        using var activated = gelu.forward(hidden);
-        return c_proj.forward(activated);
+        x = x.Plus(attn.forward(ln_1.forward(x)));
+        x = x.Plus(mlp.forward(ln_2.forward(x)));
+        return x;
     }
 }

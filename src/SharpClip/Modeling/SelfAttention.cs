@@ -11,14 +11,17 @@ namespace SharpClip.Modeling;
 /// unchanged. The attention core is libtorch's fused <c>scaled_dot_product_attention</c>; the causal mask of the text
 /// tower is its <c>is_causal</c> flag, so no mask tensor is stored or converted between dtypes.
 /// </summary>
-public sealed class SelfAttention : nn.Module<Tensor, Tensor>
+/// <remarks>
+/// Other attentions are additions beside this one, not copies of it: cross-attention (queries from the sequence, keys
+/// and values from text states) is its own projections around <see cref="AttentionHeads"/> and the same fused core;
+/// a cached causal decoder appends each step's keys and values to the cache between the projection and the core.
+/// </remarks>
+public sealed class SelfAttention : ScopedModule
 {
     // Parameter fields are not readonly: Module.to() swaps them for converted copies through reflection.
     Parameter in_proj_weight;
     Parameter in_proj_bias;
     readonly Linear out_proj;
-    readonly int _heads;
-    readonly bool _causal;
 
     /// <param name="width">Model width W.</param>
     /// <param name="heads">Number of heads; W must divide by it.</param>
@@ -26,8 +29,8 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
     public SelfAttention(int width, int heads, bool causal) : base(nameof(SelfAttention))
     {
         if (heads <= 0 || width % heads != 0) throw new ArgumentException($"width {width} does not divide into {heads} heads");
-        _heads = heads;
-        _causal = causal;
+        Heads = heads;
+        Causal = causal;
         // PyTorch's nn.MultiheadAttention initialisation: Xavier-uniform packed projection, zero biases.
         in_proj_weight = new Parameter(nn.init.xavier_uniform_(torch.empty(3L * width, width)));
         in_proj_bias = new Parameter(torch.zeros(3L * width));
@@ -36,21 +39,25 @@ public sealed class SelfAttention : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Number of attention heads.</summary>
+    public int Heads { get; }
+
+    /// <summary>Whether each position sees only itself and earlier positions.</summary>
+    public bool Causal { get; }
+
     internal Parameter InProjWeight => in_proj_weight;
 
     internal Linear OutProj => out_proj;
 
     /// <param name="x">[batch, tokens, width]</param>
     /// <returns>[batch, tokens, width]</returns>
-    public override Tensor forward(Tensor x)
+    protected override Tensor Compute(Tensor x)
     {
-        using var scope = torch.NewDisposeScope();
         long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
-        var qkv = F.linear(x, in_proj_weight, in_proj_bias)          // [batch, tokens, 3·width]
-            .view(batch, tokens, 3, _heads, width / _heads)
-            .permute(2, 0, 3, 1, 4);                                 // [3, batch, heads, tokens, head_width]
-        var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: _causal); // [batch, heads, tokens, head_width]
-        var merged = attended.transpose(1, 2).reshape(batch, tokens, width);
-        return out_proj.forward(merged).MoveToOuterDisposeScope();
+        var qkv = F.linear(x, in_proj_weight, in_proj_bias)             // [batch, tokens, 3·width]
+            .view(batch, tokens, 3, Heads, width / Heads)
+            .permute(2, 0, 3, 1, 4);                                    // [3, batch, heads, tokens, head_width]
+        var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: Causal); // [batch, heads, tokens, head_width]
+        return out_proj.forward(AttentionHeads.Merge(attended));       // [batch, tokens, width]
     }
 }

@@ -67,10 +67,12 @@ public class TextTransformer : nn.Module
         double fcStd = Math.Pow(2 * width, -0.5);
         foreach (var block in transformer.Blocks)
         {
-            nn.init.normal_(block.Attention.InProjWeight, std: attnStd);
-            nn.init.normal_(block.Attention.OutProj.weight!, std: projStd);
-            nn.init.normal_(block.Mlp.Fc.weight!, std: fcStd);
-            nn.init.normal_(block.Mlp.Proj.weight!, std: projStd);
+            var attention = (SelfAttention)block.Attention; // CLIP's blocks are built with these two
+            var mlp = (Mlp)block.FeedForward;
+            nn.init.normal_(attention.InProjWeight, std: attnStd);
+            nn.init.normal_(attention.OutProj.weight!, std: projStd);
+            nn.init.normal_(mlp.Fc.weight!, std: fcStd);
+            nn.init.normal_(mlp.Proj.weight!, std: projStd);
         }
         nn.init.normal_(text_projection, std: attnStd);
     }
@@ -123,7 +125,7 @@ public class TextTransformer : nn.Module
     {
         long context = ids.shape[1];
         var x = token_embedding.forward(ids);                            // [texts, context, width]
-        x = x.add(positional_embedding.narrow(0, 0, context), KeptScalars.One);
+        x = x.Plus(positional_embedding.narrow(0, 0, context));
         x = transformer.Forward(x, blockOutputs);
         return ln_final.forward(x);
     }

@@ -13,29 +13,38 @@ public sealed class TransformerStack : nn.Module<Tensor, Tensor>
 {
     readonly ModuleList<ResidualAttentionBlock> resblocks;
 
+    /// <summary>CLIP's stack: <paramref name="layers"/> identical self-attention blocks.</summary>
     public TransformerStack(int width, int layers, int heads, int mlpWidth, Activation activation, bool causal)
-        : base(nameof(TransformerStack))
+        : this(Enumerable.Range(0, layers).Select(_ => new ResidualAttentionBlock(width, heads, mlpWidth, activation, causal)))
     {
-        resblocks = new ModuleList<ResidualAttentionBlock>();
-        for (int i = 0; i < layers; i++) resblocks.Add(new ResidualAttentionBlock(width, heads, mlpWidth, activation, causal));
+    }
+
+    /// <summary>A stack of the given blocks, run in order (for blocks built around other sublayers).</summary>
+    public TransformerStack(IEnumerable<ResidualAttentionBlock> blocks) : base(nameof(TransformerStack))
+    {
+        resblocks = new ModuleList<ResidualAttentionBlock>(blocks.ToArray());
         RegisterComponents();
     }
 
     public int Layers => resblocks.Count;
 
-    internal IList<ResidualAttentionBlock> Blocks => resblocks;
+    /// <summary>The blocks, in the order they run.</summary>
+    public IReadOnlyList<ResidualAttentionBlock> Blocks => [.. resblocks];
 
     /// <summary>
     /// How each block is run: null calls <c>block.forward</c>. Training sets a runner that recomputes the block in the
-    /// backward pass instead of keeping its activations (activation checkpointing, see
-    /// <c>SharpClip.Training.ActivationCheckpointing</c>); the hook keeps that training concern out of the model.
+    /// backward pass instead of keeping its activations (activation checkpointing, which lives in the training layer);
+    /// the hook keeps that training concern out of the model.
     /// </summary>
     public Func<nn.Module<Tensor, Tensor>, Tensor, Tensor>? BlockRunner { get; set; }
 
     /// <param name="x">[batch, tokens, width]</param>
     public override Tensor forward(Tensor x) => Forward(x, null);
 
-    /// <summary>Runs every block.</summary>
+    /// <summary>
+    /// Runs every block. Each block's output is freed as soon as the next block has run (not at the end, as a dispose
+    /// scope would), so inference holds two activations at a time, not one per layer.
+    /// </summary>
     /// <param name="x">[batch, tokens, width]</param>
     /// <param name="blockOutputs">When given, receives each block's output [batch, tokens, width] in order.</param>
     public Tensor Forward(Tensor x, List<Tensor>? blockOutputs)

@@ -9,7 +9,7 @@ namespace SharpClip.Modeling;
 /// learned positional embeddings, pre-LayerNorm (<c>ln_pre</c>), the residual blocks, LayerNorm of the class token
 /// (<c>ln_post</c>) and a linear projection (<c>proj</c>, no bias) into the joint embedding space.
 /// </summary>
-public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
+public sealed class VisionTransformer : ScopedModule
 {
     // Parameter fields are not readonly: Module.to() swaps them for converted copies through reflection.
     readonly AlignedConv2d conv1;
@@ -39,17 +39,16 @@ public sealed class VisionTransformer : nn.Module<Tensor, Tensor>
 
     /// <param name="pixels">[batch, 3, resolution, resolution], already normalised</param>
     /// <returns>[batch, embed_dim]</returns>
-    public override Tensor forward(Tensor pixels)
+    protected override Tensor Compute(Tensor pixels)
     {
-        using var scope = torch.NewDisposeScope();
         var x = conv1.forward(pixels);                                   // [batch, width, grid, grid]
         x = x.flatten(2).transpose(1, 2);                                // [batch, grid², width]
         var cls = class_embedding.to(x.dtype).expand(x.shape[0], 1, -1); // [batch, 1, width]
         x = torch.cat([cls, x], dim: 1);                                 // [batch, grid²+1, width]
-        x = x.add(positional_embedding.to(x.dtype), KeptScalars.One);
+        x = x.Plus(positional_embedding.to(x.dtype));
         x = ln_pre.forward(x);
         x = transformer.forward(x);
         x = ln_post.forward(x.select(1, 0));                             // [batch, width]: the class token
-        return x.matmul(proj).MoveToOuterDisposeScope();                 // [batch, embed_dim]
+        return x.matmul(proj);                                           // [batch, embed_dim]
     }
 }
