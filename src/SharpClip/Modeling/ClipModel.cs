@@ -83,12 +83,12 @@ public sealed class ClipModel : TextTransformer
     /// </summary>
     /// <returns>[images, embed_dim] float32, L2-normalised unless <paramref name="normalize"/> is false.</returns>
     public Tensor EmbedImages(Tensor pixels, bool normalize = true) =>
-        Finite(Runtime.Inference.Run(() => EncodeImages(pixels, normalize)), "image");
+        Finite(Inference.Run(() => EncodeImages(pixels, normalize)), "image");
 
     /// <summary>Inference path for text embeddings; see <see cref="EmbedImages"/>.</summary>
     /// <returns>[texts, embed_dim] float32 on the CPU, L2-normalised unless <paramref name="normalize"/> is false.</returns>
     public Tensor EmbedTexts(Tensor ids, bool normalize = true) =>
-        Finite(Runtime.Inference.Run(() => EncodeTexts(ids, normalize)), "text");
+        Finite(Inference.Run(() => EncodeTexts(ids, normalize)), "text");
 
     /// <summary>Where the weights came from (a file or folder), named in errors; "the model" when built in memory.</summary>
     public string Source { get; private set; } = "the model";

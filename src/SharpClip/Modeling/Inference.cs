@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SharpClip.Runtime;
+namespace SharpClip.Modeling;
 
 /// <summary>
 /// Runs model code for inference: under <c>torch.inference_mode()</c> (no autograd bookkeeping, no version counters)
