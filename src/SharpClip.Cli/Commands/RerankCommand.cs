@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using SharpClip.Evaluation;
+using SharpClip.Scoring;
 
 namespace SharpClip.Cli.Commands;
 

@@ -4,6 +4,7 @@ using SharpClip.Evaluation;
 using SharpClip.Pipelines;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Modeling;
+using SharpClip.Tests.Scoring;
 using SharpClip.Tests.Search;
 
 namespace SharpClip.Tests.Evaluation;

@@ -1,4 +1,6 @@
 using System.Globalization;
+using ScottPlot;
+using ScottPlot.TickGenerators;
 using SharpClip.Vision;
 
 namespace SharpClip.Evaluation.Plotting;
@@ -6,83 +8,76 @@ namespace SharpClip.Evaluation.Plotting;
 /// <summary>
 /// The CLIP paper's Figure 6 for one model and dataset: few-shot linear-probe accuracy (mean over seeds, with ±1 std
 /// whiskers) against training images per class on a log₂ axis, and the zero-shot accuracy as a dashed horizontal line
-/// — where the curve crosses it is how many labelled examples per class zero-shot is "worth". Title, axis titles,
-/// tick values and a legend are drawn with <see cref="BitmapFont"/>; the numbers are also in the Markdown report.
+/// — where the curve crosses it is how many labelled examples per class zero-shot is "worth". Drawn with ScottPlot;
+/// the numbers are also in the Markdown report.
 /// </summary>
 public static class LinePlot
 {
-    /// <summary>Margins around the plot area, in pixels: room for the title, tick labels, axis titles and the legend.</summary>
-    const int Left = 70, Right = 28, Top = 46, Bottom = 78;
+    /// <summary>Smallest picture that still leaves room for the plot area next to the titles, ticks and legend.</summary>
+    const int MinWidth = 198, MinHeight = 224;
+
+    const float TitleSize = 16, LabelSize = 13, TickSize = 12;
 
     public static RgbImage FewShot(IReadOnlyList<FewShotPoint> points, double? zeroShot, string title = "Few-shot linear probe vs zero-shot",
         int width = 640, int height = 420)
     {
-        if (width < Left + Right + 100 || height < Top + Bottom + 100)
-            throw new ArgumentOutOfRangeException(nameof(width), $"plot size {width}x{height} is too small (at least {Left + Right + 100}x{Top + Bottom + 100})");
+        if (width < MinWidth || height < MinHeight)
+            throw new ArgumentOutOfRangeException(nameof(width), $"plot size {width}x{height} is too small (at least {MinWidth}x{MinHeight})");
         if (points.FirstOrDefault(p => p.Shots < 1) is { } bad) throw new ArgumentException($"few-shot point with {bad.Shots} shots; the log axis needs at least 1", nameof(points));
-        var canvas = new Canvas(width, height, Rgb.White);
-        int left = Left, right = width - Right, top = Top, bottom = height - Bottom;
-        int Y(double accuracy) => (int)Math.Round(bottom - Math.Clamp(accuracy, 0, 1) * (bottom - top));
-
-        canvas.Text(BitmapFont.Fit(title, width - 16, 2), width / 2, 14, Rgb.Text, scale: 2, h: Align.Centre);
-
-        // y: accuracy 0–100 %, a grid line and label every 10 %.
-        for (int g = 0; g <= 10; g++)
-        {
-            int y = Y(g / 10.0);
-            canvas.HLine(left, right, y, g % 5 == 0 ? Rgb.GridMajor : Rgb.GridMinor);
-            canvas.HLine(left - 4, left - 1, y, Rgb.Axis);
-            canvas.Text($"{g * 10}%", left - 8, y, Rgb.Text, h: Align.End, v: Align.Centre);
-        }
-        canvas.Text("accuracy", 14, (top + bottom) / 2, Rgb.Text, h: Align.Start, v: Align.Centre, upward: true);
-        canvas.VLine(left, top, bottom, Rgb.Axis);
-        canvas.HLine(left, right, bottom, Rgb.Axis);
-        canvas.Text("training images per class (log scale)", (left + right) / 2, bottom + 26, Rgb.Text, h: Align.Centre);
-
-        if (zeroShot is { } z) canvas.HLine(left + 1, right, Y(z), Rgb.Red, thickness: 2, dash: 8);
         var ordered = points.OrderBy(p => p.Shots).ToList();
+        using var plot = PlotImage.Create();
+
+        if (title.Length > 0) plot.Axes.Title.Label.Text = PlotFont.Fit(title, width - 16, TitleSize);
+        plot.Axes.Title.Label.FontSize = TitleSize;
+        plot.Axes.Title.Label.ForeColor = PlotColours.Text;
+        plot.XLabel("training images per class (log scale)", LabelSize);
+        plot.YLabel("accuracy", LabelSize);
+
+        // y: accuracy 0–100 %, a labelled grid line every 10 % (darker every 50 %).
+        var yTicks = new NumericManual();
+        for (int g = 0; g <= 10; g++) yTicks.AddMajor(g / 10.0, $"{g * 10}%");
+        plot.Axes.Left.TickGenerator = yTicks;
+        plot.Axes.SetLimitsY(-0.02, 1.02);
+
+        // x: log₂ of the shot counts, one tick per measured count, labelled with the count itself.
+        var xTicks = new NumericManual();
+        foreach (var p in ordered) xTicks.AddMajor(Math.Log2(p.Shots), p.Shots.ToString(CultureInfo.InvariantCulture));
+        plot.Axes.Bottom.TickGenerator = xTicks;
         if (ordered.Count > 0)
         {
-            double lo = Math.Log2(ordered[0].Shots), hi = Math.Log2(ordered[^1].Shots);
-            int X(int shots) => hi == lo ? (left + right) / 2 : (int)Math.Round(left + 24 + (Math.Log2(shots) - lo) / (hi - lo) * (right - left - 48));
-            foreach (var p in ordered)
-            {
-                canvas.VLine(X(p.Shots), bottom, bottom + 4, Rgb.Axis);
-                canvas.Text(p.Shots.ToString(CultureInfo.InvariantCulture), X(p.Shots), bottom + 9, Rgb.Text, h: Align.Centre);
-            }
-            for (int i = 0; i + 1 < ordered.Count; i++)
-                canvas.Line(X(ordered[i].Shots), Y(ordered[i].MeanAccuracy), X(ordered[i + 1].Shots), Y(ordered[i + 1].MeanAccuracy), Rgb.Blue, thickness: 2);
-            foreach (var p in ordered)
-            {
-                int x = X(p.Shots);
-                if (p.StdAccuracy > 0)
-                {
-                    int y0 = Y(p.MeanAccuracy - p.StdAccuracy), y1 = Y(p.MeanAccuracy + p.StdAccuracy);
-                    canvas.VLine(x, y1, y0, Rgb.Blue);
-                    canvas.HLine(x - 3, x + 3, y0, Rgb.Blue);
-                    canvas.HLine(x - 3, x + 3, y1, Rgb.Blue);
-                }
-                canvas.Disc(x, Y(p.MeanAccuracy), 3, Rgb.Blue);
-            }
+            double lo = Math.Log2(ordered[0].Shots), hi = Math.Log2(ordered[^1].Shots), pad = hi == lo ? 1 : (hi - lo) * 0.06;
+            plot.Axes.SetLimitsX(lo - pad, hi + pad);
         }
+        else plot.Axes.SetLimitsX(-1, 1); // no measured counts: an empty x axis rather than ScottPlot's blank picture
+        foreach (var axis in new IAxis[] { plot.Axes.Left, plot.Axes.Bottom })
+        {
+            axis.TickLabelStyle.FontSize = TickSize;
+            axis.TickLabelStyle.ForeColor = PlotColours.Text;
+        }
+        plot.Grid.MajorLineColor = PlotColours.GridMinor;
 
-        Legend(canvas, height - 20, ordered.Count > 0 ? ordered[0].PerSeed.Count : 0, zeroShot);
-        return canvas.Image;
-    }
-
-    /// <summary>One centred row under the x-axis title: a swatch and a label per series.</summary>
-    static void Legend(Canvas canvas, int y, int seeds, double? zeroShot)
-    {
-        const int swatch = 26, gap = 6, between = 24;
-        var probe = seeds > 1 ? $"few-shot linear probe (mean and std of {seeds} seeds)" : "few-shot linear probe";
-        var zero = zeroShot is { } z ? string.Create(CultureInfo.InvariantCulture, $"zero-shot ({z * 100:0.0}%)") : null;
-        int total = swatch + gap + BitmapFont.Measure(probe) + (zero is null ? 0 : between + swatch + gap + BitmapFont.Measure(zero));
-        int x = (canvas.Width - total) / 2;
-        canvas.HLine(x, x + swatch - 1, y, Rgb.Blue, thickness: 2);
-        canvas.Disc(x + swatch / 2, y, 3, Rgb.Blue);
-        x = canvas.Text(probe, x + swatch + gap, y, Rgb.Text, v: Align.Centre).Right + between;
-        if (zero is null) return;
-        canvas.HLine(x, x + swatch - 1, y, Rgb.Red, thickness: 2, dash: 8);
-        canvas.Text(zero, x + swatch + gap, y, Rgb.Text, v: Align.Centre);
+        if (zeroShot is { } z)
+        {
+            var line = plot.Add.HorizontalLine(z, width: 2, color: PlotColours.Red, pattern: LinePattern.Dashed);
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"zero-shot ({z * 100:0.0}%)");
+        }
+        if (ordered.Count > 0)
+        {
+            double[] xs = ordered.Select(p => Math.Log2(p.Shots)).ToArray(), ys = ordered.Select(p => p.MeanAccuracy).ToArray();
+            if (ordered.Any(p => p.StdAccuracy > 0))
+            {
+                var whiskers = plot.Add.ErrorBar(xs, ys, ordered.Select(p => p.StdAccuracy).ToArray());
+                whiskers.Color = PlotColours.Blue;
+            }
+            var curve = plot.Add.Scatter(xs, ys, PlotColours.Blue);
+            curve.LineWidth = 2;
+            curve.MarkerSize = 7;
+            int seeds = ordered[0].PerSeed.Count;
+            curve.LegendText = seeds > 1 ? $"few-shot linear probe (mean and std of {seeds} seeds)" : "few-shot linear probe";
+        }
+        if (zeroShot is not null || ordered.Count > 0) plot.ShowLegend(Edge.Bottom);
+        plot.Legend.FontSize = TickSize;
+        plot.Legend.FontColor = PlotColours.Text;
+        return PlotImage.Render(plot, width, height);
     }
 }

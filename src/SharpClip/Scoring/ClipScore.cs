@@ -3,7 +3,7 @@ using SharpClip.Data;
 using SharpClip.Data.Sources;
 using SharpClip.Pipelines;
 
-namespace SharpClip.Evaluation;
+namespace SharpClip.Scoring;
 
 /// <summary>One image–caption pair from a pairs file.</summary>
 /// <param name="Line">1-based line of the row in the file (for messages).</param>

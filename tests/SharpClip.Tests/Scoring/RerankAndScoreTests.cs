@@ -1,11 +1,11 @@
 using System.Text.Json;
-using SharpClip.Evaluation;
+using SharpClip.Scoring;
 using SharpClip.Pipelines;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Modeling;
 using SharpClip.Tests.Search;
 
-namespace SharpClip.Tests.Evaluation;
+namespace SharpClip.Tests.Scoring;
 
 /// <summary>
 /// Reranking and CLIPScore against every manifest model: the expected order and scores are computed here from the

@@ -1,6 +1,6 @@
 using SharpClip.Pipelines;
 
-namespace SharpClip.Evaluation;
+namespace SharpClip.Scoring;
 
 /// <summary>One candidate image in a reranking: its place, where it came from, and how well it matches the caption.</summary>
 /// <param name="Rank">1-based place after sorting (1 = best match).</param>
