@@ -29,7 +29,7 @@ public sealed partial class LayerTests
         ["Pipelines"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot"],
         ["Training"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines"],
         ["Evaluation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines", "Training"],
-        ["Scoring"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Pipelines"],
+        ["Scoring"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines"],
         ["Search"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Pipelines"],
         ["Export"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints"],
         ["Generation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines", "Training", "Scoring"],
