@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using SharpClip.Tests.Vision;
 using SharpClip.Vision;
-using VipsImage = NetVips.Image;
 
 namespace SharpClip.Tests.Hostile;
 
@@ -11,34 +10,10 @@ namespace SharpClip.Tests.Hostile;
 /// </summary>
 internal static class HostileImages
 {
-    public const int Width = 64, Height = 48;
+    public const int Width = TestImages.MadeWidth, Height = TestImages.MadeHeight;
 
-    /// <summary>The formats, by the name <see cref="ImageFormat"/> gives them, with a valid file of each.</summary>
-    public static IReadOnlyDictionary<string, Func<byte[]>> Valid { get; } = new Dictionary<string, Func<byte[]>>
-    {
-        ["PNG"] = () => PngWriter.Encode(new RgbImage(Width, Height, Pixels())),
-        ["JPEG"] = () => Vips(v => v.JpegsaveBuffer(q: 90, keep: NetVips.Enums.ForeignKeep.None)),
-        ["GIF"] = () => TestImages.Gif(Width, Height, TestImages.Noise(768, 3), TestImages.Noise(Width * Height, 4)),
-        ["BMP"] = () => TestImages.Bmp(Width, Height, 24, Enumerable.Range(0, Height)
-            .Select(y => Pixels().AsSpan(y * Width * 3, Width * 3).ToArray()).ToArray()),
-        ["WEBP"] = () => Vips(v => v.WebpsaveBuffer(q: 80, keep: NetVips.Enums.ForeignKeep.None)),
-        ["WEBP lossless"] = () => Vips(v => v.WebpsaveBuffer(lossless: true, keep: NetVips.Enums.ForeignKeep.None)),
-    };
-
-    /// <summary>A smooth gradient with noise: compresses to a few KB, so every format has real data after its header.</summary>
-    static byte[] Pixels()
-    {
-        var noise = TestImages.Noise(Width * Height * 3, 7);
-        var px = new byte[Width * Height * 3];
-        for (int i = 0; i < px.Length; i++) px[i] = (byte)((i / 3 % Width) * 3 + (i / 3 / Width) * 2 + (noise[i] & 15));
-        return px;
-    }
-
-    static byte[] Vips(Func<VipsImage, byte[]> save)
-    {
-        using var image = VipsImage.NewFromMemory(Pixels(), Width, Height, 3, NetVips.Enums.BandFormat.Uchar);
-        return save(image);
-    }
+    /// <summary>A valid file of every format the decoder reads, made by the tests (see <see cref="TestImages.Made"/>).</summary>
+    public static IReadOnlyDictionary<string, Func<byte[]>> Valid => TestImages.Made;
 
     /// <summary>
     /// Where the header ends: the shortest prefix from which the size and mode can be read. Cutting before it is
