@@ -36,6 +36,7 @@ public static class SearchWebApp
         var engine = new SearchEngine(index, enc, ownsIndex: true);
         if (engine.Count > 0) engine.Search(new float[index.Metadata!.Dimension], 1); // pay libtorch's first-call cost now, not in the first request
         var thumbs = new ThumbnailCache(enc, options.ThumbnailSide, options.ThumbnailCacheBytes);
+        var decodes = new DecodeGate(options.MaxConcurrentDecodes, options.DecodeQueueTimeout);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(SearchWebApp).Assembly.GetName().Name });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -58,12 +59,14 @@ public static class SearchWebApp
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(thumbs);
+        builder.Services.AddSingleton(decodes);
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             thumbs.Dispose();
+            decodes.Dispose();
             engine.Dispose();
             if (encoder is null) enc.Dispose();
         });
@@ -77,7 +80,7 @@ public static class SearchWebApp
             await next();
         });
         MapPage(app);
-        MapApi(app, options, engine, thumbs);
+        MapApi(app, options, engine, thumbs, decodes);
         return app;
     }
 
@@ -96,7 +99,7 @@ public static class SearchWebApp
         }
     }
 
-    static void MapApi(WebApplication app, SearchWebOptions options, SearchEngine engine, ThumbnailCache thumbs)
+    static void MapApi(WebApplication app, SearchWebOptions options, SearchEngine engine, ThumbnailCache thumbs, DecodeGate decodes)
     {
         var contentTypes = new FileExtensionContentTypeProvider();
 
@@ -161,8 +164,20 @@ public static class SearchWebApp
                 var info = engine.Encoder!.Probe(buffer);
                 if ((long)info.Width * info.Height > options.MaxUploadPixels)
                     return Problem(413, "Image too large", $"{info.Width}x{info.Height} pixels is more than the limit of {options.MaxUploadPixels}");
+                // Decoding is bounded in number, not in size per image (see SearchWebOptions.MaxConcurrentDecodes).
+                using var slot = await decodes.EnterAsync(req.HttpContext.RequestAborted);
+                if (slot is null)
+                {
+                    req.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(decodes.MaxWait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    return Problem(503, "Busy decoding other images",
+                        $"{decodes.Capacity} uploaded images are being decoded and none finished within {decodes.MaxWait.TotalSeconds:0.#} s; try again shortly");
+                }
                 buffer.Position = 0;
                 embedding = engine.Encoder.EmbedImage(buffer);
+            }
+            catch (OperationCanceledException) when (req.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                return Results.StatusCode(499); // the client went away while waiting for a slot; nobody reads this
             }
             catch (Exception e) when (e is InvalidDataException or NotSupportedException)
             {

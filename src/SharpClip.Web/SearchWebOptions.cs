@@ -15,6 +15,14 @@ public sealed record SearchWebOptions
     public int Port { get; init; } = 8080;
     public long MaxUploadBytes { get; init; } = 20 * 1024 * 1024;
     public long MaxUploadPixels { get; init; } = 50_000_000;
+    /// <summary>
+    /// Uploaded images decoded at once (default: the core count). Decoding is full-resolution — CLIP's preprocessing is
+    /// Pillow's bicubic resize from the whole image, so shrink-on-load would change the embedding — which makes each
+    /// decode cost memory and a core in proportion to its pixels: this bounds the total.
+    /// </summary>
+    public int MaxConcurrentDecodes { get; init; } = Environment.ProcessorCount;
+    /// <summary>How long an upload waits for a decode slot before it is answered 503 with Retry-After.</summary>
+    public TimeSpan DecodeQueueTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int DefaultResults { get; init; } = 24;
     public int MaxResults { get; init; } = 200;
     public int MaxQueryChars { get; init; } = 1000;

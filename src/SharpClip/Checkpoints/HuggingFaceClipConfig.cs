@@ -32,8 +32,8 @@ public static class HuggingFaceClipConfig
         }
         try
         {
-            var text = Section(root, "text_config");
-            var vision = Section(root, "vision_config");
+            var text = Section(root, "text_config", source);
+            var vision = Section(root, "vision_config", source);
             int Int(JsonElement? section, string name, int fallback, string where)
             {
                 if (section is not { } s || !s.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
@@ -87,8 +87,16 @@ public static class HuggingFaceClipConfig
         }
     }
 
-    static JsonElement? Section(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var s) && s.ValueKind == JsonValueKind.Object ? s : null;
+    // A missing section means the defaults; one that is not an object (an array, a number) is a broken file, not defaults.
+    static JsonElement? Section(JsonElement root, string name, string source)
+    {
+        if (!root.TryGetProperty(name, out var s) || s.ValueKind == JsonValueKind.Null) return null;
+        if (s.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{source}: field '{name}' must be an object, got {s.ValueKind.ToString().ToLowerInvariant()} {Shorten(s.GetRawText())}");
+        return s;
+    }
+
+    static string Shorten(string json) => json.Length <= 40 ? json : json[..40] + "...";
 
     static Activation Act(JsonElement? section, string source, string where)
     {

@@ -1,4 +1,5 @@
 using NetVips;
+using SharpClip.Files;
 using VipsImage = NetVips.Image;
 
 namespace SharpClip.Vision;
@@ -98,9 +99,10 @@ public static class ImageDecoder
         return Decode(ms.ToArray(), name);
     }
 
+    // Only a regular file is opened: opening a FIFO named like an image would block until something writes to it.
     static FileStream OpenFile(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such image file", path);
+        FileTree.RequireRegularFile(path);
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
     }
 
@@ -113,7 +115,7 @@ public static class ImageDecoder
             using var image = VipsImage.NewFromBuffer(data, "", access: Enums.Access.Sequential, failOn: Enums.FailOn.Truncated);
             if (image.Width != header.Width || image.Height != header.Height)
                 throw new ImageDecodeException(name, ImageDecodeError.Corrupt,
-                    $"{header.Format} header says {header.Width}x{header.Height} but the decoder found {image.Width}x{image.Height}");
+                    $"{DecodeFailure.DisplayName(header.Format)} header says {header.Width}x{header.Height} but the decoder found {image.Width}x{image.Height}");
             int bands = image.Bands;
             int n = image.Width * image.Height;
             bool wide = image.Format is Enums.BandFormat.Ushort or Enums.BandFormat.Short;
@@ -179,12 +181,7 @@ public static class ImageDecoder
         }
         catch (VipsException e)
         {
-            string reason = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .LastOrDefault(l => l.Length > 0 && !l.StartsWith("unable to call", StringComparison.Ordinal)) ?? e.Message;
-            bool truncated = reason.Contains("truncat", StringComparison.OrdinalIgnoreCase) || reason.Contains("premature", StringComparison.OrdinalIgnoreCase)
-                || reason.Contains("end of", StringComparison.OrdinalIgnoreCase) || reason.Contains("EOF", StringComparison.Ordinal);
-            throw new ImageDecodeException(name, truncated ? ImageDecodeError.Truncated : ImageDecodeError.Corrupt,
-                $"cannot decode {header.Format}: {reason.Trim()}", e);
+            throw DecodeFailure.From(e, data, header, name);
         }
     }
 

@@ -35,7 +35,7 @@ internal static class ImageHeaderReader
             _ => WebP(data, file),
         };
         if (header.Width <= 0 || header.Height <= 0)
-            throw new ImageDecodeException(file, ImageDecodeError.Corrupt, $"{format} header gives an empty size {header.Width}x{header.Height}");
+            throw new ImageDecodeException(file, ImageDecodeError.Corrupt, $"{DecodeFailure.DisplayName(format)} header gives an empty size {header.Width}x{header.Height}");
         if (header.PixelCount > ImageDecoder.MaxPixels)
             throw new ImageDecodeException(file, ImageDecodeError.TooLarge,
                 $"image size ({header.PixelCount} pixels, {header.Width}x{header.Height}) exceeds the limit of {ImageDecoder.MaxPixels} pixels " +
