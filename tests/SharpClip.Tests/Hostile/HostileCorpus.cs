@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using SharpClip.Checkpoints;
+using SharpClip.Vision;
 using SharpClip.Tests.Checkpoints;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Vision;
