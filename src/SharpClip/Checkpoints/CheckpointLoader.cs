@@ -76,7 +76,8 @@ public static class CheckpointLoader
         string? vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
         if (!File.Exists(vocab) || !File.Exists(merges)) vocab = merges = null;
         return Assemble(weights, "huggingface", config, File.Exists(pre) ? ReadPreprocessorConfig(pre) : null,
-            vocab, merges, options, ct, declaredNaming: Naming.HuggingFace);
+            vocab, merges, options, ct, declaredNaming: Naming.HuggingFace,
+            declaredIn: new LayerCountFields(configPath, "text_config.num_hidden_layers", "vision_config.num_hidden_layers"));
     }
 
     /// <summary>A checkpoint's <c>preprocessor_config.json</c>, as its model can take it (<see cref="PreprocessingInfo.ForSquareInput"/>).</summary>
@@ -84,12 +85,14 @@ public static class CheckpointLoader
 
     static LoadedCheckpoint ReadOpenClipFolder(string dir, CheckpointReadOptions options, CancellationToken ct)
     {
-        var (config, preprocessing) = OpenClipConfig.Read(Path.Combine(dir, OpenClipConfig.FileName));
+        var configPath = Path.Combine(dir, OpenClipConfig.FileName);
+        var (config, preprocessing) = OpenClipConfig.Read(configPath);
         var weights = FirstExisting(dir, "open_clip_model.safetensors", "open_clip_pytorch_model.bin")
                       ?? throw new FileNotFoundException($"{dir}: open_clip folder without open_clip_model.safetensors or open_clip_pytorch_model.bin");
         string? vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
         if (!File.Exists(vocab) || !File.Exists(merges)) vocab = merges = null;
-        return Assemble(weights, "open_clip", config, preprocessing, vocab, merges, options, ct, declaredNaming: Naming.OpenAI);
+        return Assemble(weights, "open_clip", config, preprocessing, vocab, merges, options, ct, declaredNaming: Naming.OpenAI,
+            declaredIn: new LayerCountFields(configPath, "model_cfg.text_cfg.layers", "model_cfg.vision_cfg.layers"));
     }
 
     static LoadedCheckpoint ReadFile(string path, CheckpointReadOptions options, CancellationToken ct) =>
@@ -103,7 +106,8 @@ public static class CheckpointLoader
     /// frees every tensor read so far.
     /// </summary>
     internal static LoadedCheckpoint Assemble(string weightsPath, string? format, ClipConfig? config, PreprocessingInfo? preprocessing,
-        string? vocab, string? merges, CheckpointReadOptions options, CancellationToken ct, Naming? declaredNaming)
+        string? vocab, string? merges, CheckpointReadOptions options, CancellationToken ct, Naming? declaredNaming,
+        LayerCountFields? declaredIn = null)
     {
         using var scope = NewDisposeScope();
         var (raw, fileFormat) = LoadRaw(weightsPath, ct);
@@ -117,7 +121,7 @@ public static class CheckpointLoader
         };
         if (options.Validate)
         {
-            ClipStateDictSchema.Validate(stateDict, config ?? ClipStateDictSchema.Infer(stateDict, weightsPath), weightsPath);
+            ClipStateDictSchema.Validate(stateDict, config ?? ClipStateDictSchema.Infer(stateDict, weightsPath), weightsPath, config is null ? null : declaredIn);
             RequireFinite(stateDict, weightsPath);
         }
         ct.ThrowIfCancellationRequested();

@@ -112,7 +112,8 @@ public static class ClipModelFolder
         string? merges = FileIn(dir, root, "merges", configPath, required: false);
         string? pre = FileIn(dir, root, "preprocessor", configPath, required: false);
         return CheckpointLoader.Assemble(weights, "sharpclip", config, pre is null ? null : CheckpointLoader.ReadPreprocessorConfig(pre),
-            vocab, merges, options ?? new CheckpointReadOptions(), cancellationToken, CheckpointLoader.Naming.Exact);
+            vocab, merges, options ?? new CheckpointReadOptions(), cancellationToken, CheckpointLoader.Naming.Exact,
+            declaredIn: new LayerCountFields(configPath, "architecture.text_layers", "architecture.vision_layers"));
     }
 
     static ClipConfig ReadArchitecture(JsonElement root, string configPath)

@@ -138,9 +138,9 @@ public static class ClipStateDictSchema
     /// <c>num_batches_tracked</c> integral. All problems are reported together in one
     /// <see cref="InvalidDataException"/> naming <paramref name="source"/> and the keys.
     /// </summary>
-    public static void Validate(IReadOnlyDictionary<string, Tensor> stateDict, ClipConfig config, string source)
+    public static void Validate(IReadOnlyDictionary<string, Tensor> stateDict, ClipConfig config, string source, LayerCountFields? declaredIn = null)
     {
-        config.RequireLayerCountsOf(stateDict.Keys, source);
+        config.RequireLayerCountsOf(stateDict.Keys, source, declaredIn);
         var expected = ExpectedShapes(config);
         var problems = new List<string>();
         foreach (var (key, shape) in expected)

@@ -192,22 +192,33 @@ public sealed record ClipConfig
     /// <summary>
     /// This config's layer counts against the blocks a state dict's keys hold (OpenAI naming), before anything is listed
     /// or built: a config declaring 1,000,000,000 layers would otherwise allocate without bound on the way to
-    /// "missing key". Throws <see cref="InvalidDataException"/> naming <paramref name="source"/>.
+    /// "missing key". Throws <see cref="InvalidDataException"/> naming <paramref name="source"/> and, when the config came
+    /// from a file, that file's fields (<paramref name="declaredIn"/>).
     /// </summary>
-    public void RequireLayerCountsOf(IEnumerable<string> keys, string source)
+    public void RequireLayerCountsOf(IEnumerable<string> keys, string source, LayerCountFields? declaredIn = null)
     {
         var keyList = keys as ICollection<string> ?? keys.ToList();
+        string where = "";
         int Blocks(string prefix) => keyList.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
             .Select(k => k[prefix.Length..].Split('.')[0]).Distinct().Count();
         void Check(string what, long declared, int held)
         {
             if (declared != held)
-                throw new InvalidDataException($"{source}: the config declares {declared:N0} {what}, the weights hold {held:N0}");
+                throw new InvalidDataException($"{source}: the config declares {declared:N0} {what}{where}, the weights hold {held:N0}");
         }
+        string From(string? field) => declaredIn is null || field is null ? "" : $" ({declaredIn.File}: {field})";
+        where = From(declaredIn?.TextLayers);
         Check("text transformer layers", TextLayers, Blocks("transformer.resblocks."));
+        where = From(declaredIn?.VisionLayers);
         if (IsVisionTransformer) Check("vision transformer layers", VisionLayers[0], Blocks("visual.transformer.resblocks."));
         else
             for (int stage = 0; stage < VisionLayers.Length; stage++)
                 Check($"blocks in ResNet stage {stage + 1}", VisionLayers[stage], Blocks($"visual.layer{stage + 1}."));
     }
 }
+
+/// <summary>Where a config file declares the layer counts, for errors that must name the file and field.</summary>
+/// <param name="File">The config file.</param>
+/// <param name="TextLayers">Its field holding the text tower's layer count (e.g. <c>text_config.num_hidden_layers</c>).</param>
+/// <param name="VisionLayers">Its field holding the image tower's layer count(s).</param>
+public sealed record LayerCountFields(string File, string TextLayers, string VisionLayers);

@@ -149,6 +149,8 @@ public sealed record TrainingConfig
         var wanted = System.Text.RegularExpressions.Regex.Match(e.Message, @"converted to ([\w.`\[\]]+)") is { Success: true } m ? KindOf(m.Groups[1].Value.TrimEnd('.')) : null;
         if (System.Text.RegularExpressions.Regex.Match(e.Message, "The JSON property '([^']+)' could not be mapped") is { Success: true } unknown)
             return $"unknown field '{unknown.Groups[1].Value}' (a misspelling? 'sharpclip train --help' lists the fields as flags)";
+        if (field is null && e.Message.Contains("could not be converted", StringComparison.Ordinal))
+            return "a training config must be one JSON object of fields (snake_case, as 'sharpclip train --help' lists them as flags)";
         if (field is null || wanted is null) return e.Message;
         return $"field '{field}' must be {wanted}" + (e.LineNumber is { } line ? $" (line {line + 1})" : "");
     }

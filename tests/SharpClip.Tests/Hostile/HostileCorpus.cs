@@ -75,8 +75,8 @@ public static class HostileCorpus
 
         // ---- Configs: a Hugging Face config.json edited, and training configs with the wrong kinds of value.
         // Layer counts are checked against the weights before anything is built; the error says what the config declares.
-        yield return HfConfig("1,000,000,000 text layers", "text_config", "num_hidden_layers", "1000000000", "declares 1,000,000,000 text transformer layers");
-        yield return HfConfig("100,000 vision layers", "vision_config", "num_hidden_layers", "100000", "declares 100,000 vision transformer layers");
+        yield return HfConfig("1,000,000,000 text layers", "text_config", "num_hidden_layers", "1000000000", "config.json: text_config.num_hidden_layers), the weights hold");
+        yield return HfConfig("100,000 vision layers", "vision_config", "num_hidden_layers", "100000", "config.json: vision_config.num_hidden_layers), the weights hold");
         yield return HfConfig("fractional hidden_size", "text_config", "hidden_size", "128.5");
         yield return HfConfig("patch_size as a string", "vision_config", "patch_size", "\"8\"");
         yield return HfConfig("non-numeric layer_norm_eps", "text_config", "layer_norm_eps", "\"x\"");
@@ -89,7 +89,7 @@ public static class HostileCorpus
         yield return TrainingConfig("epochs an array", "{\"epochs\": [1]}", "epochs");
         yield return TrainingConfig("steps beyond 64 bits", "{\"steps\": 1e400}", "steps");
         yield return TrainingConfig("a misspelt field", "{\"batchsize\": 8}", "batchsize");
-        yield return TrainingConfig("the whole file an array", "[1, 2, 3]", "train.json");
+        yield return TrainingConfig("the whole file an array", "[1, 2, 3]", "must be one JSON object of fields");
         yield return TrainingConfig("cut-off JSON", "{\"model\": \"tiny\", ", "train.json");
 
         // ---- Captions: broken rows, huge lines, invalid UTF-8, missing images.
