@@ -1,3 +1,4 @@
+using SharpClip.Data;
 using System.CommandLine;
 using SharpClip.Evaluation;
 

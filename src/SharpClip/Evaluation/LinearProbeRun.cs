@@ -1,3 +1,4 @@
+using SharpClip.Data;
 using System.Diagnostics;
 using SharpClip.Pipelines;
 using SharpClip.ZeroShot;
