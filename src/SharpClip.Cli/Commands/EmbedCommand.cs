@@ -6,8 +6,6 @@ namespace SharpClip.Cli.Commands;
 /// <summary><c>sharpclip embed --model M (IMAGE|FOLDER)... [--text T]... --output FILE</c>: image and text embeddings to a file.</summary>
 public static class EmbedCommand
 {
-    public const int SomeInputsFailed = 2;
-
     public static Command Create()
     {
         var model = new ModelOptions();
@@ -54,7 +52,7 @@ public static class EmbedCommand
             EmbeddingWriter.Write(outPath, imageRows, textRows);
             Console.Error.WriteLine($"wrote {imageRows.Count} image and {textRows.Count} text embeddings ({pipeline.EmbeddingDimension}-d) to {outPath}" +
                                     (failed.Count > 0 ? $"; {failed.Count} image(s) failed" : ""));
-            return failed.Count > 0 ? SomeInputsFailed : 0;
+            return failed.Count > 0 ? ExitCodes.SomeInputsFailed : ExitCodes.Success;
         }));
         return cmd;
     }

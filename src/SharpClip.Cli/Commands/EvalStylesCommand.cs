@@ -3,6 +3,7 @@ using System.Globalization;
 using SharpClip.Demos.Emoji;
 using SharpClip.Demos.OpenClipart;
 using SharpClip.Evaluation;
+using SharpClip.ZeroShot;
 
 namespace SharpClip.Cli.Commands;
 
@@ -23,8 +24,8 @@ public static class EvalStylesCommand
         var noProbe = new Option<bool>("--no-linear-probe") { Description = "Skip the full linear probe (few-shot probes only)." };
         var wild = new Option<string[]>("--wild") { Description = "Out-of-domain set scored zero-shot on its own classes: [NAME=]SPEC (a prepared openclipart folder, class tree or path,label CSV). Repeat; default: the prepared OpenClipart set when present." };
         var templates = new Option<string?>("--templates") { Description = "Zero-shot prompt templates (as for eval zeroshot); default '{}', 'an emoji of {}', '{} emoji'." };
-        var output = EvalCommand.OutOption();
-        var cache = EvalCommand.CacheOption();
+        var output = EvalFlags.Out();
+        var cache = EvalFlags.Cache();
         var cmd = new Command("styles", "Every style of the emoji data side by side: zero-shot (groups, subgroups), k-shot and full linear probes, retrieval R@1/5/10.");
         model.AddTo(cmd);
         foreach (var o in new Option[] { root, styles, shots, seeds, task, noProbe, wild, templates, output, cache }) cmd.Options.Add(o);
@@ -33,12 +34,12 @@ public static class EvalStylesCommand
             var outDir = parse.GetValue(output)!;
             var probeTask = parse.GetValue(task)!;
             if (probeTask is not ("groups" or "subgroups")) throw new ArgumentException($"--probe-task {probeTask}: expected groups or subgroups");
-            var k = EvalCommand.ParseShots(parse.GetValue(shots)!, allowNone: true);
+            var k = EvalFlags.Shots(parse.GetValue(shots)!, allowNone: true);
             var options = new StyleEvaluationOptions
             {
-                Templates = parse.GetValue(templates) is { } t ? ClassifyCommand.ResolveTemplates(t, null) : null,
+                Templates = PromptTemplates.Resolve(parse.GetValue(templates)),
                 Shots = k, Seeds = parse.GetValue(seeds), ProbeTask = probeTask, FullProbe = !parse.GetValue(noProbe),
-                CacheDirectory = EvalCommand.CacheDir(parse.GetValue(cache), outDir),
+                CacheDirectory = EvalFlags.CacheDirectory(parse.GetValue(cache), outDir),
                 Styles = parse.GetValue(styles)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Wild = parse.GetValue(wild) is { Length: > 0 } specs
                     ? specs.Select(w => w.IndexOf('=') is var eq and > 0 ? EmojiStyleSets.OpenWild(w[(eq + 1)..], w[..eq]) : EmojiStyleSets.OpenWild(w)).ToList()
@@ -51,7 +52,7 @@ public static class EvalStylesCommand
             var files = StyleEvaluationReport.Write(outDir, pipeline.Source, result, "sharpclip " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
             Print(result);
             Console.WriteLine($"reports: {string.Join(", ", files.Where(f => !f.EndsWith(".png", StringComparison.Ordinal)))} (+{files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots)");
-            return EvalCommand.WarnSkipped(result.Styles.Select(s => (s.Style, s.Skipped, s.Failures))
+            return EvalFlags.WarnSkipped(result.Styles.Select(s => (s.Style, s.Skipped, s.Failures))
                 .Concat(result.Wild.Select(w => (w.Style, w.Result.Skipped, w.Result.Failures))));
         }));
         return cmd;

@@ -43,7 +43,7 @@ public static class RerankCommand
                 Console.WriteLine($"{"rank",4}  {"cosine",8}  {"logit",8}  file");
                 foreach (var r in result.Ranked) Console.WriteLine($"{r.Rank,4}  {r.Cosine,8:F4}  {r.Logit,8:F3}  {r.Source}");
             }
-            return result.Failed.Count > 0 ? EmbedCommand.SomeInputsFailed : 0;
+            return result.Failed.Count > 0 ? ExitCodes.SomeInputsFailed : 0;
         }));
         return cmd;
     }

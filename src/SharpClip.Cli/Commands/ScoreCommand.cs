@@ -48,7 +48,7 @@ public static class ScoreCommand
                     Console.WriteLine($"{p.Score,7:F4}  {p.Cosine,8:F4}  {p.Pair.Image}  |  {p.Pair.Caption}");
                 Console.WriteLine($"CLIPScore mean over {report.Scored} pair(s): {report.Mean:F4}");
             }
-            return report.Failed > 0 ? EmbedCommand.SomeInputsFailed : 0;
+            return report.Failed > 0 ? ExitCodes.SomeInputsFailed : 0;
         }));
         return cmd;
     }

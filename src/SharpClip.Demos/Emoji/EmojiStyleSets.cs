@@ -1,3 +1,4 @@
+using SharpClip.Data;
 using SharpClip.Demos.OpenClipart;
 using SharpClip.Evaluation;
 using SharpClip.ZeroShot;

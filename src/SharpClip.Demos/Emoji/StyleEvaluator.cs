@@ -155,9 +155,9 @@ public static class StyleEvaluator
             this.pipeline = pipeline;
             this.cache = cache;
             Styles = RobustnessEvaluator.Align(Pick(EmojiStyleSets.FromRoot(root, task, "test"), names)).Styles;
-            var prompts = ClassifierBuilder.PromptsFor(Styles[0].Dataset, templates);
-            promptsPerClass = prompts.Average(p => p.Count);
-            classifier = ClassifierBuilder.Build(pipeline, Styles[0].Dataset.ClassNames, prompts, cache, cancellationToken);
+            var prompts = ZeroShotEvaluator.PromptsFor(Styles[0].Dataset, templates);
+            promptsPerClass = prompts.PromptsPerClass;
+            classifier = pipeline.BuildClassifier(prompts, cache, cancellationToken: cancellationToken);
         }
 
         public IReadOnlyList<StyleSet> Styles { get; }

@@ -1,6 +1,4 @@
 using SharpClip.Files;
-using System.Security.Cryptography;
-using System.Text;
 using SharpClip.Checkpoints;
 using SharpClip.Data;
 using SharpClip.Pipelines;
@@ -88,7 +86,7 @@ public static class ImageFeatures
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         if (cacheDirectory is null) return Extract(pipeline, dataset.Items.Select(i => i.Image).ToList(), progress, cancellationToken);
-        var key = Key(pipeline.Fingerprint, dataset.Identity);
+        var key = CacheKey.Of(pipeline.Fingerprint, dataset.Identity);
         var path = Path.Combine(cacheDirectory, $"features-{key[..24]}.safetensors");
         if (File.Exists(path))
         {
@@ -120,13 +118,5 @@ public static class ImageFeatures
             ["errors"] = System.Text.Json.JsonSerializer.Serialize(features.Errors), // why rows failed, for reports read from the cache
         });
         return features;
-    }
-
-    /// <summary>SHA-256 over the parts, separated unambiguously.</summary>
-    public static string Key(params string[] parts)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var p in parts) { sha.AppendData(Encoding.UTF8.GetBytes(p)); sha.AppendData([0]); }
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

@@ -1,3 +1,5 @@
+using SharpClip.Data;
+
 namespace SharpClip.Evaluation;
 
 /// <summary>Labelled features: [Count, Dimension] row-major with one label per row.</summary>

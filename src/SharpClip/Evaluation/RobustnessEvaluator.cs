@@ -1,3 +1,4 @@
+using SharpClip.Data;
 using SharpClip.ZeroShot;
 using SharpClip.Pipelines;
 

@@ -1,3 +1,4 @@
+using SharpClip.Data;
 using SharpClip.ZeroShot;
 using SharpClip.Pipelines;
 using TorchSharp;
@@ -36,11 +37,19 @@ public static class ZeroShotEvaluator
         EvaluationOptions? options = null, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new EvaluationOptions();
-        var prompts = ClassifierBuilder.PromptsFor(dataset, templates);
-        using var classifier = ClassifierBuilder.Build(pipeline, dataset.ClassNames, prompts, options.CacheDirectory, cancellationToken);
+        using var classifier = BuildClassifier(pipeline, dataset, templates, options, cancellationToken);
         var features = ImageFeatures.ExtractCached(pipeline, dataset, options.CacheDirectory, progress, cancellationToken);
-        return Score(dataset, classifier, features, prompts.Average(p => p.Count));
+        return Score(dataset, classifier, features, PromptsFor(dataset, templates).PromptsPerClass);
     }
+
+    /// <summary>The prompts an evaluation embeds: the templates filled with each class name, or the dataset's own prompts when no templates are given and it has them.</summary>
+    public static ClassPrompts PromptsFor(LabeledDataset dataset, PromptTemplates? templates) =>
+        ClassPrompts.Choose(dataset.ClassNames, templates, dataset.ClassPrompts);
+
+    /// <summary>The classifier <see cref="Evaluate"/> scores with: <see cref="ClipPipeline.BuildClassifier(ClassPrompts, string?, IProgress{int}?, CancellationToken)"/>, as <c>classify</c> builds it, cached in the options' folder.</summary>
+    public static ZeroShotClassifier BuildClassifier(ClipPipeline pipeline, LabeledDataset dataset, PromptTemplates? templates = null,
+        EvaluationOptions? options = null, CancellationToken cancellationToken = default) =>
+        pipeline.BuildClassifier(PromptsFor(dataset, templates), options?.CacheDirectory, cancellationToken: cancellationToken);
 
     /// <summary>Scores precomputed features (rows failed in <paramref name="features"/> are left out).</summary>
     public static ZeroShotResult Score(LabeledDataset dataset, ZeroShotClassifier classifier, FeatureMatrix features, double promptsPerClass)

@@ -143,15 +143,25 @@ public sealed class ClipPipeline : IDisposable
     }
 
     /// <summary>
-    /// Zero-shot classifier over <paramref name="classNames"/>: every class's prompts embedded, normalised, averaged
-    /// and renormalised (the paper's prompt ensembling).
+    /// Zero-shot classifier over <paramref name="classNames"/>, each class's prompts the templates filled with its name.
     /// </summary>
-    public ZeroShotClassifier BuildClassifier(IReadOnlyList<string> classNames, PromptTemplates templates, CancellationToken cancellationToken = default)
+    public ZeroShotClassifier BuildClassifier(IReadOnlyList<string> classNames, PromptTemplates templates, CancellationToken cancellationToken = default) =>
+        BuildClassifier(ClassPrompts.FromTemplates(classNames, templates), cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Zero-shot classifier from each class's prompts (<see cref="ClassifierBuilder"/>: embedded, normalised, averaged
+    /// and renormalised), read from and written to <paramref name="cacheDirectory"/> when one is given
+    /// (<see cref="ClassifierCache"/>). <c>classify</c> and the evaluations both come here, so they get the same weights.
+    /// </summary>
+    /// <param name="prompts">Class names and each class's prompts.</param>
+    /// <param name="cacheDirectory">Folder of cached weights; null builds without a cache.</param>
+    /// <param name="progress">Receives the number of prompts embedded so far.</param>
+    /// <param name="cancellationToken">Checked between batches.</param>
+    public ZeroShotClassifier BuildClassifier(ClassPrompts prompts, string? cacheDirectory = null, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
     {
-        if (classNames.Count == 0) throw new ArgumentException("no class names");
-        var prompts = classNames.SelectMany(templates.For).ToList(); // class-major: row c·K + k
-        using var ids = Tokenize(prompts);
-        return ZeroShotClassifier.FromTokenIds(Model, ids, classNames.Count, classNames, Options.BatchSize, null, cancellationToken);
+        ZeroShotClassifier Build() => ClassifierBuilder.Build(Model, Tokenizer, prompts, Options.BatchSize, progress, cancellationToken);
+        return cacheDirectory is null ? Build() : ClassifierCache.GetOrBuild(cacheDirectory, Fingerprint, Source, prompts, EmbeddingDimension, Build);
     }
 
     /// <summary>Logits as the reference's forward gives them: exp(logit_scale)·cos, [images, texts].</summary>

@@ -19,6 +19,27 @@ public sealed record PromptTemplates(IReadOnlyList<string> Templates)
     public IEnumerable<string> For(string className) => Templates.Select(t => t.Replace("{}", className));
 
     /// <summary>
+    /// The templates a user names with one string: <c>imagenet</c> (the CLIP paper's 80, from its prompts file, see
+    /// <see cref="PaperPrompts"/>), a templates file (<see cref="Load"/>), or one template inline containing <c>{}</c>.
+    /// Null gives null: the caller's default (the data's own prompts, or <see cref="PhotoOf"/>).
+    /// </summary>
+    /// <param name="value">What the user typed (the <c>--templates</c> value).</param>
+    /// <param name="dataset">Which dataset's templates to take from a multi-dataset file; ImageNet's for <c>imagenet</c>.</param>
+    public static PromptTemplates? Resolve(string? value, string? dataset = null)
+    {
+        if (value is null) return null;
+        if (value.Equals("imagenet", StringComparison.OrdinalIgnoreCase))
+        {
+            var file = PaperPrompts.FindFile() ?? throw new FileNotFoundException(
+                "--templates imagenet needs the CLIP paper's prompts file clip_prompts.json: set CLIP_PROMPTS to its path or pass --templates FILE");
+            return Load(file, dataset ?? "ImageNet");
+        }
+        if (File.Exists(value)) return Load(value, dataset);
+        if (value.Contains("{}")) return new PromptTemplates([value]);
+        throw new FileNotFoundException($"--templates {value}: not 'imagenet', not a file, and not a template containing {{}}");
+    }
+
+    /// <summary>
     /// Reads templates from a file: a JSON array of strings, a JSON object in the format of the CLIP paper's prompt
     /// collection (<c>{dataset: {classes, templates}}</c>, pick the dataset with <paramref name="dataset"/>), or plain text
     /// with one template per line.

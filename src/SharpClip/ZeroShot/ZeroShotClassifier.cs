@@ -38,7 +38,8 @@ public sealed class ZeroShotClassifier : IDisposable
     public int ClassCount => (int)Weights.shape[1];
 
     /// <summary>
-    /// Builds the classifier from already tokenised prompts, class-major: row <c>c·K + k</c> is class c with template k.
+    /// Builds the classifier from already tokenised prompts, K per class, class-major: row <c>c·K + k</c> is class c
+    /// with template k. <see cref="ClassifierBuilder"/> does the work (and takes any number of prompts per class).
     /// </summary>
     /// <param name="model">The CLIP model whose text tower embeds the prompts (its train/eval mode is left as is).</param>
     /// <param name="ids">[classes·K, context] token ids.</param>
@@ -48,36 +49,13 @@ public sealed class ZeroShotClassifier : IDisposable
     /// <param name="progress">Receives the number of prompts embedded so far.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
     public static ZeroShotClassifier FromTokenIds(ClipModel model, Tensor ids, int classCount, IReadOnlyList<string>? classNames = null,
-        int batchSize = 256, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+        int batchSize = ClassifierBuilder.DefaultBatchSize, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         long rows = ids.shape[0];
         if (classCount <= 0 || rows == 0 || rows % classCount != 0)
             throw new ArgumentException($"{rows} prompt rows do not divide into {classCount} classes", nameof(classCount));
-        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be positive");
-        long templates = rows / classCount;
-
-        var embedded = new List<Tensor>();
-        try
-        {
-            for (long start = 0; start < rows; start += batchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                long count = Math.Min(batchSize, rows - start);
-                using var batch = ids.narrow(0, start, count);
-                embedded.Add(model.EmbedTexts(batch, normalize: true)); // [count, embed_dim], each prompt unit-norm
-                progress?.Report((int)(start + count));
-            }
-            using var _ = torch.inference_mode();
-            using var scope = torch.NewDisposeScope();
-            var prompts = torch.cat(embedded, 0).view(classCount, templates, -1); // [classes, K, embed_dim]
-            var classes = Embeddings.L2Normalize(prompts.mean([1]));          // [classes, embed_dim]
-            var weights = classes.t().contiguous();                                // [embed_dim, classes]
-            return new ZeroShotClassifier(weights, classNames);
-        }
-        finally
-        {
-            foreach (var t in embedded) t.Dispose();
-        }
+        var perClass = Enumerable.Repeat((int)(rows / classCount), classCount).ToList();
+        return ClassifierBuilder.Build(model, ids, perClass, classNames, batchSize, progress, cancellationToken);
     }
 
     /// <summary>Scaled cosine similarities <c>multiplier · norm(image) @ W</c>: [images, classes] float32.</summary>

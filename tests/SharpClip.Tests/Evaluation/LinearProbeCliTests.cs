@@ -1,3 +1,4 @@
+using SharpClip.Data;
 using System.Text.Json;
 using SharpClip.Evaluation;
 using SharpClip.Evaluation.Plotting;

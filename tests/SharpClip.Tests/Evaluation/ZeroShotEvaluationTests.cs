@@ -36,15 +36,15 @@ public class ZeroShotEvaluationTests : IDisposable
         var prompts = classes.Select(c => (IReadOnlyList<string>)templates.For(c).ToList()).ToList();
         var cache = Path.Combine(_dir, "cache");
         using var expected = model.Tensor("zero_shot", "weights"); // [D, C]
-        using (var built = ClassifierBuilder.Build(pipeline, classes, prompts, cache))
+        using (var built = pipeline.BuildClassifier(new ClassPrompts(classes, prompts), cache))
             TensorAssert.Close(expected, built.Weights, 1e-4, $"{id} classifier weights");
         var file = Assert.Single(Directory.GetFiles(cache, "classifier-*.safetensors"));
         var stamp = File.GetLastWriteTimeUtc(file);
-        using (var again = ClassifierBuilder.Build(pipeline, classes, prompts, cache))
+        using (var again = pipeline.BuildClassifier(new ClassPrompts(classes, prompts), cache))
             TensorAssert.Close(expected, again.Weights, 1e-4, $"{id} cached classifier weights");
         Assert.Equal(stamp, File.GetLastWriteTimeUtc(file));
         // Other templates: another key, another file.
-        using (ClassifierBuilder.Build(pipeline, classes, classes.Select(c => (IReadOnlyList<string>)[c]).ToList(), cache)) { }
+        using (pipeline.BuildClassifier(new ClassPrompts(classes, classes.Select(c => (IReadOnlyList<string>)[c]).ToList()), cache)) { }
         Assert.Equal(2, Directory.GetFiles(cache, "classifier-*.safetensors").Length);
     }
 

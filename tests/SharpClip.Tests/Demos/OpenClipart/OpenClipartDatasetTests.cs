@@ -1,3 +1,4 @@
+using SharpClip.Data;
 using System.Text.Json;
 using SharpClip.Demos.Emoji;
 using SharpClip.Demos.OpenClipart;

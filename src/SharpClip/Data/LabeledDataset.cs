@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using SharpClip.Data;
 
-namespace SharpClip.Evaluation;
+namespace SharpClip.Data;
 
 /// <summary>One evaluation image and its class.</summary>
 /// <param name="Key">Stable identity (relative path, synthetic key); part of the feature-cache key.</param>

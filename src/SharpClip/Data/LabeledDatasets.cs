@@ -1,9 +1,8 @@
 using System.Text;
-using SharpClip.Data;
 using SharpClip.Data.Sources;
 using SharpClip.Vision;
 
-namespace SharpClip.Evaluation;
+namespace SharpClip.Data;
 
 /// <summary>
 /// Opens classification test sets from the one string a user types: a class-per-folder tree, a CSV of (path, label),

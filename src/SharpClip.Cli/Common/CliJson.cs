@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SharpClip.Cli.Commands;
+namespace SharpClip.Cli;
 
 /// <summary>One JSON style for every verb's <c>--json</c> output: camelCase, indented, enums as names.</summary>
-static class CliJson
+internal static class CliJson
 {
     public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {

@@ -1,0 +1,38 @@
+using SharpClip.Tests.Infrastructure;
+using SharpClip.ZeroShot;
+
+namespace SharpClip.Tests.ZeroShot;
+
+/// <summary>What a user's <c>--templates</c> and <c>--labels</c> strings resolve to, as every zero-shot verb reads them.</summary>
+public sealed class PromptResolutionTests : IDisposable
+{
+    readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void TemplatesResolveFromNothingAnInlineTemplateAFileOrThePapersSet()
+    {
+        Assert.Null(PromptTemplates.Resolve(null));
+        Assert.Equal(["a sketch of a {}."], PromptTemplates.Resolve("a sketch of a {}.")!.Templates);
+        var file = _dir.File("t.txt", "a {}.\n\nthe {}\n");
+        Assert.Equal(["a {}.", "the {}"], PromptTemplates.Resolve(file)!.Templates);
+        Assert.Equal(["it is a {}"], PromptTemplates.Resolve("it is a {}", "ignored for inline templates")!.Templates);
+        var imagenet = PromptTemplates.Resolve("ImageNet")!; // shared/prompts/clip_prompts.json, found above the test's folder
+        Assert.Equal(80, imagenet.Templates.Count);
+        Assert.Equal(PromptTemplates.Load(Fixtures.PromptsPath, "ImageNet").Templates, imagenet.Templates);
+        var e = Assert.Throws<FileNotFoundException>(() => PromptTemplates.Resolve("photos"));
+        Assert.Contains("not 'imagenet', not a file, and not a template containing {}", e.Message);
+    }
+
+    [Fact]
+    public void LabelsAreTrimmedAtLeastTwoAndDistinct()
+    {
+        Assert.Equal(["cat", "dog", "cup of coffee"], ClassLabels.Parse(" cat,dog,, cup of coffee ", "--labels"));
+        Assert.Contains("--labels: need at least two class names, got 1", Assert.Throws<ArgumentException>(() => ClassLabels.Parse("cat,", "--labels")).Message);
+        Assert.Contains("class 'cat' appears twice", Assert.Throws<ArgumentException>(() => ClassLabels.Parse("cat,dog,cat", "--labels")).Message);
+        var labels = _dir.File("labels.txt", "cat\r\n\r\n dog \n");
+        Assert.Equal(["cat", "dog"], ClassLabels.ReadFile(labels));
+        Assert.Throws<FileNotFoundException>(() => ClassLabels.ReadFile(_dir.Combine("missing.txt")));
+    }
+}
