@@ -151,7 +151,7 @@ public static class QuickstartCommand
     {
         TrainingResult result;
         using (var bar = new ConsoleProgress("steps", (int)config.Steps!.Value))
-            result = Trainer.Run(config, new SyncProgress<TrainingProgress>(p => { if (p.Kind == TrainingProgressKind.Step) bar.Report((int)p.Step); }), cancel);
+            result = Trainer.Run(config, new SyncProgress<TrainingEvent>(e => { if (e is StepFinished s) bar.Report((int)s.Metrics.Step); }), cancel, TrainingEvaluator.Create);
         Console.WriteLine($"    loss {result.Losses[0].Loss:F3} -> {result.Losses[^1].Loss:F3}");
         return result;
     }

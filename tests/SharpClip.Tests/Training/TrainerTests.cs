@@ -1,6 +1,7 @@
 using SharpClip.Checkpoints;
 using SharpClip.Data;
 using SharpClip.Demos.Synthetic;
+using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Tests.Data;
 using SharpClip.Training;
@@ -32,11 +33,11 @@ public class TrainerTests(ITestOutputHelper output)
     static TrainingResult Train(TrainingConfig config, long? cancelAfter = null, List<string>? warnings = null)
     {
         using var cts = new CancellationTokenSource();
-        return Trainer.Run(config, new SyncProgress(p =>
+        return Trainer.Run(config, new SyncProgress(e =>
         {
-            if (p.Kind == TrainingProgressKind.Step && p.Step == cancelAfter) cts.Cancel();
-            if (p.Kind == TrainingProgressKind.Warning) warnings?.Add(p.Message!);
-        }), cts.Token);
+            if (e is StepFinished s && s.Metrics.Step == cancelAfter) cts.Cancel();
+            if (e is TrainingMessage { IsWarning: true } w) warnings?.Add(w.Text);
+        }), cts.Token, TrainingEvaluator.Create);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Runtime;
 using SharpClip.Tests.Data;
