@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using SharpClip.Checkpoints;
-using SharpClip.Data;
 using SharpClip.Data.Loading;
 using SharpClip.Modeling;
 using SharpClip.Vision;
