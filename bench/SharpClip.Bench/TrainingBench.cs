@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using SharpClip.Data;
 using SharpClip.Demos.Synthetic;
+using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Runtime;
 using SharpClip.Text;
@@ -193,16 +194,16 @@ public static class TrainingBench
             var losses = new List<double>();
             double trainRate = 0;
             Console.WriteLine($"  {"step",6} {"loss",7} {"held-out c×s",12} {"colour",7} {"shape",7} {"c×s all",8} {"i→t R@1",8} {"t→i R@1",8} {"i→t R@5",8} {"t→i R@5",8} {"time",7}");
-            var result = Trainer.Run(config, new Reporter(p =>
+            var result = Trainer.Run(config, new Reporter(e =>
             {
-                if (p.Kind == TrainingProgressKind.Step) { losses.Add(p.Loss); trainRate = p.SamplesPerSecond; }
-                if (p.Kind != TrainingProgressKind.Evaluation) return;
-                var m = p.Metrics!;
+                if (e is StepFinished { Metrics: var s }) { losses.Add(s.Loss); trainRate = s.SamplesPerSecond; }
+                if (e is not EvaluationFinished p) return;
+                var m = p.Metrics;
                 double recent = losses.Skip(Math.Max(0, losses.Count - 20)).Average();
                 Console.WriteLine($"  {p.Step,6} {recent,7:F3} {m["zero_shot/held_out_colour_shape"],12:F3} {m["zero_shot/colour"],7:F3} {m["zero_shot/shape"],7:F3} {m["zero_shot/colour_shape"],8:F3} " +
                     $"{m["retrieval/image_to_text_r1"],8:F3} {m["retrieval/text_to_image_r1"],8:F3} {m["retrieval/image_to_text_r5"],8:F3} {m["retrieval/text_to_image_r5"],8:F3} {sw.Elapsed.TotalSeconds,6:F0}s");
                 points.Add(new { step = p.Step, loss_last20 = Math.Round(recent, 4), metrics = m.ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value, 4)) });
-            }));
+            }), evaluation: TrainingEvaluator.Create);
             var dataset = new SyntheticShapes(SyntheticShapesSpec.SettingsIn(config.DataOptions));
             Console.WriteLine($"  chance: held-out colour×shape {dataset.HeldOutColourShapeTask.Chance:F3}, colour {dataset.ColourTask.Chance:F3}, shape {dataset.ShapeTask.Chance:F3}; " +
                 $"{result.Position.Step} steps in {sw.Elapsed.TotalSeconds:F0} s ({trainRate:F0} pairs/s at the end)");
@@ -214,9 +215,9 @@ public static class TrainingBench
         }
     }
 
-    sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    sealed class Reporter(Action<TrainingEvent> report) : IProgress<TrainingEvent>
     {
-        public void Report(TrainingProgress value) => report(value);
+        public void Report(TrainingEvent value) => report(value);
     }
 
 

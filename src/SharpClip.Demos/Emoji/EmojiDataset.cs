@@ -92,12 +92,6 @@ public static class EmojiDataset
         return result;
     }
 
-    /// <summary>A synchronous IProgress (System.Progress posts to the thread pool, which reorders reports).</summary>
-    sealed class Relay<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
-
     /// <summary>Everything read from the tarballs.</summary>
     sealed record Sources(EmojiCatalog Catalog, Dictionary<string, byte[]> Sheets, Dictionary<string, Dictionary<string, byte[]>> Svgs);
 

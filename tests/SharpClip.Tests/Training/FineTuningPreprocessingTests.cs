@@ -1,6 +1,7 @@
 using SharpClip.Checkpoints;
 using SharpClip.Data;
 using SharpClip.Demos.Synthetic;
+using SharpClip.Evaluation;
 using SharpClip.Pipelines;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Training;
@@ -39,7 +40,7 @@ public class FineTuningPreprocessingTests
 
         using var pipeline = ClipPipeline.Load(folder);
         using var init = CheckpointLoader.Read(folder);
-        var trainer = Trainer.ImageProcessor(init, init.ResolvedConfig);
+        var trainer = TrainingSetup.ImageProcessor(init, init.ResolvedConfig);
         Assert.Equal(pipeline.Processor.OutputSize, trainer.OutputSize);
         foreach (var image in Fixtures.Array("images").Take(4).Select(e => Fixtures.PathOf(e.GetProperty("file").GetString()!)))
             Assert.Equal(pipeline.Processor.Process(image), trainer.Process(image));
@@ -55,7 +56,7 @@ public class FineTuningPreprocessingTests
             Init = folder, Output = Path.Combine(tmp.Path, "run"),
             DataOptions = SyntheticShapesSpec.Options(new SyntheticShapesOptions { ImageSize = 32, Supersampling = 1, TrainCount = 16, ValidationCount = 8, HeldOutCount = 8, ShardSize = 16 }),
             BatchSize = 8, Steps = 2, WarmupSteps = 0, SaveEvery = 0, EvalEvery = 0, EvalSamples = 8, Workers = 1, Seed = 3,
-        });
+        }, evaluation: TrainingEvaluator.Create);
 
         using var tuned = CheckpointLoader.Read(result.OutputDirectory);
         Assert.Equal(preprocessing, tuned.Preprocessing);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SharpClip.Data;
 using SharpClip.Demos.Synthetic;
+using SharpClip.Evaluation;
 using SharpClip.Tests.Data;
 using SharpClip.Training;
 using Xunit.Abstractions;
@@ -29,7 +30,7 @@ public class LearningTests(ITestOutputHelper output)
             EvalData = "synthetic:shapes:validation", EvalSamples = 400, EvalEvery = 0, SaveEvery = 0, Seed = 1,
         };
         var clock = Stopwatch.StartNew();
-        var result = Trainer.Run(config);
+        var result = Trainer.Run(config, evaluation: TrainingEvaluator.Create);
         output.WriteLine($"{result.Position.Step} steps in {clock.Elapsed.TotalSeconds:F1} s; loss {result.Losses[0].Loss:F3} -> {result.Losses[^1].Loss:F3}");
         foreach (var (k, v) in result.LastEvaluation!) output.WriteLine($"{k} = {v:F3}");
 

@@ -12,7 +12,7 @@ public sealed class TrainerRunsCollection
 }
 
 /// <summary>Delivers reports synchronously (Progress&lt;T&gt; would post them to the thread pool).</summary>
-internal sealed class SyncProgress(Action<SharpClip.Training.TrainingProgress> report) : IProgress<SharpClip.Training.TrainingProgress>
+internal sealed class SyncProgress(Action<SharpClip.Training.TrainingEvent> report) : IProgress<SharpClip.Training.TrainingEvent>
 {
-    public void Report(SharpClip.Training.TrainingProgress value) => report(value);
+    public void Report(SharpClip.Training.TrainingEvent value) => report(value);
 }

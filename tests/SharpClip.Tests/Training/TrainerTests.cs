@@ -1,6 +1,7 @@
 using SharpClip.Checkpoints;
 using SharpClip.Data;
 using SharpClip.Demos.Synthetic;
+using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Tests.Data;
 using SharpClip.Training;
@@ -29,14 +30,15 @@ public class TrainerTests(ITestOutputHelper output)
         SaveEvery = 5, EvalEvery = 4, EvalSamples = 32, Workers = 2, Seed = 5,
     };
 
-    static TrainingResult Train(TrainingConfig config, long? cancelAfter = null, List<string>? warnings = null)
+    static TrainingResult Train(TrainingConfig config, long? cancelAfter = null, List<string>? warnings = null, List<TrainingEvent>? events = null)
     {
         using var cts = new CancellationTokenSource();
-        return Trainer.Run(config, new SyncProgress(p =>
+        return Trainer.Run(config, new SyncProgress(e =>
         {
-            if (p.Kind == TrainingProgressKind.Step && p.Step == cancelAfter) cts.Cancel();
-            if (p.Kind == TrainingProgressKind.Warning) warnings?.Add(p.Message!);
-        }), cts.Token);
+            events?.Add(e);
+            if (e is StepFinished s && s.Metrics.Step == cancelAfter) cts.Cancel();
+            if (e is TrainingMessage { IsWarning: true } w) warnings?.Add(w.Text);
+        }), cts.Token, TrainingEvaluator.Create);
     }
 
     [Fact]
@@ -94,7 +96,17 @@ public class TrainerTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         var config = Small(Path.Combine(dir.Path, "run")) with { Steps = 3, EvalData = null, MicroBatchSize = 8, Objective = ObjectiveKind.SigLip };
-        var result = Train(config);
+        var events = new List<TrainingEvent>();
+        var result = Train(config, events: events);
+
+        // Each step is reported once, in order, as the very record metrics.jsonl holds; then the final checkpoint.
+        var steps = events.OfType<StepFinished>().Select(s => s.Metrics).ToList();
+        Assert.Equal([1L, 2L, 3L], steps.Select(s => s.Step));
+        Assert.All(steps, s => Assert.Equal(3, s.TotalSteps));
+        Assert.Equal(steps.Select(s => s.ToJson().ToJsonString()), MetricsLog.Read(Path.Combine(config.Output, MetricsLog.FileName)).Select(r => r.ToJsonString()));
+        Assert.Equal(3, Assert.Single(events.OfType<CheckpointSaved>()).Step);
+        Assert.Empty(events.OfType<EvaluationFinished>());
+        Assert.IsType<TrainingMessage>(events[^1]);   // the data statistics close the run
 
         Assert.True(ClipModelFolder.IsModelFolder(result.OutputDirectory));
         using var loaded = CheckpointLoader.Read(result.OutputDirectory);

@@ -1,3 +1,4 @@
+using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Runtime;
 using SharpClip.Tests.Data;
@@ -92,6 +93,31 @@ public class TrainingConfigTests
         Assert.Throws<ArgumentException>(() => new TrainingConfig { FreezeImageTower = true, FreezeTextTower = true }.Validate());
         Assert.Throws<ArgumentException>(() => TrainingPresets.Get("ViT-Z/99"));
         Assert.Equal(ClipPresets.VitB32, TrainingPresets.Get("ViT-B/32"));
+    }
+
+    [Fact]
+    public void ARunAskedToEvaluateWithoutAnEvaluationFailsBeforeAnyWork()
+    {
+        using var dir = new TempDir();
+        var config = new TrainingConfig { Output = Path.Combine(dir.Path, "run"), EvalData = "synthetic:shapes:validation" };
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Run(config));
+        Assert.Contains("eval_data", e.Message);
+        Assert.Contains("TrainingEvaluator.Create", e.Message);   // names the one call that gives today's evaluation
+        Assert.False(Directory.Exists(config.Output), "nothing should be written before the refusal");
+    }
+
+    [Fact]
+    public void StepAndEvaluationRecordsAreTheMetricsLogLines()
+    {
+        var step = new StepMetrics(Step: 7, TotalSteps: 20, Epoch: 1, Loss: 4.159117f, LearningRate: 1.7e-5, LogitScale: 14.1159,
+            GradNorm: null, SamplesPerSecond: 83.0649, Elapsed: TimeSpan.FromSeconds(40.53149), Remaining: TimeSpan.FromSeconds(60));
+        var line = step.ToJson();
+        Assert.Equal(["step", "epoch", "loss", "lr", "logit_scale", "grad_norm", "samples_per_s", "elapsed_s"], line.Select(kv => kv.Key));
+        Assert.Equal("""{"step":7,"epoch":1,"loss":4.159117,"lr":1.7E-05,"logit_scale":14.1159,"grad_norm":null,"samples_per_s":83.06,"elapsed_s":40.531}""",
+            line.ToJsonString());
+
+        var evaluation = new EvaluationFinished(20, 1, new Dictionary<string, double> { ["retrieval/image_to_text_r1"] = 0.5, ["zero_shot/shape"] = 0.25 });
+        Assert.Equal("""{"step":20,"epoch":1,"eval":{"retrieval/image_to_text_r1":0.5,"zero_shot/shape":0.25}}""", evaluation.ToJson().ToJsonString());
     }
 
     [Fact]

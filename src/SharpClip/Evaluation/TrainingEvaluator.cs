@@ -1,17 +1,18 @@
-using SharpClip.ZeroShot;
 using SharpClip.Data;
 using SharpClip.Data.Loading;
-using SharpClip.Evaluation;
 using SharpClip.Modeling;
 using SharpClip.Text;
+using SharpClip.Training;
 using SharpClip.Vision;
+using SharpClip.ZeroShot;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SharpClip.Training;
+namespace SharpClip.Evaluation;
 
 /// <summary>
-/// The periodic evaluation of a run, on a fixed set of validation pairs prepared once (images centre-cropped as at
+/// The evaluation during a training run (<see cref="ITrainingEvaluation"/>; pass <see cref="Create"/> to
+/// <see cref="Trainer.Run"/>), on a fixed set of validation pairs prepared once (images centre-cropped as at
 /// inference, first caption of each):
 /// <list type="bullet">
 /// <item>retrieval recall@1/5 in both directions (<see cref="RetrievalMetrics"/>) — among the M validation captions, is
@@ -22,7 +23,7 @@ namespace SharpClip.Training;
 /// on the held-out split, images of combinations the model never saw in training.</item>
 /// </list>
 /// </summary>
-public sealed class TrainingEvaluator : IDisposable
+public sealed class TrainingEvaluator : ITrainingEvaluation
 {
     sealed record ZeroShotSet(string Name, KeyedZeroShotTask Task, Tensor Pixels, long[] Labels, Tensor PromptIds, int PromptsPerClass);
 
@@ -43,17 +44,16 @@ public sealed class TrainingEvaluator : IDisposable
     /// <summary>Zero-shot tasks evaluated, with their chance accuracy.</summary>
     public IEnumerable<(string Name, double Chance)> ZeroShotTasks => _zeroShot.Select(z => (z.Name, z.Task.Chance));
 
-    /// <summary>Prepares the evaluation sets (decoding and tokenising once).</summary>
-    /// <param name="source">Validation pairs.</param>
-    /// <param name="processor">The model's image preprocessing.</param>
-    /// <param name="tokenizer">The run's tokenizer.</param>
-    /// <param name="contextLength">The model's context length.</param>
-    /// <param name="maxSamples">Pairs (and zero-shot images per split) to use at most.</param>
-    /// <param name="workers">Decoding threads.</param>
+    /// <summary>
+    /// Prepares the evaluation sets (decoding and tokenising once) from what the trainer knows at setup; a
+    /// <see cref="TrainingEvaluationFactory"/>, so <c>Trainer.Run(config, progress, ct, TrainingEvaluator.Create)</c>
+    /// evaluates a run whose config sets <c>eval_data</c>.
+    /// </summary>
+    /// <param name="context">Validation pairs, the run's preprocessing and tokenizer, context length, sample and worker counts.</param>
     /// <param name="cancellationToken">Stops the preparation.</param>
-    public static TrainingEvaluator Create(IImageTextSource source, ClipImageProcessor processor, ClipTokenizer tokenizer,
-        int contextLength, int maxSamples, int workers, CancellationToken cancellationToken = default)
+    public static TrainingEvaluator Create(TrainingEvaluationContext context, CancellationToken cancellationToken = default)
     {
+        var (source, processor, tokenizer, contextLength, maxSamples, workers) = context;
         var (pixels, ids, keys) = Load(source, processor, tokenizer, contextLength, maxSamples, workers, cancellationToken);
         var zeroShot = new List<ZeroShotSet>();
         if (source is IZeroShotTaskSource tasks)
@@ -99,7 +99,7 @@ public sealed class TrainingEvaluator : IDisposable
 
     /// <summary>Runs every evaluation on <paramref name="model"/> (in eval mode; its mode is restored afterwards).</summary>
     /// <returns>Metric name → value, e.g. <c>retrieval/image_to_text_r1</c>, <c>zero_shot/held_out_colour_shape</c>.</returns>
-    public Dictionary<string, double> Evaluate(ClipModel model, CancellationToken cancellationToken = default)
+    public IReadOnlyDictionary<string, double> Evaluate(ClipModel model, CancellationToken cancellationToken = default)
     {
         bool wasTraining = model.training;
         model.eval();
