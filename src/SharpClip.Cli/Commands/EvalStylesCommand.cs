@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using SharpClip.Demos.Emoji;
 using SharpClip.Demos.OpenClipart;
 using SharpClip.Evaluation;
@@ -43,44 +42,18 @@ public static class EvalStylesCommand
                 Styles = parse.GetValue(styles)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Wild = parse.GetValue(wild) is { Length: > 0 } specs
                     ? specs.Select(w => w.IndexOf('=') is var eq and > 0 ? EmojiStyleSets.OpenWild(w[(eq + 1)..], w[..eq]) : EmojiStyleSets.OpenWild(w)).ToList()
-                    : DefaultWild(),
+                    : EmojiStyleSets.DefaultWild(),
             };
             var dataRoot = parse.GetValue(root) ?? EmojiDataset.DefaultDirectory;
             StyleEvaluator.RequirePrepared(dataRoot);
             using var pipeline = model.Load(parse);
             var result = StyleEvaluator.Run(pipeline, dataRoot, options, new SyncProgress<string>(m => Console.Error.WriteLine("  " + m)));
             var files = StyleEvaluationReport.Write(outDir, pipeline.Source, result, "sharpclip " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
-            Print(result);
+            Console.Write(StyleEvaluationReport.ConsoleTable(result));
             Console.WriteLine($"reports: {string.Join(", ", files.Where(f => !f.EndsWith(".png", StringComparison.Ordinal)))} (+{files.Count(f => f.EndsWith(".png", StringComparison.Ordinal))} plots)");
             return EvalFlags.WarnSkipped(result.Styles.Select(s => (s.Style, s.Skipped, s.Failures))
                 .Concat(result.Wild.Select(w => (w.Style, w.Result.Skipped, w.Result.Failures))));
         }));
         return cmd;
-    }
-
-    /// <summary>The prepared OpenClipart set in its default folder, if any (<c>sharpclip datasets prepare openclipart</c>).</summary>
-    internal static IReadOnlyList<StyleSet> DefaultWild() =>
-        OpenClipartDataset.IsPrepared(OpenClipartDataset.DefaultDirectory) ? [EmojiStyleSets.OpenWild(OpenClipartDataset.DefaultDirectory, "openclipart")] : [];
-
-    /// <summary>The table on the console (percentages), as in styles.md.</summary>
-    internal static void Print(StyleEvaluationResult r)
-    {
-        var o = r.Options;
-        var head = $"{"style",-15} {"zs-grp",7} {"zs-sub",7}" + string.Concat(o.Shots.Select(k => $" {k + "-shot",7}")) + (o.FullProbe ? $" {"probe",7}" : "")
-            + $" {"T→I@1",7} {"T→I@10",7} {"I→T@1",7} {"I→T@10",7}";
-        Console.WriteLine(head);
-        foreach (var s in r.Styles)
-        {
-            string P(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture).PadLeft(7);
-            Console.WriteLine($"{s.Style,-15} {P(s.Groups.Metrics.Top1)} {P(s.Subgroups.Metrics.Top1)}" + string.Concat(s.FewShot.Select(p => " " + P(p.MeanAccuracy)))
-                + (o.FullProbe ? " " + P(s.Probe?.TestAccuracy ?? double.NaN) : "")
-                + $" {P(s.Retrieval.Metrics.TextToImage[1])} {P(s.Retrieval.Metrics.TextToImage[10])} {P(s.Retrieval.Metrics.ImageToText[1])} {P(s.Retrieval.Metrics.ImageToText[10])}");
-        }
-        foreach (var w in r.Wild)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{w.Style} (own {w.Result.Metrics.ClassCount} classes, chance {w.Result.Metrics.Chance:P1}): balanced accuracy {w.Result.Metrics.MeanPerClassRecall:P1}, top-1 {w.Result.Metrics.Top1:P1}"));
-        if (r.Styles.Count > 0)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"% of test images; chance: groups {r.Styles[0].Groups.Metrics.Chance:P1}, subgroups {r.Styles[0].Subgroups.Metrics.Chance:P1}, R@10 {10.0 / r.Styles[0].Retrieval.Metrics.Images:P1}; probes on {o.ProbeTask}, {o.Seeds} seeds; {r.Seconds:F0} s"));
     }
 }

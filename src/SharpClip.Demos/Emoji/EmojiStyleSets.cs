@@ -53,4 +53,8 @@ public static class EmojiStyleSets
         Directory.Exists(spec) && OpenClipartDataset.IsPrepared(spec)
             ? RobustnessEvaluator.Wild(LabeledDatasets.FromCsv(OpenClipartDataset.CsvPath(spec)), name ?? "openclipart")
             : RobustnessEvaluator.OpenWild(spec, name);
+
+    /// <summary>The prepared OpenClipart set in its default folder, if any (<c>sharpclip datasets prepare openclipart</c>).</summary>
+    public static IReadOnlyList<StyleSet> DefaultWild() =>
+        OpenClipartDataset.IsPrepared(OpenClipartDataset.DefaultDirectory) ? [EmojiStyleSets.OpenWild(OpenClipartDataset.DefaultDirectory, "openclipart")] : [];
 }

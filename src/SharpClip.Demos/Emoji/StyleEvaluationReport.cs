@@ -113,4 +113,28 @@ public static class StyleEvaluationReport
     static string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("0.0", CultureInfo.InvariantCulture);
 
     static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The table as the CLI prints it (percentages, fixed columns), the console twin of styles.md.</summary>
+    public static string ConsoleTable(StyleEvaluationResult r)
+    {
+        var text = new System.Text.StringBuilder();
+        var o = r.Options;
+        var head = $"{"style",-15} {"zs-grp",7} {"zs-sub",7}" + string.Concat(o.Shots.Select(k => $" {k + "-shot",7}")) + (o.FullProbe ? $" {"probe",7}" : "")
+            + $" {"T→I@1",7} {"T→I@10",7} {"I→T@1",7} {"I→T@10",7}";
+        text.AppendLine(head);
+        foreach (var s in r.Styles)
+        {
+            string P(double v) => (v * 100).ToString("0.0", CultureInfo.InvariantCulture).PadLeft(7);
+            text.AppendLine($"{s.Style,-15} {P(s.Groups.Metrics.Top1)} {P(s.Subgroups.Metrics.Top1)}" + string.Concat(s.FewShot.Select(p => " " + P(p.MeanAccuracy)))
+                + (o.FullProbe ? " " + P(s.Probe?.TestAccuracy ?? double.NaN) : "")
+                + $" {P(s.Retrieval.Metrics.TextToImage[1])} {P(s.Retrieval.Metrics.TextToImage[10])} {P(s.Retrieval.Metrics.ImageToText[1])} {P(s.Retrieval.Metrics.ImageToText[10])}");
+        }
+        foreach (var w in r.Wild)
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{w.Style} (own {w.Result.Metrics.ClassCount} classes, chance {w.Result.Metrics.Chance:P1}): balanced accuracy {w.Result.Metrics.MeanPerClassRecall:P1}, top-1 {w.Result.Metrics.Top1:P1}"));
+        if (r.Styles.Count > 0)
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"% of test images; chance: groups {r.Styles[0].Groups.Metrics.Chance:P1}, subgroups {r.Styles[0].Subgroups.Metrics.Chance:P1}, R@10 {10.0 / r.Styles[0].Retrieval.Metrics.Images:P1}; probes on {o.ProbeTask}, {o.Seeds} seeds; {r.Seconds:F0} s"));
+        return text.ToString();
+    }
 }
