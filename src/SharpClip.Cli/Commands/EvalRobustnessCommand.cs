@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using SharpClip.Demos.Emoji;
 using SharpClip.Evaluation;
 using SharpClip.ZeroShot;
@@ -49,14 +48,7 @@ public static class EvalRobustnessCommand
             result = result with { Wild = RobustnessEvaluator.EvaluateWild(pipeline, wildSets, prompts, options, bar) };
             foreach (var p in progress) p.Dispose();
             var files = RobustnessReport.Write(outDir, pipeline.Source, emoji ? $"emoji {parse.GetValue(task)} ({parse.GetValue(split)})" : "zero-shot", result);
-            Console.WriteLine($"{"style",-16} {"role",-10} {"images",7} {"top-1",8} {"Δ",7} {"mpc-recall",10}");
-            foreach (var s in result.Styles)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{s.Style,-16} {s.Role ?? "-",-10} {s.Result.Metrics.Count,7} {s.Result.Metrics.Top1,8:P2} {(s.Result.Metrics.Top1 - result.Reference) * 100,7:+0.0;-0.0;0.0} {s.Result.Metrics.MeanPerClassRecall,10:P2}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{result.ClassNames.Count} classes (chance {1.0 / result.ClassNames.Count:P1}); reports: {string.Join(", ", files)}"));
-            foreach (var w in result.Wild)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"wild {w.Style}: {w.Result.Metrics.ClassCount} classes of its own (chance {w.Result.Metrics.Chance:P1}), {w.Result.Metrics.Count} images: balanced accuracy {w.Result.Metrics.MeanPerClassRecall:P2}, top-1 {w.Result.Metrics.Top1:P2}"));
+            Console.Write(RobustnessReport.ConsoleTable(result, files));
             return EvalFlags.WarnSkipped(result.Styles.Concat(result.Wild).Select(s => (s.Style, s.Result.Skipped, s.Result.Failures)));
         }));
         return cmd;

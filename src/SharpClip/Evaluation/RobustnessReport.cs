@@ -91,4 +91,21 @@ public static class RobustnessReport
     static string Pct(double v) => double.IsNaN(v) ? "–" : (v * 100).ToString("0.0", CultureInfo.InvariantCulture);
 
     static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The study as the CLI prints it: one row per style (top-1, its drop from the training styles'), then the wild columns.</summary>
+    /// <param name="result">The study.</param>
+    /// <param name="files">The report files written, named in the summary line.</param>
+    public static string ConsoleTable(RobustnessResult result, IReadOnlyList<string> files)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"{"style",-16} {"role",-10} {"images",7} {"top-1",8} {"Δ",7} {"mpc-recall",10}");
+        foreach (var s in result.Styles)
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{s.Style,-16} {s.Role ?? "-",-10} {s.Result.Metrics.Count,7} {s.Result.Metrics.Top1,8:P2} {(s.Result.Metrics.Top1 - result.Reference) * 100,7:+0.0;-0.0;0.0} {s.Result.Metrics.MeanPerClassRecall,10:P2}"));
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{result.ClassNames.Count} classes (chance {1.0 / result.ClassNames.Count:P1}); reports: {string.Join(", ", files)}"));
+        foreach (var w in result.Wild)
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"wild {w.Style}: {w.Result.Metrics.ClassCount} classes of its own (chance {w.Result.Metrics.Chance:P1}), {w.Result.Metrics.Count} images: balanced accuracy {w.Result.Metrics.MeanPerClassRecall:P2}, top-1 {w.Result.Metrics.Top1:P2}"));
+        return text.ToString();
+    }
 }
