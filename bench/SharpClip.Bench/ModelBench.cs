@@ -11,7 +11,11 @@ namespace SharpClip.Bench;
 /// Inference throughput of <see cref="ClipModel"/> with random weights: images/s and texts/s for ViT-B/32 and RN50 at
 /// batch 1, 8 and 32, in fp32 and (only where the CPU has bf16 instructions) bf16, with each case's peak RSS.
 /// Method as the reference baseline (shared/notes/baseline.md): 2 warm-up runs, then the median of 5 timed runs.
-/// Usage: <c>model [--models ViT-B/32,RN50] [--batches 1,8,32] [--precisions fp32,bf16] [--out FILE]</c>.
+/// Texts run twice per case, alternating: "text" is the inference path (padding after the batch's last end token
+/// trimmed), "text-full" all context positions as the reference computes them.
+/// Usage: <c>model [--models ViT-B/32,RN50] [--batches 1,8,32] [--precisions fp32,bf16] [--towers image,text,text-full]
+/// [--caption-tokens 76] [--out FILE]</c>; --caption-tokens bounds the random captions' length (prompts such as "a photo
+/// of a dog." are 7-12 tokens).
 /// </summary>
 public static class ModelBench
 {
@@ -28,6 +32,8 @@ public static class ModelBench
         var batches = Option("--batches", "1,8,32").Split(',').Select(int.Parse).ToArray();
         var cpu = CpuFeatures.Current;
         var precisions = Option("--precisions", cpu.HasFastBf16 ? "fp32,bf16" : "fp32").Split(',');
+        var towers = Option("--towers", "image,text,text-full").Split(',');
+        int captionTokens = int.Parse(Option("--caption-tokens", "76"));
         var output = Option("--out", Path.Combine("artifacts", "bench", $"model-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));
 
         Console.WriteLine($"CPU: {cpu.ModelName}, {cpu.LogicalCores} logical cores; flags: {string.Join(" ", cpu.RelevantFlags)}");
@@ -49,10 +55,10 @@ public static class ModelBench
             foreach (var precision in precisions)
             {
                 model.To(CPU, precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32);
-                foreach (var tower in new[] { "image", "text" })
-                    foreach (int batch in batches)
+                foreach (int batch in batches)
+                    foreach (var tower in towers)
                     {
-                        var c = Measure(model, name, tower, precision, batch);
+                        var c = Measure(model, name, tower, precision, batch, captionTokens);
                         cases.Add(c);
                         Console.WriteLine($"{c.Model,-9} {c.Tower,-6} {c.Precision,-5} {c.Batch,5} {c.PerSecond,9:F2} {c.MedianMs,10:F1}  {c.PeakRssMiB,12:F0}  {string.Join(", ", c.TimingsMs.Select(t => t.ToString("F1")))}");
                     }
@@ -76,13 +82,19 @@ public static class ModelBench
         return 0;
     }
 
-    static Case Measure(ClipModel model, string name, string tower, string precision, int batch)
+    static Case Measure(ClipModel model, string name, string tower, string precision, int batch, int captionTokens)
     {
         var config = model.Config;
         using var input = tower == "image"
             ? torch.randn(batch, 3, config.ImageResolution, config.ImageResolution)
-            : RandomIds(batch, config);
-        Func<Tensor> run = tower == "image" ? () => model.EmbedImages(input, normalize: false) : () => model.EmbedTexts(input, normalize: false);
+            : RandomIds(batch, config, captionTokens);
+        Func<Tensor> run = tower switch
+        {
+            "image" => () => model.EmbedImages(input, normalize: false),
+            "text" => () => model.EmbedTexts(input, normalize: false),
+            "text-full" => () => model.EmbedTexts(input, normalize: false, trimPadding: false),
+            _ => throw new ArgumentException($"--towers {tower}: expected image, text or text-full"),
+        };
         for (int i = 0; i < WarmUps; i++) run().Dispose();
         BenchSupport.ResetPeakRss();
         var timings = new double[TimedRuns];
@@ -97,13 +109,13 @@ public static class ModelBench
     }
 
     // Start token, random words, end-of-text at a random position, zero padding: what clip.tokenize produces.
-    static Tensor RandomIds(int batch, ClipConfig config)
+    static Tensor RandomIds(int batch, ClipConfig config, int captionTokens)
     {
         var rng = new Random(batch);
         var ids = new long[batch, config.ContextLength];
         for (int b = 0; b < batch; b++)
         {
-            int length = rng.Next(4, config.ContextLength - 1);
+            int length = rng.Next(Math.Min(4, captionTokens), Math.Clamp(captionTokens, 5, config.ContextLength - 1));
             ids[b, 0] = config.VocabSize - 2;
             for (int t = 1; t < length; t++) ids[b, t] = rng.Next(1, config.VocabSize - 2);
             ids[b, length] = config.VocabSize - 1;

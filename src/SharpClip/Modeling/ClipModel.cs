@@ -85,10 +85,17 @@ public sealed class ClipModel : TextTransformer
     public Tensor EmbedImages(Tensor pixels, bool normalize = true) =>
         Finite(Inference.Run(() => EncodeImages(pixels, normalize)), "image");
 
-    /// <summary>Inference path for text embeddings; see <see cref="EmbedImages"/>.</summary>
+    /// <summary>
+    /// Inference path for text embeddings; see <see cref="EmbedImages"/>. The batch is cut after its longest caption's
+    /// end token (<see cref="TextPadding.Trim"/>): the same embeddings as the full context to float rounding, and for
+    /// short prompts in a 77-token context most of the text tower's work saved.
+    /// </summary>
+    /// <param name="ids">[texts, context] token ids.</param>
+    /// <param name="normalize">L2-normalise the embeddings.</param>
+    /// <param name="trimPadding">False runs all context positions as the reference does (to measure or compare).</param>
     /// <returns>[texts, embed_dim] float32 on the CPU, L2-normalised unless <paramref name="normalize"/> is false.</returns>
-    public Tensor EmbedTexts(Tensor ids, bool normalize = true) =>
-        Finite(Inference.Run(() => EncodeTexts(ids, normalize)), "text");
+    public Tensor EmbedTexts(Tensor ids, bool normalize = true, bool trimPadding = true) =>
+        Finite(Inference.Run(() => EncodeTexts(trimPadding ? TextPadding.Trim(ids) : ids, normalize)), "text");
 
     /// <summary>Where the weights came from (a file or folder), named in errors; "the model" when built in memory.</summary>
     public string Source { get; private set; } = "the model";

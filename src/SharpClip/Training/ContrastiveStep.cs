@@ -27,7 +27,7 @@ public sealed record ContrastiveStepOptions
     public bool ActivationCheckpointing { get; init; }
 
     /// <summary>
-    /// Run the text tower only up to the batch's longest caption (see <see cref="ContrastiveStep.TrimPadding"/>). Exact,
+    /// Run the text tower only up to the batch's longest caption (see <see cref="TextPadding.Trim"/>). Exact,
     /// and several times faster for short captions in a 77-token context; off only to measure the untrimmed cost.
     /// </summary>
     public bool TrimTextPadding { get; init; } = true;
@@ -113,28 +113,11 @@ public sealed class ContrastiveStep : IDisposable
         Compute.train();
         if (Options.FreezeImageTower) Compute.Visual.eval();
 
-        if (Options.TrimTextPadding) ids = TrimPadding(ids);
+        if (Options.TrimTextPadding) ids = TextPadding.Trim(ids);
         long micro = Math.Min(Options.MicroBatchSize ?? n, n);
         float loss = micro >= n ? RunWhole(pixels, ids) : RunCached(pixels, ids, micro, cancellationToken);
         _mixed?.PushBuffers();
         return loss;
-    }
-
-    /// <summary>
-    /// Drops the padding columns after the batch's last end-of-text token. Exact: the text tower pools the hidden state
-    /// at each row's first end token (<c>argmax</c> of the ids, the end id being the largest), and with causal attention
-    /// that state depends only on the tokens up to it, so the columns after every row's end token cannot change any
-    /// embedding. The reference computes them anyway; for 10-20-token captions in a 77-token context they are most
-    /// of the text tower's work.
-    /// </summary>
-    /// <param name="ids">[N, context] token ids.</param>
-    /// <returns>[N, longest] ids, or <paramref name="ids"/> itself when nothing can be dropped.</returns>
-    public static Tensor TrimPadding(Tensor ids)
-    {
-        using var ends = ids.argmax(-1);
-        using var last = ends.max();
-        long keep = last.item<long>() + 1;
-        return keep < ids.shape[1] ? ids.narrow(1, 0, keep) : ids;
     }
 
     // The batch in one pass: the ordinary forward and backward.

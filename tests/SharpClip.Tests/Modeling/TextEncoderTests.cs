@@ -15,6 +15,25 @@ public class TextEncoderTests
     });
 
     [Fact]
+    public void InferenceTrimsPaddingAndGivesTheFullContextsEmbeddings()
+    {
+        // EmbedTexts runs only up to the batch's last end token (issue 14: most of the text tower's work for short
+        // prompts); the result must be the reference's full-context embeddings to float32 rounding.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(7);
+        using var model = new ClipModel(TinyConfigs.Vit);
+        model.eval();
+        var ids = Ids(TinyConfigs.Vit.VocabSize);
+        Assert.Equal(5, TextPadding.Trim(ids).shape[1]);
+        var trimmed = model.EmbedTexts(ids);
+        var full = model.EmbedTexts(ids, trimPadding: false);
+        Assert.Equal(full.shape, trimmed.shape);
+        double diff = (trimmed - full).abs().max().item<float>();
+        Assert.True(diff <= 1e-6, $"trimming changed a normalised embedding by {diff:E3}");
+        Assert.Equal([0, TinyConfigs.Vit.EmbedDim], model.EmbedTexts(torch.zeros([0, TinyConfigs.Vit.ContextLength], ScalarType.Int64)).shape);
+    }
+
+    [Fact]
     public void TheCausalMaskMakesTrailingPaddingIrrelevant()
     {
         // Tokens after the end-of-text position cannot influence it, so a shorter context gives the same features,

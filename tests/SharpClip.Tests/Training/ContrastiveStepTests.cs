@@ -144,10 +144,10 @@ public class ContrastiveStepTests
             for (int t = 1; t < context; t++) rows[i * context + t] = t < end ? 5 + t : t == end ? TinyConfigs.Vit.VocabSize - 1 : 0;
         }
         var shortIds = torch.tensor(rows, [6, context]);
-        Assert.Equal(6, ContrastiveStep.TrimPadding(shortIds).shape[1]);
+        Assert.Equal(6, TextPadding.Trim(shortIds).shape[1]);
         var fullLength = torch.zeros([2, context], ScalarType.Int64);
         fullLength[0, context - 1] = torch.tensor((long)TinyConfigs.Vit.VocabSize - 1);
-        Assert.Same(fullLength, ContrastiveStep.TrimPadding(fullLength));
+        Assert.Same(fullLength, TextPadding.Trim(fullLength));
 
         var full = StepGradients(model, objective, new ContrastiveStepOptions { TrimTextPadding = false }, pixels, shortIds, out var lossFull);
         var trimmed = StepGradients(model, objective, new ContrastiveStepOptions(), pixels, shortIds, out var lossTrimmed);
