@@ -24,7 +24,7 @@ public static class Trainer
     /// <param name="cancellationToken">Stops the run after the current step (Ctrl-C in the CLI).</param>
     /// <param name="evaluation">
     /// Evaluation during training, required when the config sets <c>eval_data</c>: pass
-    /// <c>SharpClip.Evaluation.TrainingEvaluator.Create</c> for the built-in retrieval recall and zero-shot metrics
+    /// <c>TrainingEvaluator.Create</c> (Evaluation folder) for the built-in retrieval recall and zero-shot metrics
     /// (what <c>sharpclip train</c> does). Training defines the callback and Evaluation implements it, so the trainer
     /// cannot create it itself; a run asked to evaluate without one fails before any work rather than silently skip it.
     /// </param>
@@ -35,7 +35,7 @@ public static class Trainer
         config = config.Validate();
         if (config.EvalData is not null && evaluation is null)
             throw new ArgumentException($"training config field 'eval_data' is '{config.EvalData}' but Trainer.Run was given no evaluation: " +
-                "pass SharpClip.Evaluation.TrainingEvaluator.Create (or your own TrainingEvaluationFactory), or set eval_data to null");
+                "pass TrainingEvaluator.Create from the Evaluation namespace (or your own TrainingEvaluationFactory), or set eval_data to null");
         using var run = TrainingSetup.Start(config, progress, evaluation, cancellationToken);
 
         var losses = new List<(long Step, float Loss)>();

@@ -8,7 +8,7 @@ namespace SharpClip.Training;
 /// <summary>
 /// Evaluation during training, as the trainer needs it: prepared once at setup, then run on the model every
 /// <c>eval_every</c> steps and at the end. Training defines this callback and Evaluation implements it
-/// (<c>SharpClip.Evaluation.TrainingEvaluator</c>), so the loop does not depend on how models are evaluated.
+/// (<c>TrainingEvaluator</c> in the Evaluation folder), so the loop does not depend on how models are evaluated.
 /// </summary>
 public interface ITrainingEvaluation : IDisposable
 {
@@ -31,5 +31,5 @@ public interface ITrainingEvaluation : IDisposable
 public sealed record TrainingEvaluationContext(
     IImageTextSource Data, ClipImageProcessor Processor, ClipTokenizer Tokenizer, int ContextLength, int MaxSamples, int Workers);
 
-/// <summary>Creates a run's <see cref="ITrainingEvaluation"/> at setup; <c>SharpClip.Evaluation.TrainingEvaluator.Create</c> is one.</summary>
+/// <summary>Creates a run's <see cref="ITrainingEvaluation"/> at setup; the Evaluation folder's <c>TrainingEvaluator.Create</c> is one.</summary>
 public delegate ITrainingEvaluation TrainingEvaluationFactory(TrainingEvaluationContext context, CancellationToken cancellationToken);
