@@ -151,11 +151,12 @@ public class ContrastiveStepTests
 
         var full = StepGradients(model, objective, new ContrastiveStepOptions { TrimTextPadding = false }, pixels, shortIds, out var lossFull);
         var trimmed = StepGradients(model, objective, new ContrastiveStepOptions(), pixels, shortIds, out var lossTrimmed);
-        Assert.Equal(lossFull, lossTrimmed, 1e-6);
+        // Exact in arithmetic; the shorter GEMMs round differently (and differently per CPU: AVX2 and AVX-512 kernels
+        // split the sums in other places), so the bars are a few float32 ulps relative to the values compared.
+        Assert.True(Math.Abs(lossFull - lossTrimmed) <= 1e-5 * Math.Abs(lossFull), $"trimming changed the loss from {lossFull} to {lossTrimmed}");
         // The positional embeddings of the dropped columns get no gradient either way.
-        // Exact in arithmetic; the shorter GEMMs round differently, so the bar is float32 rounding of the largest gradient.
         double diff = TrainingTestData.MaxDifference(full, trimmed), largest = TrainingTestData.MaxAbs(full);
-        Assert.True(diff <= 2e-6 * largest, $"trimming changed the gradients by {diff:E3} (largest {largest:E3})");
+        Assert.True(diff <= 1e-5 * largest, $"trimming changed the gradients by {diff:E3} (largest {largest:E3})");
     }
 
     [Fact]
