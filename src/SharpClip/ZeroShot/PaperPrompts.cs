@@ -1,22 +1,71 @@
+using System.Reflection;
+using System.Text.Json;
+
 namespace SharpClip.ZeroShot;
 
 /// <summary>
-/// Where the CLIP paper's prompt collection (<c>clip_prompts.json</c>: 27 datasets' classes and templates, ImageNet's
-/// 80 among them) is found: <c>CLIP_PROMPTS</c>, else a <c>shared/prompts/</c> folder above the working directory or
-/// the program. The one place that looks; packaging the file with the library (issue 17) replaces the search here.
+/// One of the CLIP paper's zero-shot prompt sets: the dataset's class names and the templates the paper ensembled.
+/// </summary>
+/// <param name="Name">The short name users type (<c>imagenet</c>, <c>cifar10</c>, <c>fer2013</c>, ...).</param>
+/// <param name="Dataset">The dataset as the paper and openai/CLIP's <c>data/prompts.md</c> name it (<c>ImageNet</c>, <c>CIFAR10</c>, ...).</param>
+/// <param name="Templates">The templates, <c>{}</c> standing for the class name, in the paper's order.</param>
+/// <param name="ClassNames">Per class, its names: one, or several where the paper gave several (FER2013's emotions).</param>
+public sealed record PaperPromptSet(string Name, string Dataset, PromptTemplates Templates, IReadOnlyList<IReadOnlyList<string>> ClassNames)
+{
+    /// <summary>One name per class (the first where the paper gave several), in the dataset's label order.</summary>
+    public IReadOnlyList<string> Classes => ClassNames.Select(c => c[0]).ToList();
+}
+
+/// <summary>
+/// The CLIP paper's prompt sets for its 27 zero-shot datasets (ImageNet's 1000 classes and 80 templates among them),
+/// inside the library as an embedded resource, so <c>--templates imagenet</c> works wherever the package does, with
+/// no file to find. The data is the paper's, transcribed from openai/CLIP (MIT licence) by
+/// <c>tests/tools/make_paper_prompts.py</c> into <c>PaperPrompts.json</c> beside this file.
 /// </summary>
 public static class PaperPrompts
 {
-    /// <summary>The prompts file's path, or null when there is none to be found.</summary>
-    public static string? FindFile()
+    const string ResourceName = "SharpClip.ZeroShot.PaperPrompts.json";
+
+    static readonly Lazy<IReadOnlyList<PaperPromptSet>> _all = new(Read);
+
+    /// <summary>Every set, ImageNet first, then the paper's other datasets.</summary>
+    public static IReadOnlyList<PaperPromptSet> All => _all.Value;
+
+    /// <summary>The short names <see cref="Find"/> and <see cref="PromptTemplates.Resolve"/> accept.</summary>
+    public static IReadOnlyList<string> Names => All.Select(s => s.Name).ToList();
+
+    /// <summary>
+    /// The set called <paramref name="name"/>: its short name or the paper's dataset name, case, spaces, '-' and '_'
+    /// ignored (<c>imagenet</c>, <c>CIFAR10</c>, <c>oxford_pets</c>, <c>DescribableTextures</c>); null when none is.
+    /// </summary>
+    public static PaperPromptSet? Find(string name)
     {
-        if (Environment.GetEnvironmentVariable("CLIP_PROMPTS") is { Length: > 0 } env) return env;
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "prompts", "clip_prompts.json");
-                if (File.Exists(candidate)) return candidate;
-            }
-        return null;
+        var key = Key(name);
+        return All.FirstOrDefault(s => Key(s.Name) == key || Key(s.Dataset) == key);
+    }
+
+    /// <summary>As <see cref="Find"/>, throwing with the list of names when there is no such set.</summary>
+    public static PaperPromptSet Get(string name) => Find(name)
+        ?? throw new KeyNotFoundException($"no prompt set '{name}' among the CLIP paper's: {string.Join(", ", Names)}");
+
+    static string Key(string s) => new(s.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant).ToArray());
+
+    static IReadOnlyList<PaperPromptSet> Read()
+    {
+        using var stream = typeof(PaperPrompts).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"{ResourceName} is missing from {typeof(PaperPrompts).Assembly.GetName().Name}: the library was built without its prompt sets");
+        using var doc = JsonDocument.Parse(stream);
+        var sets = new List<PaperPromptSet>();
+        foreach (var set in doc.RootElement.GetProperty("sets").EnumerateArray())
+        {
+            var templates = set.GetProperty("templates").EnumerateArray().Select(t => t.GetString()!).ToList();
+            var classes = set.GetProperty("classes").EnumerateArray()
+                .Select(c => (IReadOnlyList<string>)(c.ValueKind == JsonValueKind.Array
+                    ? c.EnumerateArray().Select(n => n.GetString()!).ToList()
+                    : [c.GetString()!]))
+                .ToList();
+            sets.Add(new PaperPromptSet(set.GetProperty("name").GetString()!, set.GetProperty("dataset").GetString()!, new PromptTemplates(templates), classes));
+        }
+        return sets;
     }
 }

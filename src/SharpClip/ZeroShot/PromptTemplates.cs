@@ -19,24 +19,21 @@ public sealed record PromptTemplates(IReadOnlyList<string> Templates)
     public IEnumerable<string> For(string className) => Templates.Select(t => t.Replace("{}", className));
 
     /// <summary>
-    /// The templates a user names with one string: <c>imagenet</c> (the CLIP paper's 80, from its prompts file, see
-    /// <see cref="PaperPrompts"/>), a templates file (<see cref="Load"/>), or one template inline containing <c>{}</c>.
-    /// Null gives null: the caller's default (the data's own prompts, or <see cref="PhotoOf"/>).
+    /// The templates a user names with one string: one of the CLIP paper's prompt sets by name (<c>imagenet</c>, the
+    /// paper's 80; <c>cifar10</c>, ...: <see cref="PaperPrompts"/>, inside the library), a templates file
+    /// (<see cref="Load"/>), or one template inline containing <c>{}</c>. Null gives null: the caller's default (the
+    /// data's own prompts, or <see cref="PhotoOf"/>).
     /// </summary>
     /// <param name="value">What the user typed (the <c>--templates</c> value).</param>
-    /// <param name="dataset">Which dataset's templates to take from a multi-dataset file; ImageNet's for <c>imagenet</c>.</param>
+    /// <param name="dataset">Which dataset's templates to take from a multi-dataset file (not used for a named set).</param>
     public static PromptTemplates? Resolve(string? value, string? dataset = null)
     {
         if (value is null) return null;
-        if (value.Equals("imagenet", StringComparison.OrdinalIgnoreCase))
-        {
-            var file = PaperPrompts.FindFile() ?? throw new FileNotFoundException(
-                "--templates imagenet needs the CLIP paper's prompts file clip_prompts.json: set CLIP_PROMPTS to its path or pass --templates FILE");
-            return Load(file, dataset ?? "ImageNet");
-        }
+        if (PaperPrompts.Find(value) is { } set) return set.Templates;
         if (File.Exists(value)) return Load(value, dataset);
         if (value.Contains("{}")) return new PromptTemplates([value]);
-        throw new FileNotFoundException($"--templates {value}: not 'imagenet', not a file, and not a template containing {{}}");
+        throw new FileNotFoundException(
+            $"--templates {value}: not one of the CLIP paper's prompt sets ({string.Join(", ", PaperPrompts.Names)}), not a file, and not a template containing {{}}");
     }
 
     /// <summary>

@@ -18,11 +18,12 @@ public sealed class PromptResolutionTests : IDisposable
         var file = _dir.File("t.txt", "a {}.\n\nthe {}\n");
         Assert.Equal(["a {}.", "the {}"], PromptTemplates.Resolve(file)!.Templates);
         Assert.Equal(["it is a {}"], PromptTemplates.Resolve("it is a {}", "ignored for inline templates")!.Templates);
-        var imagenet = PromptTemplates.Resolve("ImageNet")!; // shared/prompts/clip_prompts.json, found above the test's folder
+        var imagenet = PromptTemplates.Resolve("ImageNet")!; // built into the library (PaperPromptsTests checks the data)
         Assert.Equal(80, imagenet.Templates.Count);
-        Assert.Equal(PromptTemplates.Load(Fixtures.PromptsPath, "ImageNet").Templates, imagenet.Templates);
+        Assert.Equal(PaperPrompts.Get("imagenet").Templates.Templates, imagenet.Templates);
         var e = Assert.Throws<FileNotFoundException>(() => PromptTemplates.Resolve("photos"));
-        Assert.Contains("not 'imagenet', not a file, and not a template containing {}", e.Message);
+        Assert.Contains("not one of the CLIP paper's prompt sets (imagenet, birdsnap, cifar10,", e.Message);
+        Assert.Contains("not a file, and not a template containing {}", e.Message);
     }
 
     [Fact]
