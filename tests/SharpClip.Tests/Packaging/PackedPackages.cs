@@ -1,0 +1,64 @@
+using SharpClip.Tests.Infrastructure;
+
+namespace SharpClip.Tests.Packaging;
+
+/// <summary>
+/// Both packages packed once per test run, as a user packs them (<c>dotnet pack -c Release</c>), into a fresh folder
+/// outside the repository under a version no earlier run used (NuGet caches packages by id and version, so a reused
+/// version could install yesterday's bits); the tool installed from that folder into a tool path of its own, and the
+/// first fixture model converted by that tool into a model folder. Everything, the NuGet cache entries of the test
+/// version included, is deleted afterwards.
+/// </summary>
+public sealed class PackedPackages : IAsyncLifetime
+{
+    public string Root { get; } = Directory.CreateTempSubdirectory("sharpclip-packaging-").FullName;
+
+    public string Feed => Path.Combine(Root, "feed");
+
+    public string ToolPath => Path.Combine(Root, "tools");
+
+    public string Sharpclip => Path.Combine(ToolPath, "sharpclip");
+
+    /// <summary>The first fixture model converted by the installed tool into a SharpClip model folder.</summary>
+    public string ModelDir => Path.Combine(Root, "model");
+
+    public string ModelId { get; } = Fixtures.Array("models").First().GetProperty("id").GetString()!;
+
+    public string Version { get; } = $"0.0.0-packagetest.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+
+    public static string NuGetPackagesFolder =>
+        Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
+            ? p
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Feed);
+        foreach (var project in new[] { "src/SharpClip/SharpClip.csproj", "src/SharpClip.Cli/SharpClip.Cli.csproj" })
+        {
+            // --no-restore: the solution's build restored these projects already; restoring again here would rewrite their
+            // obj/project.assets.json while other tests of the same run use the build.
+            var pack = await Dotnet.Run(Fixtures.RepoRoot, "pack", project, "-c", "Release", "-o", Feed, "--no-restore", $"-p:Version={Version}");
+            Assert.True(pack.ExitCode == 0, $"dotnet pack {project}\n{pack.Both}");
+        }
+        var install = await Dotnet.Run(Root, "tool", "install", "--tool-path", ToolPath, "--add-source", Feed, "--version", Version, "SharpClip.Cli");
+        Assert.True(install.ExitCode == 0, $"dotnet tool install\n{install.Both}");
+        var model = Fixtures.Entry("models", ModelId);
+        var convert = await Dotnet.Exec(Sharpclip, Root,
+            ["convert", Fixtures.PathOf(model.GetProperty("weights").GetString()!), ModelDir, "--vocab", Fixtures.VocabPath]);
+        Assert.True(convert.ExitCode == 0, $"sharpclip convert\n{convert.Both}");
+    }
+
+    public Task DisposeAsync()
+    {
+        foreach (var id in new[] { "sharpclip", "sharpclip.cli" })
+        {
+            var cached = Path.Combine(NuGetPackagesFolder, id, Version.ToLowerInvariant());
+            if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
+            var parent = Path.GetDirectoryName(cached)!;
+            if (Directory.Exists(parent) && !Directory.EnumerateFileSystemEntries(parent).Any()) Directory.Delete(parent);
+        }
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+}
