@@ -10,11 +10,13 @@ namespace SharpClip.Tests.Generation.Diffusion.Autoencoder;
 /// The KL autoencoder of every <c>stable_diffusion</c> record against CompVis/stable-diffusion's own outputs: the
 /// architecture inferred from the <c>first_stage_model.*</c> tensors, the encoder's moments and latents, the decoder,
 /// and the DDIM case's final latent decoded to the image bytes txt2img.py writes. Tolerances are the fixture README's.
+/// The repository's extra autoencoders (attention on levels, non-square images, z_channels ≠ embed_dim, fp16/bf16
+/// storage, another scale factor) run through the same tests.
 /// </summary>
 [Trait("Category", "Fidelity")]
 public class AutoencoderParityTests(ITestOutputHelper output)
 {
-    public static IEnumerable<object[]> Models => GenerativeFixtures.StableDiffusionIds;
+    public static IEnumerable<object[]> Models => GenerativeFixtures.AutoencoderIds;
 
     const double Atol = 1e-4, Rtol = 1e-4;
     const double ImageAtol = 1e-3;

@@ -8,7 +8,9 @@ namespace SharpClip.Tests.Generation.Diffusion.Autoencoder;
 
 /// <summary>
 /// Locates the generative reference fixtures (<c>$GENERATIVE_FIXTURES_DIR</c>, default <c>../shared/fixtures/generative</c>)
-/// and enumerates its <c>stable_diffusion</c> records, so any manifest of the same schema runs unchanged.
+/// and enumerates its <c>stable_diffusion</c> records, so any manifest of the same schema runs unchanged; beside them
+/// the repository's own autoencoder sets (<c>tests/fixtures-generative/*/manifest.json</c>, <c>autoencoders</c> records
+/// with the same fields, made by the reference's code with the script in each folder).
 /// </summary>
 internal static class GenerativeFixtures
 {
@@ -29,6 +31,29 @@ internal static class GenerativeFixtures
         Manifest.GetProperty("stable_diffusion").EnumerateArray().Single(e => e.GetProperty("id").GetString() == id);
 
     public static string PathOf(string relative) => Path.Combine(Dir, relative);
+
+    static readonly Lazy<List<(string Dir, JsonElement Record)>> _extraAutoencoders = new(() =>
+    {
+        var root = Path.Combine(Fixtures.RepoRoot, "tests", "fixtures-generative");
+        if (!Directory.Exists(root)) return [];
+        return Directory.GetDirectories(root).Order(StringComparer.Ordinal)
+            .Where(d => File.Exists(Path.Combine(d, "manifest.json")))
+            .SelectMany(d => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(d, "manifest.json"))).RootElement
+                .GetProperty("autoencoders").EnumerateArray().Select(r => (d, r)))
+            .ToList();
+    });
+
+    /// <summary>xunit rows: every record with an autoencoder — the Stable Diffusion ones and the repository's extra sets.</summary>
+    public static IEnumerable<object[]> AutoencoderIds =>
+        StableDiffusionIds.Concat(_extraAutoencoders.Value.Select(e => new object[] { e.Record.GetProperty("id").GetString()! }));
+
+    /// <summary>The record with this id and the folder its paths are relative to.</summary>
+    public static (string Dir, JsonElement Record) Record(string id)
+    {
+        var main = Manifest.GetProperty("stable_diffusion").EnumerateArray().Where(e => e.GetProperty("id").GetString() == id).ToList();
+        if (main.Count == 1) return (Dir, main[0]);
+        return _extraAutoencoders.Value.Single(e => e.Record.GetProperty("id").GetString() == id);
+    }
 }
 
 /// <summary>One Stable Diffusion record: its weights path, config and the reference tensors of its cases.</summary>
@@ -39,9 +64,9 @@ internal sealed class StableDiffusionReference : IDisposable
     public StableDiffusionReference(string id)
     {
         Id = id;
-        Entry = GenerativeFixtures.StableDiffusion(id);
-        WeightsPath = GenerativeFixtures.PathOf(Entry.GetProperty("weights").GetString()!);
-        _outputs = SafeTensorsFile.Open(GenerativeFixtures.PathOf(Entry.GetProperty("outputs").GetString()!));
+        (var dir, Entry) = GenerativeFixtures.Record(id);
+        WeightsPath = Path.Combine(dir, Entry.GetProperty("weights").GetString()!);
+        _outputs = SafeTensorsFile.Open(Path.Combine(dir, Entry.GetProperty("outputs").GetString()!));
     }
 
     public string Id { get; }
