@@ -183,9 +183,16 @@ internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasse
 
     public object? PersistentLoad(object? pid)
     {
+        // The legacy format records each pickled nn.Module subclass as ('module', class, source file, source code), to
+        // warn when the code changed since saving. The class was resolved through the allow-list above; the source is
+        // text that is never looked at.
+        if (pid is PickleTuple { Count: 4 } m && m[0] as string == "module")
+            return m[1] is PickleGlobal cls && moduleClasses?.Contains(cls.FullName) == true
+                ? cls
+                : throw Bad($"a module class persistent id for {Describe(m[1])}, which the caller did not allow");
         // ('storage', storage_type, key, location, numel[, view_metadata])
         if (pid is not PickleTuple { Count: >= 5 } t || t[0] as string != "storage")
-            throw Bad($"unsupported persistent id {PickleKey.Describe(pid)}");
+            throw Bad($"unsupported persistent id {Truncated(PickleKey.Describe(pid))}");
         if (t[1] is not PickleGlobal type || !StorageTypes.TryGetValue(type.Name, out var dtype))
             throw Bad($"unsupported storage type {PickleKey.Describe(t[1])}");
         if (t.Count > 5 && t[5] is not null)
@@ -210,6 +217,8 @@ internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasse
         List<object?> l => l.Select(x => x is long i ? i : throw Bad($"tensor {what} holds a non-integer")).ToArray(),
         _ => throw Bad($"tensor {what} is not a tuple"),
     };
+
+    static string Truncated(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
     static string Describe(object? v) => v switch
     {
