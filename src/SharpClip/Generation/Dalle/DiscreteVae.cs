@@ -150,7 +150,8 @@ public sealed class DiscreteVae : IDisposable
         return torch.tensor(chw, [images.Count, 3, h, w]);
     }
 
-    /// <summary>[batch, 3, h, w] in [0, 1] → 8-bit images, as torchvision's <c>ToPILImage</c> (<c>x·255</c> truncated).</summary>
+    /// <summary>[batch, 3, h, w] in [0, 1] → 8-bit images, as torchvision's <c>ToPILImage</c> (<c>x·255</c> truncated, as the
+    /// package's notebook shows its reconstructions); values outside [0, 1] are clamped first.</summary>
     public static RgbImage[] ToImages(Tensor image)
     {
         if (image.dim() != 4 || image.shape[1] != 3) throw new ArgumentException($"expected [batch, 3, h, w], got [{string.Join(",", image.shape)}]");
