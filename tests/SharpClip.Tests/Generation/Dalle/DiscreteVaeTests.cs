@@ -31,6 +31,20 @@ public class DiscreteVaeTests
     }
 
     [Fact]
+    public void TheReleasedSizeDecodes()
+    {
+        // The one-hot codes are a permuted (channels-last) tensor; fed as such to the released-size decoder, libtorch's
+        // oneDNN convolution died with SIGFPE (a divide-by-zero trap), killing the process. Random weights, 2x2 tokens.
+        torch.manual_seed(0);
+        using var dvae = new DiscreteVae(
+            new SharpClip.Generation.Dalle.Dvae.Encoder(new(4, 8, 1, 3, 8192)),
+            new SharpClip.Generation.Dalle.Dvae.Decoder(SharpClip.Generation.Dalle.Dvae.DvaeDecoderConfig.Released));
+        using var tokens = randint(0, 8192, [1, 2, 2]);
+        using var back = dvae.Decode(tokens);
+        Assert.Equal([1L, 3, 16, 16], back.Image.shape);
+    }
+
+    [Fact]
     public void TokensOutsideTheCodebookAreRefusedClearly()
     {
         using var dvae = DiscreteVae.Load(Data("dvae_pickled.encoder.safetensors"), Data("dvae_pickled.decoder.safetensors"));

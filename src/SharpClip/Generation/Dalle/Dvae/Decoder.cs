@@ -44,6 +44,9 @@ public sealed class Decoder : ScopedModule
         if (x.dim() != 4) throw new ArgumentException($"input shape [{string.Join(",", x.shape)}] is not 4-d [batch, vocab, h, w]");
         if (x.shape[1] != Config.VocabSize) throw new ArgumentException($"input has {x.shape[1]} channels but the decoder was built for a vocabulary of {Config.VocabSize}");
         if (x.dtype != ScalarType.Float32) throw new ArgumentException($"input must be float32, got {x.dtype}");
-        return blocks.forward(x);
+        // The one-hot codes arrive permuted from [batch, h, w, vocab], i.e. channels-last in memory, and libtorch 2.10's
+        // oneDNN convolution dies with a divide-by-zero trap (SIGFPE, the whole process) on the released decoder's
+        // channels-last shapes (DiscreteVaeTests.TheReleasedSizeDecodes): hand it a contiguous tensor.
+        return blocks.forward(x.contiguous());
     }
 }

@@ -44,6 +44,8 @@ public sealed class Encoder : ScopedModule
         if (x.dim() != 4) throw new ArgumentException($"input shape [{string.Join(",", x.shape)}] is not 4-d [batch, channels, h, w]");
         if (x.shape[1] != Config.InputChannels) throw new ArgumentException($"input has {x.shape[1]} channels but the encoder was built for {Config.InputChannels}");
         if (x.dtype != ScalarType.Float32) throw new ArgumentException($"input must be float32, got {x.dtype}");
-        return blocks.forward(x);
+        // A permuted input (an HWC image batch permuted to CHW) is channels-last in memory, and libtorch 2.10's oneDNN
+        // convolution can die with a divide-by-zero trap on channels-last inputs (see Decoder): hand it a contiguous tensor.
+        return blocks.forward(x.contiguous());
     }
 }
