@@ -13,6 +13,7 @@ public static class Program
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,
+        ["dalle"] = DalleBench.Run,
     };
 
     public static int Main(string[] args)
