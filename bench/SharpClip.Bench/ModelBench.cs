@@ -123,7 +123,7 @@ public static class ModelBench
         return torch.tensor(ids);
     }
 
-    static double GemmGflops()
+    internal static double GemmGflops()
     {
         using var a = torch.randn(2048, 2048);
         using var b = torch.randn(2048, 2048);

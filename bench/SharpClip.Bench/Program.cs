@@ -14,6 +14,7 @@ public static class Program
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,
         ["diffusion-vae"] = DiffusionVaeBench.Run,
+        ["dalle"] = DalleBench.Run,
     };
 
     public static int Main(string[] args)

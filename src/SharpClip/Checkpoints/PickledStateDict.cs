@@ -5,7 +5,8 @@ namespace SharpClip.Checkpoints;
 /// a plain (Ordered)dict of tensors (<c>torch.save(model.state_dict())</c>, Hugging Face's pytorch_model.bin), a
 /// training checkpoint that wraps it (open_clip's <c>{"epoch", "name", "state_dict", "optimizer"}</c>), or a
 /// TorchScript module tree, where it is what <c>module.state_dict()</c> would return (OpenAI's JIT archives — the
-/// same dict <c>clip.load(..., jit=False)</c> hands to <c>build_model</c>).
+/// same dict <c>clip.load(..., jit=False)</c> hands to <c>build_model</c>), or a pickled <c>nn.Module</c> object whose
+/// class the caller allowed (<see cref="PickledModule"/>), where it is likewise what <c>state_dict()</c> returns.
 /// </summary>
 internal static class PickledStateDict
 {
@@ -27,6 +28,10 @@ internal static class PickledStateDict
                 WalkModule(archive, module, "", tensors, depth: 0);
                 if (tensors.Count == 0) throw new InvalidDataException($"{archive.Path}: the TorchScript module holds no parameters or buffers");
                 return tensors;
+            case PickledModule module:
+                WalkPickledModule(archive.Path, module, "", tensors, depth: 0);
+                if (tensors.Count == 0) throw new InvalidDataException($"{archive.Path}: the pickled {module.ClassName} holds no parameters or buffers");
+                return tensors;
             case PickleDict d:
                 var others = new List<string>();
                 foreach (var (k, v) in d.Items)
@@ -47,7 +52,7 @@ internal static class PickledStateDict
     static bool HasTensors(object? v) => v switch
     {
         PickleDict d => d.Items.Any(kv => kv.Value is TorchTensorRef),
-        TorchScriptObject => true,
+        TorchScriptObject or PickledModule => true,
         _ => false,
     };
 
@@ -62,6 +67,41 @@ internal static class PickledStateDict
         foreach (var (name, value) in module.Attributes)
             if (value is TorchScriptObject child)
                 WalkModule(archive, child, prefix + name + ".", output, depth + 1);
+    }
+
+    /// <summary>
+    /// <c>nn.Module.state_dict()</c> of a pickled module object: its <c>_parameters</c>, then its <c>_buffers</c> except
+    /// those in <c>_non_persistent_buffers_set</c> (None entries skipped in both), then each child of <c>_modules</c>
+    /// under <c>name.</c>, depth first.
+    /// </summary>
+    static void WalkPickledModule(string path, PickledModule module, string prefix, List<KeyValuePair<string, TorchTensorRef>> output, int depth)
+    {
+        string where = prefix.Length == 0 ? $"the pickled {module.ClassName}" : $"module '{prefix.TrimEnd('.')}' ({module.ClassName})";
+        if (depth > 256) throw new InvalidDataException($"{path}: modules nested implausibly deep at {where}");
+        PickleDict Dict(string field) =>
+            module.Attributes.TryGetValue(field, out var v) && v is PickleDict d ? d
+                : throw new InvalidDataException($"{path}: {where} has no '{field}' dict; not a pickled torch.nn.Module");
+
+        var transient = module.Attributes.TryGetValue("_non_persistent_buffers_set", out var set) && set is PickleSet s
+            ? s.Items.OfType<string>().ToHashSet(StringComparer.Ordinal) : [];
+        foreach (var (field, skip) in new[] { ("_parameters", new HashSet<string>()), ("_buffers", transient) })
+            foreach (var (k, v) in Dict(field).Items)
+            {
+                string name = k as string ?? throw new InvalidDataException($"{path}: {where} has a non-string key in {field}");
+                if (v is null || skip.Contains(name)) continue;
+                output.Add(new(prefix + name, v as TorchTensorRef
+                    ?? throw new InvalidDataException($"{path}: '{prefix + name}' in {field} of {where} is a {Describe(v)}, not a tensor")));
+            }
+        foreach (var (k, v) in Dict("_modules").Items)
+        {
+            string name = k as string ?? throw new InvalidDataException($"{path}: {where} has a non-string key in _modules");
+            switch (v)
+            {
+                case null: continue;
+                case PickledModule child: WalkPickledModule(path, child, prefix + name + ".", output, depth + 1); break;
+                default: throw new InvalidDataException($"{path}: submodule '{prefix + name}' of {where} is a {Describe(v)}, not a module");
+            }
+        }
     }
 
     static string Describe(object? v) => v switch

@@ -43,21 +43,24 @@ internal sealed class TorchArchive : IDisposable
         return (n == 4 && head.SequenceEqual(ZipMagic)) || (n >= 2 && head[0] == 0x80 && head[1] is >= 2 and <= 5);
     }
 
-    public static TorchArchive Open(string path)
+    /// <param name="path">A PyTorch zip checkpoint, TorchScript archive or legacy (pre-1.6) checkpoint.</param>
+    /// <param name="moduleClasses">Pickled <c>nn.Module</c> classes to read as <see cref="PickledModule"/> data
+    /// (<c>torch.save(model)</c> files such as openai/DALL-E's dVAE); null refuses every module class.</param>
+    public static TorchArchive Open(string path, PickledModuleClasses? moduleClasses = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such checkpoint file", path);
         var head = new byte[512];
         int n;
         using (var fs = File.OpenRead(path)) n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (n >= 4 && head.AsSpan(0, 4).SequenceEqual(ZipMagic)) return OpenZip(path);
-        if (n >= 2 && head[0] == 0x80) return OpenLegacy(path);
+        if (n >= 4 && head.AsSpan(0, 4).SequenceEqual(ZipMagic)) return OpenZip(path, moduleClasses);
+        if (n >= 2 && head[0] == 0x80) return OpenLegacy(path, moduleClasses);
         if (n >= 262 && Encoding.ASCII.GetString(head, 257, 5) == "ustar")
             throw new InvalidDataException($"{path}: a tar-format PyTorch checkpoint (PyTorch < 0.4) is an unsupported legacy format; " +
                                            "re-save it with a current PyTorch (torch.save) or convert it to safetensors");
         throw new InvalidDataException($"{path}: not a PyTorch checkpoint (neither a zip archive nor a pickle)");
     }
 
-    static TorchArchive OpenZip(string path)
+    static TorchArchive OpenZip(string path, PickledModuleClasses? moduleClasses)
     {
         ZipArchive zip;
         try { zip = ZipFile.OpenRead(path); }
@@ -78,7 +81,7 @@ internal sealed class TorchArchive : IDisposable
             }
             bool torchScript = zip.GetEntry(root + "constants.pkl") is not null || zip.Entries.Any(e => e.FullName.StartsWith(root + "code/", StringComparison.Ordinal));
             var classes = torchScript ? TorchScriptClass.ParseArchiveCode(zip, root) : [];
-            var host = new TorchPickleHost(path, allowTorchScriptClasses: torchScript);
+            var host = new TorchPickleHost(path, allowTorchScriptClasses: torchScript, moduleClasses);
             object? data = PickleReader.Load(ReadAll(zip.GetEntry(dataPkl)!, path), $"{path} ({dataPkl})", host);
             return new TorchArchive(path, zip, root, data, torchScript, torchScript ? "torchscript" : "pytorch-zip", classes, null);
         }
@@ -89,9 +92,9 @@ internal sealed class TorchArchive : IDisposable
         }
     }
 
-    static TorchArchive OpenLegacy(string path)
+    static TorchArchive OpenLegacy(string path, PickledModuleClasses? moduleClasses)
     {
-        var (data, storages) = TorchLegacyFormat.Read(path);
+        var (data, storages) = TorchLegacyFormat.Read(path, moduleClasses);
         return new TorchArchive(path, null, "", data, false, "pytorch-legacy", [], storages);
     }
 

@@ -12,10 +12,11 @@ internal static class TorchLegacyFormat
 {
     static readonly BigInteger Magic = BigInteger.Parse("119547037146038801333356"); // 0x1950a86a20f9469cfc6c
 
-    public static (object? Root, IReadOnlyDictionary<string, (long Offset, long Length)> Storages) Read(string path)
+    public static (object? Root, IReadOnlyDictionary<string, (long Offset, long Length)> Storages) Read(string path,
+        PickledModuleClasses? moduleClasses = null)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        var host = new RecordingHost(new TorchPickleHost(path, allowTorchScriptClasses: false));
+        var host = new RecordingHost(new TorchPickleHost(path, allowTorchScriptClasses: false, moduleClasses));
         var reader = new PickleReader(fs, path, host);
 
         var magic = reader.Load();

@@ -34,7 +34,11 @@ internal sealed class TorchScriptObject(string typeName)
 /// tree) needs, each re-implemented as data construction. Everything else throws <see cref="UnsafePickleException"/>
 /// at the moment the pickle names it, before anything could be called.
 /// </summary>
-internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasses) : IPickleHost
+/// <param name="source">Named in every error.</param>
+/// <param name="allowTorchScriptClasses">Accept <c>__torch__.*</c> classes (inside a TorchScript archive only).</param>
+/// <param name="moduleClasses">Pickled <c>nn.Module</c> classes a caller expects (e.g. the dVAE's), read as
+/// <see cref="PickledModule"/> data; null (the default) accepts none.</param>
+internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasses, PickledModuleClasses? moduleClasses = null) : IPickleHost
 {
     static readonly Dictionary<string, ScalarType> StorageTypes = new(StringComparer.Ordinal)
     {
@@ -75,6 +79,7 @@ internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasse
         if (Functions.Contains(full)) return g;
         if (module is "torch" or "torch.storage" && StorageTypes.ContainsKey(name)) return g;
         if (module == "torch" && DTypeNames.Contains(name)) return g;
+        if (moduleClasses?.Contains(full) == true) return g;
         if (allowTorchScriptClasses && (TorchScriptHelpers.Contains(full) || module == "__torch__" || module.StartsWith("__torch__.", StringComparison.Ordinal)))
             return g;
         throw new UnsafePickleException(source, full, "it is not a tensor reconstructor on SharpClip's allow-list");
@@ -142,6 +147,9 @@ internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasse
         if (cls is PickleGlobal g && allowTorchScriptClasses && (g.Module == "__torch__" || g.Module.StartsWith("__torch__.", StringComparison.Ordinal)))
             return new TorchScriptObject(g.FullName);
         if (cls is PickleGlobal { FullName: "collections.OrderedDict" }) return new PickleDict();
+        // object.__reduce_ex__(2) of a module: cls.__new__(cls) with no arguments; its __dict__ follows in BUILD.
+        if (cls is PickleGlobal m && moduleClasses?.Contains(m.FullName) == true)
+            return args.Count == 0 ? new PickledModule(m.FullName) : throw Bad($"{m.FullName} is created with arguments; a pickled module has none");
         throw Bad($"cannot create an object of {Describe(cls)}");
     }
 
@@ -156,6 +164,12 @@ internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasse
             case TorchScriptObject obj:
                 obj.Attributes["__getstate__"] = state; // a custom __setstate__ payload: kept as data, never interpreted
                 break;
+            case PickledModule module when state is PickleDict attrs:  // nn.Module.__setstate__: __dict__.update(state)
+                foreach (var (k, v) in attrs.Items)
+                    module.Attributes[k as string ?? throw Bad($"{module.ClassName} has a non-string attribute name")] = v;
+                break;
+            case PickledModule module:
+                throw Bad($"{module.ClassName} carries a {Describe(state)} state, not an attribute dict");
             case PickleDict dict when state is PickleDict attrs:
                 foreach (var (k, v) in attrs.Items) if (k is string name) dict.Attributes[name] = v;
                 break;
@@ -169,9 +183,16 @@ internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasse
 
     public object? PersistentLoad(object? pid)
     {
+        // The legacy format records each pickled nn.Module subclass as ('module', class, source file, source code), to
+        // warn when the code changed since saving. The class was resolved through the allow-list above; the source is
+        // text that is never looked at.
+        if (pid is PickleTuple { Count: 4 } m && m[0] as string == "module")
+            return m[1] is PickleGlobal cls && moduleClasses?.Contains(cls.FullName) == true
+                ? cls
+                : throw Bad($"a module class persistent id for {Describe(m[1])}, which the caller did not allow");
         // ('storage', storage_type, key, location, numel[, view_metadata])
         if (pid is not PickleTuple { Count: >= 5 } t || t[0] as string != "storage")
-            throw Bad($"unsupported persistent id {PickleKey.Describe(pid)}");
+            throw Bad($"unsupported persistent id {Truncated(PickleKey.Describe(pid))}");
         if (t[1] is not PickleGlobal type || !StorageTypes.TryGetValue(type.Name, out var dtype))
             throw Bad($"unsupported storage type {PickleKey.Describe(t[1])}");
         if (t.Count > 5 && t[5] is not null)
@@ -196,6 +217,8 @@ internal sealed class TorchPickleHost(string source, bool allowTorchScriptClasse
         List<object?> l => l.Select(x => x is long i ? i : throw Bad($"tensor {what} holds a non-integer")).ToArray(),
         _ => throw Bad($"tensor {what} is not a tuple"),
     };
+
+    static string Truncated(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
     static string Describe(object? v) => v switch
     {
