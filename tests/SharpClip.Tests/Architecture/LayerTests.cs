@@ -72,7 +72,11 @@ public sealed partial class LayerTests
             if (!RootNamespace().IsMatch(code)) continue;
             foreach (Match match in TypeDeclaration().Matches(code)) rootTypes.TryAdd(match.Groups[1].Value, parts[0]);
         }
-        var rootTypeUse = rootTypes.Count == 0 ? null : new Regex($@"(?<![\w.])({string.Join("|", rootTypes.Keys.Select(Regex.Escape))})\b");
+        // A use is a type in type position (after new/typeof/nameof/is/as/'<', or before a declared name, '.Member' or
+        // '>'), so an enum member or method that happens to share the name (ObjectiveKind.Clip) is not one.
+        var names = string.Join("|", rootTypes.Keys.Select(Regex.Escape));
+        var rootTypeUse = rootTypes.Count == 0 ? null : new Regex(
+            $@"(?<![\w.])(?:(?<=(?:\bnew|\btypeof\(|\bnameof\(|<|\bis|\bas)\s*)(?<t>{names})\b|(?<t>{names})(?=\??(?:\[\])?\s+@?[A-Za-z_]\w*\s*[;=,){{]|\s*\.\s*[A-Z]|\s*>))");
         foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(root, file);
@@ -91,7 +95,7 @@ public sealed partial class LayerTests
             }
             if (rootTypeUse is not null)
                 foreach (Match match in rootTypeUse.Matches(code))
-                    if (rootTypes[match.Groups[1].Value] is var owner && owner != folder) mine.TryAdd(owner, relative);
+                    if (rootTypes[match.Groups["t"].Value] is var owner && owner != folder) mine.TryAdd(owner, relative);
             // Inside namespace SharpClip.X a sibling is reachable as "Runtime.Inference" without the prefix.
             foreach (Match match in RelativeName().Matches(code))
             {
@@ -171,9 +175,16 @@ public sealed partial class LayerTests
         Directory.CreateDirectory(Path.Combine(dir.Path, "Modeling"));
         File.WriteAllText(Path.Combine(dir.Path, "Api", "Clip.cs"), "namespace SharpClip;\npublic sealed class Clip { }\n");
         File.WriteAllText(Path.Combine(dir.Path, "Search", "Bad.cs"), "namespace SharpClip.Search;\nclass B { Clip c = null!; }\n");
-        File.WriteAllText(Path.Combine(dir.Path, "Modeling", "Fine.cs"), "// Clip\nnamespace SharpClip.Modeling;\nclass ClipModel { string s = \"Clip\"; }\n");
+        File.WriteAllText(Path.Combine(dir.Path, "Modeling", "Fine.cs"),
+            "// Clip\nnamespace SharpClip.Modeling;\nenum Kind { Clip, Other }\nclass ClipModel { string s = \"Clip\"; Kind k = Kind.Clip; void Clip(int x) { } }\n");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "Text"));
+        File.WriteAllText(Path.Combine(dir.Path, "Text", "AlsoBad.cs"), "namespace SharpClip.Text;\nclass T { object o = Clip.Load(\"m\"); }\n");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "Data"));
+        File.WriteAllText(Path.Combine(dir.Path, "Data", "Generic.cs"), "namespace SharpClip.Data;\nclass D { System.Func<Clip> f = null!; }\n");
         var found = ScanDependencies(dir.Path);
         Assert.Equal(["Api"], found["Search"].Keys);
+        Assert.Equal(["Api"], found["Text"].Keys);
+        Assert.Equal(["Api"], found["Data"].Keys);
         Assert.Empty(found["Modeling"]);
     }
 

@@ -61,7 +61,10 @@ public sealed class ImageIndexCollection : VectorStoreCollection<string, Indexed
         _index = index;
         _options = options ?? new ImageIndexCollectionOptions();
         if (_options.Model is { } wanted && index.Metadata is { } has && has.Fingerprint != wanted.Fingerprint)
+        {
+            if (_options.OwnsIndex) index.Dispose();
             throw new ModelMismatchException(index.Path, has.Model, has.Fingerprint, wanted.Model, wanted.Fingerprint);
+        }
     }
 
     /// <summary>The index file's path.</summary>
