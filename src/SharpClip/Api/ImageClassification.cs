@@ -20,6 +20,6 @@ public sealed record ImageClassification(int Index, string Image, IReadOnlyList<
 
     /// <summary>"cat.jpg: cat 93.1%, dog 6.2%", or "cat.jpg: unreadable (reason)": what a console program prints.</summary>
     public override string ToString() => Succeeded
-        ? $"{Image}: {string.Join(", ", Top.Select(p => $"{p.Label} {p.Probability.ToString("P1", CultureInfo.InvariantCulture)}"))}"
+        ? $"{Image}: {string.Join(", ", Top.Select(p => $"{p.Label} {(100 * p.Probability).ToString("F1", CultureInfo.InvariantCulture)}%"))}"
         : $"{Image}: unreadable ({Error})";
 }
