@@ -10,9 +10,22 @@ namespace SharpClip.Search;
 public sealed class ClipImageTextEncoder : IImageTextEncoder
 {
     readonly ClipPipeline _pipeline;
-    readonly object _gate = new();
+    readonly object _gate;
+    readonly bool _ownsPipeline;
 
-    public ClipImageTextEncoder(ClipPipeline pipeline) => _pipeline = pipeline;
+    /// <summary>An encoder that owns <paramref name="pipeline"/> (disposing the encoder disposes the model).</summary>
+    public ClipImageTextEncoder(ClipPipeline pipeline) : this(pipeline, new object(), ownsPipeline: true) { }
+
+    /// <summary>
+    /// An encoder over a pipeline someone else owns and also calls, serialising model calls on their
+    /// <paramref name="gate"/> so the two never run the model at once.
+    /// </summary>
+    public ClipImageTextEncoder(ClipPipeline pipeline, object gate, bool ownsPipeline)
+    {
+        _pipeline = pipeline;
+        _gate = gate;
+        _ownsPipeline = ownsPipeline;
+    }
 
     /// <summary>Opens any checkpoint <see cref="ClipPipeline.Load"/> reads.</summary>
     public static ClipImageTextEncoder Open(string model, ClipPipelineOptions? options = null) => new(ClipPipeline.Load(model, options));
@@ -24,6 +37,32 @@ public sealed class ClipImageTextEncoder : IImageTextEncoder
     public float[] EmbedText(string text)
     {
         lock (_gate) return _pipeline.EmbedText(text);
+    }
+
+    /// <summary>All texts in forward passes of the pipeline's batch size (truncated to the context, as <see cref="EmbedText"/>).</summary>
+    public IReadOnlyList<float[]> EmbedTexts(IReadOnlyList<string> texts, CancellationToken ct = default)
+    {
+        if (texts.Count == 0) return [];
+        lock (_gate)
+        {
+            using var e = _pipeline.EmbedTexts(texts, normalize: true, truncate: true, cancellationToken: ct); // [texts, dim]
+            var flat = e.data<float>().ToArray();
+            int dim = Dimension;
+            return Enumerable.Range(0, texts.Count).Select(i => flat.AsSpan(i * dim, dim).ToArray()).ToList();
+        }
+    }
+
+    /// <summary>All images decoded in parallel and embedded in forward passes of the pipeline's batch size.</summary>
+    public IReadOnlyList<EncodeResult> EmbedEncodedImages(IReadOnlyList<(byte[] Data, string Name)> images, CancellationToken ct = default)
+    {
+        IReadOnlyList<EmbeddingResult> embedded;
+        lock (_gate) embedded = _pipeline.EmbedEncodedImages(images, normalize: true, cancellationToken: ct);
+        return embedded.Select((r, i) =>
+        {
+            if (!r.Succeeded) return EncodeResult.Failure(r.Error ?? $"{r.Source}: unreadable");
+            var header = ImageDecoder.ReadHeader(images[i].Data, images[i].Name);
+            return EncodeResult.Success(r.Vector!, header.Width, header.Height);
+        }).ToList();
     }
 
     public IReadOnlyList<EncodeResult> EmbedImages(IReadOnlyList<string> paths, CancellationToken ct = default)
@@ -76,5 +115,8 @@ public sealed class ClipImageTextEncoder : IImageTextEncoder
         return ms.ToArray();
     }
 
-    public void Dispose() => _pipeline.Dispose();
+    public void Dispose()
+    {
+        if (_ownsPipeline) _pipeline.Dispose();
+    }
 }

@@ -21,6 +21,42 @@ public interface IImageTextEncoder : IDisposable
     float[] EmbedText(string text);
 
     /// <summary>
+    /// Embeds many texts, each result as <see cref="EmbedText"/> gives it. Encoders that batch (a real CLIP model: one
+    /// forward pass per batch rather than per text) override this; the default embeds one at a time.
+    /// </summary>
+    IReadOnlyList<float[]> EmbedTexts(IReadOnlyList<string> texts, CancellationToken ct = default)
+    {
+        var result = new float[texts.Count][];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            result[i] = EmbedText(texts[i]);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Embeds in-memory encoded images in input order; one that cannot be decoded yields a result with
+    /// <see cref="EncodeResult.Error"/> naming it (<c>Name</c>). Encoders that batch override this; the default calls
+    /// <see cref="EmbedImage"/> per image.
+    /// </summary>
+    IReadOnlyList<EncodeResult> EmbedEncodedImages(IReadOnlyList<(byte[] Data, string Name)> images, CancellationToken ct = default)
+    {
+        var result = new EncodeResult[images.Count];
+        for (int i = 0; i < images.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                var info = Probe(new MemoryStream(images[i].Data, writable: false));
+                result[i] = EncodeResult.Success(EmbedImage(new MemoryStream(images[i].Data, writable: false)), info.Width, info.Height);
+            }
+            catch (InvalidDataException e) { result[i] = EncodeResult.Failure($"{images[i].Name}: {e.Message}"); }
+        }
+        return result;
+    }
+
+    /// <summary>
     /// Embeds image files in input order (implementations batch and decode in parallel). A file that cannot be read
     /// yields a result with <see cref="EncodeResult.Error"/> set instead of throwing, so one bad file never stops an
     /// indexing run. Honours <paramref name="ct"/> between batches.

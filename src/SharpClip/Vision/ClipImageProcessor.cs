@@ -136,8 +136,31 @@ public sealed class ClipImageProcessor
     }
 
     /// <summary>
+    /// Preprocesses in-memory encoded images (uploads, <c>DataContent</c>) in parallel, as <see cref="ProcessBatch(IReadOnlyList{string}, int?, IProgress{int}?, CancellationToken)"/>
+    /// does files: one that cannot be decoded gives a failed result named by its <c>Name</c>, the rest go on.
+    /// </summary>
+    public IReadOnlyList<PreprocessResult> ProcessBatch(IReadOnlyList<(byte[] Data, string Name)> images, int? maxDegreeOfParallelism = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var results = new PreprocessResult[images.Count];
+        var options = new ParallelOptions
+        {
+            MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism ?? Environment.ProcessorCount),
+            CancellationToken = cancellationToken,
+        };
+        Parallel.For(0, images.Count, options, i =>
+        {
+            var (data, name) = images[i];
+            try { results[i] = new PreprocessResult(i, name, Process(data, name), null); }
+            catch (Exception e) when (IsInputError(e)) { results[i] = new PreprocessResult(i, name, null, e); }
+        });
+        return results;
+    }
+
+    /// <summary>
     /// Preprocesses files in parallel into one <c>float32 [B, 3, H, W]</c> tensor. Any failure throws (the first failed
-    /// file's exception, rethrown when it is the only one); use <see cref="ProcessBatch"/> to skip bad files instead.
+    /// file's exception, rethrown when it is the only one); use <see cref="ProcessBatch(IReadOnlyList{string}, int?, IProgress{int}?, CancellationToken)"/> to skip bad files instead.
     /// </summary>
     public Tensor ProcessBatchToTensor(IReadOnlyList<string> paths, int? maxDegreeOfParallelism = null, CancellationToken cancellationToken = default)
     {

@@ -33,6 +33,8 @@ public sealed partial class LayerTests
         ["Search"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Pipelines"],
         ["Export"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints"],
         ["Generation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines", "Training", "Scoring"],
+        // The facade (namespace SharpClip: Clip, AddSharpClip) sits on the use cases it fronts.
+        ["Api"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines", "Scoring", "Search"],
     };
 
     static readonly string CoreRoot = Path.Combine(Fixtures.RepoRoot, "src", "SharpClip");
@@ -42,6 +44,12 @@ public sealed partial class LayerTests
 
     [GeneratedRegex(@"(?<![\w.])([A-Z][A-Za-z0-9]*)\.[A-Z]")]
     private static partial Regex RelativeName();
+
+    [GeneratedRegex(@"^\s*namespace\s+SharpClip\s*[;{]", RegexOptions.Multiline)]
+    private static partial Regex RootNamespace();
+
+    [GeneratedRegex(@"\b(?:class|record|struct|interface|enum|delegate\s+\S+)\s+([A-Z][A-Za-z0-9]*)")]
+    private static partial Regex TypeDeclaration();
 
     [GeneratedRegex(@"//.*?$|/\*.*?\*/", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex Comment();
@@ -53,6 +61,22 @@ public sealed partial class LayerTests
     internal static Dictionary<string, Dictionary<string, string>> ScanDependencies(string root)
     {
         var uses = new Dictionary<string, Dictionary<string, string>>();
+        // Types declared in the root namespace SharpClip (the facade) are visible unqualified from every SharpClip.X
+        // namespace, so a use of one names no folder: find them by name instead.
+        var rootTypes = new Dictionary<string, string>(); // type name → folder declaring it
+        foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var parts = Path.GetRelativePath(root, file).Split(Path.DirectorySeparatorChar);
+            if (parts.Length < 2 || parts[0] is "bin" or "obj") continue;
+            var code = StringLiteral().Replace(Comment().Replace(File.ReadAllText(file), ""), "\"\"");
+            if (!RootNamespace().IsMatch(code)) continue;
+            foreach (Match match in TypeDeclaration().Matches(code)) rootTypes.TryAdd(match.Groups[1].Value, parts[0]);
+        }
+        // A use is a type in type position (after new/typeof/nameof/is/as/'<', or before a declared name, '.Member' or
+        // '>'), so an enum member or method that happens to share the name (ObjectiveKind.Clip) is not one.
+        var names = string.Join("|", rootTypes.Keys.Select(Regex.Escape));
+        var rootTypeUse = rootTypes.Count == 0 ? null : new Regex(
+            $@"(?<![\w.])(?:(?<=(?:\bnew|\btypeof\(|\bnameof\(|<|\bis|\bas)\s*)(?<t>{names})\b|(?<t>{names})(?=\??(?:\[\])?\s+@?[A-Za-z_]\w*\s*[;=,){{]|\s*\.\s*[A-Z]|\s*>))");
         foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var relative = Path.GetRelativePath(root, file);
@@ -69,6 +93,9 @@ public sealed partial class LayerTests
                 var used = match.Groups[1].Value;
                 if (used != folder) mine.TryAdd(used, relative);
             }
+            if (rootTypeUse is not null)
+                foreach (Match match in rootTypeUse.Matches(code))
+                    if (rootTypes[match.Groups["t"].Value] is var owner && owner != folder) mine.TryAdd(owner, relative);
             // Inside namespace SharpClip.X a sibling is reachable as "Runtime.Inference" without the prefix.
             foreach (Match match in RelativeName().Matches(code))
             {
@@ -135,6 +162,30 @@ public sealed partial class LayerTests
         var found = ScanDependencies(dir.Path);
         Assert.Equal(["Runtime", "Training"], found["Modeling"].Keys.Order());
         Assert.Equal(["Search"], found["Text"].Keys);
+    }
+
+    [Fact]
+    public void TheLayerScanSeesARootNamespaceTypeUsedFromBelow()
+    {
+        // The facade lives in namespace SharpClip, which every SharpClip.X sees without a using: a lower folder naming
+        // its types must still count as using the facade's folder (but a longer name that starts alike must not).
+        using var dir = new TempDir();
+        Directory.CreateDirectory(Path.Combine(dir.Path, "Api"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "Search"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "Modeling"));
+        File.WriteAllText(Path.Combine(dir.Path, "Api", "Clip.cs"), "namespace SharpClip;\npublic sealed class Clip { }\n");
+        File.WriteAllText(Path.Combine(dir.Path, "Search", "Bad.cs"), "namespace SharpClip.Search;\nclass B { Clip c = null!; }\n");
+        File.WriteAllText(Path.Combine(dir.Path, "Modeling", "Fine.cs"),
+            "// Clip\nnamespace SharpClip.Modeling;\nenum Kind { Clip, Other }\nclass ClipModel { string s = \"Clip\"; Kind k = Kind.Clip; void Clip(int x) { } }\n");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "Text"));
+        File.WriteAllText(Path.Combine(dir.Path, "Text", "AlsoBad.cs"), "namespace SharpClip.Text;\nclass T { object o = Clip.Load(\"m\"); }\n");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "Data"));
+        File.WriteAllText(Path.Combine(dir.Path, "Data", "Generic.cs"), "namespace SharpClip.Data;\nclass D { System.Func<Clip> f = null!; }\n");
+        var found = ScanDependencies(dir.Path);
+        Assert.Equal(["Api"], found["Search"].Keys);
+        Assert.Equal(["Api"], found["Text"].Keys);
+        Assert.Equal(["Api"], found["Data"].Keys);
+        Assert.Empty(found["Modeling"]);
     }
 
     [Fact]

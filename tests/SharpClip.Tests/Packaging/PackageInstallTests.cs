@@ -57,7 +57,8 @@ public sealed class PackageInstallTests(PackedPackages packages) : IClassFixture
         Assert.NotEmpty(so);
         foreach (var f in so) AssertWeakenedCopy(f);
 
-        // The images the program names, as fixture images; the model as args[0] (and under any models/... path it names).
+        // The images the program names, as fixture images; the model as args[0] (and under any models/... path it names),
+        // and fixture images after it (a program that takes its files from args[1..]).
         var run = Path.Combine(packages.Root, "run");
         Directory.CreateDirectory(run);
         var images = ReadmeSnippet.ImageNames(code);
@@ -74,7 +75,7 @@ public sealed class PackageInstallTests(PackedPackages packages) : IClassFixture
             Directory.CreateDirectory(Path.GetDirectoryName(link)!);
             if (!Directory.Exists(link)) Directory.CreateSymbolicLink(link, packages.ModelDir);
         }
-        var result = await Dotnet.Run(run, Path.Combine(bin, "ReadmeApp.dll"), packages.ModelDir);
+        var result = await Dotnet.Run(run, [Path.Combine(bin, "ReadmeApp.dll"), packages.ModelDir, .. fixtureImages.Take(2)]);
         Assert.True(result.ExitCode == 0, $"the README's program failed\n{result.Both}");
         Assert.DoesNotContain("Exception", result.Out + result.Err, StringComparison.Ordinal);
         // It printed zero-shot labels: some of the names it was given (other than files) appear in its output.

@@ -130,6 +130,43 @@ public sealed class ImageIndex : IDisposable
         }
     }
 
+    /// <summary>One image by its path (the key the vector-store collection uses), with its embedding when asked.</summary>
+    internal (ImageRecord Record, float[]? Embedding)? FindByPath(string path, bool withEmbedding)
+    {
+        lock (gate)
+        {
+            using var cmd = Command("SELECT id,path,size,mtime,hash,width,height,caption,added_utc,updated_utc,embedding FROM images WHERE path=$p", ("$p", path));
+            using var r = cmd.ExecuteReader();
+            if (!r.Read()) return null;
+            var record = ReadRecord(r);
+            float[]? embedding = null;
+            if (withEmbedding)
+            {
+                var m = RequireMetadata();
+                embedding = EmbeddingCodec.Decode((byte[])r[10], m.Precision, m.Dimension);
+            }
+            return (record, embedding);
+        }
+    }
+
+    /// <summary>Every image's record (no embeddings), for filters evaluated outside SQL.</summary>
+    internal List<ImageRecord> ReadRecords()
+    {
+        lock (gate)
+        {
+            using var cmd = Command("SELECT id,path,size,mtime,hash,width,height,caption,added_utc,updated_utc FROM images ORDER BY id");
+            using var r = cmd.ExecuteReader();
+            var list = new List<ImageRecord>();
+            while (r.Read()) list.Add(ReadRecord(r));
+            return list;
+        }
+    }
+
+    static ImageRecord ReadRecord(SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetInt64(2), new DateTime(r.GetInt64(3), DateTimeKind.Utc),
+            Convert.ToHexStringLower((byte[])r[4]), r.GetInt32(5), r.GetInt32(6), r.IsDBNull(7) ? null : r.GetString(7),
+            ParseTime(r.GetString(8)), ParseTime(r.GetString(9)));
+
     /// <summary>The stored embedding of one image as float32, or null if the id is unknown (used to search "more like this").</summary>
     public float[]? GetEmbedding(long id)
     {
