@@ -51,37 +51,62 @@ public static class DdimSampler
         bool guided = uncond is not null && guidanceScale != 1.0;
         using var scale = (Scalar)guidanceScale;
         using var one = (Scalar)1.0;
-        using var outer = torch.NewDisposeScope();
-        var contextIn = guided ? torch.cat([uncond!, cond], 0) : cond;                        // [2·batch or batch, tokens, D]
+        // No dispose scope spans the loop: tensors the callback makes (clones it keeps) belong to the caller's scope.
+        var contextIn = guided ? torch.cat([uncond!, cond], 0) : null;                       // [2·batch, tokens, D]
         var x = xT.alias();
-        for (int step = 0; step < schedule.Count; step++)
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            int index = schedule.Count - 1 - step;
-            long t = schedule.Timesteps[index];
-            using var scope = torch.NewDisposeScope();
-            Tensor eps, epsCond;
-            Tensor? epsUncond = null;
-            if (guided)
+            for (int step = 0; step < schedule.Count; step++)
             {
-                var xIn = torch.cat([x, x], 0);                                                 // [2·batch, C, H, W]
-                var tIn = torch.full([2 * batch], t, dtype: ScalarType.Int64, device: x.device);
-                var halves = model(xIn, tIn, contextIn).chunk(2, 0);
-                epsUncond = halves[0];
-                epsCond = halves[1];
-                eps = epsUncond.add(epsCond.sub(epsUncond).mul(scale), one);
+                cancellationToken.ThrowIfCancellationRequested();
+                int index = schedule.Count - 1 - step;
+                long t = schedule.Timesteps[index];
+                Tensor next, predX0, epsCond;
+                Tensor? epsUncond = null;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    Tensor eps;
+                    if (guided)
+                    {
+                        var xIn = torch.cat([x, x], 0);                                         // [2·batch, C, H, W]
+                        var tIn = torch.full([2 * batch], t, dtype: ScalarType.Int64, device: x.device);
+                        var halves = model(xIn, tIn, contextIn!).chunk(2, 0);                 // uncond first
+                        epsUncond = halves[0];
+                        epsCond = halves[1];
+                        eps = epsUncond.add(epsCond.sub(epsUncond).mul(scale), one);
+                    }
+                    else
+                    {
+                        epsCond = model(x, torch.full([batch], t, dtype: ScalarType.Int64, device: x.device), cond);
+                        eps = epsCond;
+                    }
+                    (next, predX0) = Step(x, eps, schedule, index, noise);
+                    next.MoveToOuterDisposeScope();
+                    predX0.MoveToOuterDisposeScope();
+                    epsCond.MoveToOuterDisposeScope();
+                    epsUncond?.MoveToOuterDisposeScope();
+                }
+                try { onStep?.Invoke(new SamplerStep(step, schedule.Count, t, next, predX0, epsUncond, epsCond)); }
+                finally
+                {
+                    predX0.Dispose();
+                    epsCond.Dispose();
+                    epsUncond?.Dispose();
+                }
+                x.Dispose();
+                x = next;
             }
-            else
-            {
-                epsCond = model(x, torch.full([batch], t, dtype: ScalarType.Int64, device: x.device), cond);
-                eps = epsCond;
-            }
-            var (next, predX0) = Step(x, eps, schedule, index, noise);
-            onStep?.Invoke(new SamplerStep(step, schedule.Count, t, next, predX0, epsUncond, epsCond));
-            x.Dispose();
-            x = next.MoveToOuterDisposeScope();
+            return x;
         }
-        return x.MoveToOuterDisposeScope();
+        catch
+        {
+            x.Dispose();
+            throw;
+        }
+        finally
+        {
+            contextIn?.Dispose();
+        }
     }
 
     /// <summary>One DDIM update from <paramref name="x"/> at schedule entry <paramref name="index"/> given the (guided) ε.</summary>
