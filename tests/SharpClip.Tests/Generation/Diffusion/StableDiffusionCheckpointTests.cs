@@ -149,3 +149,33 @@ public class StableDiffusionCheckpointTests
         Assert.Contains($"'{StableDiffusionCheckpoint.UNetPrefix}", e.Message);
     }
 }
+
+/// <summary>An SD <c>.ckpt</c> (PyTorch zip, <c>state_dict</c> inside) loads through the non-executing pickle reader into the same models.</summary>
+public class StableDiffusionCkptTests
+{
+    public static IEnumerable<object[]> UNetCases => GenerativeFixtures.StableDiffusionCases("unet_eps");
+
+    [Theory, MemberData(nameof(UNetCases))]
+    public void CkptGivesTheSameModelsAsSafeTensors(string id, string caseId)
+    {
+        using var reference = new SdReference(id);
+        using var dir = new TempDir();
+        var ckpt = dir.File("model.ckpt");
+        using (var file = SafeTensorsFile.Open(reference.WeightsPath))
+        using (var scope = torch.NewDisposeScope())
+            TorchCheckpointWriter.Write(ckpt, file.Names.Order(StringComparer.Ordinal).ToDictionary(n => n, file.ReadTensor));
+        var tokenizer = ClipTokenizer.Load(GenerativeFixtures.VocabPath);
+        using var fromCkpt = StableDiffusionPipeline.Load(ckpt, tokenizer, reference.ManifestConfig());
+        using var fromSafeTensors = StableDiffusionPipeline.Load(reference.WeightsPath, tokenizer, reference.ManifestConfig());
+        Assert.Equal("pytorch-zip", fromCkpt.Checkpoint.Format);
+        using var s = torch.NewDisposeScope();
+        using var _ = torch.inference_mode();
+        var x = reference.Tensor(caseId, "x");
+        var t = reference.Tensor(caseId, "timesteps");
+        var context = reference.Tensor(caseId, "context");
+        Assert.True(fromCkpt.UNet.forward(x, t, context).equal(fromSafeTensors.UNet.forward(x, t, context)).all().item<bool>());
+        var ids = fromCkpt.Tokenize(["a photograph of an astronaut riding a horse"]);
+        Assert.True(fromCkpt.TextEncoder.Encode(ids).equal(fromSafeTensors.TextEncoder.Encode(ids)).all().item<bool>());
+        SdAssert.Close(reference.Tensor(caseId, "eps"), fromCkpt.UNet.forward(x, t, context), 1e-4, 1e-4, $"{id} eps from .ckpt");
+    }
+}
