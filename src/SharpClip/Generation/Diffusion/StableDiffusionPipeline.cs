@@ -7,11 +7,18 @@ using static TorchSharp.torch;
 
 namespace SharpClip.Generation.Diffusion;
 
+/// <summary>Which sampler turns noise into a latent.</summary>
+public enum DiffusionSampler { Ddim, Euler, EulerAncestral, DpmPlusPlus2M }
+
 /// <summary>Options of one <see cref="StableDiffusionPipeline.GenerateLatents"/> call.</summary>
 public sealed record GenerationOptions
 {
     /// <summary>What the image should not be; "" is SD's unconditional prompt.</summary>
     public string NegativePrompt { get; init; } = "";
+    /// <summary>The sampler: DDIM (the reference's) or a k-diffusion one.</summary>
+    public DiffusionSampler Sampler { get; init; } = DiffusionSampler.Ddim;
+    /// <summary>For the k-diffusion samplers: Karras et al.'s σ spacing (ρ = 7) instead of uniform timesteps.</summary>
+    public bool KarrasSigmas { get; init; } = true;
     /// <summary>Requested DDIM steps (the uniform spacing may run a few more, as the reference does).</summary>
     public int Steps { get; init; } = 50;
     /// <summary>Classifier-free guidance scale; 1 turns guidance off (one U-Net call per step instead of a batch of two).</summary>
@@ -33,8 +40,9 @@ public sealed record GenerationOptions
 
 /// <summary>
 /// Text to image with a Stable Diffusion 1.x checkpoint: tokenise (padding with the end-of-text id, as SD's tokenizer
-/// does), encode the prompt and the negative prompt into per-token states, and run DDIM with classifier-free guidance
-/// from seeded noise. Today it returns the final latents; decoding them to pixels is the autoencoder's job (see
+/// does), encode the prompt and the negative prompt into per-token states, and run DDIM (the reference's) or a
+/// k-diffusion sampler (Euler, Euler ancestral, DPM++ 2M, Karras σ by default) with classifier-free guidance from
+/// seeded noise. Today it returns the final latents; decoding them to pixels is the autoencoder's job (see
 /// <see cref="GenerateLatents"/>).
 /// </summary>
 public sealed class StableDiffusionPipeline : IDisposable
@@ -105,7 +113,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     }
 
     /// <summary>
-    /// Runs DDIM with classifier-free guidance for each prompt and returns the final latents, [prompts, C, H, W]
+    /// Runs the chosen sampler with classifier-free guidance for each prompt and returns the final latents, [prompts, C, H, W]
     /// (divide by <see cref="StableDiffusionCheckpoint.ScaleFactor"/> inside the autoencoder's decode).
     /// </summary>
     public Tensor GenerateLatents(IReadOnlyList<string> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default)
@@ -113,7 +121,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         options ??= new GenerationOptions();
         if (prompts.Count == 0) throw new ArgumentException("no prompts", nameof(prompts));
         using var _ = torch.inference_mode();
-        var schedule = DdimSchedule.Uniform(Schedule, options.Steps, options.Eta);
+        var schedule = options.Sampler == DiffusionSampler.Ddim ? DdimSchedule.Uniform(Schedule, options.Steps, options.Eta) : null;
         long[] shape = [prompts.Count, UNet.Config.InChannels, options.LatentHeight, options.LatentWidth];
         if (options.InitialNoise is { } given && !given.shape.SequenceEqual(shape))
             throw new ArgumentException($"initial noise [{string.Join(",", given.shape)}] must be [{string.Join(",", shape)}]", nameof(options));
@@ -127,8 +135,15 @@ public sealed class StableDiffusionPipeline : IDisposable
             if (options.GuidanceScale != 1.0)
                 uncond = EncodePrompts(Enumerable.Repeat(options.NegativePrompt, prompts.Count).ToArray(), options.ClipSkip);
             xT = options.InitialNoise?.to(ScalarType.Float32) ?? torch.randn(shape, dtype: ScalarType.Float32, generator: generator);
-            var latents = DdimSampler.Sample((x, t, c) => UNet.forward(x, t, c), xT, cond, uncond, options.GuidanceScale, schedule,
-                generator, options.OnStep, cancellationToken);
+            NoisePredictor model = (x, t, c) => UNet.forward(x, t, c);
+            var latents = options.Sampler == DiffusionSampler.Ddim
+                ? DdimSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, schedule!, generator, options.OnStep, cancellationToken)
+                : KarrasSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, Schedule, Sigmas(options), options.Sampler switch
+                {
+                    DiffusionSampler.Euler => KSamplerKind.Euler,
+                    DiffusionSampler.EulerAncestral => KSamplerKind.EulerAncestral,
+                    _ => KSamplerKind.DpmPlusPlus2M,
+                }, generator, options.OnStep, cancellationToken);
             // ---- VAE DECODE GOES HERE (merger): AutoencoderKL.Decode(latents) applies 1/ScaleFactor itself; then
             // clamp((x + 1) / 2, 0, 1), HWC, 255·x truncated to uint8 (scripts/txt2img.py) for the images.
             return latents;
@@ -139,6 +154,12 @@ public sealed class StableDiffusionPipeline : IDisposable
             uncond?.Dispose();
             xT?.Dispose();
         }
+    }
+
+    double[] Sigmas(GenerationOptions options)
+    {
+        var model = KarrasSampler.ModelSigmas(Schedule);
+        return options.KarrasSigmas ? KarrasSampler.KarrasSigmas(options.Steps, model[0], model[^1]) : KarrasSampler.DiscreteSigmas(Schedule, options.Steps);
     }
 
     public void Dispose()

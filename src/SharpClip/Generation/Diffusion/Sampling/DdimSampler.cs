@@ -13,7 +13,7 @@ public delegate Tensor NoisePredictor(Tensor x, Tensor timesteps, Tensor context
 /// </summary>
 /// <param name="Index">0-based step number in the order run.</param>
 /// <param name="Count">Steps in the run.</param>
-/// <param name="Timestep">The DDPM timestep the U-Net saw.</param>
+/// <param name="Timestep">The DDPM timestep the U-Net saw (rounded: the k-diffusion samplers use fractional ones).</param>
 /// <param name="Latent">[batch, C, H, W] the latent after the step.</param>
 /// <param name="PredictedX0">[batch, C, H, W] the step's estimate of the clean latent.</param>
 /// <param name="EpsUncond">[batch, C, H, W] the unconditional half of the U-Net output; null without guidance.</param>
