@@ -128,14 +128,25 @@ public sealed class ClipTokenizer
     /// end token last.
     /// </summary>
     public long[][] TokenizeToArrays(IReadOnlyList<string> texts, int contextLength = DefaultContextLength, bool truncate = false,
+        CancellationToken cancellationToken = default) =>
+        TokenizeToArrays(texts, contextLength, truncate, padId: 0, cancellationToken);
+
+    /// <summary>
+    /// <see cref="TokenizeToArrays(IReadOnlyList{string}, int, bool, CancellationToken)"/> padding with
+    /// <paramref name="padId"/> instead of 0. Stable Diffusion v1's Hugging Face tokenizer pads with the end-of-text
+    /// id (49407), and the padding changes the per-token states its U-Net attends to.
+    /// </summary>
+    public long[][] TokenizeToArrays(IReadOnlyList<string> texts, int contextLength, bool truncate, int padId,
         CancellationToken cancellationToken = default)
     {
         CheckContextLength(contextLength);
+        if ((uint)padId >= (uint)VocabSize) throw new ArgumentOutOfRangeException(nameof(padId), padId, $"pad id must be a token id (0..{VocabSize - 1})");
         var encoded = EncodeBatch(texts, cancellationToken);
         var rows = new long[encoded.Length][];
         for (int i = 0; i < encoded.Length; i++)
         {
             var row = new long[contextLength];
+            if (padId != 0) Array.Fill(row, padId);
             Fill(row, encoded[i], i, texts[i], contextLength, truncate);
             rows[i] = row;
         }
@@ -153,12 +164,20 @@ public sealed class ClipTokenizer
 
     /// <summary>
     /// <c>clip.tokenize</c>: an int64 tensor <c>[N, contextLength]</c> on the CPU, ready for the text encoder.
-    /// Same padding, error and truncation rules as <see cref="TokenizeToArrays"/>.
+    /// Same padding, error and truncation rules as <see cref="TokenizeToArrays(IReadOnlyList{string}, int, bool, CancellationToken)"/>.
     /// </summary>
     public Tensor Tokenize(IReadOnlyList<string> texts, int contextLength = DefaultContextLength, bool truncate = false,
+        CancellationToken cancellationToken = default) =>
+        Tokenize(texts, contextLength, truncate, padId: 0, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Tokenize(IReadOnlyList{string}, int, bool, CancellationToken)"/> padding with <paramref name="padId"/>
+    /// instead of 0 (Stable Diffusion pads with the end-of-text id).
+    /// </summary>
+    public Tensor Tokenize(IReadOnlyList<string> texts, int contextLength, bool truncate, int padId,
         CancellationToken cancellationToken = default)
     {
-        var rows = TokenizeToArrays(texts, contextLength, truncate, cancellationToken);
+        var rows = TokenizeToArrays(texts, contextLength, truncate, padId, cancellationToken);
         var flat = new long[rows.Length * (long)contextLength];
         for (int i = 0; i < rows.Length; i++) rows[i].CopyTo(flat, (long)i * contextLength);
         return torch.tensor(flat, new long[] { rows.Length, contextLength }, dtype: ScalarType.Int64); // [N, context]

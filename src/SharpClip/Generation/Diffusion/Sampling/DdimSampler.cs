@@ -1,0 +1,131 @@
+using SharpClip.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Generation.Diffusion.Sampling;
+
+/// <summary>The noise predictor a sampler calls: ε = model(x [batch,C,H,W], t [batch] int64, context [batch,tokens,D]).</summary>
+public delegate Tensor NoisePredictor(Tensor x, Tensor timesteps, Tensor context);
+
+/// <summary>
+/// What one sampling step produced, handed to the step callback. The tensors belong to the sampler and are freed
+/// after the callback returns: clone what you keep.
+/// </summary>
+/// <param name="Index">0-based step number in the order run.</param>
+/// <param name="Count">Steps in the run.</param>
+/// <param name="Timestep">The DDPM timestep the U-Net saw (rounded: the k-diffusion samplers use fractional ones).</param>
+/// <param name="Latent">[batch, C, H, W] the latent after the step.</param>
+/// <param name="PredictedX0">[batch, C, H, W] the step's estimate of the clean latent.</param>
+/// <param name="EpsUncond">[batch, C, H, W] the unconditional half of the U-Net output; null without guidance.</param>
+/// <param name="EpsCond">[batch, C, H, W] the conditional half (the only prediction without guidance).</param>
+public sealed record SamplerStep(int Index, int Count, long Timestep, Tensor Latent, Tensor PredictedX0, Tensor? EpsUncond, Tensor EpsCond);
+
+/// <summary>
+/// Denoising diffusion implicit models (Song et al. 2020) exactly as LDM's <c>DDIMSampler.p_sample_ddim</c> runs
+/// them, with classifier-free guidance: one batched U-Net call on <c>[x, x]</c> with the unconditional states FIRST
+/// and the prompt's second, <c>ε = ε_u + s·(ε_c − ε_u)</c>, then
+/// <c>x̂₀ = (x − √(1−ᾱ_t)·ε)/√ᾱ_t</c> and <c>x_prev = √ᾱ_prev·x̂₀ + √(1−ᾱ_prev−σ²)·ε + σ·z</c>.
+/// The coefficients are float32 tensors of shape [batch,1,1,1] as in the reference, so the float32 arithmetic is
+/// the same operation for operation.
+/// </summary>
+public static class DdimSampler
+{
+    /// <summary>Runs the whole DDIM chain from <paramref name="xT"/>.</summary>
+    /// <param name="model">The noise predictor (the U-Net's forward).</param>
+    /// <param name="xT">[batch, C, H, W] the initial noise.</param>
+    /// <param name="cond">[batch, tokens, D] the prompt's text states.</param>
+    /// <param name="uncond">[batch, tokens, D] the negative/empty prompt's states; null (or scale 1) runs unguided.</param>
+    /// <param name="guidanceScale">Classifier-free guidance scale s (SD's default 7.5).</param>
+    /// <param name="schedule">The DDIM timesteps and coefficients.</param>
+    /// <param name="noise">Random source for σ·z when η > 0 (unused at η = 0).</param>
+    /// <param name="onStep">Called after every step (progress, inspection).</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <returns>[batch, C, H, W] the final latent x₀.</returns>
+    public static Tensor Sample(NoisePredictor model, Tensor xT, Tensor cond, Tensor? uncond, double guidanceScale, DdimSchedule schedule,
+        Generator? noise = null, Action<SamplerStep>? onStep = null, CancellationToken cancellationToken = default)
+    {
+        long batch = xT.shape[0];
+        if (cond.shape[0] != batch) throw new ArgumentException($"cond has {cond.shape[0]} rows for {batch} latents", nameof(cond));
+        if (uncond is not null && !uncond.shape.SequenceEqual(cond.shape))
+            throw new ArgumentException($"uncond [{string.Join(",", uncond.shape)}] must match cond [{string.Join(",", cond.shape)}]", nameof(uncond));
+        bool guided = uncond is not null && guidanceScale != 1.0;
+        using var scale = (Scalar)guidanceScale;
+        using var one = (Scalar)1.0;
+        // No dispose scope spans the loop: tensors the callback makes (clones it keeps) belong to the caller's scope.
+        var contextIn = guided ? torch.cat([uncond!, cond], 0) : null;                       // [2·batch, tokens, D]
+        var x = xT.alias();
+        try
+        {
+            for (int step = 0; step < schedule.Count; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int index = schedule.Count - 1 - step;
+                long t = schedule.Timesteps[index];
+                Tensor next, predX0, epsCond;
+                Tensor? epsUncond = null;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    Tensor eps;
+                    if (guided)
+                    {
+                        var xIn = torch.cat([x, x], 0);                                         // [2·batch, C, H, W]
+                        var tIn = torch.full([2 * batch], t, dtype: ScalarType.Int64, device: x.device);
+                        var halves = model(xIn, tIn, contextIn!).chunk(2, 0);                 // uncond first
+                        epsUncond = halves[0];
+                        epsCond = halves[1];
+                        eps = epsUncond.add(epsCond.sub(epsUncond).mul(scale), one);
+                    }
+                    else
+                    {
+                        epsCond = model(x, torch.full([batch], t, dtype: ScalarType.Int64, device: x.device), cond);
+                        eps = epsCond;
+                    }
+                    (next, predX0) = Step(x, eps, schedule, index, noise);
+                    next.MoveToOuterDisposeScope();
+                    predX0.MoveToOuterDisposeScope();
+                    epsCond.MoveToOuterDisposeScope();
+                    epsUncond?.MoveToOuterDisposeScope();
+                }
+                try { onStep?.Invoke(new SamplerStep(step, schedule.Count, t, next, predX0, epsUncond, epsCond)); }
+                finally
+                {
+                    predX0.Dispose();
+                    epsCond.Dispose();
+                    epsUncond?.Dispose();
+                }
+                x.Dispose();
+                x = next;
+            }
+            return x;
+        }
+        catch
+        {
+            x.Dispose();
+            throw;
+        }
+        finally
+        {
+            contextIn?.Dispose();
+        }
+    }
+
+    /// <summary>One DDIM update from <paramref name="x"/> at schedule entry <paramref name="index"/> given the (guided) ε.</summary>
+    /// <returns>The new latent and the predicted clean latent, both [batch, C, H, W].</returns>
+    public static (Tensor Next, Tensor PredictedX0) Step(Tensor x, Tensor eps, DdimSchedule schedule, int index, Generator? noise = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        long[] coefficientShape = [x.shape[0], 1, 1, 1];
+        Tensor Full(float value) => torch.full(coefficientShape, value, dtype: x.dtype, device: x.device);
+        var aT = Full(schedule.Alphas[index]);
+        var aPrev = Full(schedule.AlphasPrev[index]);
+        var sigma = Full(schedule.Sigmas[index]);
+        var sqrtOneMinusAT = Full(schedule.SqrtOneMinusAlphas[index]);
+
+        var predX0 = x.sub(sqrtOneMinusAT.mul(eps)).div(aT.sqrt());                     // x̂₀
+        var dirXt = torch.ones_like(aPrev).sub(aPrev).sub(sigma.square()).sqrt().mul(eps); // direction pointing to x_t
+        var next = aPrev.sqrt().mul(predX0).Plus(dirXt);
+        if (schedule.Sigmas[index] != 0f)
+            next = next.Plus(sigma.mul(torch.randn(x.shape, dtype: x.dtype, device: x.device, generator: noise)));
+        return (next.MoveToOuterDisposeScope(), predX0.MoveToOuterDisposeScope());
+    }
+}
