@@ -1,4 +1,5 @@
 using SharpClip.Checkpoints;
+using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Generation.Diffusion.Conditioning;
 using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Generation.Diffusion.UNet;
@@ -186,6 +187,18 @@ public sealed class StableDiffusionCheckpoint : IDisposable
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Builds the KL autoencoder (architecture inferred from its weights) and fills it from the file one tensor at a
+    /// time, with this checkpoint's <see cref="ScaleFactor"/>; eval mode, float32.
+    /// </summary>
+    public AutoencoderKL LoadAutoencoder()
+    {
+        var entries = _tensors.Entries.Where(kv => kv.Key.StartsWith(AutoencoderPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[AutoencoderPrefix.Length..], kv => new StateDictLoader.Entry(kv.Value.Shape, kv.Value.DType), StringComparer.Ordinal);
+        return AutoencoderKL.FromTensors(entries, k => _tensors.Read(AutoencoderPrefix + k), $"{Path} (autoencoder tensors under '{AutoencoderPrefix}')",
+            scaleFactor: ScaleFactor);
     }
 
     /// <summary>
