@@ -83,6 +83,19 @@ public sealed class StableDiffusionCheckpoint : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="path"/> looks like a Stable Diffusion single file: a <c>.ckpt</c>, or a safetensors file
+    /// whose header has U-Net keys (only the header is read). A damaged safetensors file fails here with its own error.
+    /// </summary>
+    public static bool Recognizes(string path)
+    {
+        if (!File.Exists(path)) return false;
+        if (path.EndsWith(".ckpt", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return false;
+        using var tensors = CheckpointTensors.Open(path, CancellationToken.None);
+        return tensors.Entries.Keys.Any(k => k.StartsWith(UNetPrefix, StringComparison.Ordinal));
+    }
+
     /// <summary>Opens a checkpoint and reads its architecture; the weights are read by the Load methods.</summary>
     public static StableDiffusionCheckpoint Open(string path, StableDiffusionConfig? config = null, CancellationToken cancellationToken = default)
     {
