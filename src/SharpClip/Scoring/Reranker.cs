@@ -38,6 +38,26 @@ public static class Reranker
     }
 
     /// <summary>
+    /// The same for candidates held in memory as encoded images (a generator's PNGs before they are written), each
+    /// named by <c>Name</c> in the result.
+    /// </summary>
+    public static RerankResult Rerank(ClipPipeline pipeline, string prompt, IReadOnlyList<(byte[] Data, string Name)> images, int? top = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException("the prompt is empty", nameof(prompt));
+        if (images.Count == 0) throw new ArgumentException("no candidate images", nameof(images));
+        if (top is <= 0) throw new ArgumentOutOfRangeException(nameof(top), top, "--top must be positive");
+        var text = pipeline.EmbedText(prompt);
+        var results = pipeline.EmbedEncodedImages(images, true, cancellationToken);
+        var good = results.Where(r => r.Succeeded).ToList();
+        double scale = LogitScaleOf(pipeline);
+        var ranked = Order(text, good.Select(r => r.Vector!).ToList()).Take(top ?? int.MaxValue)
+            .Select((o, place) => new RankedCandidate(place + 1, good[o.Index].Index, good[o.Index].Source, o.Cosine, scale * o.Cosine))
+            .ToList();
+        return new RerankResult(prompt, ranked, results.Where(r => !r.Succeeded).ToList());
+    }
+
+    /// <summary>
     /// Candidates sorted by cosine similarity to <paramref name="text"/>, best first; ties keep input order so the
     /// result is deterministic. Vectors need not be normalised.
     /// </summary>

@@ -5,7 +5,9 @@ namespace SharpClip.Tests.Infrastructure;
 /// <summary>
 /// Locates the text-to-image reference fixtures (<c>$GENERATIVE_FIXTURES_DIR</c>, default
 /// <c>../shared/fixtures/generative</c> beside the repository) and enumerates its manifest, so any fixture set of the
-/// same schema (the hidden one has other shapes, step counts and prompts) runs unchanged.
+/// same schema (the hidden one has other shapes, step counts and prompts) runs unchanged; beside them the
+/// repository's own autoencoder sets (<c>tests/fixtures-generative/*/manifest.json</c>, <c>autoencoders</c> records
+/// with the same fields, made by the reference's code with the script in each folder).
 /// </summary>
 public static class GenerativeFixtures
 {
@@ -46,4 +48,27 @@ public static class GenerativeFixtures
 
     public static JsonElement Case(JsonElement model, string caseId) =>
         model.GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("id").GetString() == caseId);
+
+    static readonly Lazy<List<(string Dir, JsonElement Record)>> _extraAutoencoders = new(() =>
+    {
+        var root = Path.Combine(Fixtures.RepoRoot, "tests", "fixtures-generative");
+        if (!Directory.Exists(root)) return [];
+        return Directory.GetDirectories(root).Order(StringComparer.Ordinal)
+            .Where(d => File.Exists(Path.Combine(d, "manifest.json")))
+            .SelectMany(d => JsonDocument.Parse(File.ReadAllBytes(Path.Combine(d, "manifest.json"))).RootElement
+                .GetProperty("autoencoders").EnumerateArray().Select(r => (d, r)))
+            .ToList();
+    });
+
+    /// <summary>xunit rows: every record with an autoencoder — the Stable Diffusion ones and the repository's extra sets.</summary>
+    public static IEnumerable<object[]> AutoencoderIds() =>
+        StableDiffusionModelIds().Concat(_extraAutoencoders.Value.Select(e => new object[] { e.Record.GetProperty("id").GetString()! }));
+
+    /// <summary>The Stable Diffusion or extra autoencoder record with this id, and the folder its paths are relative to.</summary>
+    public static (string Dir, JsonElement Record) Record(string id)
+    {
+        var main = StableDiffusionModels.Where(e => e.GetProperty("id").GetString() == id).ToList();
+        if (main.Count == 1) return (Dir, main[0]);
+        return _extraAutoencoders.Value.Single(e => e.Record.GetProperty("id").GetString() == id);
+    }
 }

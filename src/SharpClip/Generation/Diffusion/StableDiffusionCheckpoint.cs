@@ -1,4 +1,5 @@
 using SharpClip.Checkpoints;
+using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Generation.Diffusion.Conditioning;
 using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Generation.Diffusion.UNet;
@@ -80,6 +81,19 @@ public sealed class StableDiffusionCheckpoint : IDisposable
             while (_tensors.Entries.Keys.Any(k => k.StartsWith($"{AutoencoderPrefix}encoder.down.{levels}.", StringComparison.Ordinal))) levels++;
             return 1 << Math.Max(0, levels - 1);
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> looks like a Stable Diffusion single file: a <c>.ckpt</c>, or a safetensors file
+    /// whose header has U-Net keys (only the header is read). A damaged safetensors file fails here with its own error.
+    /// </summary>
+    public static bool Recognizes(string path)
+    {
+        if (!File.Exists(path)) return false;
+        if (path.EndsWith(".ckpt", StringComparison.OrdinalIgnoreCase)) return true;
+        if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return false;
+        using var tensors = CheckpointTensors.Open(path, CancellationToken.None);
+        return tensors.Entries.Keys.Any(k => k.StartsWith(UNetPrefix, StringComparison.Ordinal));
     }
 
     /// <summary>Opens a checkpoint and reads its architecture; the weights are read by the Load methods.</summary>
@@ -186,6 +200,18 @@ public sealed class StableDiffusionCheckpoint : IDisposable
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Builds the KL autoencoder (architecture inferred from its weights) and fills it from the file one tensor at a
+    /// time, with this checkpoint's <see cref="ScaleFactor"/>; eval mode, float32.
+    /// </summary>
+    public AutoencoderKL LoadAutoencoder()
+    {
+        var entries = _tensors.Entries.Where(kv => kv.Key.StartsWith(AutoencoderPrefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[AutoencoderPrefix.Length..], kv => new StateDictLoader.Entry(kv.Value.Shape, kv.Value.DType), StringComparer.Ordinal);
+        return AutoencoderKL.FromTensors(entries, k => _tensors.Read(AutoencoderPrefix + k), $"{Path} (autoencoder tensors under '{AutoencoderPrefix}')",
+            scaleFactor: ScaleFactor);
     }
 
     /// <summary>

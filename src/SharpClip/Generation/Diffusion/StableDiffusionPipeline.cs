@@ -1,7 +1,9 @@
+using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Generation.Diffusion.Conditioning;
 using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Generation.Diffusion.UNet;
 using SharpClip.Text;
+using SharpClip.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +12,7 @@ namespace SharpClip.Generation.Diffusion;
 /// <summary>Which sampler turns noise into a latent.</summary>
 public enum DiffusionSampler { Ddim, Euler, EulerAncestral, DpmPlusPlus2M }
 
-/// <summary>Options of one <see cref="StableDiffusionPipeline.GenerateLatents"/> call.</summary>
+/// <summary>Options of one <see cref="StableDiffusionPipeline.Generate"/> or <see cref="StableDiffusionPipeline.GenerateLatents"/> call.</summary>
 public sealed record GenerationOptions
 {
     /// <summary>What the image should not be; "" is SD's unconditional prompt.</summary>
@@ -25,33 +27,81 @@ public sealed record GenerationOptions
     public double GuidanceScale { get; init; } = 7.5;
     /// <summary>DDIM η: 0 is deterministic.</summary>
     public double Eta { get; init; }
-    /// <summary>Seed of the initial noise (and of η noise); the same seed, prompt and options give the same latents.</summary>
+    /// <summary>
+    /// Seed of the first image: image i of the batch uses <c>Seed + i</c> for all its noise (initial noise, the
+    /// autoencoder's sample and the img2img noise, η or ancestral noise), so it is the same image as a run of one
+    /// with seed <c>Seed + i</c>.
+    /// </summary>
     public long Seed { get; init; }
-    /// <summary>Latent height and width (image size / the autoencoder's factor; 64×64 for 512×512 in SD v1).</summary>
+    /// <summary>Latent height and width (image size / the autoencoder's factor; 64×64 for 512×512 in SD v1). Ignored with <see cref="InitImage"/>.</summary>
     public int LatentHeight { get; init; } = 64;
     public int LatentWidth { get; init; } = 64;
     /// <summary>1 conditions on the last text layer (SD 1.x); 2 on the penultimate (SD 2.x, "clip skip").</summary>
     public int ClipSkip { get; init; } = 1;
     /// <summary>[batch, C, H, W] initial noise to use instead of drawing it from <see cref="Seed"/>.</summary>
     public Tensor? InitialNoise { get; init; }
+    /// <summary>
+    /// img2img: the image to start from (its size, a multiple of the autoencoder's factor, sets the latent size). It is
+    /// encoded with a posterior sample, noised to the level <see cref="Strength"/> selects, and denoised from there.
+    /// </summary>
+    public RgbImage? InitImage { get; init; }
+    /// <summary>
+    /// img2img: how much of the schedule to rerun, in (0, 1]: <c>t_enc = ⌊strength · steps⌋</c> steps (at least 1)
+    /// as CompVis's img2img.py; 1 keeps nothing of the image but its colours' rough layout.
+    /// </summary>
+    public double Strength { get; init; } = 0.75;
     /// <summary>Called after each step (progress bars, previews); its tensors are freed when it returns.</summary>
     public Action<SamplerStep>? OnStep { get; init; }
+}
+
+/// <summary>
+/// What <see cref="StableDiffusionPipeline.Generate"/> made: the final latents, the decoded images as tensors and as
+/// RGB images, and each image's seed. Owns its tensors; dispose it.
+/// </summary>
+public sealed class StableDiffusionOutput : IDisposable
+{
+    internal StableDiffusionOutput(Tensor latents, Tensor decoded, RgbImage[] images, long[] seeds)
+    {
+        Latents = latents;
+        Decoded = decoded;
+        Images = images;
+        Seeds = seeds;
+    }
+
+    /// <summary>[batch, C, H, W] the sampler's final latents (diffusion scale).</summary>
+    public Tensor Latents { get; }
+
+    /// <summary>[batch, 3, h, w] the autoencoder's output, roughly in [−1, 1], not clamped (the reference's <c>decode_first_stage</c>).</summary>
+    public Tensor Decoded { get; }
+
+    /// <summary>The images, <c>uint8(255 · clamp((x + 1) / 2, 0, 1))</c> truncated as txt2img.py writes them.</summary>
+    public IReadOnlyList<RgbImage> Images { get; }
+
+    /// <summary>The seed of each image (the options' seed + index); a run of one with it gives the image again.</summary>
+    public IReadOnlyList<long> Seeds { get; }
+
+    public void Dispose()
+    {
+        Latents.Dispose();
+        Decoded.Dispose();
+    }
 }
 
 /// <summary>
 /// Text to image with a Stable Diffusion 1.x checkpoint: tokenise (padding with the end-of-text id, as SD's tokenizer
 /// does), encode the prompt and the negative prompt into per-token states, and run DDIM (the reference's) or a
 /// k-diffusion sampler (Euler, Euler ancestral, DPM++ 2M, Karras σ by default) with classifier-free guidance from
-/// seeded noise. Today it returns the final latents; decoding them to pixels is the autoencoder's job (see
-/// <see cref="GenerateLatents"/>).
+/// seeded noise (one seed per image), from noise or, for img2img, from an encoded image; the KL autoencoder of the
+/// same checkpoint decodes the latents to pixels.
 /// </summary>
 public sealed class StableDiffusionPipeline : IDisposable
 {
-    StableDiffusionPipeline(StableDiffusionCheckpoint checkpoint, UNetModel unet, ConditioningTextEncoder text, ClipTokenizer tokenizer)
+    StableDiffusionPipeline(StableDiffusionCheckpoint checkpoint, UNetModel unet, ConditioningTextEncoder text, AutoencoderKL autoencoder, ClipTokenizer tokenizer)
     {
         Checkpoint = checkpoint;
         UNet = unet;
         TextEncoder = text;
+        Autoencoder = autoencoder;
         Tokenizer = tokenizer;
     }
 
@@ -62,13 +112,19 @@ public sealed class StableDiffusionPipeline : IDisposable
 
     public ConditioningTextEncoder TextEncoder { get; }
 
+    /// <summary>The KL autoencoder: latents ↔ pixels, with the checkpoint's scale factor.</summary>
+    public AutoencoderKL Autoencoder { get; }
+
+    /// <summary>Pixels per latent position along each side (8 for SD).</summary>
+    public int DownsampleFactor => Autoencoder.Config.DownsampleFactor;
+
     public ClipTokenizer Tokenizer { get; }
 
     /// <summary>The training noise schedule.</summary>
     public NoiseSchedule Schedule => Checkpoint.Schedule;
 
     /// <summary>
-    /// Loads a checkpoint's U-Net and text encoder (the autoencoder's weights stay in the file until decoding).
+    /// Loads a checkpoint's U-Net, text encoder and autoencoder, each filled from the file one tensor at a time.
     /// </summary>
     /// <param name="path">An SD 1.x single-file <c>.safetensors</c> or <c>.ckpt</c>.</param>
     /// <param name="tokenizer">CLIP's tokenizer (OpenAI's vocabulary); null uses <see cref="ClipTokenizer.FindDefaultVocab"/>.</param>
@@ -81,18 +137,27 @@ public sealed class StableDiffusionPipeline : IDisposable
             : throw new FileNotFoundException($"no CLIP vocabulary found for {path}: set ${ClipTokenizer.VocabEnvironmentVariable} or pass a tokenizer");
         var checkpoint = StableDiffusionCheckpoint.Open(path, config, cancellationToken);
         UNetModel? unet = null;
+        ConditioningTextEncoder? text = null;
         try
         {
             unet = checkpoint.LoadUNet();
             cancellationToken.ThrowIfCancellationRequested();
-            var text = checkpoint.LoadTextEncoder();
+            text = checkpoint.LoadTextEncoder();
             if (tokenizer.VocabSize != text.Config.VocabSize)
                 throw new InvalidDataException($"{path}: the text encoder has {text.Config.VocabSize} token embeddings but the tokenizer {tokenizer.VocabSize} ids");
-            return new StableDiffusionPipeline(checkpoint, unet, text, tokenizer);
+            cancellationToken.ThrowIfCancellationRequested();
+            var autoencoder = checkpoint.LoadAutoencoder();
+            if (autoencoder.Config.EmbedDim != unet.Config.InChannels)
+            {
+                autoencoder.Dispose();
+                throw new InvalidDataException($"{path}: the autoencoder's latents have {autoencoder.Config.EmbedDim} channels but the U-Net reads {unet.Config.InChannels}");
+            }
+            return new StableDiffusionPipeline(checkpoint, unet, text, autoencoder, tokenizer);
         }
         catch
         {
             unet?.Dispose();
+            text?.Dispose();
             checkpoint.Dispose();
             throw;
         }
@@ -113,47 +178,126 @@ public sealed class StableDiffusionPipeline : IDisposable
     }
 
     /// <summary>
+    /// Text (or image and text) to images: <see cref="GenerateLatents"/>, then the autoencoder decodes each latent
+    /// (one image at a time, which bounds the decoder's memory) and the result is turned into bytes as txt2img.py does.
+    /// </summary>
+    public StableDiffusionOutput Generate(IReadOnlyList<string> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new GenerationOptions();
+        var latents = GenerateLatents(prompts, options, cancellationToken);
+        try
+        {
+            using var _ = torch.inference_mode();
+            var decoded = new List<Tensor>();
+            try
+            {
+                for (long i = 0; i < latents.shape[0]; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var row = latents.narrow(0, i, 1);
+                    decoded.Add(Autoencoder.Decode(row));                                     // [1, 3, h, w]
+                }
+                var all = torch.cat(decoded, 0);                                               // [batch, 3, h, w]
+                var seeds = Enumerable.Range(0, prompts.Count).Select(i => options.Seed + i).ToArray();
+                return new StableDiffusionOutput(latents, all, SignedImageTensors.ToRgbImages(all), seeds);
+            }
+            finally
+            {
+                foreach (var d in decoded) d.Dispose();
+            }
+        }
+        catch
+        {
+            latents.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Runs the chosen sampler with classifier-free guidance for each prompt and returns the final latents, [prompts, C, H, W]
-    /// (divide by <see cref="StableDiffusionCheckpoint.ScaleFactor"/> inside the autoencoder's decode).
+    /// (<see cref="AutoencoderKL.Decode"/> divides by the scale factor itself). With <see cref="GenerationOptions.InitImage"/>
+    /// it runs img2img: the image's latent noised to the strength's level, denoised over the rest of the schedule.
     /// </summary>
     public Tensor GenerateLatents(IReadOnlyList<string> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new GenerationOptions();
         if (prompts.Count == 0) throw new ArgumentException("no prompts", nameof(prompts));
+        if (options.InitImage is not null && options.InitialNoise is not null)
+            throw new ArgumentException("give either an init image (img2img) or initial noise, not both", nameof(options));
         using var _ = torch.inference_mode();
         var schedule = options.Sampler == DiffusionSampler.Ddim ? DdimSchedule.Uniform(Schedule, options.Steps, options.Eta) : null;
-        long[] shape = [prompts.Count, UNet.Config.InChannels, options.LatentHeight, options.LatentWidth];
+        var (latentHeight, latentWidth) = options.InitImage is { } init ? LatentSizeOf(init) : (options.LatentHeight, options.LatentWidth);
+        if (latentHeight < 1 || latentWidth < 1) throw new ArgumentOutOfRangeException(nameof(options), $"latent size {latentHeight}x{latentWidth} must be positive");
+        long[] shape = [prompts.Count, UNet.Config.InChannels, latentHeight, latentWidth];
         if (options.InitialNoise is { } given && !given.shape.SequenceEqual(shape))
             throw new ArgumentException($"initial noise [{string.Join(",", given.shape)}] must be [{string.Join(",", shape)}]", nameof(options));
-        using var generator = new Generator((ulong)options.Seed);
+        using var noise = new BatchNoise(options.Seed, prompts.Count);
         // Explicit disposal rather than a dispose scope around the run: what the step callback keeps (clones) must
         // outlive this call, in the caller's scope.
-        Tensor? cond = null, uncond = null, xT = null;
+        Tensor? cond = null, uncond = null, xT = null, x0 = null;
         try
         {
             cond = EncodePrompts(prompts, options.ClipSkip);                                         // [batch, 77, D]
             if (options.GuidanceScale != 1.0)
                 uncond = EncodePrompts(Enumerable.Repeat(options.NegativePrompt, prompts.Count).ToArray(), options.ClipSkip);
-            xT = options.InitialNoise?.to(ScalarType.Float32) ?? torch.randn(shape, dtype: ScalarType.Float32, generator: generator);
+            xT = options.InitialNoise?.to(ScalarType.Float32) ?? noise.Randn(shape);
+            if (options.InitImage is { } image) x0 = EncodeInitImage(image, noise);              // [batch, C, H, W]
             NoisePredictor model = (x, t, c) => UNet.forward(x, t, c);
-            var latents = options.Sampler == DiffusionSampler.Ddim
-                ? DdimSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, schedule!, generator, options.OnStep, cancellationToken)
-                : KarrasSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, Schedule, Sigmas(options), options.Sampler switch
-                {
-                    DiffusionSampler.Euler => KSamplerKind.Euler,
-                    DiffusionSampler.EulerAncestral => KSamplerKind.EulerAncestral,
-                    _ => KSamplerKind.DpmPlusPlus2M,
-                }, generator, options.OnStep, cancellationToken);
-            // ---- VAE DECODE GOES HERE (merger): AutoencoderKL.Decode(latents) applies 1/ScaleFactor itself; then
-            // clamp((x + 1) / 2, 0, 1), HWC, 255·x truncated to uint8 (scripts/txt2img.py) for the images.
-            return latents;
+            if (options.Sampler == DiffusionSampler.Ddim)
+            {
+                if (x0 is null) return DdimSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, schedule!, noise, options.OnStep, cancellationToken);
+                // img2img.py: t_enc = int(strength · steps); noised to entry t_enc (the last entry at most), denoised from t_enc − 1.
+                int tEnc = Math.Min(StrengthSteps(options), schedule!.Count - 1);
+                using var start = DdimSampler.StochasticEncode(x0, xT, schedule, tEnc);
+                return DdimSampler.Sample(model, start, cond, uncond, options.GuidanceScale, schedule, noise, options.OnStep, cancellationToken, tEnc - 1);
+            }
+            var sigmas = Sigmas(options);
+            if (x0 is not null) sigmas = sigmas[(options.Steps - StrengthSteps(options))..];     // the last t_enc steps (+ the final 0)
+            return KarrasSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, Schedule, sigmas, options.Sampler switch
+            {
+                DiffusionSampler.Euler => KSamplerKind.Euler,
+                DiffusionSampler.EulerAncestral => KSamplerKind.EulerAncestral,
+                _ => KSamplerKind.DpmPlusPlus2M,
+            }, noise, options.OnStep, cancellationToken, x0);
         }
         finally
         {
             cond?.Dispose();
             uncond?.Dispose();
             xT?.Dispose();
+            x0?.Dispose();
         }
+    }
+
+    /// <summary>The latent size of an image; its sides must be multiples of the autoencoder's factor.</summary>
+    public (int Height, int Width) LatentSizeOf(RgbImage image)
+    {
+        int f = DownsampleFactor;
+        if (image.Width % f != 0 || image.Height % f != 0 || image.Width == 0 || image.Height == 0)
+            throw new ArgumentException($"the init image is {image.Width}x{image.Height}; its sides must be positive multiples of {f} (the autoencoder's factor): resize it first");
+        return (image.Height / f, image.Width / f);
+    }
+
+    static int StrengthSteps(GenerationOptions options)
+    {
+        if (!(options.Strength > 0 && options.Strength <= 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Strength, "strength must be in (0, 1]");
+        int tEnc = (int)(options.Strength * options.Steps);
+        if (tEnc < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Strength,
+                $"strength {options.Strength} of {options.Steps} steps runs no step (⌊strength · steps⌋ = 0): raise the strength or the steps");
+        return tEnc;
+    }
+
+    // The posterior of the image, one encode, then a sample per row from that row's generator, times the scale factor.
+    Tensor EncodeInitImage(RgbImage image, BatchNoise noise)
+    {
+        using var scope = torch.NewDisposeScope();
+        var pixels = SignedImageTensors.FromRgbImages([image]);                                   // [1, 3, h, w] in [−1, 1]
+        var moments = Autoencoder.EncodeMoments(pixels).expand(noise.Rows, -1, -1, -1);         // [batch, 2·C, H, W]
+        using var posterior = new DiagonalGaussian(moments);
+        var z = posterior.Sample(noise.Randn(posterior.Mean.shape));
+        return Autoencoder.ToDiffusionLatent(z).MoveToOuterDisposeScope();
     }
 
     double[] Sigmas(GenerationOptions options)
@@ -166,6 +310,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     {
         UNet.Dispose();
         TextEncoder.Dispose();
+        Autoencoder.Dispose();
         Checkpoint.Dispose();
     }
 }

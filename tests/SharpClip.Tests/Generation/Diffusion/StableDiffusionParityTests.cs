@@ -3,6 +3,7 @@ using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Generation.Diffusion.UNet;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Text;
+using SharpClip.Vision;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -144,16 +145,17 @@ public class StableDiffusionParityTests(ITestOutputHelper output)
         SdAssert.Close(reference.Tensor(caseId, "sqrt_one_minus_alphas"), torch.tensor(order.Select(i => schedule.SqrtOneMinusAlphas[i]).ToArray()),
             0, 0, $"{id} sqrt_one_minus_alphas", output);
 
-        // The whole run through the pipeline, from the reference's x_T; every step recorded.
+        // The whole run through the pipeline, from the reference's x_T to the images; every step recorded.
         var xT = reference.Tensor(caseId, "x_T");
         var latentShape = c.GetProperty("latent_shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
         var recorded = new List<(Tensor Uncond, Tensor Cond, Tensor PredX0, Tensor Latent)>();
-        var final = pipeline.GenerateLatents(prompts, new GenerationOptions
+        using var generated = pipeline.Generate(prompts, new GenerationOptions
         {
             NegativePrompt = negative, Steps = steps, GuidanceScale = scale, Eta = eta,
             LatentHeight = latentShape[2], LatentWidth = latentShape[3], InitialNoise = xT,
             OnStep = s => recorded.Add((s.EpsUncond!.clone(), s.EpsCond.clone(), s.PredictedX0.clone(), s.Latent.clone())),
         });
+        var final = generated.Latents;
         Assert.Equal(schedule.Count, recorded.Count);
         var modelInput = reference.Tensor(caseId, "step_model_input");
         var refUncond = reference.Tensor(caseId, "step_eps_uncond");
@@ -171,6 +173,14 @@ public class StableDiffusionParityTests(ITestOutputHelper output)
             SdAssert.Scaled(refLatents[i], recorded[i].Latent, 1e-4, 1e-4, $"{id} step {i} latent", output);
         }
         SdAssert.Scaled(reference.Tensor(caseId, "final_latent"), final, 1e-4, 1e-4, $"{id} final_latent", output);
-        // decoded / image_01 / image_uint8: checked once the autoencoder is wired into the pipeline (merger).
+
+        // The pipeline's own decode of its own latents, against the reference's decode of the reference's latents.
+        SdAssert.Close(reference.Tensor(caseId, "decoded"), generated.Decoded, 1e-3, 0, $"{id} decoded", output);
+        SdAssert.Close(reference.Tensor(caseId, "image_01"), SignedImageTensors.ToUnitHwc(generated.Decoded), 1e-3, 0, $"{id} image_01", output);
+        var expectedBytes = reference.Tensor(caseId, "image_uint8");
+        Assert.Equal(expectedBytes.shape[0], generated.Images.Count);
+        var ours = torch.stack(generated.Images.Select(img => torch.tensor(img.Pixels, [img.Height, img.Width, 3])).ToArray()); // [B, h, w, 3] uint8
+        double levels = SdAssert.Close(expectedBytes.to(ScalarType.Int32), ours.to(ScalarType.Int32), 1, 0, $"{id} image_uint8 (levels)", output);
+        output.WriteLine($"{id} image_uint8: {ours.ne(expectedBytes).sum().item<long>()} of {ours.numel()} bytes differ, by at most {levels} level(s)");
     }
 }

@@ -170,6 +170,14 @@ public sealed class AutoencoderKL : nn.Module
         return Build(entries, key => file.ReadTensor(keyPrefix + key), source, config, scaleFactor);
     }
 
+    /// <summary>
+    /// Builds an autoencoder from tensors read one at a time (a checkpoint's lazily read part), so the weights are
+    /// never held twice: <paramref name="entries"/> gives every key's shape and stored dtype without reading it,
+    /// <paramref name="read"/> returns one tensor (disposed after it is copied). Checks as <see cref="FromStateDict"/>.
+    /// </summary>
+    internal static AutoencoderKL FromTensors(IReadOnlyDictionary<string, StateDictLoader.Entry> entries, Func<string, Tensor> read, string sourceName,
+        AutoencoderConfig? config = null, double scaleFactor = StableDiffusionScaleFactor) => Build(entries, read, sourceName, config, scaleFactor);
+
     static AutoencoderKL Build(IReadOnlyDictionary<string, StateDictLoader.Entry> entries, Func<string, Tensor> read, string sourceName,
         AutoencoderConfig? config, double scaleFactor)
     {

@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,25 +16,11 @@ internal static class VaeLayers
     public const int Groups = 32;
 
     /// <summary>
-    /// GroupNorm with 32 groups and eps 1e-6, affine (keys <c>weight</c>, <c>bias</c>), initialised as PyTorch's:
-    /// weight 1, bias 0. The U-Net uses 1e-5; the autoencoder's smaller epsilon is part of matching the reference.
+    /// GroupNorm with 32 groups and eps 1e-6, affine (keys <c>weight</c>, <c>bias</c>), weight 1 and bias 0
+    /// (<see cref="GroupNorms"/> says why that needs saying). The U-Net uses 1e-5; the autoencoder's smaller epsilon
+    /// is part of matching the reference.
     /// </summary>
-    /// <remarks>
-    /// TorchSharp 0.107's <c>nn.GroupNorm</c> allocates its weight and bias with <c>torch.empty</c> and never
-    /// initialises them: whatever the allocator returned (seen: all ≈0, so every normalised map was 0 and a freshly
-    /// built autoencoder's output was constant over the image, with no gradient reaching the encoder). Loading
-    /// weights hides it; training from scratch does not.
-    /// </remarks>
-    public static GroupNorm Normalize(long channels)
-    {
-        var norm = nn.GroupNorm(Groups, channels, eps: 1e-6);
-        using (torch.no_grad())
-        {
-            norm.weight.fill_(1.0);
-            norm.bias!.zero_();
-        }
-        return norm;
-    }
+    public static GroupNorm Normalize(long channels) => GroupNorms.Create(Groups, channels, eps: 1e-6);
 
     /// <summary>
     /// Swish, <c>x · sigmoid(x)</c>. Without autograd it overwrites <paramref name="x"/> (a fresh normalisation

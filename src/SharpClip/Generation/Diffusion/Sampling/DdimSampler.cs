@@ -37,14 +37,22 @@ public static class DdimSampler
     /// <param name="uncond">[batch, tokens, D] the negative/empty prompt's states; null (or scale 1) runs unguided.</param>
     /// <param name="guidanceScale">Classifier-free guidance scale s (SD's default 7.5).</param>
     /// <param name="schedule">The DDIM timesteps and coefficients.</param>
-    /// <param name="noise">Random source for σ·z when η > 0 (unused at η = 0).</param>
+    /// <param name="noise">Random source for σ·z when η > 0 (unused at η = 0); null draws from torch's global generator.</param>
     /// <param name="onStep">Called after every step (progress, inspection).</param>
     /// <param name="cancellationToken">Checked between steps.</param>
+    /// <param name="startIndex">
+    /// The schedule entry to start from, running it and every lower one (img2img: <paramref name="xT"/> is then the
+    /// init latent noised by <see cref="StochasticEncode"/>); null runs the whole schedule.
+    /// </param>
     /// <returns>[batch, C, H, W] the final latent x₀.</returns>
     public static Tensor Sample(NoisePredictor model, Tensor xT, Tensor cond, Tensor? uncond, double guidanceScale, DdimSchedule schedule,
-        Generator? noise = null, Action<SamplerStep>? onStep = null, CancellationToken cancellationToken = default)
+        BatchNoise? noise = null, Action<SamplerStep>? onStep = null, CancellationToken cancellationToken = default, int? startIndex = null)
     {
         long batch = xT.shape[0];
+        int first = startIndex ?? schedule.Count - 1;
+        if (first < 0 || first >= schedule.Count)
+            throw new ArgumentOutOfRangeException(nameof(startIndex), startIndex, $"the schedule has entries 0..{schedule.Count - 1}");
+        int count = first + 1;
         if (cond.shape[0] != batch) throw new ArgumentException($"cond has {cond.shape[0]} rows for {batch} latents", nameof(cond));
         if (uncond is not null && !uncond.shape.SequenceEqual(cond.shape))
             throw new ArgumentException($"uncond [{string.Join(",", uncond.shape)}] must match cond [{string.Join(",", cond.shape)}]", nameof(uncond));
@@ -56,10 +64,10 @@ public static class DdimSampler
         var x = xT.alias();
         try
         {
-            for (int step = 0; step < schedule.Count; step++)
+            for (int step = 0; step < count; step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int index = schedule.Count - 1 - step;
+                int index = first - step;
                 long t = schedule.Timesteps[index];
                 Tensor next, predX0, epsCond;
                 Tensor? epsUncond = null;
@@ -86,7 +94,7 @@ public static class DdimSampler
                     epsCond.MoveToOuterDisposeScope();
                     epsUncond?.MoveToOuterDisposeScope();
                 }
-                try { onStep?.Invoke(new SamplerStep(step, schedule.Count, t, next, predX0, epsUncond, epsCond)); }
+                try { onStep?.Invoke(new SamplerStep(step, count, t, next, predX0, epsUncond, epsCond)); }
                 finally
                 {
                     predX0.Dispose();
@@ -111,7 +119,7 @@ public static class DdimSampler
 
     /// <summary>One DDIM update from <paramref name="x"/> at schedule entry <paramref name="index"/> given the (guided) ε.</summary>
     /// <returns>The new latent and the predicted clean latent, both [batch, C, H, W].</returns>
-    public static (Tensor Next, Tensor PredictedX0) Step(Tensor x, Tensor eps, DdimSchedule schedule, int index, Generator? noise = null)
+    public static (Tensor Next, Tensor PredictedX0) Step(Tensor x, Tensor eps, DdimSchedule schedule, int index, BatchNoise? noise = null)
     {
         using var scope = torch.NewDisposeScope();
         long[] coefficientShape = [x.shape[0], 1, 1, 1];
@@ -125,7 +133,25 @@ public static class DdimSampler
         var dirXt = torch.ones_like(aPrev).sub(aPrev).sub(sigma.square()).sqrt().mul(eps); // direction pointing to x_t
         var next = aPrev.sqrt().mul(predX0).Plus(dirXt);
         if (schedule.Sigmas[index] != 0f)
-            next = next.Plus(sigma.mul(torch.randn(x.shape, dtype: x.dtype, device: x.device, generator: noise)));
+            next = next.Plus(sigma.mul(noise?.Randn(x.shape, x.dtype, x.device) ?? torch.randn(x.shape, dtype: x.dtype, device: x.device)));
         return (next.MoveToOuterDisposeScope(), predX0.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// img2img's forward noising to schedule entry <paramref name="index"/>, as LDM's <c>DDIMSampler.stochastic_encode</c>:
+    /// <c>√ᾱ·x₀ + √(1−ᾱ)·z</c> with the float32 DDIM tables. The reference's img2img noises to entry <c>t_enc</c> and
+    /// then denoises from entry <c>t_enc − 1</c>; the pipeline does the same.
+    /// </summary>
+    /// <param name="x0">[batch, C, H, W] the clean latent (scale factor applied).</param>
+    /// <param name="z">[batch, C, H, W] standard normal noise.</param>
+    /// <param name="schedule">The run's DDIM tables.</param>
+    /// <param name="index">The entry whose ᾱ the latent is noised to.</param>
+    public static Tensor StochasticEncode(Tensor x0, Tensor z, DdimSchedule schedule, int index)
+    {
+        using var scope = torch.NewDisposeScope();
+        long[] coefficientShape = [x0.shape[0], 1, 1, 1];
+        var sqrtA = torch.full(coefficientShape, schedule.Alphas[index], dtype: x0.dtype, device: x0.device).sqrt();
+        var sqrtOneMinus = torch.full(coefficientShape, schedule.SqrtOneMinusAlphas[index], dtype: x0.dtype, device: x0.device);
+        return sqrtA.mul(x0).Plus(sqrtOneMinus.mul(z)).MoveToOuterDisposeScope();
     }
 }

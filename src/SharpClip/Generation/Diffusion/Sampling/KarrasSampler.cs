@@ -69,7 +69,10 @@ public static class KarrasSampler
         return low + w;
     }
 
-    /// <summary>Runs a k-diffusion sampler from unit Gaussian <paramref name="noise"/> (scaled by σ_0 here).</summary>
+    /// <summary>
+    /// Runs a k-diffusion sampler from unit Gaussian <paramref name="noise"/> (scaled by σ_0 here), or for img2img from
+    /// <paramref name="initLatent"/> + σ_0·noise with <paramref name="sigmas"/> the tail of a longer schedule.
+    /// </summary>
     /// <param name="model">The ε predictor (the U-Net), called with float32 fractional timesteps.</param>
     /// <param name="noise">[batch, C, H, W] standard normal noise.</param>
     /// <param name="cond">[batch, tokens, D] prompt states.</param>
@@ -78,13 +81,14 @@ public static class KarrasSampler
     /// <param name="schedule">The model's training schedule (for σ ↔ t).</param>
     /// <param name="sigmas">Decreasing noise levels ending in 0 (<see cref="KarrasSigmas"/> or <see cref="DiscreteSigmas"/>).</param>
     /// <param name="kind">Which sampler.</param>
-    /// <param name="generator">Noise for the ancestral sampler.</param>
+    /// <param name="generator">Noise for the ancestral sampler; null draws from torch's global generator.</param>
     /// <param name="onStep">Called after each step; its tensors are freed when it returns.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
+    /// <param name="initLatent">[batch, C, H, W] img2img's clean latent, or null to start from noise alone.</param>
     /// <returns>[batch, C, H, W] the final latent.</returns>
     public static Tensor Sample(NoisePredictor model, Tensor noise, Tensor cond, Tensor? uncond, double guidanceScale, NoiseSchedule schedule,
-        IReadOnlyList<double> sigmas, KSamplerKind kind, Generator? generator = null, Action<SamplerStep>? onStep = null,
-        CancellationToken cancellationToken = default)
+        IReadOnlyList<double> sigmas, KSamplerKind kind, BatchNoise? generator = null, Action<SamplerStep>? onStep = null,
+        CancellationToken cancellationToken = default, Tensor? initLatent = null)
     {
         if (sigmas.Count < 2 || sigmas[^1] != 0) throw new ArgumentException("sigmas must be decreasing and end with 0", nameof(sigmas));
         var logSigmas = ModelSigmas(schedule).Select(s => Math.Log(s)).ToArray();
@@ -94,7 +98,9 @@ public static class KarrasSampler
         long batch = noise.shape[0];
         var contextIn = guided ? torch.cat([uncond!, cond], 0) : null;
         Tensor x;
-        using (var s0 = (Scalar)sigmas[0]) x = noise.mul(s0);
+        using (var s0 = (Scalar)sigmas[0])
+        using (var one0 = (Scalar)1.0)
+            x = initLatent is null ? noise.mul(s0) : initLatent.add(noise.mul(s0), one0);
         Tensor? oldDenoised = null;
         try
         {
@@ -168,14 +174,14 @@ public static class KarrasSampler
     }
 
     // Euler to σ_down, then noise of σ_up so that σ_down² + σ_up² = σ_next² (η = 1).
-    static Tensor AncestralStep(Tensor x, Tensor denoised, double sigma, double sigmaNext, Generator? generator)
+    static Tensor AncestralStep(Tensor x, Tensor denoised, double sigma, double sigmaNext, BatchNoise? generator)
     {
         double up = Math.Min(sigmaNext, Math.Sqrt(sigmaNext * sigmaNext * (sigma * sigma - sigmaNext * sigmaNext) / (sigma * sigma)));
         double down = Math.Sqrt(sigmaNext * sigmaNext - up * up);
         var next = EulerStep(x, denoised, sigma, down);
         if (sigmaNext == 0) return next;
         using Scalar upS = up;
-        return next.Plus(torch.randn(x.shape, dtype: x.dtype, device: x.device, generator: generator).mul(upS));
+        return next.Plus((generator?.Randn(x.shape, x.dtype, x.device) ?? torch.randn(x.shape, dtype: x.dtype, device: x.device)).mul(upS));
     }
 
     // DPM-Solver++(2M) in log-σ time λ = −log σ: first order on the first and last steps, else the two-point correction.

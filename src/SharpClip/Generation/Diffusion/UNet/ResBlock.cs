@@ -49,12 +49,15 @@ public sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
     }
 }
 
-/// <summary>The U-Net's normalisations: both use 32 groups but different epsilons in the reference.</summary>
+/// <summary>
+/// The U-Net's normalisations: both use 32 groups but different epsilons in the reference; weight 1, bias 0 from
+/// <see cref="GroupNorms"/> (TorchSharp's own GroupNorm leaves them uninitialised).
+/// </summary>
 internal static class UNetNorm
 {
     /// <summary><c>GroupNorm32</c> of ResBlocks and <c>out.0</c>: eps 1e-5.</summary>
-    public static GroupNorm Group(int channels) => nn.GroupNorm(32, channels, eps: 1e-5);
+    public static GroupNorm Group(int channels) => GroupNorms.Create(32, channels, eps: 1e-5);
 
     /// <summary>The SpatialTransformer's <c>Normalize</c>: eps 1e-6.</summary>
-    public static GroupNorm Transformer(int channels) => nn.GroupNorm(32, channels, eps: 1e-6);
+    public static GroupNorm Transformer(int channels) => GroupNorms.Create(32, channels, eps: 1e-6);
 }

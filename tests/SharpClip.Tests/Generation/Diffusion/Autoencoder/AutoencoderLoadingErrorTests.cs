@@ -1,5 +1,6 @@
 using SharpClip.Files;
 using SharpClip.Generation.Diffusion.Autoencoder;
+using SharpClip.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public class AutoencoderLoadingErrorTests
     /// <summary>The first record's autoencoder tensors, prefix stripped: a state dict that loads.</summary>
     static Dictionary<string, Tensor> StateDict(out StableDiffusionReference reference)
     {
-        reference = new StableDiffusionReference(GenerativeFixtures.StableDiffusionIds.First()[0].ToString()!);
+        reference = new StableDiffusionReference(GenerativeFixtures.StableDiffusionModelIds().First()[0].ToString()!);
         using var file = SafeTensorsFile.Open(reference.WeightsPath);
         var prefix = reference.VaePrefix;
         return file.Names.Where(n => n.StartsWith(prefix, StringComparison.Ordinal))

@@ -1,5 +1,6 @@
 using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Vision;
+using SharpClip.Tests.Infrastructure;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ namespace SharpClip.Tests.Generation.Diffusion.Autoencoder;
 [Trait("Category", "Fidelity")]
 public class AutoencoderParityTests(ITestOutputHelper output)
 {
-    public static IEnumerable<object[]> Models => GenerativeFixtures.AutoencoderIds;
+    public static IEnumerable<object[]> Models => GenerativeFixtures.AutoencoderIds();
 
     const double Atol = 1e-4, Rtol = 1e-4;
     const double ImageAtol = 1e-3;

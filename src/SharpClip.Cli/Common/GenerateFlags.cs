@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Globalization;
+using SharpClip.Generation.TextToImage;
+using SharpClip.Pipelines;
+using SharpClip.Vision;
+
+namespace SharpClip.Cli;
+
+/// <summary>The <c>generate</c> verb's flags and their translation into a <see cref="TextToImageRequest"/>.</summary>
+public sealed class GenerateFlags
+{
+    public Argument<string> Prompt { get; } = new("PROMPT") { Description = "What the image should show." };
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "A text-to-image model: a Stable Diffusion 1.x checkpoint (.safetensors or .ckpt).", Required = true };
+    public Option<string> Output { get; } = new("--output", "-o") { Description = "Folder for the PNGs and generation.json.", Required = true };
+    public Option<string?> Vocab { get; } = new("--vocab") { Description = "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) when $CLIP_VOCAB is not set." };
+    public Option<string> Negative { get; } = new("--negative") { Description = "What the image should not show.", DefaultValueFactory = _ => "" };
+    public Option<int?> Steps { get; } = new("--steps") { Description = "Denoising steps (default 50)." };
+    public Option<double?> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale (default 7.5; 1 = off)." };
+    public Option<string> Sampler { get; } = new("--sampler") { Description = "ddim (the reference's), euler, euler-a or dpmpp-2m.", DefaultValueFactory = _ => "ddim" };
+    public Option<bool> Karras { get; } = new("--karras") { Description = "Karras sigma spacing for euler, euler-a and dpmpp-2m." };
+    public Option<long> Seed { get; } = new("--seed") { Description = "Seed of the first image; image i uses seed + i (recorded per image).", DefaultValueFactory = _ => 0 };
+    public Option<string?> Size { get; } = new("--size") { Description = "WxH in pixels, multiples of 8 (default 512x512; the init image's size with --init-image)." };
+    public Option<string?> InitImage { get; } = new("--init-image") { Description = "img2img: the image to start from (resized to --size when given)." };
+    public Option<double> Strength { get; } = new("--strength") { Description = "img2img: how much to change the init image, in (0, 1].", DefaultValueFactory = _ => 0.75 };
+    public Option<int> Count { get; } = new("-n", "--count") { Description = "Images to generate.", DefaultValueFactory = _ => 1 };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per U-Net batch (memory vs. speed; the same seeds, but batched float sums may change a pixel by a level).", DefaultValueFactory = _ => 1 };
+    public Option<int> ClipSkip { get; } = new("--clip-skip") { Description = "Condition on the K-th text layer from the last (1 = SD 1.x, 2 = SD 2.x).", DefaultValueFactory = _ => 1 };
+    public Option<string?> RerankModel { get; } = new("--rerank-model") { Description = "A CLIP model that scores the images against the prompt; keeps the best --keep." };
+    public Option<int?> Keep { get; } = new("--keep") { Description = "With --rerank-model: images to keep (default: all, best first)." };
+
+    public void AddTo(Command command)
+    {
+        command.Arguments.Add(Prompt);
+        foreach (var o in new Option[] { Model, Output, Vocab, Negative, Steps, Guidance, Sampler, Karras, Seed, Size, InitImage, Strength, Count, BatchSize,
+                     ClipSkip, RerankModel, Keep })
+            command.Options.Add(o);
+    }
+
+    public TextToImageLoadOptions LoadOptions(ParseResult parse) => new() { VocabPath = parse.GetValue(Vocab) };
+
+    /// <summary>The request the flags describe; an unreadable init image or a malformed --size is one clear error.</summary>
+    public TextToImageRequest Request(ParseResult parse)
+    {
+        var (width, height) = ParseSize(parse.GetValue(Size));
+        RgbImage? init = null;
+        if (parse.GetValue(InitImage) is { } path)
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"--init-image {path}: no such file", path);
+            init = ImageDecoder.Decode(path).ToRgb();
+            width ??= init.Width;
+            height ??= init.Height;
+        }
+        return new TextToImageRequest
+        {
+            Prompt = parse.GetValue(Prompt)!, NegativePrompt = parse.GetValue(Negative)!, Count = parse.GetValue(Count), BatchSize = parse.GetValue(BatchSize),
+            Seed = parse.GetValue(Seed), Steps = parse.GetValue(Steps), GuidanceScale = parse.GetValue(Guidance), Sampler = parse.GetValue(Sampler),
+            Karras = parse.GetValue(Karras), Width = width, Height = height, InitImage = init, Strength = parse.GetValue(Strength),
+            ClipSkip = parse.GetValue(ClipSkip),
+        };
+    }
+
+    /// <summary>The CLIP judge and how many to keep; null without --rerank-model.</summary>
+    public RerankSettings? Rerank(ParseResult parse, int count)
+    {
+        if (parse.GetValue(RerankModel) is not { } path)
+            return parse.GetValue(Keep) is null ? null : throw new ArgumentException("--keep needs --rerank-model");
+        var clip = ClipPipeline.Load(path, new ClipPipelineOptions { VocabPath = parse.GetValue(Vocab) });
+        return new RerankSettings(clip, path, parse.GetValue(Keep) ?? count);
+    }
+
+    /// <summary>"512x512" → (512, 512); null → (null, null).</summary>
+    public static (int? Width, int? Height) ParseSize(string? size)
+    {
+        if (size is null) return (null, null);
+        var parts = size.ToLowerInvariant().Split('x');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int w)
+                              && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int h) && w > 0 && h > 0)
+            return (w, h);
+        throw new ArgumentException($"--size {size}: expected WIDTHxHEIGHT in pixels, e.g. 512x512");
+    }
+}

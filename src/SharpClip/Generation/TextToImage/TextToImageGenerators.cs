@@ -1,0 +1,38 @@
+using SharpClip.Generation.Diffusion;
+
+namespace SharpClip.Generation.TextToImage;
+
+/// <summary>
+/// Opens a model as the generator its kind calls for. Each kind registers how to recognise its files and how to
+/// open them; Stable Diffusion is built in, DALL-E registers itself when its sampler exists.
+/// </summary>
+public static class TextToImageGenerators
+{
+    /// <summary>One kind of generator: a cheap test of a path (may throw a clear error for a damaged file of its kind) and a loader.</summary>
+    public sealed record Kind(string Name, string Recognised, Func<string, bool> Recognizes, Func<string, TextToImageLoadOptions, ITextToImageGenerator> Open);
+
+    static readonly List<Kind> _kinds =
+    [
+        new("stable-diffusion", "a Stable Diffusion 1.x checkpoint (.safetensors/.ckpt with model.diffusion_model.* keys)",
+            StableDiffusionCheckpoint.Recognizes, (path, options) => StableDiffusionGenerator.Load(path, options)),
+    ];
+
+    /// <summary>Adds a kind, tried after the ones before it.</summary>
+    public static void Register(Kind kind)
+    {
+        lock (_kinds) if (_kinds.All(k => k.Name != kind.Name)) _kinds.Add(kind);
+    }
+
+    /// <summary>The generator for the model at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">nothing at the path.</exception>
+    /// <exception cref="InvalidDataException">no kind recognises it (the message lists what would be).</exception>
+    public static ITextToImageGenerator Open(string path, TextToImageLoadOptions? options = null)
+    {
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"{path}: no such model file or folder", path);
+        Kind[] kinds;
+        lock (_kinds) kinds = [.. _kinds];
+        foreach (var kind in kinds)
+            if (kind.Recognizes(path)) return kind.Open(path, options ?? new TextToImageLoadOptions());
+        throw new InvalidDataException($"{path}: not a text-to-image model; expected {string.Join(", or ", kinds.Select(k => k.Recognised))}");
+    }
+}
