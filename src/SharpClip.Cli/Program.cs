@@ -28,6 +28,8 @@ public static class Program
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(TrainDvaeCommand.Create());
+        root.Subcommands.Add(TrainDalleCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(DatasetsCommand.Create());
         return CliErrors.Run(() => root.Parse(args).Invoke());

@@ -1,0 +1,116 @@
+using SharpClip.Files;
+using SharpClip.Generation.Dalle.Dvae;
+using SharpClip.Runtime;
+using SharpClip.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Generation.Dalle.Training;
+
+/// <summary>
+/// Trains DALL-E's discrete VAE from scratch as the paper does, in nanoGPT's shape: set up, then the loop — batch →
+/// encoder logits → gumbel-softmax codes at the annealed temperature → decoder → reconstruction + β·KL → AdamW →
+/// codebook usage → log, checkpoint. The run folder ends up holding <c>encoder.safetensors</c> and
+/// <c>decoder.safetensors</c>, which <see cref="DiscreteVae.Load(string)"/> reads like the released weights.
+/// </summary>
+public static class DvaeTrainer
+{
+    public const string ConfigFileName = "dvae_training_config.json";
+    const string UsageKey = "codebook.last_used";
+
+    /// <summary>
+    /// Runs to the configured step or until <paramref name="cancellationToken"/> fires; then the last finished step is
+    /// saved and the result says <see cref="GenerativeTrainingResult.Interrupted"/>.
+    /// </summary>
+    public static GenerativeTrainingResult Run(DvaeTrainingConfig config, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
+    {
+        config = config.Validate();
+        ComputeTarget.ConfigureThreads(config.Threads);
+        using var run = new GenerativeRun(config.Output, config.Resume, config.ToJsonNode(), progress);
+
+        // ---- the model, the optimizer, codebook bookkeeping -------------------------------------------------------
+        torch.manual_seed(config.Seed);
+        using var model = new TrainableDvae(
+            new DvaeEncoderConfig(config.GroupCount, config.HiddenWidth, config.BlocksPerGroup, 3, config.VocabSize),
+            new DvaeDecoderConfig(config.GroupCount, config.InitialWidth, config.HiddenWidth, config.BlocksPerGroup, 3, config.VocabSize));
+        var (decay, noDecay) = WeightDecayRule.Split(model.named_parameters().Select(p => (p.name, p.parameter)));
+        using var optimizer = new AdamWOptimizer([new ParameterGroup("decay", decay, config.WeightDecay), new ParameterGroup("no_decay", noDecay, 0)],
+            config.Beta1, config.Beta2, config.Epsilon);
+        var usage = new CodebookUsage(config.VocabSize, config.DeadCodeWindow);
+        if (run.Resumed is { } resumed)
+        {
+            CheckpointWeights.Restore(model, resumed);
+            optimizer.LoadStateDict(resumed.Optimizer, Path.Combine(resumed.Directory, TrainingCheckpoint.OptimizerFile));
+            usage.Restore(GenerativeRun.Require(resumed.Optimizer, UsageKey, resumed), resumed.Directory);
+            run.ReleaseResumed();
+        }
+
+        // ---- data and the run folder ------------------------------------------------------------------------------
+        run.OpenData(config.Data, config.DataOptions, config.ImageSize, config.BatchSize, config.Seed, config.Workers,
+            captions => [.. captions.Select(_ => new long[1])]);   // the dVAE reads no text
+        run.TotalSteps = config.Steps;
+        run.Begin(ConfigFileName);
+        run.Info($"dVAE: {config.ImageSize}px → {config.ImageSize >> (config.GroupCount - 1)}² tokens from {config.VocabSize} codes; " +
+                 $"{model.parameters().Sum(p => p.numel()):N0} parameters; {run.Loader.Source.Name}: {run.TotalSteps} steps of {config.BatchSize}" +
+                 (run.Position.Step > 0 ? $", resuming at step {run.Position.Step}" : ""));
+
+        var losses = new List<(long, double)>();
+        GenerativeStepMetrics? last = null;
+        bool interrupted = false;
+        model.train();
+        try
+        {
+            foreach (var batch in run.Batches(cancellationToken))
+            {
+                long step = run.Position.Step;   // 0-based: the schedules' argument
+                double lr = LearningRateSchedule.WarmupCosine(step, run.TotalSteps, config.WarmupSteps, config.LearningRate, config.MinLearningRate);
+                double temperature = DvaeSchedules.Temperature(step, config.TemperatureAnnealSteps, config.TemperatureStart, config.TemperatureEnd);
+                double beta = DvaeSchedules.KlWeight(step, config.KlRampSteps, config.KlWeight);
+                double loss, recon, kl, perplexity;
+                using (var scope = torch.NewDisposeScope())
+                {
+                    var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s] in [0, 1]
+                    using var noise = new Generator(NoiseSeed(config.Seed, step));
+                    var forward = model.Forward(pixels, temperature, noise, config.Hard);
+                    var reconLoss = DvaeObjective.Reconstruction(forward.Output, pixels, config.Reconstruction);
+                    var klLoss = DvaeObjective.KlToUniform(forward.Logits, pixels.numel());
+                    using Scalar betaScalar = beta;
+                    var total = reconLoss.add(klLoss.mul(betaScalar));
+                    optimizer.ZeroGrad();
+                    total.backward();
+                    if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
+                    optimizer.Step(lr);
+                    (loss, recon, kl) = (total.item<float>(), reconLoss.item<float>(), klLoss.item<float>());
+                    perplexity = usage.Observe(forward.Logits.argmax(1), step + 1);
+                }
+                last = run.Finish(batch, loss, lr,
+                    [("recon", recon), ("kl", kl), ("kl_weight", beta), ("temperature", temperature), ("perplexity", perplexity), ("dead_codes", usage.DeadCodes(step + 1))]);
+                losses.Add((last.Step, loss));
+                if (run.Due(config.SaveEvery)) Save(run, model, optimizer, usage, config);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            interrupted = true;
+            run.Info($"interrupted after step {run.Position.Step}; saving");
+        }
+        if (!run.SavedCurrentStep) Save(run, model, optimizer, usage, config);
+        return new GenerativeTrainingResult(run.Output, run.Position.Step, run.TotalSteps, interrupted, losses, last);
+    }
+
+    /// <summary>The gumbel noise of a step comes from its own generator: a function of (seed, step), so a resumed run draws the same.</summary>
+    internal static ulong NoiseSeed(int seed, long step) => unchecked((ulong)seed * 0x9E37_79B9_7F4A_7C15UL + (ulong)step * 0xBF58_476D_1CE4_E5B9UL + 1);
+
+    static void Save(GenerativeRun run, TrainableDvae model, AdamWOptimizer optimizer, CodebookUsage usage, DvaeTrainingConfig config)
+    {
+        using var scope = torch.NewDisposeScope();
+        var weights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach());
+        var state = optimizer.StateDict();
+        state[UsageKey] = usage.State();
+        run.SaveCheckpoint(weights, state, config.KeepCheckpoints);
+        var (encoder, decoder) = model.HalfStateDicts();
+        SafeTensorsWriter.Write(Path.Combine(run.Output, "encoder.safetensors"), encoder);
+        SafeTensorsWriter.Write(Path.Combine(run.Output, "decoder.safetensors"), decoder);
+        foreach (var t in state.Values) t.Dispose();
+    }
+}

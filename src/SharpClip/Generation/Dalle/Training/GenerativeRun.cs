@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using SharpClip.Data;
+using SharpClip.Data.Loading;
+using SharpClip.Training;
+using SharpClip.Vision;
+using static TorchSharp.torch;
+
+namespace SharpClip.Generation.Dalle.Training;
+
+/// <summary>
+/// The run-folder bookkeeping the dVAE and DALL-E trainers share, on the CLIP trainer's machinery: where to start
+/// (<see cref="TrainingCheckpoint"/>: the newest intact checkpoint, or step 0), the batches from the current position
+/// (<see cref="ClipDataLoader"/> is a pure function of seed, epoch and position, so a resumed run reads the same batches),
+/// step timing for samples/s and ETA, <see cref="MetricsLog"/>, and atomic checkpoints.
+/// </summary>
+internal sealed class GenerativeRun : IDisposable
+{
+    readonly IProgress<TrainingEvent>? _progress;
+    readonly Stopwatch _clock = new();
+    double _trainingSeconds, _samplesPerSecond;
+    long _stepsThisCall, _stepStarted, _savedStep = -1;
+
+    public GenerativeRun(string output, bool resume, JsonNode config, IProgress<TrainingEvent>? progress)
+    {
+        _progress = progress;
+        Output = Path.GetFullPath(output);
+        CheckpointsDirectory = Path.Combine(Output, "checkpoints");
+        Config = config;
+        Directory.CreateDirectory(Output);
+        if (!resume && TrainingCheckpoint.List(CheckpointsDirectory).Count > 0)
+            throw new IOException($"{Output} already holds a run ({CheckpointsDirectory}); resume it (--resume) or choose another output folder");
+        Resumed = resume ? TrainingCheckpoint.LoadLatest(CheckpointsDirectory, Warn) : null;
+        if (resume && Resumed is null) Info($"no checkpoint in {CheckpointsDirectory}; starting from step 0");
+        Position = Resumed?.Position ?? TrainingPosition.Start;
+        if (Resumed is not null) _savedStep = Position.Step;
+    }
+
+    public string Output { get; }
+    public string CheckpointsDirectory { get; }
+    public JsonNode Config { get; }
+    public TrainingPosition Position { get; private set; }
+    public long TotalSteps { get; set; }
+
+    /// <summary>The checkpoint resumed from (null for a fresh run); dispose with <see cref="ReleaseResumed"/> once copied.</summary>
+    public TrainingCheckpoint? Resumed { get; private set; }
+    public MetricsLog Metrics { get; private set; } = null!;
+    public ClipDataLoader Loader { get; private set; } = null!;
+    public bool SavedCurrentStep => _savedStep == Position.Step;
+
+    public void ReleaseResumed()
+    {
+        Resumed?.Dispose();
+        Resumed = null;
+    }
+
+    public void Info(string text) => _progress?.Report(new TrainingMessage(text));
+    public void Warn(string text) => _progress?.Report(new TrainingMessage(text, IsWarning: true));
+
+    /// <summary>Opens the data: images resized and centre-cropped to <paramref name="imageSize"/>, as [0, 1] floats (CHW).</summary>
+    public void OpenData(string spec, DataSourceOptions? options, int imageSize, int batchSize, int seed, int? workers, CaptionTokenizer captions)
+    {
+        var source = ImageTextSources.Open(spec, options);
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(imageSize));
+        ImagePipeline pixels = (sample, _) => UnitPixels(processor.ResizeAndCrop(TrainingInputs.Decode(sample.Image)));
+        Loader = new ClipDataLoader(source, pixels, captions,
+            new ClipLoaderOptions { BatchSize = batchSize, ImageSize = imageSize, Seed = seed, Workers = workers ?? Math.Max(1, Environment.ProcessorCount) });
+    }
+
+    /// <summary>An 8-bit image as CHW floats in [0, 1] (byte / 255, torchvision's ToTensor).</summary>
+    public static float[] UnitPixels(RgbImage image)
+    {
+        int plane = image.Width * image.Height;
+        var chw = new float[3 * plane];
+        for (int p = 0; p < plane; p++)
+            for (int c = 0; c < 3; c++)
+                chw[c * plane + p] = image.Pixels[p * 3 + c] / 255f;
+        return chw;
+    }
+
+    /// <summary>Writes the resolved config and opens metrics.jsonl (kept up to the resumed step).</summary>
+    public void Begin(string configFileName)
+    {
+        File.WriteAllText(Path.Combine(Output, configFileName), Config.ToJsonString(GenerativeConfigJson.Options) + "\n");
+        Metrics = MetricsLog.Open(Output, Resumed is not null || Position.Step > 0 ? Position.Step : null);
+    }
+
+    /// <summary>The batches from the current position to the last step, across epochs.</summary>
+    public IEnumerable<ClipBatch> Batches(CancellationToken cancellationToken)
+    {
+        _clock.Start();
+        while (Position.Step < TotalSteps)
+        {
+            bool any = Position.BatchInEpoch > 0;
+            _stepStarted = Stopwatch.GetTimestamp();
+            foreach (var batch in Loader.ReadEpoch(Position.Epoch, Position.BatchInEpoch, cancellationToken))
+            {
+                any = true;
+                yield return batch;
+                if (Position.Step >= TotalSteps) yield break;
+                _stepStarted = Stopwatch.GetTimestamp();
+            }
+            if (!any) throw new InvalidDataException($"{Loader.Source.Name}: epoch {Position.Epoch} gave no full batch of {Loader.Options.BatchSize} usable images ({Loader.Stats})");
+            Position = Position with { Epoch = Position.Epoch + 1, BatchInEpoch = 0 };
+        }
+    }
+
+    /// <summary>Advances the position past <paramref name="batch"/>, times the step, logs and reports it.</summary>
+    public GenerativeStepMetrics Finish(ClipBatch batch, double loss, double learningRate, IReadOnlyList<(string, double)> values)
+    {
+        Position = Position with { Step = Position.Step + 1, BatchInEpoch = Position.BatchInEpoch + 1, SamplesSeen = Position.SamplesSeen + batch.Count };
+        double seconds = Stopwatch.GetElapsedTime(_stepStarted).TotalSeconds;
+        _trainingSeconds += seconds;
+        _stepsThisCall++;
+        double rate = batch.Count / Math.Max(seconds, 1e-9);
+        _samplesPerSecond = _stepsThisCall == 1 ? rate : 0.9 * _samplesPerSecond + 0.1 * rate;
+        var metrics = new GenerativeStepMetrics(Position.Step, TotalSteps, loss, learningRate, values, _samplesPerSecond, _clock.Elapsed,
+            TimeSpan.FromSeconds(_trainingSeconds / _stepsThisCall * (TotalSteps - Position.Step)));
+        Metrics.Append(metrics.ToJson());
+        _progress?.Report(new GenerativeStepFinished(metrics));
+        return metrics;
+    }
+
+    public bool Due(int every) => every > 0 && Position.Step % every == 0 && Position.Step < TotalSteps;
+
+    /// <summary>Saves a checkpoint of the current step (the tensors are the caller's) and reports it.</summary>
+    public void SaveCheckpoint(IReadOnlyDictionary<string, Tensor> model, IReadOnlyDictionary<string, Tensor> state, int keep)
+    {
+        var dir = TrainingCheckpoint.Save(CheckpointsDirectory, Position, model, state, Config, keep);
+        _savedStep = Position.Step;
+        _progress?.Report(new CheckpointSaved(Position.Step, dir));
+    }
+
+    /// <summary>A tensor the resumed checkpoint must hold; a clear error naming the checkpoint and key otherwise.</summary>
+    public static Tensor Require(IReadOnlyDictionary<string, Tensor> state, string key, TrainingCheckpoint checkpoint) =>
+        state.TryGetValue(key, out var t) ? t : throw new InvalidDataException($"{checkpoint.Directory}: no '{key}' in the checkpoint (was it written by another kind of run?)");
+
+    public void Dispose()
+    {
+        Metrics?.Dispose();
+        Resumed?.Dispose();
+    }
+}
