@@ -16,8 +16,8 @@ public static class EvalLinearProbeCommand
         var val = new Option<string?>("--val") { Description = "Validation set for choosing C (default: 20 % of the training set)." };
         var shots = new Option<string>("--shots") { Description = "k-shot sizes, comma-separated.", DefaultValueFactory = _ => "1,2,4,8,16" };
         var seeds = new Option<int>("--seeds") { Description = "Random k-shot samples averaged per k.", DefaultValueFactory = _ => 3 };
-        var templates = new Option<string?>("--templates") { Description = "Templates for the zero-shot line (as for eval zeroshot)." };
-        var output = EvalFlags.Out();
+        var templates = PromptOptions.Templates("the test set's own prompts, else 'a photo of a {}.' (for the zero-shot line).");
+        var output = EvalFlags.Output();
         var cache = EvalFlags.Cache();
         var cmd = new Command("linear-probe", "Logistic-regression probe on frozen features (C swept on validation), k-shot probes, and the zero-shot line.");
         model.AddTo(cmd);

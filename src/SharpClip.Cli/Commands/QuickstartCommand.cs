@@ -4,7 +4,7 @@ using SharpClip.Demos;
 namespace SharpClip.Cli.Commands;
 
 /// <summary>
-/// <c>sharpclip quickstart [--out DIR] [--steps N] [--data auto|emoji|synthetic]</c>: runs the demo recipe
+/// <c>sharpclip quickstart [-o DIR] [--steps N] [--data auto|emoji|synthetic]</c>: runs the demo recipe
 /// (<see cref="Quickstart"/>: prepare data, train a small CLIP, evaluate it, index and search images with it) and
 /// prints its narration, progress and search results.
 /// </summary>
@@ -12,7 +12,7 @@ public static class QuickstartCommand
 {
     public static Command Create()
     {
-        var output = new Option<string>("--out") { Description = "Folder for the model, its metrics and the search demo.", DefaultValueFactory = _ => Path.Combine("runs", "quickstart") };
+        var output = OldSpellings.Alias(new Option<string>("--output", "-o") { Description = "Folder for the model, its metrics and the search demo.", DefaultValueFactory = _ => Path.Combine("runs", "quickstart") }, "--out");
         var steps = new Option<int?>("--steps") { Description = "Training steps (default: 1000 of 128 pairs on emoji, 400 of 64 on synthetic shapes)." };
         var data = new Option<string>("--data") { Description = "auto (emoji when npm can fetch it, else synthetic), emoji or synthetic.", DefaultValueFactory = _ => "auto" };
         var seed = new Option<int>("--seed") { Description = "Seed for data, initialisation and order.", DefaultValueFactory = _ => 1 };

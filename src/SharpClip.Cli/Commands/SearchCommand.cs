@@ -12,7 +12,7 @@ public static class SearchCommand
     {
         var text = new Argument<string?>("text") { Description = "What to look for, e.g. \"a red bicycle\"", Arity = ArgumentArity.ZeroOrOne };
         var index = new Option<string>("--index") { Description = "Index file made by 'sharpclip index'", Required = true };
-        var model = new Option<string>("--model") { Description = "Model to embed the query with; default: the index's own" };
+        var model = new Option<string>("--model", "-m") { Description = "Model to embed the query with; default: the index's own" };
         var image = new Option<string>("--image") { Description = "An image file to search by (combined with the text if both are given)" };
         var negative = new Option<string>("--negative") { Description = "Text to steer away from" };
         var k = new Option<int>("-k", "--top") { Description = "Number of results", DefaultValueFactory = _ => 10 };

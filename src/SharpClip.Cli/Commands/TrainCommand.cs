@@ -16,7 +16,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var flags = new TrainFlags();
-        var cmd = new Command("train", "Train CLIP from scratch or fine-tune a checkpoint; the output folder becomes a model folder.");
+        var cmd = new Command("train", "Train CLIP from scratch or fine-tune a checkpoint; the output folder becomes a model folder. Flags override --config (or, with --resume, the run's own training_config.json); the defaults shown apply to what neither sets.");
         flags.AddTo(cmd);
         cmd.SetAction(parse => CliErrors.Guard(() => Run(flags.Bind(parse))));
         return cmd;

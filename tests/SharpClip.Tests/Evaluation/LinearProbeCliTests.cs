@@ -59,7 +59,7 @@ public class LinearProbeCliTests : IDisposable
         var test = Tree("test", 6, 2);
         var outDir = Path.Combine(_dir, "report");
         var (exit, stdout, err) = CliProcess.Run("eval", "linear-probe", "--model", weights, "--vocab", Fixtures.VocabPath,
-            "--train", train, "--test", test, "--shots", "1,2,4", "--seeds", "2", "--cache", "none", "--out", outDir);
+            "--train", train, "--test", test, "--shots", "1,2,4", "--seeds", "2", "--cache", "none", "--output", outDir);
         Assert.True(exit == 0, err);
         Assert.Contains("linear probe: C=", stdout);
 
@@ -111,7 +111,7 @@ public class LinearProbeCliTests : IDisposable
         Tree("train", 2, 1);
         Tree("test", 2, 2);
         var weights = Fixtures.PathOf(Fixtures.Array("models").First().GetProperty("weights").GetString()!);
-        var (exit, _, err) = CliProcess.Run(["eval", "linear-probe", "--model", weights, "--vocab", Fixtures.VocabPath, "--out", Path.Combine(_dir, "out"),
+        var (exit, _, err) = CliProcess.Run(["eval", "linear-probe", "--model", weights, "--vocab", Fixtures.VocabPath, "--output", Path.Combine(_dir, "out"),
             .. args.Select(a => a.Replace("{dir}", _dir))]);
         Assert.NotEqual(0, exit);
         var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

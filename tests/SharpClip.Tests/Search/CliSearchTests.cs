@@ -72,7 +72,7 @@ public class CliSearchTests : IDisposable
         const int total = 80;   // with 250 ms per image the run would take ~10 s; it is killed after ~1 s
         var colours = MakeImages(total);
         string index = dir["killed.db"];
-        using var slow = CliProcess.Start(["index", dir["photos"], "--model", Toy, "--index", index, "--batch", "4", "--json"],
+        using var slow = CliProcess.Start(["index", dir["photos"], "--model", Toy, "--index", index, "--batch-size", "4", "--json"],
             new Dictionary<string, string> { ["SHARPCLIP_TOY_DELAY_MS"] = "250" });
         long seenBeforeKill = 0;
         var log = new List<string>();
@@ -114,7 +114,7 @@ public class CliSearchTests : IDisposable
             }
         }
 
-        var (exit, stdout, stderr) = CliProcess.Run("index", dir["photos"], "--model", Toy, "--index", index, "--batch", "4", "--json");
+        var (exit, stdout, stderr) = CliProcess.Run("index", dir["photos"], "--model", Toy, "--index", index, "--batch-size", "4", "--json");
         Assert.True(exit == 0, stderr);
         var summary = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(total - committed, summary.GetProperty("embedded").GetInt32());

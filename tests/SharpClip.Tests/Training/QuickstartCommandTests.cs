@@ -29,7 +29,7 @@ public class QuickstartCommandTests : IDisposable
     public void WithoutNpmItFallsBackToSyntheticShapesAndStillSearches()
     {
         var outDir = Path.Combine(_dir, "run");
-        var (exit, stdout, err) = Run(["quickstart", "--steps", "3", "--out", outDir], NoNpm());
+        var (exit, stdout, err) = Run(["quickstart", "--steps", "3", "--output", outDir], NoNpm());
         Assert.True(exit == 0, err + stdout);
         Assert.Contains("npm", stdout);                                  // says why
         Assert.Contains("falling back to the built-in synthetic shapes", stdout);
@@ -43,12 +43,12 @@ public class QuickstartCommandTests : IDisposable
     [Fact]
     public void AskingForEmojiWithoutNpmIsOneClearError()
     {
-        var (exit, stdout, err) = Run(["quickstart", "--data", "emoji", "--steps", "3", "--out", Path.Combine(_dir, "e")], NoNpm());
+        var (exit, stdout, err) = Run(["quickstart", "--data", "emoji", "--steps", "3", "--output", Path.Combine(_dir, "e")], NoNpm());
         Assert.NotEqual(0, exit);
         var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("npm", line);
         Assert.DoesNotContain("2/4", stdout);                            // nothing trained
-        var (badExit, _, badErr) = Run(["quickstart", "--data", "photos", "--out", Path.Combine(_dir, "b")], NoNpm());
+        var (badExit, _, badErr) = Run(["quickstart", "--data", "photos", "--output", Path.Combine(_dir, "b")], NoNpm());
         Assert.NotEqual(0, badExit);
         Assert.Contains("--data photos", badErr);
     }
