@@ -35,7 +35,7 @@ public static class IndexCommand
             };
             IndexSummary Run(IProgress<IndexProgress>? progress) =>
                 Indexer.Run(idx, encoder.Encoder, encoder.Model, parse.GetValue(folders)!, options, progress, ctrlC.Token);
-            var summary = parse.GetValue(json) || Console.IsOutputRedirected ? Run(null) : IndexProgressBar.Show(Run);
+            var summary = parse.GetValue(json) || !Terminal.Out ? Run(null) : IndexProgressBar.Show(Run);
             foreach (var s in summary.Skipped.Take(5)) Console.Error.WriteLine($"sharpclip: skipped {s.Path}: {s.Reason}");
             if (summary.Skipped.Count > 5) Console.Error.WriteLine($"sharpclip: ... and {summary.Skipped.Count - 5} more skipped entries");
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(summary, CliJson.Options));
