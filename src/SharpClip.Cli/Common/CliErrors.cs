@@ -20,13 +20,13 @@ public static class CliErrors
     public static int Guard(Func<int> action) => Run(action);
 
     /// <summary>
-    /// A command line that does not parse: each problem as a <c>sharpclip: error:</c> line and where the options are
-    /// listed, instead of System.CommandLine's error-then-whole-help dump (whose typo hints would offer old spellings).
+    /// A command line that does not parse: one <c>sharpclip: error:</c> line with every problem and where the options
+    /// are listed, instead of System.CommandLine's error-then-whole-help dump (whose typo hints would offer old spellings).
     /// </summary>
     public static int ParseFailed(ParseResult parse)
     {
-        foreach (var error in parse.Errors) Console.Error.WriteLine($"sharpclip: error: {error.Message}");
-        Console.Error.WriteLine($"sharpclip: '{CommandPath(parse.CommandResult)} --help' lists the options");
+        var problems = string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')));
+        Console.Error.WriteLine($"sharpclip: error: {problems} ('{CommandPath(parse.CommandResult)} --help' lists the options)");
         return Failure;
     }
 
