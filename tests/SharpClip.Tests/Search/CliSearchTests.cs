@@ -45,6 +45,15 @@ public class CliSearchTests : IDisposable
         var expected = colours.OrderByDescending(c => Vectors.Dot(ToyColorEncoder.EmbedColor(c.Value.R, c.Value.G, c.Value.B), green)).Take(3).Select(c => c.Key);
         Assert.Equal(expected, got);
 
+        // Into a pipe, the same hits as plain tab-separated lines: whole paths, no 80-column table (-m: the index's model).
+        (exit, stdout, stderr) = CliProcess.Run("search", "--index", dir["i.db"], "green", "-k", "3", "-m", Toy);
+        Assert.True(exit == 0, stderr);
+        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToList();
+        Assert.All(rows, r => Assert.Equal(4, r.Length));
+        Assert.Equal(["1", "2", "3"], rows.Select(r => r[0]));
+        Assert.Equal(expected, rows.Select(r => r[2]));
+        Assert.DoesNotContain("─", stdout);
+
         (exit, stdout, stderr) = CliProcess.Run("dedup", "--index", dir["i.db"], "--threshold", "0.9999", "--json");
         Assert.True(exit == 0, stderr);
         var group = Assert.Single(JsonDocument.Parse(stdout).RootElement.GetProperty("groups").EnumerateArray());
