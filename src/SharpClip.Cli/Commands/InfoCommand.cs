@@ -4,19 +4,23 @@ using SharpClip.Checkpoints;
 
 namespace SharpClip.Cli.Commands;
 
-/// <summary><c>sharpclip info MODEL</c>: what a checkpoint is — format, architecture, parameters, dtype, preprocessing.</summary>
+/// <summary><c>sharpclip info MODEL</c> (or <c>-m MODEL</c>, as every verb takes a model): what a checkpoint is — format, architecture, parameters, dtype, preprocessing.</summary>
 public static class InfoCommand
 {
     public static Command Create()
     {
-        var modelPath = new Argument<string>("MODEL") { Description = "A model folder or weight file." };
+        var modelPath = new Argument<string?>("MODEL") { Description = "A model folder or weight file.", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Option<string?>("--model", "-m") { Description = "The model, as the other verbs take it (instead of MODEL)." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var cmd = new Command("info", "Describe a CLIP checkpoint without running it.");
         cmd.Arguments.Add(modelPath);
+        cmd.Options.Add(model);
         cmd.Options.Add(json);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
-            var path = parse.GetValue(modelPath)!;
+            string? given = parse.GetValue(modelPath), option = parse.GetValue(model);
+            if ((given is null) == (option is null)) throw new ArgumentException("give the model once: sharpclip info MODEL, or sharpclip info -m MODEL");
+            var path = (given ?? option)!;
             using var ckpt = CheckpointLoader.Read(path);
             var config = ckpt.ResolvedConfig;
             var dtypes = ckpt.StateDict.Values.Where(t => TorchSharp.torch.is_floating_point(t)).GroupBy(t => t.dtype)
