@@ -20,6 +20,8 @@ public class VerbConsistencyTests
         "convert",                         // SRC and DST, as cp: the checkpoint is the thing converted
         "dedup",                           // compares stored embeddings
         "quickstart",                      // trains its own
+        "train-dvae",                      // trains a dVAE from scratch
+        "train-dalle",                     // trains from scratch on the tokens of --dvae (a part, not the model)
         "datasets prepare emoji", "datasets prepare openclipart",
     };
 
