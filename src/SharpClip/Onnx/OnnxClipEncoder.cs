@@ -82,9 +82,10 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
             throw new ArgumentException($"pixels must be [images, 3, height, width]; got [{string.Join(",", pixels.shape)}]", nameof(pixels));
         if (pixels.shape[2] != config.ImageResolution || pixels.shape[3] != config.ImageResolution)
             throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this model takes {config.ImageResolution}×{config.ImageResolution}", nameof(pixels));
-        using var input = pixels.detach().to(ScalarType.Float32, CPU).contiguous();
+        using var scope = torch.NewDisposeScope();
+        var input = pixels.detach().to(ScalarType.Float32, CPU).contiguous();
         var features = Run(_image.Value, ClipOnnxGraphs.PixelValues, input, TensorElementType.Float, ClipOnnxGraphs.ImageEmbeds);
-        return Finish(features, normalize, "image");
+        return Finish(features, normalize, "image").MoveToOuterDisposeScope();
     }
 
     /// <summary>See <see cref="IClipEncoder.EmbedTexts"/>.</summary>
