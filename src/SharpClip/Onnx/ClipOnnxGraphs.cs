@@ -26,12 +26,14 @@ public static class ClipOnnxGraphs
     /// <summary>A protobuf message (an ONNX file without external data) holds at most 2 GiB.</summary>
     const long MaxWeightBytes = int.MaxValue - (64L << 20);
 
-    /// <summary>The image tower (<see cref="VisionTransformer"/> or <see cref="ModifiedResNet"/>) as an ONNX model.</summary>
+    /// <summary>The image tower (<see cref="VisionTransformer"/> or <see cref="ModifiedResNet"/>) as an ONNX model;
+    /// <paramref name="contribAttention"/> writes the transformer's attention as ONNX Runtime's fused com.microsoft
+    /// operator (runs only on ONNX Runtime).</summary>
     /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
-    public static ModelProto ImageTower(ClipModel model)
+    public static ModelProto ImageTower(ClipModel model, bool contribAttention = false)
     {
         var config = model.Config;
-        return Write(model, "image", key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
+        return Write(model, "image", contribAttention, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
         {
             var pixels = g.Input(PixelValues, TensorProto.Types.DataType.Float, "batch", 3, config.ImageResolution, config.ImageResolution);
             var features = config.IsVisionTransformer
@@ -41,12 +43,13 @@ public static class ClipOnnxGraphs
         });
     }
 
-    /// <summary>The text tower (<see cref="TextTransformer"/>) as an ONNX model.</summary>
+    /// <summary>The text tower (<see cref="TextTransformer"/>) as an ONNX model (see <see cref="ImageTower"/> for
+    /// <paramref name="contribAttention"/>).</summary>
     /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
-    public static ModelProto TextTower(ClipModel model)
+    public static ModelProto TextTower(ClipModel model, bool contribAttention = false)
     {
         var config = model.Config;
-        return Write(model, "text", key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale", (g, w) =>
+        return Write(model, "text", contribAttention, key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale", (g, w) =>
         {
             var ids = g.Input(InputIds, TensorProto.Types.DataType.Int64, "batch", "tokens");
             var features = TextTransformerGraph.Write(g, w, config, ids);
@@ -54,12 +57,12 @@ public static class ClipOnnxGraphs
         });
     }
 
-    static ModelProto Write(ClipModel model, string tower, Func<string, bool> belongs, Action<OnnxGraphBuilder, TowerWeights> write)
+    static ModelProto Write(ClipModel model, string tower, bool contribAttention, Func<string, bool> belongs, Action<OnnxGraphBuilder, TowerWeights> write)
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var weights = new TowerWeights(model.state_dict(), belongs, model.Source);
-        var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower");
+        var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower", contribAttention);
         write(g, weights);
         weights.RequireAllUsed(tower);
         if (g.WeightBytes > MaxWeightBytes)

@@ -15,8 +15,12 @@ namespace SharpClip.Onnx;
 /// <c>ReduceMean</c> with an <c>axes</c> attribute. IR version 8 goes with it. Everything here is a standard operator,
 /// so an exported file runs on any ONNX runtime, not only ONNX Runtime.
 /// </remarks>
-internal sealed class OnnxGraphBuilder(string graphName)
+internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention = false)
 {
+    /// <summary>Write attention as ONNX Runtime's com.microsoft <c>Attention</c> operator (ONNX Runtime only) instead of
+    /// standard operators.</summary>
+    public bool ContribAttention { get; } = contribAttention;
+
     /// <summary>The operator set every graph is written against.</summary>
     public const int Opset = 17;
 
@@ -25,6 +29,7 @@ internal sealed class OnnxGraphBuilder(string graphName)
 
     readonly GraphProto _graph = new() { Name = graphName };
     readonly Dictionary<string, int> _counters = [];
+    readonly HashSet<string> _domains = [];
     readonly Dictionary<(string, float), string> _scalars = [];
     readonly Dictionary<(string, long), string> _indices = [];
     long _weightBytes;
@@ -104,10 +109,12 @@ internal sealed class OnnxGraphBuilder(string graphName)
     /// <param name="inputs">Input value names, in the operator's order ("" for an omitted optional input).</param>
     /// <param name="attributes">The operator's attributes.</param>
     /// <param name="output">The output's name; null picks a unique one from the operator type.</param>
-    public string Node(string op, string[] inputs, AttributeProto[] attributes, string? output = null)
+    /// <param name="domain">The operator set: "" for standard ONNX, "com.microsoft" for ONNX Runtime's contrib operators.</param>
+    public string Node(string op, string[] inputs, AttributeProto[] attributes, string? output = null, string domain = "")
     {
         output ??= Unique(op);
-        var node = new NodeProto { OpType = op, Name = $"{op}_{output}" };
+        var node = new NodeProto { OpType = op, Name = $"{op}_{output}", Domain = domain };
+        if (domain.Length > 0) _domains.Add(domain);
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         node.Attribute.AddRange(attributes);
@@ -155,6 +162,7 @@ internal sealed class OnnxGraphBuilder(string graphName)
             DocString = docString,
         };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var domain in _domains) model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = 1 });
         return model;
     }
 

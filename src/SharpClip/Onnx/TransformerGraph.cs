@@ -48,6 +48,15 @@ internal static class TransformerGraph
     {
         var inProj = w[$"{p}.in_proj_weight"];
         long width = inProj.shape[1], headWidth = width / heads;
+        if (g.ContribAttention)
+        {
+            // ONNX Runtime's com.microsoft Attention: the packed projection ([width, 3·width], Q|K|V as in_proj packs
+            // them), per-head softmax attention (causal when unidirectional) in one kernel.
+            using var packed = inProj.detach().t();
+            var fused = g.Node("Attention", [x, g.Weight($"{p}.in_proj_weight.T", packed), g.Weight($"{p}.in_proj_bias", w[$"{p}.in_proj_bias"])],
+                [OnnxGraphBuilder.Int("num_heads", heads), OnnxGraphBuilder.Int("unidirectional", mask is null ? 0 : 1)], domain: "com.microsoft");
+            return Linear(g, w, $"{p}.out_proj", fused);
+        }
         var qkv = g.Linear(x, $"{p}.in_proj", inProj, w[$"{p}.in_proj_bias"]);  // [batch, tokens, 3·width]
         qkv = g.Reshape(qkv, 0, 0, 3, heads, headWidth);
         qkv = g.Transpose(qkv, 2, 0, 3, 1, 4);                                  // [3, batch, heads, tokens, head_width]

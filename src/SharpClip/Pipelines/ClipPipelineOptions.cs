@@ -27,7 +27,7 @@ public sealed record ClipPipelineOptions
     public InferenceEngine Engine { get; init; } = DefaultEngine;
 
     /// <summary>The engine a pipeline uses unless told otherwise.</summary>
-    public const InferenceEngine DefaultEngine = InferenceEngine.Torch;
+    public const InferenceEngine DefaultEngine = InferenceEngine.Auto;
 
     /// <summary>The default engine as flags spell it.</summary>
     public static string DefaultEngineName => DefaultEngine.ToString().ToLowerInvariant();

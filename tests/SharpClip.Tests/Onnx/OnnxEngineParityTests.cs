@@ -49,6 +49,19 @@ public class OnnxEngineParityTests
     }
 
     [Theory, MemberData(nameof(Models))]
+    public void FusedAttentionGivesTheReferenceFeaturesToo(string id)
+    {
+        using var reference = new ReferenceModel(id);
+        using var model = ClipModel.Load(reference.WeightsPath);
+        using var onnx = new OnnxClipEncoder(model, new OnnxEngineOptions { FusedAttention = true });
+        using var scope = torch.NewDisposeScope();
+        TensorAssert.Close(reference.Tensor("eval", "image_features"), onnx.EmbedImages(reference.Tensor("eval", "pixel_values"), normalize: false),
+            FeatureTolerance, $"{id} onnx (fused attention) image_features");
+        TensorAssert.Close(reference.Tensor("eval", "text_features"), onnx.EmbedTexts(reference.Tensor("eval", "input_ids"), normalize: false, trimPadding: false),
+            FeatureTolerance, $"{id} onnx (fused attention) text_features");
+    }
+
+    [Theory, MemberData(nameof(Models))]
     public void ZeroShotWeightsAndProbabilitiesMatchTheReference(string id)
     {
         using var reference = new ReferenceModel(id);
