@@ -4,6 +4,7 @@ using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Modeling;
 using SharpClip.ZeroShot;
 using TorchSharp;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace SharpClip.Tests.Onnx;
@@ -14,7 +15,7 @@ namespace SharpClip.Tests.Onnx;
 /// 3-head ViT) through the graphs SharpClip writes, against the reference's own outputs with the same bars.
 /// </summary>
 [Trait("Category", "Fidelity")]
-public class OnnxEngineParityTests
+public class OnnxEngineParityTests(ITestOutputHelper output)
 {
     public static IEnumerable<object[]> Models => Fixtures.Ids("models");
 
@@ -39,6 +40,13 @@ public class OnnxEngineParityTests
         var trimmed = onnx.EmbedTexts(ids, normalize: false);
         TensorAssert.Close(reference.Tensor("eval", "text_features"), trimmed, FeatureTolerance, $"{id} onnx text_features (padding trimmed)");
 
+        // The figures behind the bars, for both engines (visible with --logger "console;verbosity=detailed").
+        using (torch.inference_mode())
+            output.WriteLine($"{id}: image max|Δ|/max|ref| onnx {Relative(reference.Tensor("eval", "image_features"), image):E2}, " +
+                             $"torch {Relative(reference.Tensor("eval", "image_features"), model.EncodeImages(pixels)):E2}; " +
+                             $"text onnx {Relative(reference.Tensor("eval", "text_features"), text):E2}, " +
+                             $"torch {Relative(reference.Tensor("eval", "text_features"), model.EncodeTexts(ids)):E2}");
+
         var perImage = model.Similarity(image, text);
         TensorAssert.Close(reference.Tensor("eval", "logits_per_image"), perImage, LogitTolerance, $"{id} onnx logits_per_image");
         TensorAssert.Close(reference.Tensor("eval", "logits_per_text"), perImage.t(), LogitTolerance, $"{id} onnx logits_per_text");
@@ -47,6 +55,9 @@ public class OnnxEngineParityTests
         TensorAssert.Close(Embeddings.L2Normalize(reference.Tensor("eval", "image_features")), onnx.EmbedImages(pixels), FeatureTolerance, $"{id} onnx EmbedImages");
         TensorAssert.Close(Embeddings.L2Normalize(reference.Tensor("eval", "text_features")), onnx.EmbedTexts(ids), FeatureTolerance, $"{id} onnx EmbedTexts");
     }
+
+    static double Relative(Tensor expected, Tensor actual) =>
+        (actual - expected).abs().max().item<float>() / expected.abs().max().item<float>();
 
     [Theory, MemberData(nameof(Models))]
     public void FusedAttentionGivesTheReferenceFeaturesToo(string id)
