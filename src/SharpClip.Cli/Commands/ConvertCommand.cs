@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpClip.Checkpoints;
+using SharpClip.Text;
 
 namespace SharpClip.Cli.Commands;
 
@@ -31,7 +32,10 @@ public static class ConvertCommand
                     ClipModelFolder.Write(dst, config, ckpt.StateDict, ckpt.VocabPath, pre, ckpt.MergesPath, parse.GetValue(overwrite));
                     break;
                 case "huggingface" or "hf":
-                    HuggingFaceClipFolder.Write(dst, config, ckpt.StateDict, pre, ckpt.MergesPath is null ? null : ckpt.VocabPath, ckpt.MergesPath, parse.GetValue(overwrite));
+                    // An OpenAI vocabulary is written out as transformers' tokenizer files; a Hugging Face one is copied.
+                    var openAiVocabulary = ckpt.VocabPath is not null && ckpt.MergesPath is null ? BpeVocabulary.Load(ckpt.VocabPath) : null;
+                    HuggingFaceClipFolder.Write(dst, config, ckpt.StateDict, pre, ckpt.MergesPath is null ? null : ckpt.VocabPath, ckpt.MergesPath,
+                        parse.GetValue(overwrite), openAiVocabulary);
                     break;
                 default:
                     throw new ArgumentException($"--format {parse.GetValue(format)}: expected sharpclip or huggingface");
