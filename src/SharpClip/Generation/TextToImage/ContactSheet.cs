@@ -3,15 +3,16 @@ using SkiaSharp;
 
 namespace SharpClip.Generation.TextToImage;
 
-/// <summary>One tile of a contact sheet: the image and the line written under it.</summary>
-public sealed record ContactSheetTile(RgbImage Image, string Label);
+/// <summary>One tile of a contact sheet: the image, the line written under it, and whether it is marked (kept).</summary>
+public sealed record ContactSheetTile(RgbImage Image, string Label, bool Marked = false);
 
 /// <summary>
 /// All candidates of a run on one PNG, in the order given (rank order when reranked) with a label under each (rank,
 /// CLIP cosine, seed), so a reader sees what reranking chose from. Layout, fixed so it can be checked:
 /// <see cref="Columns"/> = ⌈√n⌉ columns, each image scaled up by the whole factor <see cref="Scale"/> that makes its
 /// shorter side at least <see cref="MinimumSide"/> px (nearest neighbour: small samples stay crisp), a
-/// <see cref="LabelHeight"/> px strip under it, <see cref="Margin"/> px around and between tiles, white background.
+/// <see cref="LabelHeight"/> px strip under it, <see cref="Margin"/> px around and between tiles, white background;
+/// a marked tile (one reranking kept) gets a green frame in its margin and a green label.
 /// Text is DejaVu Sans, the font embedded in this assembly for the plots, so the sheet looks the same on any machine.
 /// </summary>
 public static class ContactSheet
@@ -43,6 +44,8 @@ public static class ContactSheet
         using (var typeface = Typeface())
         using (var font = new SKFont(typeface, TextSize))
         using (var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true })
+        using (var green = new SKPaint { Color = new SKColor(0, 128, 0), IsAntialias = true })
+        using (var frame = new SKPaint { Color = new SKColor(0, 160, 0), Style = SKPaintStyle.Stroke, StrokeWidth = Margin / 2f })
         {
             canvas.Clear(SKColors.White);
             for (int i = 0; i < tiles.Count; i++)
@@ -53,7 +56,8 @@ public static class ContactSheet
                 using var tile = ToBitmap(image);
                 using var picture = SKImage.FromBitmap(tile);
                 canvas.DrawImage(picture, new SKRect(x, y, x + tileW, y + h * scale), new SKSamplingOptions(SKFilterMode.Nearest));
-                canvas.DrawText(Fit(tiles[i].Label, font, tileW), x, y + h * scale + LabelHeight - 5, SKTextAlign.Left, font, ink);
+                if (tiles[i].Marked) canvas.DrawRect(x - Margin / 4f, y - Margin / 4f, tileW + Margin / 2f, tileH + Margin / 2f, frame);
+                canvas.DrawText(Fit(tiles[i].Label, font, tileW), x + 2, y + h * scale + LabelHeight - 5, SKTextAlign.Left, font, tiles[i].Marked ? green : ink);
             }
         }
         var rgba = bitmap.GetPixelSpan();                                                   // [height, width, 4]

@@ -69,7 +69,7 @@ public static class TextToImageRun
                 ["cosine"] = r.Cosine, ["logit"] = r.Logit, ["kept"] = r.Rank <= rerank.Keep,
             })];
             sheet = ContactSheet.Render([.. ranked.Ranked.Select(r => new ContactSheetTile(images[r.Index].Image,
-                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"#{r.Rank} {r.Cosine:F4}{(r.Rank <= rerank.Keep ? " kept" : "")} seed {images[r.Index].Seed}")))]);
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"#{r.Rank}  {r.Cosine:F4}  seed {images[r.Index].Seed}"), r.Rank <= rerank.Keep))]);
         }
         else kept = [.. images.Select(i => (i, (double?)null, (double?)null))];
 
