@@ -67,7 +67,7 @@ public class GenerateDalleCommandTests(TinyDalleFolder dalle) : IClassFixture<Ti
             "--rerank-model", clip.WeightsPath, "--keep", "2");
         var (exit, stdout, err) = CliProcess.Run(Args("a"));
         Assert.True(exit == 0, err);
-        Assert.Contains("tokens [", err);                                  // progress per image token
+        Assert.Matches(@"tokens\W+(\[[#.]+\] )?\d+/64 ", err);          // progress per image token: 4 candidates × 16 tokens, bar or plain line
         var folder = Path.Combine(_dir, "a");
         var kept = Kept(folder);
         Assert.Equal(2, kept.Length);
