@@ -10,6 +10,7 @@ public static class Program
         ["tokenizer"] = TokenizerBench.Run,
         ["preprocess"] = PreprocessBench.Run,
         ["model"] = ModelBench.Run,
+        ["onnx"] = OnnxBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,

@@ -97,6 +97,8 @@ public static class SearchWebApp
             app.MapGet(path, () => Results.Bytes(bytes, type));
             if (path == "/index.html") app.MapGet("/", () => Results.Bytes(bytes, type));
         }
+        // Browsers and tools that ignore the page's <link rel="icon"> still ask for /favicon.ico: point them at the SVG.
+        app.MapGet("/favicon.ico", () => Results.Redirect("/favicon.svg", permanent: true));
     }
 
     static void MapApi(WebApplication app, SearchWebOptions options, SearchEngine engine, ThumbnailCache thumbs, DecodeGate decodes)
@@ -109,7 +111,7 @@ public static class SearchWebApp
             var s = engine.Index.Stats();
             return Results.Ok(new
             {
-                images = s.Images, searchable = engine.Count, failures = s.Failures, model = s.Model, fingerprint = s.Fingerprint,
+                images = s.Images, searchable = engine.Count, failures = s.Failures, warnings = s.Warnings, model = s.Model, fingerprint = s.Fingerprint,
                 dimension = s.Dimension, precision = s.Precision.ToString(), lastUpdatedUtc = s.LastUpdatedUtc,
                 index = Path.GetFileName(engine.Index.Path),
             });
@@ -118,12 +120,23 @@ public static class SearchWebApp
         app.MapGet("/api/failures", (HttpRequest req) =>
         {
             if (!TryInt(req, "limit", 100, 1, 10_000, out int limit, out var bad)) return bad!;
-            return Results.Ok(engine.Index.Failures(limit).Select(f => new { path = f.Path, reason = f.Reason, at = f.AtUtc }));
+            return Results.Ok(engine.Index.Failures(limit).Select(f => new { path = f.Path, name = Path.GetFileName(f.Path), reason = f.Reason, at = f.AtUtc }));
+        });
+
+        // Images that are indexed but will not look or search as expected (a 16-bit grey PNG that embeds as a white card).
+        app.MapGet("/api/warnings", (HttpRequest req) =>
+        {
+            if (!TryInt(req, "limit", 100, 1, 10_000, out int limit, out var bad)) return bad!;
+            return Results.Ok(engine.Index.Warnings(limit).Select(w => new
+            {
+                id = w.ImageId, path = w.Path, name = Path.GetFileName(w.Path), reason = w.Reason, at = w.AtUtc,
+            }));
         });
 
         app.MapGet("/api/search", (HttpRequest req) =>
         {
             if (!TryInt(req, "k", options.DefaultResults, 1, options.MaxResults, out int k, out var bad)) return bad!;
+            if (!TryInt(req, "offset", 0, 0, options.MaxOffset, out int offset, out bad)) return bad!;
             string? q = req.Query["q"], negative = req.Query["negative"], idText = req.Query["id"];
             if ((TooLong(q, "q") ?? TooLong(negative, "negative")) is { } longProblem) return longProblem;
             long? id = null;
@@ -134,7 +147,7 @@ public static class SearchWebApp
                 id = parsed;
             }
             if (string.IsNullOrWhiteSpace(q) && id is null) return Problem(400, "Missing query", "give a text (q) or an image id (id)");
-            return RunSearch(new SearchQuery { Text = q, LikeId = id, Negative = negative }, k);
+            return RunSearch(new SearchQuery { Text = q, LikeId = id, Negative = negative }, k, offset);
         });
 
         app.MapPost("/api/search/image", async (HttpRequest req) =>
@@ -153,6 +166,7 @@ public static class SearchWebApp
             if (form.Files.GetFile("image") is not { } file) return Problem(400, "Missing image", "the form has no file field 'image'");
             if (file.Length > options.MaxUploadBytes) return TooLarge();
             if (!TryInt(form, "k", options.DefaultResults, 1, options.MaxResults, out int k, out var bad)) return bad!;
+            if (!TryInt(form, "offset", 0, 0, options.MaxOffset, out int offset, out bad)) return bad!;
             string? q = form["q"];
             if (TooLong(q, "q") is { } longProblem) return longProblem;
             using var buffer = new MemoryStream();
@@ -183,7 +197,7 @@ public static class SearchWebApp
             {
                 return Problem(400, "Unreadable image", e.Message);
             }
-            return RunSearch(new SearchQuery { Text = q, Image = embedding }, k);
+            return RunSearch(new SearchQuery { Text = q, Image = embedding }, k, offset);
         });
 
         app.MapGet("/api/thumb/{id:long}", (long id, HttpContext ctx) =>
@@ -209,21 +223,38 @@ public static class SearchWebApp
             return Results.File(image.Path, type, enableRangeProcessing: true);
         });
 
-        IResult RunSearch(SearchQuery query, int k)
+        // A page of the ranking: every indexed image is ranked, so the total is the searchable count and a client can
+        // say "page N of M". The top offset+k are found and the first offset dropped (offset is bounded by MaxOffset).
+        IResult RunSearch(SearchQuery query, int k, int offset)
         {
             var clock = Stopwatch.StartNew();
             IReadOnlyList<SearchHit> hits;
-            try { hits = engine.Search(query, k); }
+            int total;
+            try
+            {
+                hits = engine.Search(query, offset + k);
+                total = engine.Count;
+            }
             catch (ArgumentException e) { return Problem(400, "Bad query", e.Message); }
             catch (KeyNotFoundException e) { return Problem(404, "Unknown image", e.Message); }
+            var page = hits.Skip(offset).ToList();
+            var warnings = page.Count == 0 ? new Dictionary<long, string>() : engine.Index.Warnings(10_000).Where(w => w.ImageId is not null)
+                .ToDictionary(w => w.ImageId!.Value, w => w.Reason);
+            var like = query.LikeId is { } likeId && engine.Index.Get(likeId) is { } likeImage
+                ? new { id = likeId, name = Path.GetFileName(likeImage.Path) } : null;
             return Results.Ok(new
             {
                 tookMs = Math.Round(clock.Elapsed.TotalMilliseconds, 2),
-                count = hits.Count,
-                results = hits.Select(h => new
+                count = page.Count,
+                offset,
+                k,
+                total,
+                like,
+                results = page.Select(h => new
                 {
                     id = h.Id, score = h.Score, name = Path.GetFileName(h.Path), path = h.Path, caption = h.Caption,
                     width = h.Width, height = h.Height, thumb = $"/api/thumb/{h.Id}", image = $"/api/image/{h.Id}",
+                    warning = warnings.GetValueOrDefault(h.Id),
                 }),
             });
         }

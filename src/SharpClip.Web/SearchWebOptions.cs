@@ -25,6 +25,8 @@ public sealed record SearchWebOptions
     public TimeSpan DecodeQueueTimeout { get; init; } = TimeSpan.FromSeconds(10);
     public int DefaultResults { get; init; } = 24;
     public int MaxResults { get; init; } = 200;
+    /// <summary>Deepest page start a search may ask for (each page ranks offset + k images, so this bounds that work).</summary>
+    public int MaxOffset { get; init; } = 100_000;
     public int MaxQueryChars { get; init; } = 1000;
     public int ThumbnailSide { get; init; } = 256;
     /// <summary>Memory the thumbnail cache may use.</summary>

@@ -75,6 +75,82 @@ public class ApiTests(WebAppFixture web)
         Assert.StartsWith("/api/thumb/", got[0].GetProperty("thumb").GetString());
     }
 
+    static List<string> Names(JsonElement response) =>
+        [.. response.GetProperty("results").EnumerateArray().Select(h => h.GetProperty("name").GetString()!)];
+
+    [Fact]
+    public async Task SearchPagesWithOffsetAndSaysTheTotal()
+    {
+        int searchable = (await Json("api/stats")).GetProperty("searchable").GetInt32();
+        var all = await Json("api/search?q=orange&k=200");
+        Assert.Equal(searchable, all.GetProperty("total").GetInt32());
+        Assert.Equal(searchable, all.GetProperty("count").GetInt32());     // every indexed image is ranked
+        var ranking = Names(all);
+
+        for (int offset = 0; offset < searchable; offset += 5)
+        {
+            var page = await Json($"api/search?q=orange&k=5&offset={offset}");
+            Assert.Equal(ranking.Skip(offset).Take(5), Names(page));
+            Assert.Equal((offset, 5, searchable), (page.GetProperty("offset").GetInt32(), page.GetProperty("k").GetInt32(), page.GetProperty("total").GetInt32()));
+        }
+        var beyond = await Json($"api/search?q=orange&k=5&offset={searchable}");
+        Assert.Equal((0, searchable), (beyond.GetProperty("count").GetInt32(), beyond.GetProperty("total").GetInt32()));
+
+        await AssertProblem(await web.Http.GetAsync("api/search?q=red&offset=-1"), HttpStatusCode.BadRequest, "offset must be");
+        await AssertProblem(await web.Http.GetAsync("api/search?q=red&offset=x"), HttpStatusCode.BadRequest, "offset must be");
+        await AssertProblem(await web.Http.GetAsync($"api/search?q=red&offset={web.Options.MaxOffset + 1}"), HttpStatusCode.BadRequest, "offset must be");
+    }
+
+    [Fact]
+    public async Task UploadSearchPagesToo()
+    {
+        var upload = TestBmp.Solid(20, 10, 30, 200, 200);
+        async Task<JsonElement> Post(int k, int offset)
+        {
+            var form = Upload(upload);
+            form.Add(new StringContent(k.ToString(System.Globalization.CultureInfo.InvariantCulture)), "k");
+            form.Add(new StringContent(offset.ToString(System.Globalization.CultureInfo.InvariantCulture)), "offset");
+            var r = await web.Http.PostAsync("api/search/image", form);
+            Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+            return JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;
+        }
+        var first = Names(await Post(8, 0));
+        Assert.Equal(first.Skip(4), Names(await Post(4, 4)));
+    }
+
+    [Fact]
+    public async Task TheBlank16BitGreyImageIsIndexedWithAWarningThatTheApiReturns()
+    {
+        Assert.Equal(1, (await Json("api/stats")).GetProperty("warnings").GetInt32());
+        var warning = Assert.Single((await Json("api/warnings")).EnumerateArray());
+        Assert.Equal("grey16.png", warning.GetProperty("name").GetString());
+        Assert.Equal(web.Grey16Path, warning.GetProperty("path").GetString());
+        string reason = warning.GetProperty("reason").GetString()!;
+        Assert.Equal("16-bit grey image: Pillow's conversion clips it; it embeds as (nearly) blank (100% of pixels clip to white)", reason);
+
+        // still searchable (the embedding keeps Pillow's conversion: it is the white card), and its hit carries the warning
+        var hits = (await Json("api/search?q=white&k=200")).GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal("grey16.png", hits[0].GetProperty("name").GetString());
+        Assert.Equal(warning.GetProperty("id").GetInt64(), hits[0].GetProperty("id").GetInt64());
+        Assert.Equal(reason, hits[0].GetProperty("warning").GetString());
+        Assert.All(hits.Skip(1), h => Assert.Equal(JsonValueKind.Null, h.GetProperty("warning").ValueKind));
+    }
+
+    [Fact]
+    public async Task TheFaviconIsAnSvgAndFaviconIcoLeadsToIt()
+    {
+        var svg = await web.Http.GetAsync("favicon.svg");
+        Assert.Equal(HttpStatusCode.OK, svg.StatusCode);
+        Assert.Equal("image/svg+xml", svg.Content.Headers.ContentType?.MediaType);
+        var doc = System.Xml.Linq.XDocument.Parse(await svg.Content.ReadAsStringAsync());
+        Assert.Equal("{http://www.w3.org/2000/svg}svg", doc.Root!.Name.ToString());
+
+        using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = web.Http.BaseAddress };
+        var ico = await noRedirects.GetAsync("favicon.ico");
+        Assert.Equal(HttpStatusCode.MovedPermanently, ico.StatusCode);
+        Assert.Equal("/favicon.svg", ico.Headers.Location?.ToString());
+    }
+
     [Fact]
     public async Task BadParametersAreProblemDetails()
     {

@@ -9,7 +9,8 @@ namespace SharpClip.Web.Tests;
 
 /// <summary>
 /// One app and one browser for all web tests (starting Chromium costs seconds on 2 cores): a temp folder of solid-colour
-/// BMPs indexed with the toy colour encoder, the web app on a random loopback port, and headless Debian Chromium.
+/// BMPs (plus a 16-bit grey PNG that Pillow's conversion turns nearly white, and a corrupt file) indexed with the toy
+/// colour encoder, the web app on a random loopback port, and headless Debian Chromium.
 /// </summary>
 public sealed class WebAppFixture : IAsyncLifetime
 {
@@ -29,7 +30,9 @@ public sealed class WebAppFixture : IAsyncLifetime
     /// <summary>A second folder a test indexes while the app runs.</summary>
     public string LaterDir => Path.Combine(Root, "later");
     string[] IndexedDirs => [PhotoDir, LaterDir];
-    public ToyColorEncoder Encoder { get; } = new(0);
+    public AnyFormatToyEncoder Encoder { get; } = new();
+    /// <summary>The 16-bit grey PNG (samples 1000 and 40000: every one clips to white) that the index warns about.</summary>
+    public string Grey16Path => Path.Combine(PhotoDir, "grey16.png");
     public SearchWebOptions Options { get; private set; } = null!;
     public WebApplication App { get; private set; } = null!;
     public string BaseUrl { get; private set; } = "";
@@ -44,6 +47,7 @@ public sealed class WebAppFixture : IAsyncLifetime
             File.WriteAllBytes(Path.Combine(PhotoDir, name + ".bmp"), TestBmp.Make(48, 36, (x, y) => Jitter(r, g, b, x, y)));
         File.WriteAllText(Path.Combine(PhotoDir, "scarlet.txt"), "a scarlet test card");
         File.WriteAllText(Path.Combine(PhotoDir, "corrupt.png"), "not really a png");
+        File.WriteAllBytes(Grey16Path, TestPng16.Grey(40, 30, (x, y) => (ushort)((x / 10 + y / 10) % 2 == 0 ? 1000 : 40000)));
         using (var index = ImageIndex.Open(IndexPath, create: true))
             Indexer.Run(index, Encoder, ToyColorEncoder.ModelName, [PhotoDir]);
 
@@ -69,8 +73,9 @@ public sealed class WebAppFixture : IAsyncLifetime
 
     /// <summary>The ranking the encoder implies, computed by brute force over the files (independent of the index and the app).</summary>
     public List<string> ExpectedOrder(float[] query) =>
-        IndexedDirs.Where(Directory.Exists).SelectMany(d => Directory.GetFiles(d, "*.bmp"))
-            .Select(p => (Name: Path.GetFileNameWithoutExtension(p), Score: Vectors.Dot(Encoder.EmbedImages([p])[0].Embedding!, query)))
+        IndexedDirs.Where(Directory.Exists).SelectMany(d => Directory.GetFiles(d, "*.bmp").Concat(Directory.GetFiles(d, "*.png")))
+            .Select(p => (Name: Path.GetFileNameWithoutExtension(p), Result: Encoder.EmbedImages([p])[0])).Where(t => t.Result.Ok)
+            .Select(t => (t.Name, Score: Vectors.Dot(t.Result.Embedding!, query)))
             .OrderByDescending(t => t.Score).Select(t => t.Name).ToList();
 
     public async Task DisposeAsync()

@@ -15,11 +15,8 @@ public static class ClassifyCommand
     {
         var model = new ModelOptions();
         var labels = new LabelOptions();
-        var templates = new Option<string?>("--templates")
-        {
-            Description = "Prompt templates with {} for the class: a CLIP paper prompt set by name ('imagenet' = the paper's 80, 'cifar10', ...; built in), a JSON/text file, or one template inline. Default: 'a photo of a {}.'",
-        };
-        var dataset = new Option<string?>("--dataset") { Description = "Which dataset's templates to use from a multi-dataset prompts file." };
+        var templates = PromptOptions.Templates("'a photo of a {}.'");
+        var dataset = PromptOptions.RetiredDatasetPicker("--dataset");
         var top = new Option<int>("--top", "-k") { Description = "Classes shown per image.", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var images = new Argument<string[]>("IMAGE") { Description = "Image files or folders.", Arity = ArgumentArity.OneOrMore };

@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace SharpClip.Cli.Commands;
 
-/// <summary><c>sharpclip datasets prepare emoji|openclipart [--dir D]</c>: fetches and writes the built-in real datasets.</summary>
+/// <summary><c>sharpclip datasets prepare emoji|openclipart [-o DIR]</c>: fetches and writes the built-in real datasets.</summary>
 public static class DatasetsCommand
 {
     public static Command Create()

@@ -5,12 +5,12 @@ using SharpClip.Demos.OpenClipart;
 
 namespace SharpClip.Cli.Commands;
 
-/// <summary><c>sharpclip datasets prepare emoji [--dir D] [--size N]</c>: fetches the emoji packages and writes the per-style image-text sets.</summary>
+/// <summary><c>sharpclip datasets prepare emoji [-o DIR] [--size N]</c>: fetches the emoji packages and writes the per-style image-text sets.</summary>
 public static class DatasetsEmojiCommand
 {
     public static Command Create()
     {
-        var dir = new Option<string?>("--dir") { Description = $"Output folder (default: {EmojiDataset.DefaultDirectory}). Packages are cached in DIR/packages." };
+        var dir = OldSpellings.Alias(new Option<string?>("--output", "-o") { Description = $"Output folder (default: {EmojiDataset.DefaultDirectory}). Packages are cached in OUTPUT/packages." }, "--dir");
         var size = new Option<int>("--size") { Description = "Image side in pixels.", DefaultValueFactory = _ => EmojiPrepareOptions.DefaultImageSize };
         var npm = new Option<string>("--npm") { Description = "The npm client to run.", DefaultValueFactory = _ => "npm" };
         var cmd = new Command("emoji", "Emoji in 8 art styles: train on google+twitter, test on apple/facebook (near) and OpenMoji/Fluent (far shift).");

@@ -5,12 +5,12 @@ using SharpClip.Demos.OpenClipart;
 
 namespace SharpClip.Cli.Commands;
 
-/// <summary><c>sharpclip datasets prepare openclipart [--dir D] [--from SRC]</c>: fetches Debian's openclipart-svg and writes its 22 folder classes as a labelled set.</summary>
+/// <summary><c>sharpclip datasets prepare openclipart [-o DIR] [--from SRC]</c>: fetches Debian's openclipart-svg and writes its 22 folder classes as a labelled set.</summary>
 public static class DatasetsOpenClipartCommand
 {
     public static Command Create()
     {
-        var dir = new Option<string?>("--dir") { Description = $"Output folder (default: {OpenClipartDataset.DefaultDirectory}). The .deb and its unpacked tree are cached in DIR/packages." };
+        var dir = OldSpellings.Alias(new Option<string?>("--output", "-o") { Description = $"Output folder (default: {OpenClipartDataset.DefaultDirectory}). The .deb and its unpacked tree are cached in OUTPUT/packages." }, "--dir");
         var size = new Option<int>("--size") { Description = "Image side in pixels (default: the emoji dataset's).", DefaultValueFactory = _ => EmojiPrepareOptions.DefaultImageSize };
         var seed = new Option<int>("--seed") { Description = "Seed of the 60 flags sampled from the flag folders.", DefaultValueFactory = _ => 0 };
         var from = new Option<string?>("--from") { Description = "Use an unpacked openclipart svg folder (e.g. /usr/share/openclipart/svg) or an openclipart-svg_*.deb instead of running apt-get download." };

@@ -6,7 +6,7 @@ namespace SharpClip.Cli.Commands;
 
 /// <summary>
 /// <c>sharpclip eval zeroshot|retrieval|linear-probe|robustness|styles ...</c>: the CLIP paper's evaluations of a model
-/// on labelled or captioned data; every run writes JSON and Markdown reports (and plots) to <c>--out</c> and prints a
+/// on labelled or captioned data; every run writes JSON and Markdown reports (and plots) to <c>--output</c> and prints a
 /// table. Each sub-verb lives in its own Eval*Command file.
 /// </summary>
 public static class EvalCommand

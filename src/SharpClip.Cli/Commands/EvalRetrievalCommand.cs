@@ -13,7 +13,7 @@ public static class EvalRetrievalCommand
         var model = new ModelOptions();
         var data = EvalCommand.DataOption("Captioned data: CSV/TSV, JSONL, a folder with caption sidecars, tar shards or synthetic:shapes[:split]. Repeat for several.");
         var limit = new Option<int?>("--limit") { Description = "Use only the first N samples of each dataset." };
-        var output = EvalFlags.Out();
+        var output = EvalFlags.Output();
         var cmd = new Command("retrieval", "Image→text and text→image recall@1/5/10 (all captions of each image count).");
         model.AddTo(cmd);
         foreach (var o in new Option[] { data, limit, output }) cmd.Options.Add(o);

@@ -18,9 +18,9 @@ public static class EvalRobustnessCommand
         var data = new Option<string[]>("--data", "-d") { Description = "Instead of --data-root: STYLE=SPEC per style (SPEC a class-per-folder tree or path,label CSV). Repeat." };
         var task = new Option<string>("--task") { Description = "Emoji task: groups (8 Unicode groups) or subgroups.", DefaultValueFactory = _ => "groups" };
         var split = new Option<string>("--split") { Description = "Emoji split: test, val or train.", DefaultValueFactory = _ => "test" };
-        var templates = new Option<string?>("--templates") { Description = "Prompt templates (as for eval zeroshot). Default for emoji folders: '{}', 'an emoji of {}', '{} emoji'; else 'a photo of a {}.'" };
+        var templates = PromptOptions.Templates("'{}', 'an emoji of {}', '{} emoji' for emoji folders, else 'a photo of a {}.'");
         var wild = new Option<string[]>("--wild") { Description = "An extra 'wild' column with its own classes, scored by balanced accuracy: [NAME=]SPEC, SPEC a prepared openclipart folder (sharpclip datasets prepare openclipart), a class-per-folder tree or a path,label CSV. Repeat." };
-        var output = EvalFlags.Out();
+        var output = EvalFlags.Output();
         var cache = EvalFlags.Cache();
         var cmd = new Command("robustness", "The same classes on every style: zero-shot accuracy per style side by side, and the drop under shift.");
         model.AddTo(cmd);

@@ -22,8 +22,8 @@ public static class EvalStylesCommand
         var task = new Option<string>("--probe-task") { Description = "Task of the probes: groups (8 classes) or subgroups.", DefaultValueFactory = _ => "groups" };
         var noProbe = new Option<bool>("--no-linear-probe") { Description = "Skip the full linear probe (few-shot probes only)." };
         var wild = new Option<string[]>("--wild") { Description = "Out-of-domain set scored zero-shot on its own classes: [NAME=]SPEC (a prepared openclipart folder, class tree or path,label CSV). Repeat; default: the prepared OpenClipart set when present." };
-        var templates = new Option<string?>("--templates") { Description = "Zero-shot prompt templates (as for eval zeroshot); default '{}', 'an emoji of {}', '{} emoji'." };
-        var output = EvalFlags.Out();
+        var templates = PromptOptions.Templates("'{}', 'an emoji of {}', '{} emoji'.");
+        var output = EvalFlags.Output();
         var cache = EvalFlags.Cache();
         var cmd = new Command("styles", "Every style of the emoji data side by side: zero-shot (groups, subgroups), k-shot and full linear probes, retrieval R@1/5/10.");
         model.AddTo(cmd);

@@ -13,9 +13,9 @@ public static class EvalZeroShotCommand
     {
         var model = new ModelOptions();
         var data = EvalCommand.DataOption("Test set: a class-per-folder tree, a path,label CSV, or synthetic:shapes[:split][#task]. Repeat to evaluate several.");
-        var templates = new Option<string?>("--templates") { Description = "Prompt templates: a JSON file (list, or the CLIP paper's {dataset: {classes, templates}}), a text file, a CLIP paper prompt set by name ('imagenet', 'cifar10', ...; built in), or one template inline with {}. Default: the dataset's own prompts, else 'a photo of a {}.'" };
-        var dataset = new Option<string?>("--prompts-dataset") { Description = "Which dataset's templates to take from a multi-dataset prompts file." };
-        var output = EvalFlags.Out();
+        var templates = PromptOptions.Templates("the dataset's own prompts, else 'a photo of a {}.'");
+        var dataset = PromptOptions.RetiredDatasetPicker("--prompts-dataset");
+        var output = EvalFlags.Output();
         var cache = EvalFlags.Cache();
         var cmd = new Command("zeroshot", "Zero-shot classification accuracy (top-1, top-5, mean per-class recall, confusion matrix).");
         model.AddTo(cmd);

@@ -10,12 +10,12 @@ public static class IndexCommand
     public static Command Create()
     {
         var folders = new Argument<string[]>("folders") { Description = "Folders to index (recursively)", Arity = ArgumentArity.OneOrMore };
-        var model = new Option<string>("--model") { Description = "CLIP checkpoint to embed with ('builtin:test-colors' is a toy for demos); default: the model the index was built with" };
+        var model = new Option<string>("--model", "-m") { Description = "CLIP checkpoint to embed with ('builtin:test-colors' is a toy for demos); default: the model the index was built with" };
         var index = new Option<string>("--index") { Description = "Index file (SQLite), created if missing", Required = true };
         var half = new Option<bool>("--half") { Description = "Store embeddings as float16 (half the size)" };
         var rebuild = new Option<bool>("--rebuild") { Description = "Drop all embeddings and re-embed everything (to change model or precision)" };
         var retry = new Option<bool>("--retry-failures") { Description = "Try again files that failed before although unchanged" };
-        var batch = new Option<int>("--batch") { Description = "Images per batch and per committed transaction", DefaultValueFactory = _ => 32 };
+        var batch = OldSpellings.Alias(new Option<int>("--batch-size") { Description = "Images per batch and per committed transaction", DefaultValueFactory = _ => 32 }, "--batch");
         var json = new Option<bool>("--json") { Description = "Print a JSON summary instead of a progress bar" };
         var cmd = new Command("index", "Embed the images in folders into a searchable index; only new and changed files are embedded.");
         cmd.Arguments.Add(folders);
@@ -35,7 +35,7 @@ public static class IndexCommand
             };
             IndexSummary Run(IProgress<IndexProgress>? progress) =>
                 Indexer.Run(idx, encoder.Encoder, encoder.Model, parse.GetValue(folders)!, options, progress, ctrlC.Token);
-            var summary = parse.GetValue(json) || Console.IsOutputRedirected ? Run(null) : IndexProgressBar.Show(Run);
+            var summary = parse.GetValue(json) || !Terminal.Out ? Run(null) : IndexProgressBar.Show(Run);
             foreach (var s in summary.Skipped.Take(5)) Console.Error.WriteLine($"sharpclip: skipped {s.Path}: {s.Reason}");
             if (summary.Skipped.Count > 5) Console.Error.WriteLine($"sharpclip: ... and {summary.Skipped.Count - 5} more skipped entries");
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(summary, CliJson.Options));

@@ -5,21 +5,25 @@ using SharpClip.Generation.Description;
 
 namespace SharpClip.Cli.Commands;
 
-/// <summary><c>sharpclip info MODEL</c>: what a checkpoint is — format, architecture, parameters, dtype, preprocessing;
+/// <summary><c>sharpclip info MODEL</c> (or <c>-m MODEL</c>, as every verb takes a model): what a checkpoint is — format, architecture, parameters, dtype, preprocessing;
 /// for a text-to-image model (Stable Diffusion, DALL-E, dVAE) its parts as <see cref="GenerativeModelDescription"/> says.</summary>
 public static class InfoCommand
 {
     public static Command Create()
     {
-        var modelPath = new Argument<string>("MODEL") { Description = "A model folder or weight file." };
+        var modelPath = new Argument<string?>("MODEL") { Description = "A model folder or weight file.", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Option<string?>("--model", "-m") { Description = "The model, as the other verbs take it (instead of MODEL)." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var cmd = new Command("info", "Describe a CLIP checkpoint, a Stable Diffusion checkpoint, a DALL-E model folder or a dVAE without running it.");
         cmd.Arguments.Add(modelPath);
+        cmd.Options.Add(model);
         cmd.Options.Add(json);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
-            var path = parse.GetValue(modelPath)!;
-            if (GenerativeModelDescription.Describe(path) is { } generative) return PrintGenerative(generative, parse.GetValue(json));
+            string? given = parse.GetValue(modelPath), option = parse.GetValue(model);
+            if ((given is null) == (option is null)) throw new ArgumentException("give the model once: sharpclip info MODEL, or sharpclip info -m MODEL");
+            var path = (given ?? option)!;
+            if (GenerativeModelDescription.Describe(path) is { } generative) return GenerativeInfoPrinter.Print(generative, parse.GetValue(json));
             using var ckpt = CheckpointLoader.Read(path);
             var config = ckpt.ResolvedConfig;
             var dtypes = ckpt.StateDict.Values.Where(t => TorchSharp.torch.is_floating_point(t)).GroupBy(t => t.dtype)
@@ -45,19 +49,5 @@ public static class InfoCommand
             return 0;
         }));
         return cmd;
-    }
-
-    static int PrintGenerative(GenerativeModelDescription d, bool json)
-    {
-        if (json) { Console.WriteLine(JsonSerializer.Serialize(d, new JsonSerializerOptions { WriteIndented = true })); return 0; }
-        Console.WriteLine($"{d.Path}\n  kind          {d.Kind}\n  format        {d.Format}\n  parameters    {d.TotalParameters:N0}");
-        foreach (var part in d.Parts)
-        {
-            Console.WriteLine($"  {part.Name,-13} {part.Parameters:N0} parameters");
-            foreach (var (key, value) in part.Config) Console.WriteLine($"    {key,-24} {GenerativeModelDescription.Show(value)}");
-        }
-        foreach (var (key, value) in d.Settings) Console.WriteLine($"  {key,-13} {GenerativeModelDescription.Show(value)}");
-        foreach (var note in d.Notes) Console.WriteLine($"  note: {note}");
-        return 0;
     }
 }

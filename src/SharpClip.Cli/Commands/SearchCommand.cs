@@ -5,14 +5,14 @@ using Spectre.Console;
 
 namespace SharpClip.Cli.Commands;
 
-/// <summary><c>sharpclip search</c>: text, image and combined queries over an index.</summary>
+/// <summary><c>sharpclip search</c>: text, image and combined queries over an index; a table on a terminal, tab-separated lines (rank, score, path, caption) into a file or pipe.</summary>
 public static class SearchCommand
 {
     public static Command Create()
     {
         var text = new Argument<string?>("text") { Description = "What to look for, e.g. \"a red bicycle\"", Arity = ArgumentArity.ZeroOrOne };
         var index = new Option<string>("--index") { Description = "Index file made by 'sharpclip index'", Required = true };
-        var model = new Option<string>("--model") { Description = "Model to embed the query with; default: the index's own" };
+        var model = new Option<string>("--model", "-m") { Description = "Model to embed the query with; default: the index's own" };
         var image = new Option<string>("--image") { Description = "An image file to search by (combined with the text if both are given)" };
         var negative = new Option<string>("--negative") { Description = "Text to steer away from" };
         var k = new Option<int>("-k", "--top") { Description = "Number of results", DefaultValueFactory = _ => 10 };
@@ -38,6 +38,11 @@ public static class SearchCommand
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new { query = new { query.Text, image = parse.GetValue(image), query.Negative, k = top }, results = hits }, CliJson.Options));
+                return 0;
+            }
+            if (!Terminal.Out)
+            {
+                for (int i = 0; i < hits.Count; i++) Console.WriteLine($"{i + 1}\t{hits[i].Score:F4}\t{hits[i].Path}\t{hits[i].Caption?.ReplaceLineEndings(" ")}");
                 return 0;
             }
             var table = new Table().AddColumns("#", "score", "image", "caption");

@@ -10,7 +10,7 @@ public static class ServeCommand
     public static Command Create()
     {
         var index = new Option<string>("--index") { Description = "Index file made by 'sharpclip index'", Required = true };
-        var model = new Option<string>("--model") { Description = "Model for text and uploaded-image queries; default: the index's own" };
+        var model = new Option<string>("--model", "-m") { Description = "Model for text and uploaded-image queries; default: the index's own" };
         var port = new Option<int>("--port") { Description = "TCP port (0 = any free port)", DefaultValueFactory = _ => 8080 };
         var host = new Option<string>("--host") { Description = "Address to listen on; anything but 127.0.0.1/localhost exposes your images to the network", DefaultValueFactory = _ => "127.0.0.1" };
         var cmd = new Command("serve", "Serve a search page and JSON API for an index.");

@@ -2,7 +2,6 @@ using System.CommandLine;
 using SharpClip.Evaluation;
 using SharpClip.Runtime;
 using SharpClip.Training;
-using Spectre.Console;
 
 namespace SharpClip.Cli.Commands;
 
@@ -16,7 +15,7 @@ public static class TrainCommand
     public static Command Create()
     {
         var flags = new TrainFlags();
-        var cmd = new Command("train", "Train CLIP from scratch or fine-tune a checkpoint; the output folder becomes a model folder.");
+        var cmd = new Command("train", "Train CLIP from scratch or fine-tune a checkpoint; the output folder becomes a model folder. Flags override --config (or, with --resume, the run's own training_config.json); the defaults shown apply to what neither sets.");
         flags.AddTo(cmd);
         cmd.SetAction(parse => CliErrors.Guard(() => Run(flags.Bind(parse))));
         return cmd;
@@ -25,14 +24,14 @@ public static class TrainCommand
     static int Run(TrainingConfig config)
     {
         var cpu = CpuFeatures.Current;
-        AnsiConsole.MarkupLineInterpolated($"[grey]{cpu.ModelName}, {cpu.LogicalCores} cores ({string.Join(" ", cpu.RelevantFlags)}); output {Path.GetFullPath(config.Output)}[/]");
+        Terminal.Line($"{cpu.ModelName}, {cpu.LogicalCores} cores ({string.Join(" ", cpu.RelevantFlags)}); output {Path.GetFullPath(config.Output)}", "grey");
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             if (cts.IsCancellationRequested) return;          // a second Ctrl-C kills the process
             e.Cancel = true;
             cts.Cancel();
-            AnsiConsole.MarkupLine("[yellow]stopping after this step and saving a checkpoint (Ctrl-C again to kill)[/]");
+            Terminal.Line("stopping after this step and saving a checkpoint (Ctrl-C again to kill)", "yellow");
         };
         Console.CancelKeyPress += onCancel;
         try

@@ -5,11 +5,12 @@ namespace SharpClip.Cli;
 /// <summary>Flags and messages the <c>eval</c> verbs share: where reports and caches go, k-shot sizes, unreadable images.</summary>
 public static class EvalFlags
 {
-    public static Option<string> Out() => new("--out", "-o") { Description = "Folder for the reports (JSON, Markdown, CSV, PNG).", Required = true };
+    public static Option<string> Output() =>
+        OldSpellings.Alias(new Option<string>("--output", "-o") { Description = "Folder for the reports (JSON, Markdown, CSV, PNG).", Required = true }, "--out");
 
-    public static Option<string?> Cache() => new("--cache") { Description = "Folder for cached features and classifier weights (default: OUT/cache); 'none' disables." };
+    public static Option<string?> Cache() => new("--cache") { Description = "Folder for cached features and classifier weights (default: OUTPUT/cache); 'none' disables." };
 
-    /// <summary>The <c>--cache</c> value as a folder: OUT/cache when not given, null (no cache) for 'none'.</summary>
+    /// <summary>The <c>--cache</c> value as a folder: OUTPUT/cache when not given, null (no cache) for 'none'.</summary>
     public static string? CacheDirectory(string? value, string outDir) =>
         value is null ? Path.Combine(outDir, "cache") : value.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : value;
 

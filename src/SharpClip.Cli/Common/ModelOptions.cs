@@ -4,7 +4,7 @@ using SharpClip.Runtime;
 
 namespace SharpClip.Cli;
 
-/// <summary>The options every model-using verb shares: --model, --vocab, --device, --precision, --batch-size.</summary>
+/// <summary>The options every model-using verb shares: --model, --vocab, --device, --precision, --batch-size, --engine.</summary>
 public sealed class ModelOptions
 {
     public Option<string> Model { get; } = new("--model", "-m")
@@ -16,6 +16,11 @@ public sealed class ModelOptions
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
     public Option<string> Precision { get; } = new("--precision") { Description = "fp32 (the reference's numbers), bf16 (fast only on CPUs with bf16 instructions) or auto.", DefaultValueFactory = _ => "fp32" };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images or texts per forward pass.", DefaultValueFactory = _ => 32 };
+    public Option<string> Engine { get; } = new("--engine")
+    {
+        Description = "torch (libtorch), onnx (ONNX Runtime running the graph SharpClip writes from the weights; fp32 on the CPU) or auto (onnx where it can run the model).",
+        DefaultValueFactory = _ => ClipPipelineOptions.DefaultEngineName,
+    };
 
     public void AddTo(Command command)
     {
@@ -24,6 +29,7 @@ public sealed class ModelOptions
         command.Options.Add(Device);
         command.Options.Add(Precision);
         command.Options.Add(BatchSize);
+        command.Options.Add(Engine);
     }
 
     public ClipPipeline Load(ParseResult parse) => ClipPipeline.Load(parse.GetValue(Model)!, new ClipPipelineOptions
@@ -32,5 +38,6 @@ public sealed class ModelOptions
         Device = parse.GetValue(Device)!,
         Precision = ComputeTarget.ParsePrecision(parse.GetValue(Precision)!, "--precision"),
         BatchSize = parse.GetValue(BatchSize),
+        Engine = ClipPipelineOptions.ParseEngine(parse.GetValue(Engine)!, "--engine"),
     });
 }

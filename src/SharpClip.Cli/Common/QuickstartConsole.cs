@@ -6,7 +6,7 @@ namespace SharpClip.Cli;
 
 /// <summary>
 /// The narration on stdout, data preparation and training as progress bars on stderr (each ended by the next line
-/// of narration), the per-style evaluation's activity redrawn in place and its table.
+/// of narration), the per-style evaluation's activity redrawn in place on a terminal (a line each into a file) and its table.
 /// </summary>
 internal sealed class QuickstartConsole : IProgress<QuickstartEvent>, IDisposable
 {
@@ -29,11 +29,14 @@ internal sealed class QuickstartConsole : IProgress<QuickstartEvent>, IDisposabl
                 _training ??= new ConsoleProgress("steps", (int)t.TotalSteps);   // from the run's first report, so setup counts in the rate
                 if (t.Event is StepFinished s) _training.Report((int)s.Metrics.Step);
                 break;
-            case QuickstartEvaluating e:
+            case QuickstartEvaluating e when Terminal.Out:
                 Console.Write($"\r    {e.Activity,-60}");
                 break;
+            case QuickstartEvaluating e:
+                Console.WriteLine($"    {e.Activity}");
+                break;
             case QuickstartStyleTable table:
-                Console.Write($"\r{new string(' ', 70)}\r");
+                if (Terminal.Out) Console.Write($"\r{new string(' ', 70)}\r");
                 Console.Write(StyleEvaluationReport.ConsoleTable(table.Table));
                 break;
         }

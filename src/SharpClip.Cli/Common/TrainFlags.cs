@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using SharpClip.Runtime;
 using SharpClip.Training;
 
@@ -10,39 +11,42 @@ namespace SharpClip.Cli;
 /// </summary>
 public sealed class TrainFlags
 {
+    /// <summary>What a field is when neither a flag, the config file nor a resumed run sets it: shown in <c>train --help</c>.</summary>
+    static readonly TrainingConfig Defaults = new();
+
     readonly Option<string?> _config = new("--config") { Description = "A JSON training config (snake_case fields of TrainingConfig); flags override it." };
     readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --output from its newest intact checkpoint." };
-    readonly Option<string?> _model = new("--model") { Description = "Architecture to train from scratch: tiny, or a preset (ViT-B/32, RN50, ...)." };
+    readonly Option<string?> _model = new("--model", "-m") { Description = "Architecture to train from scratch: tiny, or a preset (ViT-B/32, RN50, ...)." + Default(Defaults.Model) };
     readonly Option<string?> _init = new("--init") { Description = "Checkpoint to fine-tune (SharpClip/Hugging Face/open_clip folder, .safetensors, .pt)." };
-    readonly Option<string?> _data = new("--data") { Description = "Training pairs: synthetic:shapes:train, a .csv/.tsv, .jsonl, a folder, or .tar shards." };
-    readonly Option<string?> _evalData = new("--eval-data") { Description = "Validation pairs for retrieval (and zero-shot on synthetic:shapes:validation); 'none' to skip." };
-    readonly Option<int?> _evalSamples = new("--eval-samples") { Description = "Validation pairs per evaluation." };
+    readonly Option<string?> _data = new("--data") { Description = "Training pairs: synthetic:shapes:train, a .csv/.tsv, .jsonl, a folder, or .tar shards." + Default(Defaults.Data) };
+    readonly Option<string?> _evalData = new("--eval-data") { Description = "Validation pairs for retrieval (and zero-shot on synthetic:shapes:validation); 'none' to skip." + Default(Defaults.EvalData) };
+    readonly Option<int?> _evalSamples = new("--eval-samples") { Description = "Validation pairs per evaluation." + Default(Defaults.EvalSamples) };
     readonly Option<string?> _vocab = new("--vocab") { Description = "Vocabulary file (default: the checkpoint's, or one learned from the training captions)." };
-    readonly Option<int?> _vocabSize = new("--vocab-size") { Description = "Size of a learned vocabulary." };
-    readonly Option<int?> _contextLength = new("--context-length") { Description = "Text context length when training from scratch." };
-    readonly Option<string?> _loss = new("--loss") { Description = "clip (symmetric cross-entropy) or siglip (pairwise sigmoid)." };
-    readonly Option<int?> _batchSize = new("--batch-size", "-b") { Description = "Pairs per optimizer step (the contrastive batch)." };
-    readonly Option<int?> _microBatch = new("--micro-batch-size") { Description = "Pairs per forward/backward pass: exact gradient-cache accumulation for batches bigger than memory." };
-    readonly Option<int?> _epochs = new("--epochs") { Description = "Passes over the data (ignored with --steps)." };
-    readonly Option<long?> _steps = new("--steps") { Description = "Optimizer steps." };
-    readonly Option<double?> _lr = new("--lr") { Description = "Peak learning rate." };
-    readonly Option<double?> _minLr = new("--min-lr") { Description = "Learning rate at the end of the cosine." };
-    readonly Option<double?> _wd = new("--wd") { Description = "Weight decay (matrices and kernels only)." };
-    readonly Option<long?> _warmup = new("--warmup") { Description = "Linear warm-up steps." };
-    readonly Option<double?> _maxGradNorm = new("--max-grad-norm") { Description = "Clip the gradient norm to this (0 = no clipping)." };
-    readonly Option<string?> _precision = new("--precision") { Description = "fp32, bf16 (fp32 master weights), or auto (bf16 where the CPU has avx512_bf16/amx_bf16)." };
+    readonly Option<int?> _vocabSize = new("--vocab-size") { Description = "Size of a learned vocabulary." + Default(Defaults.VocabSize) };
+    readonly Option<int?> _contextLength = new("--context-length") { Description = "Text context length when training from scratch. [default: the preset's, 77 for tiny]" };
+    readonly Option<string?> _loss = new("--loss") { Description = "clip (symmetric cross-entropy) or siglip (pairwise sigmoid)." + Default(Defaults.Objective) };
+    readonly Option<int?> _batchSize = new("--batch-size", "-b") { Description = "Pairs per optimizer step (the contrastive batch)." + Default(Defaults.BatchSize) };
+    readonly Option<int?> _microBatch = new("--micro-batch-size") { Description = "Pairs per forward/backward pass: exact gradient-cache accumulation for batches bigger than memory. [default: the batch size]" };
+    readonly Option<int?> _epochs = new("--epochs") { Description = "Passes over the data (ignored with --steps)." + Default(Defaults.Epochs) };
+    readonly Option<long?> _steps = new("--steps") { Description = "Optimizer steps. [default: --epochs passes over the data]" };
+    readonly Option<double?> _lr = new("--lr") { Description = "Peak learning rate." + Default(Defaults.LearningRate) };
+    readonly Option<double?> _minLr = new("--min-lr") { Description = "Learning rate at the end of the cosine." + Default(Defaults.MinLearningRate) };
+    readonly Option<double?> _wd = new("--wd") { Description = "Weight decay (matrices and kernels only)." + Default(Defaults.WeightDecay) };
+    readonly Option<long?> _warmup = new("--warmup") { Description = "Linear warm-up steps." + Default(Defaults.WarmupSteps) };
+    readonly Option<double?> _maxGradNorm = new("--max-grad-norm") { Description = "Clip the gradient norm to this (0 = no clipping)." + Default(Defaults.MaxGradNorm) };
+    readonly Option<string?> _precision = new("--precision") { Description = "fp32, bf16 (fp32 master weights), or auto (bf16 where the CPU has avx512_bf16/amx_bf16)." + Default(Defaults.Precision) };
     readonly Option<bool> _checkpointing = new("--activation-checkpointing") { Description = "Recompute transformer blocks in the backward pass (less memory, ~1/3 more compute)." };
     readonly Option<bool> _freezeImage = new("--freeze-image") { Description = "Locked-image tuning: do not train the image tower." };
     readonly Option<bool> _freezeText = new("--freeze-text") { Description = "Do not train the text tower." };
-    readonly Option<string?> _output = new("--output", "-o") { Description = "Run folder (becomes a model folder other verbs load)." };
-    readonly Option<int?> _seed = new("--seed") { Description = "Seed of the initialisation and of the data order and augmentation." };
-    readonly Option<int?> _saveEvery = new("--save-every") { Description = "Checkpoint every N steps (0 = end and Ctrl-C only)." };
-    readonly Option<int?> _evalEvery = new("--eval-every") { Description = "Evaluate every N steps (0 = at the end only)." };
-    readonly Option<int?> _keep = new("--keep-checkpoints") { Description = "Checkpoints kept." };
-    readonly Option<double?> _minCrop = new("--min-crop-scale") { Description = "Smallest crop area of RandomResizedCrop (fraction of the image; open_clip 0.9)." };
-    readonly Option<double?> _grayscale = new("--grayscale") { Description = "Chance that a training image is turned grey (RandomGrayscale; default 0)." };
-    readonly Option<int?> _workers = new("--workers") { Description = "Image decoding threads." };
-    readonly Option<int?> _threads = new("--threads") { Description = "libtorch threads." };
+    readonly Option<string?> _output = new("--output", "-o") { Description = "Run folder (becomes a model folder other verbs load)." + Default(Defaults.Output) };
+    readonly Option<int?> _seed = new("--seed") { Description = "Seed of the initialisation and of the data order and augmentation." + Default(Defaults.Seed) };
+    readonly Option<int?> _saveEvery = new("--save-every") { Description = "Checkpoint every N steps (0 = end and Ctrl-C only)." + Default(Defaults.SaveEvery) };
+    readonly Option<int?> _evalEvery = new("--eval-every") { Description = "Evaluate every N steps (0 = at the end only)." + Default(Defaults.EvalEvery) };
+    readonly Option<int?> _keep = new("--keep-checkpoints") { Description = "Checkpoints kept." + Default(Defaults.KeepCheckpoints) };
+    readonly Option<double?> _minCrop = new("--min-crop-scale") { Description = "Smallest crop area of RandomResizedCrop (fraction of the image; open_clip 0.9)." + Default(Defaults.MinCropScale) };
+    readonly Option<double?> _grayscale = new("--grayscale") { Description = "Chance that a training image is turned grey (RandomGrayscale)." + Default(Defaults.GrayscaleProbability) };
+    readonly Option<int?> _workers = new("--workers") { Description = "Image decoding threads. [default: one per core]" };
+    readonly Option<int?> _threads = new("--threads") { Description = "libtorch threads. [default: libtorch's own choice]" };
 
     public void AddTo(Command command)
     {
@@ -101,6 +105,17 @@ public sealed class TrainFlags
             Threads = parse.GetValue(_threads) ?? c.Threads,
         };
     }
+
+    /// <summary>" [default: X]" as System.CommandLine writes it for options with a default value (these have none of their own:
+    /// an option's default would override the config file).</summary>
+    static string Default(object? value) => value switch
+    {
+        null => "",
+        double d => string.Create(CultureInfo.InvariantCulture, $" [default: {d:G}]"),
+        ObjectiveKind o => $" [default: {o.ToString().ToLowerInvariant()}]",
+        Precision.Float32 => " [default: fp32]",
+        _ => string.Create(CultureInfo.InvariantCulture, $" [default: {value}]"),
+    };
 
     static ObjectiveKind ParseObjective(string value) => value.Trim().ToLowerInvariant() switch
     {

@@ -5,7 +5,8 @@ namespace SharpClip.Cli;
 
 /// <summary>
 /// Shows a training run's <see cref="TrainingEvent"/>s: on a terminal, a live bar whose description is the latest step;
-/// redirected, one step line in twenty (and the first and last). Messages, evaluations and checkpoints are lines.
+/// redirected, one step line in twenty (and the first and last). Messages, evaluations and checkpoints are lines
+/// (<see cref="Terminal.Line"/>: coloured on a terminal, plain and unwrapped in a file).
 /// Reports arrive synchronously on the training thread (Progress&lt;T&gt; would post them out of order).
 /// </summary>
 public sealed class TrainingConsole : IProgress<TrainingEvent>
@@ -18,7 +19,7 @@ public sealed class TrainingConsole : IProgress<TrainingEvent>
     /// <summary>Runs <paramref name="train"/> with a console reporter: a live bar on an interactive terminal, else lines.</summary>
     public static TrainingResult Show(Func<IProgress<TrainingEvent>, TrainingResult> train)
     {
-        if (!AnsiConsole.Profile.Capabilities.Interactive) return train(new TrainingConsole(null));
+        if (!Terminal.Out) return train(new TrainingConsole(null));
         return AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -43,16 +44,16 @@ public sealed class TrainingConsole : IProgress<TrainingEvent>
                 }
                 break;
             case EvaluationFinished e:
-                AnsiConsole.MarkupLineInterpolated($"[green]eval @ {e.Step}[/]  {Metrics(e.Metrics)}");
+                Terminal.Line($"eval @ {e.Step}  {Metrics(e.Metrics)}", "green");
                 break;
             case CheckpointSaved c:
-                AnsiConsole.MarkupLineInterpolated($"[grey]checkpoint {c.Directory}[/]");
+                Terminal.Line($"checkpoint {c.Directory}", "grey");
                 break;
             case TrainingMessage { IsWarning: true } w:
-                AnsiConsole.MarkupLineInterpolated($"[yellow]warning: {w.Text}[/]");
+                Terminal.Line($"warning: {w.Text}", "yellow");
                 break;
             case TrainingMessage m:
-                AnsiConsole.MarkupLineInterpolated($"{m.Text}");
+                Terminal.Line(m.Text);
                 break;
         }
     }
@@ -62,9 +63,9 @@ public sealed class TrainingConsole : IProgress<TrainingEvent>
     {
         var last = r.Losses.Count > 0 ? $", last loss {r.Losses[^1].Loss:F4}" : "";
         if (r.Interrupted)
-            AnsiConsole.MarkupLineInterpolated($"[yellow]interrupted at step {r.Position.Step}/{r.TotalSteps}{last}; resume with: sharpclip train --resume --output {r.OutputDirectory}[/]");
+            Terminal.Line($"interrupted at step {r.Position.Step}/{r.TotalSteps}{last}; resume with: sharpclip train --resume --output {r.OutputDirectory}", "yellow");
         else
-            AnsiConsole.MarkupLineInterpolated($"[green]done: {r.Position.Step} steps{last}[/]; model folder {r.OutputDirectory}");
+            Terminal.Line($"done: {r.Position.Step} steps{last}; model folder {r.OutputDirectory}", "green");
         if (r.LastEvaluation is { } m) Console.WriteLine(Metrics(m));
     }
 

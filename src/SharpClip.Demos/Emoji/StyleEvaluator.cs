@@ -120,7 +120,8 @@ public static class StyleEvaluator
             if (options.FullProbe)
             {
                 progress?.Report($"{style}: linear probe");
-                probe = LinearProbe.Run(fTrain, Features(pipeline, val.OnClasses(classes), cache, failures, ref probeSkipped, cancellationToken), fTest, classes.Count, 0, cancellationToken);
+                probe = LinearProbe.Run(fTrain, Features(pipeline, val.OnClasses(classes), cache, failures, ref probeSkipped, cancellationToken), fTest, classes.Count, 0,
+                    progress is null ? null : new Relay<string>(m => progress.Report($"{style}: linear probe: {m}")), cancellationToken);
             }
             progress?.Report($"{style}: retrieval");
             var retrieval = RetrievalEvaluator.Evaluate(pipeline, ImageTextSources.Open(EmojiDataset.TestJsonl(emojiRoot, style)), null, null, cancellationToken);

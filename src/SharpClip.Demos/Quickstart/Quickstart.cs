@@ -15,7 +15,9 @@ namespace SharpClip.Demos;
 /// prepare the data (emoji from pinned npm packages, else the built-in synthetic shapes), train a small CLIP, evaluate
 /// it (synthetic: zero-shot accuracy including colour×shape pairs it never saw, and retrieval recall; emoji: the
 /// per-style table on held-out identities), then index a folder of images with the new model and search it by text.
-/// Every stage is a library call; the model folder it leaves behind works with every other verb.
+/// Every stage is a library call; the model folder it leaves behind works with every other verb. Run again, it reuses
+/// what is done: a finished training run is kept (and said so), an unfinished one resumed; <see cref="QuickstartOptions.Fresh"/>
+/// trains anew, and a run made with other settings is never silently continued.
 /// </summary>
 public static class Quickstart
 {
@@ -25,14 +27,14 @@ public static class Quickstart
     public static QuickstartSummary Run(QuickstartOptions options, IProgress<QuickstartEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         if (options.Steps is < 1) throw new ArgumentOutOfRangeException(nameof(options), $"steps {options.Steps}: must be at least 1");
-        var run = new Narration(Path.GetFullPath(options.Root), options.Seed, progress, cancellationToken);
+        var run = new Narration(Path.GetFullPath(options.Root), options.Seed, options.Fresh, progress, cancellationToken);
         if (options.Data != QuickstartData.Synthetic && PrepareEmoji(run, options.Data) is { } emoji)
             return RunEmoji(run, emoji.Root, emoji.Wild, options.Steps ?? 1000);
         return RunSynthetic(run, options.Steps ?? 400);
     }
 
     /// <summary>What every stage needs: the output folder, the seed, where to report, and the token that stops it.</summary>
-    sealed record Narration(string Root, int Seed, IProgress<QuickstartEvent>? Progress, CancellationToken Cancel)
+    sealed record Narration(string Root, int Seed, bool Fresh, IProgress<QuickstartEvent>? Progress, CancellationToken Cancel)
     {
         public void Note(string line) => Progress?.Report(new QuickstartNote(line));
 
@@ -140,9 +142,36 @@ public static class Quickstart
     static TrainingResult Train(Narration run, TrainingConfig config)
     {
         long total = config.Steps!.Value;
+        config = ReuseOrStart(run, config);
         var result = Trainer.Run(config, new Relay<TrainingEvent>(e => run.Progress?.Report(new QuickstartTraining(e, total))), run.Cancel, TrainingEvaluator.Create);
-        run.Note($"    loss {result.Losses[0].Loss:F3} -> {result.Losses[^1].Loss:F3}");
+        // The whole run's first and last loss, also when it was trained (or begun) by an earlier quickstart.
+        var losses = MetricsLog.Read(Path.Combine(config.Output, MetricsLog.FileName)).Where(r => r.ContainsKey("loss")).Select(r => (double)r["loss"]!).ToList();
+        if (losses.Count > 0) run.Note(string.Create(CultureInfo.InvariantCulture, $"    loss {losses[0]:F3} -> {losses[^1]:F3}"));
         return result;
+    }
+
+    /// <summary>
+    /// A second quickstart in the same folder: a finished run with the same settings is reused (it is only evaluated
+    /// again), an unfinished one resumed; with <see cref="QuickstartOptions.Fresh"/> the earlier run is deleted first.
+    /// A run with other settings (steps, seed, data) is refused rather than continued with a mixed recipe.
+    /// </summary>
+    static TrainingConfig ReuseOrStart(Narration run, TrainingConfig config)
+    {
+        if (ExistingRun.Find(config.Output) is not { } existing) return config;
+        if (run.Fresh)
+        {
+            Directory.Delete(config.Output, recursive: true);
+            run.Note($"    --fresh: deleted the earlier run in {config.Output}; training a new one");
+            return config;
+        }
+        var changed = existing.Differences(config);
+        if (changed.Count > 0)
+            throw new InvalidOperationException($"{config.Output} holds a quickstart run with other settings ({string.Join(", ", changed)}): " +
+                "add --fresh to replace it, or choose another output folder with -o");
+        run.Note(existing.IsFinished(config.Steps!.Value)
+            ? $"    reusing the finished run in {config.Output} ({existing.Step} steps; --fresh trains a new one)"
+            : $"    resuming the unfinished run in {config.Output} at step {existing.Step} of {config.Steps} (--fresh starts over)");
+        return config with { Resume = true };
     }
 
     /// <summary>Indexes <paramref name="images"/> with the new model and runs a few text queries.</summary>

@@ -26,6 +26,12 @@ public sealed record QuickstartOptions
 
     /// <summary>Seed for data, initialisation and order.</summary>
     public int Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Delete a training run an earlier quickstart left in <see cref="Root"/> and train anew; without it, a finished
+    /// run with the same settings is reused and an unfinished one resumed.
+    /// </summary>
+    public bool Fresh { get; init; }
 }
 
 /// <summary>

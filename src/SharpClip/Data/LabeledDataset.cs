@@ -66,4 +66,36 @@ public sealed class LabeledDataset
     /// <summary>The subset at <paramref name="indices"/> (same classes), e.g. a k-shot sample.</summary>
     public LabeledDataset Subset(IEnumerable<int> indices, string? name = null) =>
         new(name ?? Name, ClassNames, indices.Select(i => Items[i]).ToList(), ClassPrompts);
+
+    /// <summary>
+    /// <paramref name="count"/> items drawn without replacement so that each class keeps its share: one per class
+    /// first (when <paramref name="count"/> allows), the rest in proportion to the classes' remaining sizes, odd items
+    /// to the largest remainders. The same (set, count, seed) always gives the same items, kept in the set's order, so
+    /// a sampled set's feature cache is reused. The whole set when <paramref name="count"/> is not smaller than it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is less than 1.</exception>
+    public LabeledDataset StratifiedSample(int count, int seed)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, $"{Name}: a sample needs at least one image");
+        if (count >= Items.Count) return this;
+        var members = Enumerable.Range(0, ClassNames.Count).Select(_ => new List<int>()).ToArray();
+        for (int i = 0; i < Items.Count; i++) members[Items[i].Label].Add(i);
+        int present = members.Count(m => m.Count > 0);
+        int[] floor = members.Select(m => m.Count > 0 && count >= present ? 1 : 0).ToArray();
+        int rest = count - floor.Sum(), pool = Items.Count - floor.Sum();
+        var share = members.Select((m, c) => (double)(m.Count - floor[c]) * rest / pool).ToArray();
+        var quota = share.Select((x, c) => floor[c] + (int)Math.Floor(x)).ToArray();
+        foreach (int c in Enumerable.Range(0, quota.Length).OrderByDescending(c => share[c] - Math.Floor(share[c])).ThenBy(c => c).Take(count - quota.Sum()))
+            quota[c]++;
+        var rng = new Random(seed);
+        var chosen = new List<int>(count);
+        for (int c = 0; c < members.Length; c++)
+        {
+            var shuffled = members[c].ToArray();
+            rng.Shuffle(shuffled);
+            chosen.AddRange(shuffled.Take(quota[c]));
+        }
+        chosen.Sort();
+        return Subset(chosen, $"{Name} ({count} of {Items.Count})");
+    }
 }

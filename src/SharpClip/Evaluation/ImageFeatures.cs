@@ -56,7 +56,7 @@ public static class ImageFeatures
             if (good.Count > 0)
             {
                 using var batchTensor = processor.ToBatchTensor(good.Select(i => pixels[i]!).ToList());
-                using var embedded = pipeline.Model.EmbedImages(batchTensor, normalize: true);
+                using var embedded = pipeline.Encoder.EmbedImages(batchTensor, normalize: true);
                 using var cpu = embedded.to(torch.ScalarType.Float32, torch.CPU);
                 var flat = cpu.data<float>().ToArray();
                 for (int g = 0; g < good.Count; g++)

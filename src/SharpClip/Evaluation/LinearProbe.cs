@@ -1,3 +1,4 @@
+using System.Globalization;
 using SharpClip.Data;
 
 namespace SharpClip.Evaluation;
@@ -65,17 +66,22 @@ public static class LinearProbe
     /// <summary>
     /// Sweeps C on <paramref name="validation"/>: the coarse grid warm-started from the previous C's weights (the
     /// optimum moves smoothly with C), then <see cref="RefineSteps"/> values in (best/10, best·10) warm-started from
-    /// the best coarse fit.
+    /// the best coarse fit. Each fit can take seconds to minutes on large sets, so each is reported to
+    /// <paramref name="progress"/> as it finishes ("C 3/21: 1e-04 → validation 41.3 % (52 iterations, 12.0 s)").
     /// </summary>
-    public static CSweep SweepC(LabeledFeatures train, LabeledFeatures validation, int classes, CancellationToken cancellationToken = default)
+    public static CSweep SweepC(LabeledFeatures train, LabeledFeatures validation, int classes, IProgress<string>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         double best = 1, bestAcc = -1;
         double[]? warm = null, bestWeights = null;
+        int fits = 0, total = CoarseExponents.Count + RefineSteps;
         CProbe Probe(double c, double[]? start)
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var m = LogisticRegression.Fit(train.X, train.Y, classes, c, warmStart: start, cancellationToken: cancellationToken);
             var probe = new CProbe(c, m.Accuracy(validation.X, validation.Y), m.Iterations, sw.Elapsed.TotalSeconds);
+            progress?.Report(string.Create(CultureInfo.InvariantCulture,
+                $"C {++fits}/{total}: {c:G3} → validation {probe.ValidationAccuracy:P1} ({probe.Iterations} iterations, {probe.Seconds:F1} s)"));
             warm = m.Weights;
             if (probe.ValidationAccuracy > bestAcc || (probe.ValidationAccuracy == bestAcc && c < best))
             {
@@ -94,14 +100,14 @@ public static class LinearProbe
 
     /// <summary>The C that <see cref="SweepC"/> picks.</summary>
     public static double SelectC(LabeledFeatures train, LabeledFeatures validation, int classes, CancellationToken cancellationToken = default) =>
-        SweepC(train, validation, classes, cancellationToken).Best;
+        SweepC(train, validation, classes, null, cancellationToken).Best;
 
     /// <summary>
     /// Full probe: C from the sweep on <paramref name="validation"/> (when null, a seeded 20 % of the training set),
     /// then fitted on train + validation and scored on <paramref name="test"/>.
     /// </summary>
     public static ProbeResult Run(LabeledFeatures train, LabeledFeatures? validation, LabeledFeatures test, int classes, int seed = 0,
-        CancellationToken cancellationToken = default)
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         LabeledFeatures fitOn = train, val;
         if (validation is null)
@@ -113,8 +119,9 @@ public static class LinearProbe
             fitOn = train.Take(order[nVal..]);
         }
         else val = validation;
-        var sweep = SweepC(fitOn, val, classes, cancellationToken);
+        var sweep = SweepC(fitOn, val, classes, progress, cancellationToken);
         var all = validation is null ? train : new LabeledFeatures([.. train.X, .. validation.X], [.. train.Y, .. validation.Y], train.Dimension);
+        progress?.Report(string.Create(CultureInfo.InvariantCulture, $"final fit at C {sweep.Best:G3} on {all.Count} images"));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var final = LogisticRegression.Fit(all.X, all.Y, classes, sweep.Best, cancellationToken: cancellationToken);
         double seconds = sw.Elapsed.TotalSeconds;

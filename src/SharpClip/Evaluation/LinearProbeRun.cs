@@ -36,11 +36,12 @@ public static class LinearProbeRun
     /// <param name="templates">Templates for the zero-shot line; null: the test set's own prompts, else "a photo of a {}.".</param>
     /// <param name="options">Where features and classifier weights are cached.</param>
     /// <param name="progressFor">A progress sink per set while its features are extracted (null: none).</param>
+    /// <param name="fitProgress">A line per fit of the probes (each C of the sweep, the final fit, each k-shot draw): the fits, not the features, take the time on large sets.</param>
     /// <param name="cancellationToken">Checked between batches and fits.</param>
     /// <exception cref="ArgumentException">the sets' classes differ, or <paramref name="seeds"/> is not positive.</exception>
     public static LinearProbeRunResult Evaluate(ClipPipeline pipeline, LabeledDataset train, LabeledDataset test, LabeledDataset? validation,
         IReadOnlyList<int> shots, int seeds, PromptTemplates? templates = null, EvaluationOptions? options = null,
-        Func<LabeledDataset, IProgress<int>?>? progressFor = null, CancellationToken cancellationToken = default)
+        Func<LabeledDataset, IProgress<int>?>? progressFor = null, IProgress<string>? fitProgress = null, CancellationToken cancellationToken = default)
     {
         RequireSameClasses(train, test, validation);
         if (seeds <= 0) throw new ArgumentException($"--seeds: {seeds} is not a positive integer");
@@ -58,9 +59,9 @@ public static class LinearProbeRun
         var validationFeatures = validation is null ? null : Features(validation);
         int classes = train.ClassNames.Count;
         var clock = Stopwatch.StartNew();
-        var probe = LinearProbe.Run(trainFeatures, validationFeatures, testFeatures, classes, cancellationToken: cancellationToken);
+        var probe = LinearProbe.Run(trainFeatures, validationFeatures, testFeatures, classes, progress: fitProgress, cancellationToken: cancellationToken);
         double probeSeconds = clock.Elapsed.TotalSeconds;
-        var fewShot = LinearProbe.FewShot(trainFeatures, testFeatures, classes, shots, seeds, cancellationToken: cancellationToken);
+        var fewShot = LinearProbe.FewShot(trainFeatures, testFeatures, classes, shots, seeds, fitProgress, cancellationToken);
         var zeroShot = ZeroShotEvaluator.Evaluate(pipeline, test, templates, options, cancellationToken: cancellationToken);
         return new LinearProbeRunResult(probe, probeSeconds, fewShot, zeroShot, unreadable);
     }

@@ -14,7 +14,7 @@ namespace SharpClip.Modeling;
 /// it in eval mode (the ResNet's BatchNorm then uses its running statistics). The Encode*/Forward methods follow
 /// the ambient autograd mode (graphs for training); the Embed* methods are the inference path.</para>
 /// </summary>
-public sealed class ClipModel : TextTransformer
+public sealed class ClipModel : TextTransformer, IClipEncoder
 {
     readonly nn.Module<Tensor, Tensor> visual;
     Parameter logit_scale;
@@ -104,7 +104,7 @@ public sealed class ClipModel : TextTransformer
     /// The inference path refuses NaN or infinite embeddings, naming <see cref="Source"/>: finite weights can still
     /// overflow, and a NaN would otherwise come out as NaN probabilities with exit 0 or fail deep in a JSON writer.
     /// </summary>
-    Tensor Finite(Tensor embeddings, string what)
+    internal Tensor Finite(Tensor embeddings, string what)
     {
         using (var finite = embeddings.isfinite())
         using (var all = finite.all())

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using SharpClip.Checkpoints;
 using SharpClip.Modeling;
+using SharpClip.Onnx;
 using SharpClip.Runtime;
 using SharpClip.Text;
 using SharpClip.Vision;
@@ -26,6 +27,7 @@ public sealed class ClipPipeline : IDisposable
         ClipPipelineOptions options, string source, string sourceFormat)
     {
         Model = model;
+        (Encoder, EngineDescription) = SelectEngine(model, options.Engine);
         _tokenizer = new Lazy<ClipTokenizer>(tokenizer);
         Processor = processor;
         Target = target;
@@ -35,7 +37,15 @@ public sealed class ClipPipeline : IDisposable
         _fingerprint = new Lazy<string>(ComputeFingerprint);
     }
 
+    /// <summary>The model's modules (libtorch): its weights, config and logit scale, and the training path.</summary>
     public ClipModel Model { get; }
+
+    /// <summary>What computes the embeddings: <see cref="Model"/> itself, or ONNX Runtime running its graphs
+    /// (<see cref="ClipPipelineOptions.Engine"/>).</summary>
+    public IClipEncoder Encoder { get; }
+
+    /// <summary>The engine chosen and why, for logs and benchmarks (e.g. "onnx (float32 on the CPU)").</summary>
+    public string EngineDescription { get; }
     public ClipConfig Config => Model.Config;
     public ClipImageProcessor Processor { get; }
     public PreprocessingInfo Preprocessing => Processor.Preprocessing;
@@ -66,9 +76,12 @@ public sealed class ClipPipeline : IDisposable
         var tokenizer = checkpoint.TokenizerSource;
         var target = ComputeTarget.Select(options.Device, options.Precision);
         var model = ClipModel.FromStateDict(checkpoint.StateDict, modelPath, config, requireFinite: false); // CheckpointLoader checked
-        try { model.To(target.Device, target.DType); }
+        try
+        {
+            model.To(target.Device, target.DType);
+            return new ClipPipeline(model, tokenizer.Load, processor, target, options, modelPath, checkpoint.SourceFormat);
+        }
         catch { model.Dispose(); throw; }
-        return new ClipPipeline(model, tokenizer.Load, processor, target, options, modelPath, checkpoint.SourceFormat);
     }
 
     /// <summary>Token ids [texts, context] for <paramref name="texts"/>, as <c>clip.tokenize</c> makes them.</summary>
@@ -163,13 +176,13 @@ public sealed class ClipPipeline : IDisposable
     Tensor ForwardImages(Tensor pixels, bool normalize)
     {
         ForwardObserver?.Invoke("image", (int)pixels.shape[0]);
-        return Model.EmbedImages(pixels, normalize);
+        return Encoder.EmbedImages(pixels, normalize);
     }
 
     Tensor ForwardTexts(Tensor ids, bool normalize)
     {
         ForwardObserver?.Invoke("text", (int)ids.shape[0]);
-        return Model.EmbedTexts(ids, normalize);
+        return Encoder.EmbedTexts(ids, normalize);
     }
 
     /// <summary>One decoded image's embedding (an uploaded query image, say).</summary>
@@ -199,7 +212,7 @@ public sealed class ClipPipeline : IDisposable
     public ZeroShotClassifier BuildClassifier(ClassPrompts prompts, string? cacheDirectory = null, IProgress<int>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ZeroShotClassifier Build() => ClassifierBuilder.Build(Model, Tokenizer, prompts, Options.BatchSize, progress, cancellationToken);
+        ZeroShotClassifier Build() => ClassifierBuilder.Build(Encoder, Tokenizer, prompts, Options.BatchSize, progress, cancellationToken);
         return cacheDirectory is null ? Build() : ClassifierCache.GetOrBuild(cacheDirectory, Fingerprint, Source, prompts, EmbeddingDimension, Build);
     }
 
@@ -228,5 +241,22 @@ public sealed class ClipPipeline : IDisposable
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    public void Dispose() => Model.Dispose();
+    static (IClipEncoder, string) SelectEngine(ClipModel model, InferenceEngine engine)
+    {
+        bool onnx = OnnxClipEncoder.CanRun(model, out var why);
+        return engine switch
+        {
+            InferenceEngine.Torch => (model, "torch (asked for)"),
+            InferenceEngine.Onnx when onnx => (OnnxClipEncoder.For(model), "onnx (asked for)"),
+            InferenceEngine.Onnx => throw new ArgumentException($"engine onnx: {why}; use engine torch or auto"),
+            _ when onnx => (OnnxClipEncoder.For(model), "onnx (auto: float32 on the CPU)"),
+            _ => (model, $"torch (auto: {why})"),
+        };
+    }
+
+    public void Dispose()
+    {
+        if (Encoder is IDisposable engine && !ReferenceEquals(Encoder, Model)) engine.Dispose();
+        Model.Dispose();
+    }
 }

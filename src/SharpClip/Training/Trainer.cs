@@ -14,6 +14,9 @@ public static class Trainer
     /// <summary>The resolved config of a run, written at its start.</summary>
     public const string ConfigFileName = "training_config.json";
 
+    /// <summary>The folder inside the run folder that holds its training checkpoints.</summary>
+    public const string CheckpointsFolderName = "checkpoints";
+
     /// <summary>
     /// Runs training to the configured number of steps, or until <paramref name="cancellationToken"/> fires: then the
     /// state after the last finished step is saved and the result says <see cref="TrainingResult.Interrupted"/>

@@ -26,7 +26,7 @@ internal sealed class TrainingSession : IDisposable
         _config = config;
         _progress = progress;
         Output = Path.GetFullPath(config.Output);
-        _checkpoints = Path.Combine(Output, "checkpoints");
+        _checkpoints = Path.Combine(Output, Trainer.CheckpointsFolderName);
     }
 
     // Set up by TrainingSetup, in this order; Dispose frees them in reverse.

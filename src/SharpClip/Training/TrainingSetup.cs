@@ -184,10 +184,9 @@ internal static class TrainingSetup
     {
         if (saved is not JsonObject old) return;
         var now = current.ToJsonNode().AsObject();
-        string[] harmless = ["output", "resume", "save_every", "eval_every", "eval_samples", "eval_data", "keep_checkpoints", "threads", "workers"];
         foreach (var (key, value) in now)
         {
-            if (harmless.Contains(key)) continue;
+            if (ExistingRun.OutcomeNeutralFields.Contains(key)) continue;
             var before = old[key];
             if (!JsonNode.DeepEquals(before, value))
                 warn($"resuming with {key} = {value?.ToJsonString() ?? "null"} (the checkpoint's run had {before?.ToJsonString() ?? "null"}); results will differ from an uninterrupted run");

@@ -31,7 +31,7 @@ public static class ClassifierBuilder
     /// <param name="batchSize">Prompts embedded per forward pass (bounds memory).</param>
     /// <param name="progress">Receives the number of prompts embedded so far.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
-    public static ZeroShotClassifier Build(ClipModel model, ClipTokenizer tokenizer, ClassPrompts prompts, int batchSize = DefaultBatchSize,
+    public static ZeroShotClassifier Build(IClipEncoder model, ClipTokenizer tokenizer, ClassPrompts prompts, int batchSize = DefaultBatchSize,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         var all = prompts.Prompts.SelectMany(p => p).ToList(); // class-major
@@ -50,7 +50,7 @@ public static class ClassifierBuilder
     /// <param name="batchSize">Prompts embedded per forward pass (bounds memory).</param>
     /// <param name="progress">Receives the number of prompts embedded so far.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
-    public static ZeroShotClassifier Build(ClipModel model, Tensor ids, IReadOnlyList<int> promptsPerClass, IReadOnlyList<string>? classNames = null,
+    public static ZeroShotClassifier Build(IClipEncoder model, Tensor ids, IReadOnlyList<int> promptsPerClass, IReadOnlyList<string>? classNames = null,
         int batchSize = DefaultBatchSize, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         long rows = ids.shape[0];

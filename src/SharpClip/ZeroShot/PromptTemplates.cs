@@ -21,16 +21,18 @@ public sealed record PromptTemplates(IReadOnlyList<string> Templates)
     /// <summary>
     /// The templates a user names with one string: one of the CLIP paper's prompt sets by name (<c>imagenet</c>, the
     /// paper's 80; <c>cifar10</c>, ...: <see cref="PaperPrompts"/>, inside the library), a templates file
-    /// (<see cref="Load"/>), or one template inline containing <c>{}</c>. Null gives null: the caller's default (the
-    /// data's own prompts, or <see cref="PhotoOf"/>).
+    /// (<see cref="Load"/>; <c>FILE#DATASET</c> picks one dataset of a multi-dataset file, so one string says it all),
+    /// or one template inline containing <c>{}</c>. Null gives null: the caller's default (the data's own prompts, or
+    /// <see cref="PhotoOf"/>).
     /// </summary>
     /// <param name="value">What the user typed (the <c>--templates</c> value).</param>
-    /// <param name="dataset">Which dataset's templates to take from a multi-dataset file (not used for a named set).</param>
+    /// <param name="dataset">Which dataset's templates to take from a multi-dataset file (not used for a named set; a <c>#DATASET</c> in <paramref name="value"/> wins).</param>
     public static PromptTemplates? Resolve(string? value, string? dataset = null)
     {
         if (value is null) return null;
         if (PaperPrompts.Find(value) is { } set) return set.Templates;
         if (File.Exists(value)) return Load(value, dataset);
+        if (value.LastIndexOf('#') is var hash and > 0 && File.Exists(value[..hash])) return Load(value[..hash], value[(hash + 1)..]);
         if (value.Contains("{}")) return new PromptTemplates([value]);
         throw new FileNotFoundException(
             $"--templates {value}: not one of the CLIP paper's prompt sets ({string.Join(", ", PaperPrompts.Names)}), not a file, and not a template containing {{}}");
@@ -67,7 +69,7 @@ public sealed record PromptTemplates(IReadOnlyList<string> Templates)
             {
                 var names = root.EnumerateObject().Select(p => p.Name).ToList();
                 var key = dataset ?? (names.Count == 1 ? names[0] : null)
-                    ?? throw new ArgumentException($"{path}: holds prompts for {names.Count} datasets ({string.Join(", ", names.Take(8))}...); name one");
+                    ?? throw new ArgumentException($"{path}: holds prompts for {names.Count} datasets ({string.Join(", ", names.Take(8))}...); name one as {path}#{names[0]}");
                 var match = names.FirstOrDefault(n => string.Equals(n, key, StringComparison.OrdinalIgnoreCase))
                     ?? throw new KeyNotFoundException($"{path}: no dataset '{key}' (have {string.Join(", ", names)})");
                 set = root.GetProperty(match);

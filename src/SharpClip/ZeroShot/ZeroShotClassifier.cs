@@ -48,7 +48,7 @@ public sealed class ZeroShotClassifier : IDisposable
     /// <param name="batchSize">Prompts embedded per forward pass (bounds memory).</param>
     /// <param name="progress">Receives the number of prompts embedded so far.</param>
     /// <param name="cancellationToken">Checked between batches.</param>
-    public static ZeroShotClassifier FromTokenIds(ClipModel model, Tensor ids, int classCount, IReadOnlyList<string>? classNames = null,
+    public static ZeroShotClassifier FromTokenIds(IClipEncoder model, Tensor ids, int classCount, IReadOnlyList<string>? classNames = null,
         int batchSize = ClassifierBuilder.DefaultBatchSize, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         long rows = ids.shape[0];

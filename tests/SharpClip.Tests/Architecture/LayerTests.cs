@@ -26,15 +26,16 @@ public sealed partial class LayerTests
         ["Checkpoints"] = ["Files", "Text", "Vision", "Modeling"],
         ["ZeroShot"] = ["Files", "Text", "Modeling"],
         ["Data"] = ["Files", "Text", "Vision"],
-        ["Pipelines"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot"],
-        ["Training"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines"],
-        ["Evaluation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines", "Training"],
-        ["Scoring"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines"],
-        ["Search"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Pipelines"],
-        ["Export"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints"],
-        ["Generation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines", "Training", "Scoring"],
+        ["Onnx"] = ["Files", "Runtime", "Text", "Vision", "Modeling"],
+        ["Pipelines"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Onnx"],
+        ["Training"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines"],
+        ["Evaluation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines", "Training"],
+        ["Scoring"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines"],
+        ["Search"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Onnx", "Pipelines"],
+        ["Export"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "Onnx"],
+        ["Generation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines", "Training", "Scoring"],
         // The facade (namespace SharpClip: Clip, AddSharpClip) sits on the use cases it fronts.
-        ["Api"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Pipelines", "Scoring", "Search"],
+        ["Api"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines", "Scoring", "Search"],
     };
 
     static readonly string CoreRoot = Path.Combine(Fixtures.RepoRoot, "src", "SharpClip");

@@ -47,7 +47,7 @@ public class GenerateCommandTests : IDisposable
             var header = ImageDecoder.ReadHeader(png);
             Assert.Equal((width, height), (header.Width, header.Height));
         }
-        Assert.Contains("steps [", err); // the progress bar (plain lines: stderr is redirected)
+        Assert.Matches(@"steps: \d+/\d+ +[0-9.]+/s +ETA", err); // the progress, as plain lines (stderr is redirected)
 
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "a", "generation.json")));
         var r = record.RootElement;

@@ -59,9 +59,15 @@ public class LinearProbeCliTests : IDisposable
         var test = Tree("test", 6, 2);
         var outDir = Path.Combine(_dir, "report");
         var (exit, stdout, err) = CliProcess.Run("eval", "linear-probe", "--model", weights, "--vocab", Fixtures.VocabPath,
-            "--train", train, "--test", test, "--shots", "1,2,4", "--seeds", "2", "--cache", "none", "--out", outDir);
+            "--train", train, "--test", test, "--shots", "1,2,4", "--seeds", "2", "--cache", "none", "--output", outDir);
         Assert.True(exit == 0, err);
         Assert.Contains("linear probe: C=", stdout);
+        // The fits report as they go (the full probe was silent for minutes on large sets): every C of the sweep, the final fit, each k-shot draw.
+        var fits = err.Split('\n').Where(l => l.TrimStart().StartsWith("probe: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(LinearProbe.CoarseExponents.Count + LinearProbe.RefineSteps, fits.Count(l => l.Contains("probe: C ")));
+        Assert.Contains(fits, l => l.Contains($"C {LinearProbe.CoarseExponents.Count + LinearProbe.RefineSteps}/{LinearProbe.CoarseExponents.Count + LinearProbe.RefineSteps}:"));
+        Assert.Single(fits, l => l.Contains("final fit"));
+        Assert.Equal(3 * 2, fits.Count(l => l.Contains("-shot seed")));
 
         // The same computation in this process.
         using var pipeline = ClipPipeline.Load(weights, new ClipPipelineOptions { VocabPath = Fixtures.VocabPath });
@@ -97,12 +103,39 @@ public class LinearProbeCliTests : IDisposable
         Assert.Equal(LinePlot.FewShot(fewShot, zeroShot.Metrics.Top1, $"Few-shot linear probe vs zero-shot: {testSet.Name}").Pixels, png.Pixels);
     }
 
+    /// <summary>
+    /// <c>--train-samples 6</c> of 3 classes × 10: the probes fit on 2 images per class (the same 6 on every run); the
+    /// numbers are the library's on that sample.
+    /// </summary>
+    [Fact]
+    public void TrainSamplesSubsamplesTheTrainingSetPerClass()
+    {
+        var weights = Fixtures.PathOf(Fixtures.Array("models").First().GetProperty("weights").GetString()!);
+        var train = Tree("train", 10, 1);
+        var test = Tree("test", 4, 2);
+        var outDir = Path.Combine(_dir, "sampled");
+        var (exit, _, err) = CliProcess.Run("eval", "linear-probe", "--model", weights, "--vocab", Fixtures.VocabPath, "--train", train, "--train-samples", "6",
+            "--test", test, "--shots", "1", "--seeds", "1", "--cache", "none", "--output", outDir);
+        Assert.True(exit == 0, err);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "probe.json")));
+        Assert.Equal(6, doc.RootElement.GetProperty("linearProbe").GetProperty("trainCount").GetInt32());
+
+        var sample = LabeledDatasets.FromFolderTree(train).StratifiedSample(6, 0);
+        Assert.Equal([2, 2, 2], sample.Items.GroupBy(i => i.Label).OrderBy(g => g.Key).Select(g => g.Count()));
+        using var pipeline = ClipPipeline.Load(weights, new ClipPipelineOptions { VocabPath = Fixtures.VocabPath });
+        var testSet = LabeledDatasets.FromFolderTree(test);
+        var probe = LinearProbe.Run(LabeledFeatures.From(ImageFeatures.Extract(pipeline, sample.Items.Select(i => i.Image).ToList()), sample), null,
+            LabeledFeatures.From(ImageFeatures.Extract(pipeline, testSet.Items.Select(i => i.Image).ToList()), testSet), Colours.Length);
+        Assert.Equal(probe.TestAccuracy, doc.RootElement.GetProperty("linearProbe").GetProperty("testAccuracy").GetDouble());
+    }
+
     public static TheoryData<string[], string> BadInputs => new()
     {
         { ["--train", "{dir}/no-such-folder", "--test", "{dir}/test"], "no-such-folder" },
         { ["--train", "{dir}/train", "--test", "{dir}/test", "--shots", "1,two"], "--shots" },
         { ["--train", "{dir}/train", "--test", "{dir}/test", "--seeds", "0"], "--seeds" },
         { ["--train", "{dir}/train", "--test", "{dir}/test", "--seeds", "many"], "--seeds" },
+        { ["--train", "{dir}/train", "--test", "{dir}/test", "--train-samples", "0"], "--train-samples" },
     };
 
     [Theory, MemberData(nameof(BadInputs))]
@@ -111,7 +144,7 @@ public class LinearProbeCliTests : IDisposable
         Tree("train", 2, 1);
         Tree("test", 2, 2);
         var weights = Fixtures.PathOf(Fixtures.Array("models").First().GetProperty("weights").GetString()!);
-        var (exit, _, err) = CliProcess.Run(["eval", "linear-probe", "--model", weights, "--vocab", Fixtures.VocabPath, "--out", Path.Combine(_dir, "out"),
+        var (exit, _, err) = CliProcess.Run(["eval", "linear-probe", "--model", weights, "--vocab", Fixtures.VocabPath, "--output", Path.Combine(_dir, "out"),
             .. args.Select(a => a.Replace("{dir}", _dir))]);
         Assert.NotEqual(0, exit);
         var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -61,7 +61,7 @@ public class RetrievalTests : IDisposable
         var expected = RetrievalMetrics.Compute(imgF.to(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray(), reordered, d, rows.Select(r => r.Image).ToList());
 
         var outDir = Path.Combine(_dir, "out");
-        var (exit, _, err) = CliProcess.Run("eval", "retrieval", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--data", csv, "--out", outDir);
+        var (exit, _, err) = CliProcess.Run("eval", "retrieval", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--data", csv, "--output", outDir);
         Assert.True(exit == 0, err);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "retrieval.json")));
         var r0 = doc.RootElement.GetProperty("results")[0];

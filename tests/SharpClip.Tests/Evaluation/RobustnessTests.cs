@@ -49,7 +49,7 @@ public class RobustnessTests : IDisposable
         File.WriteAllText(templates, zs.GetProperty("templates").GetRawText());
         var outDir = Path.Combine(_dir, "report");
         var (exit, stdout, err) = CliProcess.Run(["eval", "robustness", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,
-            "--data-root", root, "--templates", templates, "--wild", $"again={Path.Combine(root, "beta")}", "--out", outDir]);
+            "--data-root", root, "--templates", templates, "--wild", $"again={Path.Combine(root, "beta")}", "--output", outDir]);
         Assert.True(exit == 0, err);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "robustness.json")));
         var styles = doc.RootElement.GetProperty("styles").EnumerateArray().ToList();

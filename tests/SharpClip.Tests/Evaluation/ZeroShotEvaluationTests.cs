@@ -93,7 +93,7 @@ public class ZeroShotEvaluationTests : IDisposable
         var templates = Path.Combine(_dir, "templates.json");
         File.WriteAllText(templates, zs.GetProperty("templates").GetRawText());
         var outDir = Path.Combine(_dir, "report");
-        string[] args = ["eval", "zeroshot", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--data", tree, "--templates", templates, "--out", outDir];
+        string[] args = ["eval", "zeroshot", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--data", tree, "--templates", templates, "--output", outDir];
         var (exit, stdout, err) = CliProcess.Run(args);
         Assert.True(exit == 0, err);
         double expectedTop1 = truth.Count(t => argmax[t.Image] == t.Label) / (double)truth.Count;

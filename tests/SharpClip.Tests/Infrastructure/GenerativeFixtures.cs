@@ -71,4 +71,18 @@ public static class GenerativeFixtures
         if (main.Count == 1) return (Dir, main[0]);
         return _extraAutoencoders.Value.Single(e => e.Record.GetProperty("id").GetString() == id);
     }
+
+    /// <summary>The records of a top-level array (<c>dalle_dvae</c>, <c>stable_diffusion</c>); none when the set lacks it.</summary>
+    public static IEnumerable<JsonElement> Records(string array) =>
+        Manifest.TryGetProperty(array, out var a) ? a.EnumerateArray() : [];
+
+    public static JsonElement Record(string array, string id) => Records(array).Single(r => r.GetProperty("id").GetString() == id);
+
+    /// <summary>xunit rows (model id, case id) for every case of every record of <paramref name="array"/> whose kind is
+    /// one of <paramref name="kinds"/>.</summary>
+    public static IEnumerable<object[]> Cases(string array, params string[] kinds) =>
+        from r in Records(array)
+        from c in r.GetProperty("cases").EnumerateArray()
+        where kinds.Contains(c.GetProperty("kind").GetString())
+        select new object[] { r.GetProperty("id").GetString()!, c.GetProperty("id").GetString()! };
 }

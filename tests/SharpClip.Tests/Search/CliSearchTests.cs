@@ -45,6 +45,15 @@ public class CliSearchTests : IDisposable
         var expected = colours.OrderByDescending(c => Vectors.Dot(ToyColorEncoder.EmbedColor(c.Value.R, c.Value.G, c.Value.B), green)).Take(3).Select(c => c.Key);
         Assert.Equal(expected, got);
 
+        // Into a pipe, the same hits as plain tab-separated lines: whole paths, no 80-column table (-m: the index's model).
+        (exit, stdout, stderr) = CliProcess.Run("search", "--index", dir["i.db"], "green", "-k", "3", "-m", Toy);
+        Assert.True(exit == 0, stderr);
+        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToList();
+        Assert.All(rows, r => Assert.Equal(4, r.Length));
+        Assert.Equal(["1", "2", "3"], rows.Select(r => r[0]));
+        Assert.Equal(expected, rows.Select(r => r[2]));
+        Assert.DoesNotContain("─", stdout);
+
         (exit, stdout, stderr) = CliProcess.Run("dedup", "--index", dir["i.db"], "--threshold", "0.9999", "--json");
         Assert.True(exit == 0, stderr);
         var group = Assert.Single(JsonDocument.Parse(stdout).RootElement.GetProperty("groups").EnumerateArray());
@@ -72,7 +81,7 @@ public class CliSearchTests : IDisposable
         const int total = 80;   // with 250 ms per image the run would take ~10 s; it is killed after ~1 s
         var colours = MakeImages(total);
         string index = dir["killed.db"];
-        using var slow = CliProcess.Start(["index", dir["photos"], "--model", Toy, "--index", index, "--batch", "4", "--json"],
+        using var slow = CliProcess.Start(["index", dir["photos"], "--model", Toy, "--index", index, "--batch-size", "4", "--json"],
             new Dictionary<string, string> { ["SHARPCLIP_TOY_DELAY_MS"] = "250" });
         long seenBeforeKill = 0;
         var log = new List<string>();
@@ -114,7 +123,7 @@ public class CliSearchTests : IDisposable
             }
         }
 
-        var (exit, stdout, stderr) = CliProcess.Run("index", dir["photos"], "--model", Toy, "--index", index, "--batch", "4", "--json");
+        var (exit, stdout, stderr) = CliProcess.Run("index", dir["photos"], "--model", Toy, "--index", index, "--batch-size", "4", "--json");
         Assert.True(exit == 0, stderr);
         var summary = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(total - committed, summary.GetProperty("embedded").GetInt32());

@@ -26,6 +26,20 @@ public sealed class PromptResolutionTests : IDisposable
         Assert.Contains("not a file, and not a template containing {}", e.Message);
     }
 
+    /// <summary>FILE#DATASET: one string picks a dataset of a multi-dataset file (the one --templates option of every verb).</summary>
+    [Fact]
+    public void AHashPicksOneDatasetOfAMultiDatasetFile()
+    {
+        var file = _dir.File("prompts.json", """{ "cifar10": { "templates": ["a photo of a {}."] }, "birds": { "templates": ["a {}, a type of bird.", "a photo of a {}, a bird."] } }""");
+        Assert.Equal(["a {}, a type of bird.", "a photo of a {}, a bird."], PromptTemplates.Resolve(file + "#birds")!.Templates);
+        Assert.Equal(["a photo of a {}."], PromptTemplates.Resolve(file + "#CIFAR10")!.Templates);
+        Assert.Equal(["a photo of a {}."], PromptTemplates.Resolve(file, "cifar10")!.Templates);        // the library's parameter still works
+        var unnamed = Assert.Throws<ArgumentException>(() => PromptTemplates.Resolve(file));
+        Assert.Contains($"name one as {file}#cifar10", unnamed.Message);                                // says how
+        Assert.Contains("no dataset 'cars'", Assert.Throws<KeyNotFoundException>(() => PromptTemplates.Resolve(file + "#cars")).Message);
+        Assert.Throws<FileNotFoundException>(() => PromptTemplates.Resolve(_dir.Combine("missing.json") + "#birds"));
+    }
+
     [Fact]
     public void LabelsAreTrimmedAtLeastTwoAndDistinct()
     {

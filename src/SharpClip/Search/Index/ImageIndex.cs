@@ -8,7 +8,9 @@ namespace SharpClip.Search;
 /// The image index: one SQLite file in WAL mode, so readers (search, the web app) never block the indexer and a
 /// killed writer leaves the last committed batch intact. Tables: <c>meta</c> (model fingerprint, dimension,
 /// precision), <c>images</c> (path, size, mtime, SHA-256, pixel size, caption, embedding BLOB, change sequence) and
-/// <c>failures</c> (files that could not be read, with the reason). Every public member is thread-safe.
+/// <c>failures</c> (files that could not be read, with the reason) and <c>warnings</c> (indexed images that will not
+/// search as expected, with the reason; added after schema 1 shipped, so <see cref="Open"/> adds it to older files).
+/// Every public member is thread-safe.
 /// </summary>
 public sealed class ImageIndex : IDisposable
 {
@@ -48,6 +50,7 @@ public sealed class ImageIndex : IDisposable
             if (create) Exec(db, Schema);
             else if (Scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN ('meta','images','failures')") is not 3L)
                 throw new InvalidDataException($"'{full}' is not a SharpClip index (tables meta/images/failures missing)");
+            if (Scalar(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='warnings'") is not 1L) Exec(db, WarningsSchema);
             var index = new ImageIndex(full, db);
             index.Metadata = index.ReadMetadata();
             return index;
@@ -88,6 +91,13 @@ public sealed class ImageIndex : IDisposable
             mtime INTEGER NOT NULL,
             reason TEXT NOT NULL,
             at_utc TEXT NOT NULL);
+        """ + WarningsSchema;
+
+    const string WarningsSchema = """
+        CREATE TABLE IF NOT EXISTS warnings(
+            path TEXT PRIMARY KEY,           -- an image in images; the row goes when the image is re-indexed or removed
+            reason TEXT NOT NULL,
+            at_utc TEXT NOT NULL);
         """;
 
     // ---------------------------------------------------------------- reading
@@ -111,9 +121,10 @@ public sealed class ImageIndex : IDisposable
             var m = Metadata;
             long images = (long)Scalar(db, "SELECT count(*) FROM images")!;
             long failures = (long)Scalar(db, "SELECT count(*) FROM failures")!;
+            long warnings = (long)Scalar(db, "SELECT count(*) FROM warnings")!;
             var last = Scalar(db, "SELECT max(updated_utc) FROM images") as string;
             return new IndexStats(images, failures, m?.Model ?? "", m?.Fingerprint ?? "", m?.Dimension ?? 0,
-                m?.Precision ?? EmbeddingPrecision.Float32, last is null ? null : ParseTime(last));
+                m?.Precision ?? EmbeddingPrecision.Float32, last is null ? null : ParseTime(last)) { Warnings = warnings };
         }
     }
 
@@ -187,6 +198,21 @@ public sealed class ImageIndex : IDisposable
             var list = new List<FailureRecord>();
             while (r.Read())
                 list.Add(new FailureRecord(r.GetString(0), r.GetInt64(1), new DateTime(r.GetInt64(2), DateTimeKind.Utc), r.GetString(3), ParseTime(r.GetString(4))));
+            return list;
+        }
+    }
+
+    public IReadOnlyList<WarningRecord> Warnings(int limit = 1000)
+    {
+        lock (gate)
+        {
+            using var cmd = Command("""
+                SELECT w.path, w.reason, w.at_utc, i.id FROM warnings w LEFT JOIN images i ON i.path = w.path ORDER BY w.path LIMIT $n
+                """, ("$n", limit));
+            using var r = cmd.ExecuteReader();
+            var list = new List<WarningRecord>();
+            while (r.Read())
+                list.Add(new WarningRecord(r.IsDBNull(3) ? null : r.GetInt64(3), r.GetString(0), r.GetString(1), ParseTime(r.GetString(2))));
             return list;
         }
     }
@@ -302,7 +328,7 @@ public sealed class ImageIndex : IDisposable
 
     internal void ClearAll(SqliteTransaction tx)
     {
-        using var cmd = Command("DELETE FROM images; DELETE FROM failures; DELETE FROM meta;");
+        using var cmd = Command("DELETE FROM images; DELETE FROM failures; DELETE FROM warnings; DELETE FROM meta;");
         cmd.Transaction = tx;
         cmd.ExecuteNonQuery();
         Metadata = null;
@@ -371,6 +397,18 @@ public sealed class ImageIndex : IDisposable
         cmd.Transaction = tx;
         cmd.ExecuteNonQuery();
         Delete(tx, "DELETE FROM failures WHERE path=$p", path);
+        Delete(tx, "DELETE FROM warnings WHERE path=$p", path); // new bytes: the indexer records a warning again if it still applies
+    }
+
+    /// <summary>Notes a warning for an image just upserted (call after <see cref="UpsertImage"/>, which clears the old one).</summary>
+    internal void RecordWarning(SqliteTransaction tx, string path, string reason, DateTime now)
+    {
+        using var cmd = Command("""
+            INSERT INTO warnings(path,reason,at_utc) VALUES($p,$r,$t)
+            ON CONFLICT(path) DO UPDATE SET reason=excluded.reason, at_utc=excluded.at_utc
+            """, ("$p", path), ("$r", reason), ("$t", FormatTime(now)));
+        cmd.Transaction = tx;
+        cmd.ExecuteNonQuery();
     }
 
     /// <summary>Same bytes, new size/mtime stamp (e.g. a touched file): no new embedding, so no seq bump.</summary>
@@ -398,9 +436,14 @@ public sealed class ImageIndex : IDisposable
         cmd.Transaction = tx;
         cmd.ExecuteNonQuery();
         Delete(tx, "DELETE FROM images WHERE path=$p", path); // a file that changed into something unreadable is no longer searchable
+        Delete(tx, "DELETE FROM warnings WHERE path=$p", path);
     }
 
-    internal void DeleteImage(SqliteTransaction tx, string path) => Delete(tx, "DELETE FROM images WHERE path=$p", path);
+    internal void DeleteImage(SqliteTransaction tx, string path)
+    {
+        Delete(tx, "DELETE FROM images WHERE path=$p", path);
+        Delete(tx, "DELETE FROM warnings WHERE path=$p", path);
+    }
     internal void DeleteFailure(SqliteTransaction tx, string path) => Delete(tx, "DELETE FROM failures WHERE path=$p", path);
 
     void Delete(SqliteTransaction tx, string sql, string path)

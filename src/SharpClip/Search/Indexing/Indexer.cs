@@ -46,7 +46,7 @@ public static class Indexer
             else work.Add((f, null));
         }
 
-        int embedded = 0, reused = 0, touched = 0, failed = 0, done = 0;
+        int embedded = 0, reused = 0, touched = 0, failed = 0, done = 0, warned = 0;
         progress?.Report(new IndexProgress(0, work.Count, 0, clock.Elapsed));
         for (int start = 0; start < work.Count; start += options.BatchSize)
         {
@@ -78,6 +78,9 @@ public static class Indexer
             foreach (var (copy, first) in sameAs)
                 if (results[first] is { Embedding: { } e } r) reuse[copy] = (EmbeddingCodec.Encode(e, precision), r.Width, r.Height);
                 else results[copy] = results[first];
+            var warnings = new Dictionary<int, string>();              // images that embed but not as the user expects
+            foreach (int i in reuse.Keys.Concat(results.Where(r => r.Value.Ok).Select(r => r.Key)))
+                if (ImageWarnings.For(batch[i].File.Path) is { } warning) { warnings[i] = warning; warned++; }
 
             var now = DateTime.UtcNow;
             var tx = index.BeginWrite();
@@ -97,6 +100,7 @@ public static class Indexer
                     {
                         var (caption, cm) = ReadCaption(file.Path);
                         index.UpsertImage(tx, seq++, file.Path, file.Size, file.MtimeTicks, hashes[i].Hash!, hit.Width, hit.Height, caption, cm, hit.Embedding, now);
+                        if (warnings.TryGetValue(i, out var warning)) index.RecordWarning(tx, file.Path, warning, now);
                         reused++;
                     }
                     else if (results.TryGetValue(i, out var r))
@@ -107,6 +111,7 @@ public static class Indexer
                             var (caption, cm) = ReadCaption(file.Path);
                             index.UpsertImage(tx, seq++, file.Path, file.Size, file.MtimeTicks, hashes[i].Hash!, r.Width, r.Height, caption, cm,
                                 EmbeddingCodec.Encode(e, precision), now);
+                            if (warnings.TryGetValue(i, out var warning)) index.RecordWarning(tx, file.Path, warning, now);
                             embedded++;
                         }
                         else
@@ -152,7 +157,7 @@ public static class Indexer
             finally { index.EndWrite(tx, ok); }
         }
         return new IndexSummary(scanned.Count, embedded, reused, touched, unchanged, captionChanges.Count, removed, failed,
-            skippedFailures, clock.Elapsed.TotalSeconds) { Skipped = scan.Skipped };
+            skippedFailures, clock.Elapsed.TotalSeconds) { Skipped = scan.Skipped, Warned = warned };
     }
 
     /// <summary>Creates or checks the index's metadata; returns the storage precision to use.</summary>

@@ -30,6 +30,9 @@ public sealed record IndexSummary(
     /// <summary>Entries of the folders that were not indexed and why (links to folders, FIFOs, dangling links...).</summary>
     public IReadOnlyList<SharpClip.Files.SkippedEntry> Skipped { get; init; } = [];
 
+    /// <summary>Images indexed in this run with a warning (see <see cref="ImageWarnings"/>; listed by <see cref="ImageIndex.Warnings"/>).</summary>
+    public int Warned { get; init; }
+
     /// <summary>Encoder throughput of this run (0 when nothing was embedded).</summary>
     public double ImagesPerSecond => Embedded > 0 && Seconds > 0 ? Embedded / Seconds : 0;
 }

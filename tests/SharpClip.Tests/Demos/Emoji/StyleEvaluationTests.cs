@@ -62,7 +62,7 @@ public class StyleEvaluationTests : IDisposable
         var wildCsv = Path.Combine(root, "zeroshot", "apple", "groups-test.csv");
         var outDir = Path.Combine(_dir, "report");
         var (exit, stdout, err) = CliProcess.Run(["eval", "styles", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,
-            "--data-root", root, "--templates", templates, "--shots", "1,2", "--seeds", "2", "--wild", $"again={wildCsv}", "--out", outDir]);
+            "--data-root", root, "--templates", templates, "--shots", "1,2", "--seeds", "2", "--wild", $"again={wildCsv}", "--output", outDir]);
         Assert.True(exit == 0, err);
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "styles.json")));
@@ -126,7 +126,7 @@ public class StyleEvaluationTests : IDisposable
 
         var outDir = Path.Combine(_dir, "report");
         var (exit, _, err) = CliProcess.Run(["eval", "styles", "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath,
-            "--data-root", root, "--shots", "1", "--seeds", "1", "--no-linear-probe", "--wild", Path.Combine(dir, "groups-train.csv"), "--out", outDir]);
+            "--data-root", root, "--shots", "1", "--seeds", "1", "--no-linear-probe", "--wild", Path.Combine(dir, "groups-train.csv"), "--output", outDir]);
         Assert.Equal(2, exit);                       // numbers written, but some inputs failed
         Assert.Contains("corrupt.png", err);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "styles.json")));
@@ -141,7 +141,7 @@ public class StyleEvaluationTests : IDisposable
         foreach (var verb in new[] { new[] { "zeroshot", "--data", Path.Combine(dir, "groups-test.csv") }, ["retrieval", "--data", jsonl],
                      ["linear-probe", "--train", Path.Combine(dir, "groups-test.csv"), "--test", Path.Combine(dir, "groups-train.csv"), "--shots", "1", "--seeds", "1"] })
         {
-            var (e, _, stderr) = CliProcess.Run(["eval", .. verb, "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--out", Path.Combine(_dir, verb[0])]);
+            var (e, _, stderr) = CliProcess.Run(["eval", .. verb, "--model", model.WeightsPath, "--vocab", Fixtures.VocabPath, "--output", Path.Combine(_dir, verb[0])]);
             Assert.True(e == 2, $"eval {verb[0]}: exit {e}, {stderr}");
             Assert.Contains("corrupt.png", stderr);
         }
@@ -150,7 +150,7 @@ public class StyleEvaluationTests : IDisposable
     [Fact]
     public void AFolderThatIsNotPreparedIsNamedInTheError()
     {
-        var (exit, _, err) = CliProcess.Run(["eval", "styles", "--model", "unused", "--data-root", _dir, "--out", Path.Combine(_dir, "o")]);
+        var (exit, _, err) = CliProcess.Run(["eval", "styles", "--model", "unused", "--data-root", _dir, "--output", Path.Combine(_dir, "o")]);
         Assert.NotEqual(0, exit);
         Assert.Contains(_dir, err);
     }

@@ -1,3 +1,4 @@
+using SharpClip.Tests.Infrastructure;
 using System.Text.Json;
 using SharpClip.Files;
 using SharpClip.Generation.Dalle;

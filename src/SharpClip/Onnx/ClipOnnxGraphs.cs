@@ -1,0 +1,73 @@
+using Onnx;
+using SharpClip.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Onnx;
+
+/// <summary>
+/// Writes a loaded <see cref="ClipModel"/>'s two towers as ONNX graphs (opset 17, float32 weights copied from the live
+/// tensors): the image tower takes <c>pixel_values</c> [batch, 3, r, r] and gives <c>image_embeds</c> [batch, embed_dim];
+/// the text tower takes <c>input_ids</c> [batch, tokens] int64 and gives <c>text_embeds</c> [batch, embed_dim]. Batch and
+/// tokens are dynamic; the embeddings are the projections before L2 normalisation, as <c>encode_image</c> /
+/// <c>encode_text</c> return them.
+/// </summary>
+public static class ClipOnnxGraphs
+{
+    /// <summary>The image graph's input.</summary>
+    public const string PixelValues = "pixel_values";
+    /// <summary>The image graph's output.</summary>
+    public const string ImageEmbeds = "image_embeds";
+    /// <summary>The text graph's input.</summary>
+    public const string InputIds = "input_ids";
+    /// <summary>The text graph's output.</summary>
+    public const string TextEmbeds = "text_embeds";
+
+    /// <summary>A protobuf message (an ONNX file without external data) holds at most 2 GiB.</summary>
+    const long MaxWeightBytes = int.MaxValue - (64L << 20);
+
+    /// <summary>The image tower (<see cref="VisionTransformer"/> or <see cref="ModifiedResNet"/>) as an ONNX model;
+    /// <paramref name="contribAttention"/> writes the transformer's attention as ONNX Runtime's fused com.microsoft
+    /// operator (runs only on ONNX Runtime).</summary>
+    /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
+    public static ModelProto ImageTower(ClipModel model, bool contribAttention = false)
+    {
+        var config = model.Config;
+        return Write(model, "image", contribAttention, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
+        {
+            var pixels = g.Input(PixelValues, TensorProto.Types.DataType.Float, "batch", 3, config.ImageResolution, config.ImageResolution);
+            var features = config.IsVisionTransformer
+                ? VisionTransformerGraph.Write(g, w, config, pixels)
+                : ModifiedResNetGraph.Write(g, w, config, pixels);
+            g.Output(features, ImageEmbeds, TensorProto.Types.DataType.Float, "batch", config.EmbedDim);
+        });
+    }
+
+    /// <summary>The text tower (<see cref="TextTransformer"/>) as an ONNX model (see <see cref="ImageTower"/> for
+    /// <paramref name="contribAttention"/>).</summary>
+    /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
+    public static ModelProto TextTower(ClipModel model, bool contribAttention = false)
+    {
+        var config = model.Config;
+        return Write(model, "text", contribAttention, key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale", (g, w) =>
+        {
+            var ids = g.Input(InputIds, TensorProto.Types.DataType.Int64, "batch", "tokens");
+            var features = TextTransformerGraph.Write(g, w, config, ids);
+            g.Output(features, TextEmbeds, TensorProto.Types.DataType.Float, "batch", config.EmbedDim);
+        });
+    }
+
+    static ModelProto Write(ClipModel model, string tower, bool contribAttention, Func<string, bool> belongs, Action<OnnxGraphBuilder, TowerWeights> write)
+    {
+        using var _ = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        var weights = new TowerWeights(model.state_dict(), belongs, model.Source);
+        var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower", contribAttention);
+        write(g, weights);
+        weights.RequireAllUsed(tower);
+        if (g.WeightBytes > MaxWeightBytes)
+            throw new NotSupportedException($"{model.Source}: the {tower} tower has {g.WeightBytes / (1 << 20)} MiB of float32 weights; " +
+                                            "an ONNX file without external data holds at most 2 GiB");
+        return g.Build($"SharpClip {tower} tower of {model.Config}");
+    }
+}

@@ -1,0 +1,82 @@
+using SharpClip.Modeling;
+
+namespace SharpClip.Onnx;
+
+/// <summary>
+/// The ONNX form of <see cref="ModifiedResNet"/> with its <see cref="Bottleneck"/>s and <see cref="AttentionPool2d"/>,
+/// written from the <c>visual.*</c> tensors. Convolution, eval-mode BatchNormalization (running statistics) and ReLU
+/// are left separate: ONNX Runtime folds each BatchNorm into its convolution and fuses the ReLU itself. The channel
+/// padding of <see cref="AlignedConv2d"/> works around a libtorch defect and has no place here.
+/// </summary>
+internal static class ModifiedResNetGraph
+{
+    // pixels: [batch, 3, resolution, resolution] float32, normalised
+    // returns [batch, embed_dim]
+    public static string Write(OnnxGraphBuilder g, TowerWeights w, ClipConfig config, string pixels)
+    {
+        var x = g.Relu(ConvNorm(g, w, "visual.conv1", "visual.bn1", pixels, stride: 2)); // [batch, width/2, r/2, r/2]
+        x = g.Relu(ConvNorm(g, w, "visual.conv2", "visual.bn2", x));
+        x = g.Relu(ConvNorm(g, w, "visual.conv3", "visual.bn3", x));             // [batch, width, r/2, r/2]
+        x = AveragePool(g, x, 2);                                              // [batch, width, r/4, r/4]
+        for (int stage = 1; stage <= 4; stage++)
+            for (int i = 0; i < config.VisionLayers[stage - 1]; i++)
+                x = Bottleneck(g, w, $"visual.layer{stage}.{i}", x, stride: stage > 1 && i == 0 ? 2 : 1);
+        return AttentionPool(g, w, "visual.attnpool", x, config.VisionHeads);   // [batch, embed_dim]
+    }
+
+    /// <summary>1×1, 3×3, 1×1 convolutions with an average pool before the last where the block strides; the shortcut
+    /// pooled and projected where the shape changes.</summary>
+    static string Bottleneck(OnnxGraphBuilder g, TowerWeights w, string p, string x, int stride)
+    {
+        var residual = g.Relu(ConvNorm(g, w, $"{p}.conv1", $"{p}.bn1", x));
+        residual = g.Relu(ConvNorm(g, w, $"{p}.conv2", $"{p}.bn2", residual));
+        if (stride > 1) residual = AveragePool(g, residual, stride);
+        residual = ConvNorm(g, w, $"{p}.conv3", $"{p}.bn3", residual);
+        var shortcut = x;
+        if (w.Has($"{p}.downsample.0.weight"))
+        {
+            if (stride > 1) shortcut = AveragePool(g, shortcut, stride);
+            shortcut = ConvNorm(g, w, $"{p}.downsample.0", $"{p}.downsample.1", shortcut);
+        }
+        return g.Relu(g.Add(residual, shortcut));
+    }
+
+    /// <summary>A bias-free convolution (3×3 ones padded by 1, as the module builds them) and its BatchNorm in eval mode.</summary>
+    static string ConvNorm(OnnxGraphBuilder g, TowerWeights w, string conv, string norm, string x, int stride = 1)
+    {
+        var weight = w[$"{conv}.weight"];                                     // [out, in, k, k]
+        long k = weight.shape[2], pad = k / 2;
+        var y = g.Node("Conv", [x, g.Weight($"{conv}.weight", weight)],
+            [OnnxGraphBuilder.Ints("kernel_shape", k, k), OnnxGraphBuilder.Ints("strides", stride, stride),
+             OnnxGraphBuilder.Ints("pads", pad, pad, pad, pad)]);
+        return g.Node("BatchNormalization",
+            [y, g.Weight($"{norm}.weight", w[$"{norm}.weight"]), g.Weight($"{norm}.bias", w[$"{norm}.bias"]),
+             g.Weight($"{norm}.running_mean", w[$"{norm}.running_mean"]), g.Weight($"{norm}.running_var", w[$"{norm}.running_var"])],
+            [OnnxGraphBuilder.Float("epsilon", 1e-5f)]);
+    }
+
+    static string AveragePool(OnnxGraphBuilder g, string x, long size) =>
+        g.Node("AveragePool", [x], [OnnxGraphBuilder.Ints("kernel_shape", size, size), OnnxGraphBuilder.Ints("strides", size, size)]);
+
+    /// <summary><see cref="AttentionPool2d"/>: the mean token, prepended and positioned, attends over all tokens.</summary>
+    // x: [batch, width, grid, grid]
+    static string AttentionPool(OnnxGraphBuilder g, TowerWeights w, string p, string x, int heads)
+    {
+        var positions = w[$"{p}.positional_embedding"];                      // [grid²+1, width]
+        long width = positions.shape[1], headWidth = width / heads;
+        var tokens = g.Transpose(g.Reshape(x, 0, width, -1), 0, 2, 1);       // [batch, grid², width]
+        var mean = g.Node("ReduceMean", [tokens], [OnnxGraphBuilder.Ints("axes", 1), OnnxGraphBuilder.Int("keepdims", 1)]);
+        tokens = g.Add(g.Concat(1, mean, tokens), g.Weight($"{p}.positional_embedding", positions)); // [batch, grid²+1, width]
+        var first = g.Node("Slice", tokens, g.Int64s("start", 0), g.Int64s("end", 1), g.Int64s("axis", 1)); // [batch, 1, width]
+        var q = Heads(g, TransformerGraph.Linear(g, w, $"{p}.q_proj", first), heads, headWidth);   // [batch, heads, 1, head_width]
+        var k = Heads(g, TransformerGraph.Linear(g, w, $"{p}.k_proj", tokens), heads, headWidth);  // [batch, heads, grid²+1, head_width]
+        var v = Heads(g, TransformerGraph.Linear(g, w, $"{p}.v_proj", tokens), heads, headWidth);
+        var pooled = TransformerGraph.ScaledDotProduct(g, q, k, v, headWidth, mask: null);           // [batch, heads, 1, head_width]
+        pooled = g.Reshape(g.Transpose(pooled, 0, 2, 1, 3), 0, width);                              // [batch, width]
+        return TransformerGraph.Linear(g, w, $"{p}.c_proj", pooled);                                 // [batch, embed_dim]
+    }
+
+    /// <summary>[batch, tokens, width] → [batch, heads, tokens, head_width] (<see cref="AttentionHeads.Split"/>).</summary>
+    static string Heads(OnnxGraphBuilder g, string x, long heads, long headWidth) =>
+        g.Transpose(g.Reshape(x, 0, 0, heads, headWidth), 0, 2, 1, 3);
+}

@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using Google.Protobuf;
+using SharpClip.Files;
+using SharpClip.Modeling;
+using SharpClip.Text;
+using SharpClip.Vision;
+using TorchSharp;
+
+namespace SharpClip.Onnx;
+
+/// <summary>
+/// Writes a model's towers for deployment with ONNX Runtime (or any ONNX runtime) outside SharpClip:
+/// <c>image.onnx</c>, <c>text.onnx</c> (the graphs the ONNX engine runs, standard opset-17 operators only),
+/// <c>clip_onnx.json</c> (inputs, outputs, preprocessing, tokenizer rules and the logit scale a deployer needs) and,
+/// when the model has a vocabulary, the tokenizer as Hugging Face's <c>vocab.json</c> / <c>merges.txt</c>.
+/// </summary>
+public static class OnnxExport
+{
+    /// <summary>The file names written into the output folder.</summary>
+    public const string ImageFile = "image.onnx", TextFile = "text.onnx", InfoFile = "clip_onnx.json";
+
+    /// <summary>What was written.</summary>
+    /// <param name="Files">Every file written, full paths.</param>
+    /// <param name="ImageBytes">Size of image.onnx.</param>
+    /// <param name="TextBytes">Size of text.onnx.</param>
+    public sealed record Result(IReadOnlyList<string> Files, long ImageBytes, long TextBytes);
+
+    /// <summary>Writes the export into <paramref name="directory"/> (created if needed; files of the same names replaced).</summary>
+    /// <param name="model">The loaded model (any dtype and device: the files hold float32 copies of its weights).</param>
+    /// <param name="preprocessing">How its images are prepared.</param>
+    /// <param name="tokenizer">Its tokenizer, or null when the model carries no vocabulary (the JSON then says so).</param>
+    /// <param name="directory">The output folder.</param>
+    /// <exception cref="NotSupportedException">a tower the writer cannot express, or larger than one ONNX file holds.</exception>
+    public static Result Write(ClipModel model, PreprocessingInfo preprocessing, ClipTokenizer? tokenizer, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var image = Path.Combine(directory, ImageFile);
+        var text = Path.Combine(directory, TextFile);
+        var info = Path.Combine(directory, InfoFile);
+        WriteModel(image, ClipOnnxGraphs.ImageTower(model));
+        WriteModel(text, ClipOnnxGraphs.TextTower(model));
+        var files = new List<string> { image, text, info };
+        if (tokenizer is not null)
+        {
+            tokenizer.Vocabulary.SaveHuggingFace(directory);
+            files.Add(Path.Combine(directory, "vocab.json"));
+            files.Add(Path.Combine(directory, "merges.txt"));
+        }
+        JsonFiles.WriteAtomic(info, Describe(model, preprocessing, tokenizer));
+        return new Result(files, new FileInfo(image).Length, new FileInfo(text).Length);
+    }
+
+    /// <summary>The contents of <c>clip_onnx.json</c>.</summary>
+    public static JsonObject Describe(ClipModel model, PreprocessingInfo preprocessing, ClipTokenizer? tokenizer)
+    {
+        var config = model.Config;
+        float logitScale;
+        using (var scale = model.LogitScale.detach().to(torch.ScalarType.Float32, torch.CPU)) logitScale = scale.item<float>();
+        return new JsonObject
+        {
+            ["format"] = "sharpclip-onnx/1",
+            ["opset"] = OnnxGraphBuilder.Opset,
+            ["architecture"] = config.ToString(),
+            ["source"] = Path.GetFileName(model.Source.TrimEnd('/', '\\')),
+            ["embed_dim"] = config.EmbedDim,
+            ["logit_scale"] = logitScale,
+            ["similarity"] = "logits = exp(logit_scale) * normalize(image_embeds) @ normalize(text_embeds).T; the outputs are not normalised",
+            ["image"] = new JsonObject
+            {
+                ["file"] = ImageFile,
+                ["input"] = Tensor(ClipOnnxGraphs.PixelValues, "float32", "batch", 3, config.ImageResolution, config.ImageResolution),
+                ["output"] = Tensor(ClipOnnxGraphs.ImageEmbeds, "float32", "batch", config.EmbedDim),
+                ["preprocessing"] = preprocessing.ToHuggingFaceJson(),
+                ["preprocessing_steps"] = "RGB; resize the shorter side to size.shortest_edge (PIL filter 'resample'); centre-crop crop_size; " +
+                                          "x * rescale_factor; (x - image_mean) / image_std per channel; NCHW",
+            },
+            ["text"] = new JsonObject
+            {
+                ["file"] = TextFile,
+                ["input"] = Tensor(ClipOnnxGraphs.InputIds, "int64", "batch", "tokens"),
+                ["output"] = Tensor(ClipOnnxGraphs.TextEmbeds, "float32", "batch", config.EmbedDim),
+                ["context_length"] = config.ContextLength,
+                ["vocab_size"] = config.VocabSize,
+                ["start_of_text_id"] = tokenizer?.StartOfText,
+                ["end_of_text_id"] = tokenizer?.EndOfText,
+                ["pad_id"] = 0,
+                ["tokenizer"] = tokenizer is null ? null : "CLIP BPE (vocab.json, merges.txt; Hugging Face CLIPTokenizer reads them)",
+                ["ids"] = "[start_of_text, BPE tokens..., end_of_text], padded with pad_id to at most context_length; " +
+                          "the embedding is taken at each row's first end_of_text (the largest id), so columns after the batch's last end_of_text may be cut",
+            },
+        };
+    }
+
+    static JsonObject Tensor(string name, string type, params object[] shape) => new()
+    {
+        ["name"] = name,
+        ["dtype"] = type,
+        ["shape"] = new JsonArray(shape.Select(d => d is string s ? JsonValue.Create(s) : (JsonNode)JsonValue.Create((int)d)).ToArray()),
+    };
+
+    static void WriteModel(string path, global::Onnx.ModelProto model)
+    {
+        var tmp = path + ".tmp";
+        using (var stream = File.Create(tmp)) model.WriteTo(stream);
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,104 @@
+using Onnx;
+using SharpClip.Modeling;
+using static TorchSharp.torch;
+
+namespace SharpClip.Onnx;
+
+/// <summary>
+/// The ONNX form of <see cref="TransformerStack"/>, shared by both towers: one pre-LayerNorm
+/// <see cref="ResidualAttentionBlock"/> per <c>resblocks.N</c>, written from the same keys the modules load.
+/// </summary>
+/// <remarks>
+/// Written in the patterns ONNX Runtime's optimizer fuses: <c>LayerNormalization</c> as one operator, each linear
+/// layer as MatMul by a pre-transposed weight + Add (MatMul+Add fusion, weights prepacked), QuickGELU as
+/// <c>x·sigmoid(1.702x)</c> (fused into QuickGelu) and GELU as <c>0.5·x·(1+erf(x/√2))</c> (fused into Gelu).
+/// Attention is written out: <c>softmax(q·kᵀ/√d + mask)·v</c> per head.
+/// </remarks>
+internal static class TransformerGraph
+{
+    /// <summary>Every block of <paramref name="prefix"/><c>.resblocks.*</c> in order.</summary>
+    // x: [batch, tokens, width]
+    // mask: An additive [tokens, tokens] mask (causal text tower), or null.
+    // returns [batch, tokens, width]
+    public static string Stack(OnnxGraphBuilder g, TowerWeights w, string prefix, string x, int layers, int heads, Activation activation, string? mask)
+    {
+        for (int i = 0; i < layers; i++) x = Block(g, w, $"{prefix}.resblocks.{i}", x, heads, activation, mask);
+        return x;
+    }
+
+    /// <summary><c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.</summary>
+    static string Block(OnnxGraphBuilder g, TowerWeights w, string p, string x, int heads, Activation activation, string? mask)
+    {
+        x = g.Add(x, Attention(g, w, $"{p}.attn", LayerNorm(g, w, $"{p}.ln_1", x), heads, mask));
+        x = g.Add(x, Mlp(g, w, $"{p}.mlp", LayerNorm(g, w, $"{p}.ln_2", x), activation));
+        return x;
+    }
+
+    /// <summary>A LayerNorm module's <c>weight</c>/<c>bias</c> under <paramref name="key"/>.</summary>
+    public static string LayerNorm(OnnxGraphBuilder g, TowerWeights w, string key, string x) =>
+        g.LayerNorm(x, key, w[$"{key}.weight"], w[$"{key}.bias"]);
+
+    /// <summary>A Linear module's <c>weight</c>/<c>bias</c> under <paramref name="key"/>.</summary>
+    public static string Linear(OnnxGraphBuilder g, TowerWeights w, string key, string x) =>
+        g.Linear(x, key, w[$"{key}.weight"], w.Has($"{key}.bias") ? w[$"{key}.bias"] : null);
+
+    /// <summary><see cref="SelfAttention"/>: packed QKV projection, per-head scaled dot-product attention, out_proj.</summary>
+    // x: [batch, tokens, width]
+    static string Attention(OnnxGraphBuilder g, TowerWeights w, string p, string x, int heads, string? mask)
+    {
+        var inProj = w[$"{p}.in_proj_weight"];
+        long width = inProj.shape[1], headWidth = width / heads;
+        if (g.ContribAttention)
+        {
+            // ONNX Runtime's com.microsoft Attention: the packed projection ([width, 3·width], Q|K|V as in_proj packs
+            // them), per-head softmax attention (causal when unidirectional) in one kernel.
+            using var packed = inProj.detach().t();
+            var fused = g.Node("Attention", [x, g.Weight($"{p}.in_proj_weight.T", packed), g.Weight($"{p}.in_proj_bias", w[$"{p}.in_proj_bias"])],
+                [OnnxGraphBuilder.Int("num_heads", heads), OnnxGraphBuilder.Int("unidirectional", mask is null ? 0 : 1)], domain: "com.microsoft");
+            return Linear(g, w, $"{p}.out_proj", fused);
+        }
+        var qkv = g.Linear(x, $"{p}.in_proj", inProj, w[$"{p}.in_proj_bias"]);  // [batch, tokens, 3·width]
+        qkv = g.Reshape(qkv, 0, 0, 3, heads, headWidth);
+        qkv = g.Transpose(qkv, 2, 0, 3, 1, 4);                                  // [3, batch, heads, tokens, head_width]
+        var q = g.Gather(qkv, g.Int64Scalar("q", 0), 0);                        // [batch, heads, tokens, head_width]
+        var k = g.Gather(qkv, g.Int64Scalar("k", 1), 0);
+        var v = g.Gather(qkv, g.Int64Scalar("v", 2), 0);
+        var attended = ScaledDotProduct(g, q, k, v, headWidth, mask);           // [batch, heads, tokens, head_width]
+        var merged = g.Reshape(g.Transpose(attended, 0, 2, 1, 3), 0, 0, width); // [batch, tokens, width]
+        return Linear(g, w, $"{p}.out_proj", merged);
+    }
+
+    /// <summary><c>softmax(q·kᵀ/√d + mask)·v</c>, as libtorch's <c>scaled_dot_product_attention</c>.</summary>
+    // q: [batch, heads, queries, head_width]
+    // k: [batch, heads, keys, head_width]
+    // v: [batch, heads, keys, head_width]
+    // returns [batch, heads, queries, head_width]
+    public static string ScaledDotProduct(OnnxGraphBuilder g, string q, string k, string v, long headWidth, string? mask)
+    {
+        var scaled = g.Mul(q, g.Scalar("scale", (float)(1.0 / Math.Sqrt(headWidth))));
+        var scores = g.MatMul(scaled, g.Transpose(k, 0, 1, 3, 2));              // [batch, heads, queries, keys]
+        if (mask is not null) scores = g.Add(scores, mask);
+        return g.MatMul(g.Softmax(scores), v);
+    }
+
+    /// <summary><see cref="Mlp"/>: <c>c_proj(act(c_fc(x)))</c>.</summary>
+    static string Mlp(OnnxGraphBuilder g, TowerWeights w, string p, string x, Activation activation)
+    {
+        var hidden = Linear(g, w, $"{p}.c_fc", x);                             // [batch, tokens, hidden_width]
+        return Linear(g, w, $"{p}.c_proj", Activate(g, hidden, activation));
+    }
+
+    static string Activate(OnnxGraphBuilder g, string x, Activation activation) => activation switch
+    {
+        // QuickGELU: x·sigmoid(1.702·x)
+        Activation.QuickGelu => g.Mul(x, g.Sigmoid(g.Mul(x, g.Scalar("quick_gelu_slope", 1.702f)))),
+        // GELU (erf form, PyTorch's nn.GELU()): 0.5·x·(1 + erf(x/√2))
+        Activation.Gelu => g.Mul(g.Mul(x, g.Add(g.Node("Erf", g.Node("Div", x, g.Scalar("sqrt2", MathF.Sqrt(2f)))), g.Scalar("one", 1f))),
+            g.Scalar("half", 0.5f)),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
+    };
+
+    /// <summary>The shape [n] of a tensor's axis <paramref name="axis"/>, as a 1-D int64 value (for dynamic slicing).</summary>
+    public static string Dim(OnnxGraphBuilder g, string x, long axis) =>
+        g.Node("Shape", [x], [OnnxGraphBuilder.Int("start", axis), OnnxGraphBuilder.Int("end", axis + 1)]);
+}
