@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
 using SharpClip.Checkpoints;
+using SharpClip.Generation.Description;
 
 namespace SharpClip.Cli.Commands;
 
-/// <summary><c>sharpclip info MODEL</c> (or <c>-m MODEL</c>, as every verb takes a model): what a checkpoint is — format, architecture, parameters, dtype, preprocessing.</summary>
+/// <summary><c>sharpclip info MODEL</c> (or <c>-m MODEL</c>, as every verb takes a model): what a checkpoint is — format, architecture, parameters, dtype, preprocessing;
+/// for a text-to-image model (Stable Diffusion, DALL-E, dVAE) its parts as <see cref="GenerativeModelDescription"/> says.</summary>
 public static class InfoCommand
 {
     public static Command Create()
@@ -12,7 +14,7 @@ public static class InfoCommand
         var modelPath = new Argument<string?>("MODEL") { Description = "A model folder or weight file.", Arity = ArgumentArity.ZeroOrOne };
         var model = new Option<string?>("--model", "-m") { Description = "The model, as the other verbs take it (instead of MODEL)." };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
-        var cmd = new Command("info", "Describe a CLIP checkpoint without running it.");
+        var cmd = new Command("info", "Describe a CLIP checkpoint, a Stable Diffusion checkpoint, a DALL-E model folder or a dVAE without running it.");
         cmd.Arguments.Add(modelPath);
         cmd.Options.Add(model);
         cmd.Options.Add(json);
@@ -21,6 +23,7 @@ public static class InfoCommand
             string? given = parse.GetValue(modelPath), option = parse.GetValue(model);
             if ((given is null) == (option is null)) throw new ArgumentException("give the model once: sharpclip info MODEL, or sharpclip info -m MODEL");
             var path = (given ?? option)!;
+            if (GenerativeModelDescription.Describe(path) is { } generative) return GenerativeInfoPrinter.Print(generative, parse.GetValue(json));
             using var ckpt = CheckpointLoader.Read(path);
             var config = ckpt.ResolvedConfig;
             var dtypes = ckpt.StateDict.Values.Where(t => TorchSharp.torch.is_floating_point(t)).GroupBy(t => t.dtype)

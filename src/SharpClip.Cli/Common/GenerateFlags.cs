@@ -10,29 +10,32 @@ namespace SharpClip.Cli;
 public sealed class GenerateFlags
 {
     public Argument<string> Prompt { get; } = new("PROMPT") { Description = "What the image should show." };
-    public Option<string> Model { get; } = new("--model", "-m") { Description = "A text-to-image model: a Stable Diffusion 1.x checkpoint (.safetensors or .ckpt).", Required = true };
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "A text-to-image model: a Stable Diffusion 1.x checkpoint (.safetensors or .ckpt) or a DALL-E model folder (from train-dalle).", Required = true };
     public Option<string> Output { get; } = new("--output", "-o") { Description = "Folder for the PNGs and generation.json.", Required = true };
     public Option<string?> Vocab { get; } = new("--vocab") { Description = "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) when $CLIP_VOCAB is not set." };
-    public Option<string> Negative { get; } = new("--negative") { Description = "What the image should not show.", DefaultValueFactory = _ => "" };
-    public Option<int?> Steps { get; } = new("--steps") { Description = "Denoising steps (default 50)." };
-    public Option<double?> Guidance { get; } = new("--guidance") { Description = "Classifier-free guidance scale (default 7.5; 1 = off)." };
-    public Option<string> Sampler { get; } = new("--sampler") { Description = "ddim (the reference's), euler, euler-a or dpmpp-2m.", DefaultValueFactory = _ => "ddim" };
-    public Option<bool> Karras { get; } = new("--karras") { Description = "Karras sigma spacing for euler, euler-a and dpmpp-2m." };
-    public Option<long> Seed { get; } = new("--seed") { Description = "Seed of the first image; image i uses seed + i (recorded per image).", DefaultValueFactory = _ => 0 };
-    public Option<string?> Size { get; } = new("--size") { Description = "WxH in pixels, multiples of 8 (default 512x512; the init image's size with --init-image)." };
-    public Option<string?> InitImage { get; } = new("--init-image") { Description = "img2img: the image to start from (resized to --size when given)." };
+    public Option<string> Negative { get; } = new("--negative") { Description = "Stable Diffusion: what the image should not show.", DefaultValueFactory = _ => "" };
+    public Option<int?> Steps { get; } = new("--steps") { Description = "Stable Diffusion: denoising steps (default 50)." };
+    public Option<double?> Guidance { get; } = new("--guidance") { Description = "Stable Diffusion: classifier-free guidance scale (default 7.5; 1 = off)." };
+    public Option<string?> Sampler { get; } = new("--sampler") { Description = "Stable Diffusion: ddim (the reference's, default), euler, euler-a or dpmpp-2m." };
+    public Option<bool> Karras { get; } = new("--karras") { Description = "Stable Diffusion: Karras sigma spacing for euler, euler-a and dpmpp-2m." };
+    public Option<double?> Temperature { get; } = new("--temperature") { Description = "DALL-E: divide the token logits by this (default 1; lower is sharper, higher more varied)." };
+    public Option<int?> TopK { get; } = new("--top-k") { Description = "DALL-E: draw each image token from the k likeliest codes (default: all)." };
+    public Option<double?> TopP { get; } = new("--top-p") { Description = "DALL-E: draw each image token from the likeliest codes holding this probability, in (0, 1] (default: all)." };
+    public Option<long> Seed { get; } = new("--seed") { Description = "Seed of the first image; image i uses seed + i (recorded per image), whatever --batch-size.", DefaultValueFactory = _ => 0 };
+    public Option<string?> Size { get; } = new("--size") { Description = "WxH in pixels, multiples of 8 (default: the model's, 512x512 for SD 1.x; the init image's size with --init-image). A DALL-E model makes one size only." };
+    public Option<string?> InitImage { get; } = new("--init-image") { Description = "Stable Diffusion img2img: the image to start from (resized to --size when given)." };
     public Option<double> Strength { get; } = new("--strength") { Description = "img2img: how much to change the init image, in (0, 1].", DefaultValueFactory = _ => 0.75 };
     public Option<int> Count { get; } = new("-n", "--count") { Description = "Images to generate.", DefaultValueFactory = _ => 1 };
-    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per U-Net batch (memory vs. speed; the same seeds, but batched float sums may change a pixel by a level).", DefaultValueFactory = _ => 1 };
-    public Option<int> ClipSkip { get; } = new("--clip-skip") { Description = "Condition on the K-th text layer from the last (1 = SD 1.x, 2 = SD 2.x).", DefaultValueFactory = _ => 1 };
-    public Option<string?> RerankModel { get; } = new("--rerank-model") { Description = "A CLIP model that scores the images against the prompt; keeps the best --keep." };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per model batch, U-Net or transformer (memory vs. speed; the same seeds, but batched float sums may change a pixel by a level).", DefaultValueFactory = _ => 1 };
+    public Option<int> ClipSkip { get; } = new("--clip-skip") { Description = "Stable Diffusion: condition on the K-th text layer from the last (1 = SD 1.x, 2 = SD 2.x).", DefaultValueFactory = _ => 1 };
+    public Option<string?> RerankModel { get; } = new("--rerank-model") { Description = "A CLIP model that scores the images against the prompt; keeps the best --keep and writes contact-sheet.png of all in rank order." };
     public Option<int?> Keep { get; } = new("--keep") { Description = "With --rerank-model: images to keep (default: all, best first)." };
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(Prompt);
-        foreach (var o in new Option[] { Model, Output, Vocab, Negative, Steps, Guidance, Sampler, Karras, Seed, Size, InitImage, Strength, Count, BatchSize,
-                     ClipSkip, RerankModel, Keep })
+        foreach (var o in new Option[] { Model, Output, Vocab, Negative, Steps, Guidance, Sampler, Karras, Temperature, TopK, TopP, Seed, Size, InitImage, Strength,
+                     Count, BatchSize, ClipSkip, RerankModel, Keep })
             command.Options.Add(o);
     }
 
@@ -55,7 +58,7 @@ public sealed class GenerateFlags
             Prompt = parse.GetValue(Prompt)!, NegativePrompt = parse.GetValue(Negative)!, Count = parse.GetValue(Count), BatchSize = parse.GetValue(BatchSize),
             Seed = parse.GetValue(Seed), Steps = parse.GetValue(Steps), GuidanceScale = parse.GetValue(Guidance), Sampler = parse.GetValue(Sampler),
             Karras = parse.GetValue(Karras), Width = width, Height = height, InitImage = init, Strength = parse.GetValue(Strength),
-            ClipSkip = parse.GetValue(ClipSkip),
+            ClipSkip = parse.GetValue(ClipSkip), Temperature = parse.GetValue(Temperature), TopK = parse.GetValue(TopK), TopP = parse.GetValue(TopP),
         };
     }
 

@@ -80,7 +80,11 @@ public class GenerateCommandTests : IDisposable
         using var clip = new ReferenceModel(Fixtures.Ids("models").First()[0].ToString()!);
         var (exit, stdout, err) = CliProcess.Run(Generate(id, "r", "-n", "3", "--rerank-model", clip.WeightsPath, "--keep", "2"));
         Assert.True(exit == 0, err);
-        Assert.Equal(2, Directory.GetFiles(Path.Combine(_dir, "r"), "*.png").Length);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(_dir, "r"), "image-*.png").Length);
+        var (_, width, height, _) = Model(id);
+        var sheet = ImageDecoder.ReadHeader(Path.Combine(_dir, "r", "contact-sheet.png"));   // all 3 candidates, 2 columns (the documented layout)
+        int scale = Math.Max(1, (128 + Math.Min(width, height) - 1) / Math.Min(width, height));
+        Assert.Equal((4 + 2 * (width * scale + 4), 4 + 2 * (height * scale + 18 + 4)), (sheet.Width, sheet.Height));
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "r", "generation.json")));
         var scores = record.RootElement.GetProperty("rerank").GetProperty("scores").EnumerateArray().ToList();
         Assert.Equal(3, scores.Count);

@@ -72,6 +72,30 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     /// <summary>Keys present but deliberately not used (EMA copies, <c>position_ids</c>).</summary>
     public IReadOnlyList<string> IgnoredKeys { get; }
 
+    /// <summary>
+    /// Parameters per part counted from the stored shapes, without reading a weight: "unet", "vae", "text" (the
+    /// ignored <c>position_ids</c> buffer and EMA copies left out), for <c>sharpclip info</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> PartParameterCounts => new Dictionary<string, long>
+    {
+        ["unet"] = Count(UNetPrefix),
+        ["vae"] = Count(AutoencoderPrefix),
+        ["text"] = Count(_textPrefix),
+    };
+
+    long Count(string prefix) => _tensors.Entries
+        .Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && !IgnoredKeys.Contains(kv.Key))
+        .Sum(kv => kv.Value.Shape.Aggregate(1L, (a, b) => checked(a * b)));
+
+    /// <summary>Values stored per dtype name (every tensor of the file), for <c>sharpclip info</c>.</summary>
+    public IReadOnlyDictionary<string, long> StoredValuesByDtype => _tensors.Entries.Values
+        .GroupBy(e => e.DType.ToString())
+        .ToDictionary(g => g.Key, g => g.Sum(e => e.Shape.Aggregate(1L, (a, b) => checked(a * b))));
+
+    /// <summary>The KL autoencoder's architecture, read off its tensor shapes.</summary>
+    public AutoencoderConfig AutoencoderConfig =>
+        AutoencoderShape.Infer(Part(_tensors.Entries, AutoencoderPrefix), $"{Path} (autoencoder tensors under '{AutoencoderPrefix}')");
+
     /// <summary>Downsampling factor of the autoencoder: 2^(levels − 1), levels counted from <c>encoder.down.N</c>.</summary>
     public int AutoencoderDownsampleFactor
     {

@@ -37,6 +37,8 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
 
     public int SizeMultiple => Pipeline.DownsampleFactor;
 
+    public string ProgressUnit => "steps";
+
     /// <summary>Loads a checkpoint; the vocabulary comes from the options or <c>$CLIP_VOCAB</c>.</summary>
     public static StableDiffusionGenerator Load(string path, TextToImageLoadOptions options)
     {
@@ -105,6 +107,8 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
     GenerationOptions Options(TextToImageRequest request, int firstImage)
     {
         if (string.IsNullOrWhiteSpace(request.Prompt)) throw new ArgumentException("the prompt is empty");
+        if (request.Temperature is not null || request.TopK is not null || request.TopP is not null)
+            throw new ArgumentException("temperature, top-k and top-p sample the tokens of a DALL-E model; Stable Diffusion denoises instead (use steps, guidance, sampler)");
         if (request.Count < 1) throw new ArgumentException($"the image count {request.Count} must be at least 1");
         if (request.BatchSize < 1) throw new ArgumentException($"the batch size {request.BatchSize} must be at least 1");
         if (request.ClipSkip < 1 || request.ClipSkip > Pipeline.TextEncoder.Config.Layers)

@@ -4,7 +4,7 @@ namespace SharpClip.Generation.TextToImage;
 
 /// <summary>
 /// A model that turns a caption into images, whatever its kind: Stable Diffusion (latent diffusion) now, DALL-E
-/// (tokens from a transformer, decoded by the dVAE) later. The <c>generate</c> verb and any app talk only to this,
+/// (tokens from a transformer, decoded by the dVAE). The <c>generate</c> verb and any app talk only to this,
 /// so which generator runs is decided by the model file (<see cref="TextToImageGenerators.Open"/>), not by the caller.
 /// </summary>
 public interface ITextToImageGenerator : IDisposable
@@ -30,6 +30,9 @@ public interface ITextToImageGenerator : IDisposable
     /// naming the flag's meaning when something is out of range or unsupported.
     /// </summary>
     IReadOnlyDictionary<string, object?> Resolve(TextToImageRequest request);
+
+    /// <summary>What one progress unit is, for a progress bar's label: "steps" (denoising), "tokens" (image tokens).</summary>
+    string ProgressUnit { get; }
 
     /// <summary>How many progress units (denoising steps, tokens) a request takes, for a progress bar's total.</summary>
     int ProgressTotal(TextToImageRequest request);
@@ -88,6 +91,15 @@ public sealed record TextToImageRequest
 
     /// <summary>Which text layer conditions the image, counted from the last (1).</summary>
     public int ClipSkip { get; init; } = 1;
+
+    /// <summary>Token sampling (DALL-E): logits divided by this; null for 1.</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>Token sampling (DALL-E): keep only the k likeliest codes; null keeps all.</summary>
+    public int? TopK { get; init; }
+
+    /// <summary>Token sampling (DALL-E): nucleus probability mass kept; null keeps all.</summary>
+    public double? TopP { get; init; }
 }
 
 /// <summary>How to load a generator: what the model file may not carry.</summary>

@@ -1,10 +1,11 @@
+using SharpClip.Generation.Dalle;
 using SharpClip.Generation.Diffusion;
 
 namespace SharpClip.Generation.TextToImage;
 
 /// <summary>
 /// Opens a model as the generator its kind calls for. Each kind registers how to recognise its files and how to
-/// open them; Stable Diffusion is built in, DALL-E registers itself when its sampler exists.
+/// open them; Stable Diffusion (a checkpoint file) and DALL-E (a model folder with dalle_config.json) are built in.
 /// </summary>
 public static class TextToImageGenerators
 {
@@ -15,6 +16,8 @@ public static class TextToImageGenerators
     [
         new("stable-diffusion", "a Stable Diffusion 1.x checkpoint (.safetensors/.ckpt with model.diffusion_model.* keys)",
             StableDiffusionCheckpoint.Recognizes, (path, options) => StableDiffusionGenerator.Load(path, options)),
+        new("dalle", $"a DALL-E model folder ({DalleModel.ConfigFile}, {DalleModel.WeightsFile}, {DalleModel.VocabFile}, {DalleModel.DvaeFolder}/)",
+            path => Directory.Exists(path) && DalleModel.IsModelFolder(path), (path, _) => DalleGenerator.Load(path)),
     ];
 
     /// <summary>Adds a kind, tried after the ones before it.</summary>

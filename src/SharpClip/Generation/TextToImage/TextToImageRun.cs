@@ -20,8 +20,9 @@ public sealed record RerankSettings(ClipPipeline Clip, string ModelPath, int Kee
 /// <param name="Cosine">Its CLIP cosine to the prompt when reranked.</param>
 public sealed record WrittenImage(int Index, long Seed, string File, double? Cosine);
 
-/// <summary>What a run left in its folder: the kept images (best first when reranked) and the parameter record.</summary>
-public sealed record TextToImageRunResult(IReadOnlyList<WrittenImage> Images, string RecordPath);
+/// <summary>What a run left in its folder: the kept images (best first when reranked), the parameter record, and the
+/// contact sheet of every candidate in rank order (only when reranked).</summary>
+public sealed record TextToImageRunResult(IReadOnlyList<WrittenImage> Images, string RecordPath, string? ContactSheetPath = null);
 
 /// <summary>
 /// The <c>generate</c> use case: any <see cref="ITextToImageGenerator"/> makes the images, an optional CLIP model
@@ -33,6 +34,9 @@ public static class TextToImageRun
 {
     /// <summary>The parameter record's file name in the output folder.</summary>
     public const string RecordFileName = "generation.json";
+
+    /// <summary>The contact sheet's file name in the output folder (written when reranking).</summary>
+    public const string ContactSheetFileName = "contact-sheet.png";
 
     /// <param name="generator">The model.</param>
     /// <param name="request">What to make.</param>
@@ -52,6 +56,7 @@ public static class TextToImageRun
 
         IReadOnlyList<(GeneratedImage Image, double? Cosine, double? Logit)> kept;
         JsonArray? scores = null;
+        RgbImage? sheet = null;
         if (rerank is not null)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -63,6 +68,8 @@ public static class TextToImageRun
                 ["index"] = images[r.Index].Index, ["seed"] = images[r.Index].Seed, ["rank"] = r.Rank,
                 ["cosine"] = r.Cosine, ["logit"] = r.Logit, ["kept"] = r.Rank <= rerank.Keep,
             })];
+            sheet = ContactSheet.Render([.. ranked.Ranked.Select(r => new ContactSheetTile(images[r.Index].Image,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"#{r.Rank}  {r.Cosine:F4}  seed {images[r.Index].Seed}"), r.Rank <= rerank.Keep))]);
         }
         else kept = [.. images.Select(i => (i, (double?)null, (double?)null))];
 
@@ -73,6 +80,13 @@ public static class TextToImageRun
             var path = Path.Combine(outputDirectory, FileName(image));
             File.WriteAllBytes(path, encoded[images.ToList().IndexOf(image)].Data);
             written.Add(new WrittenImage(image.Index, image.Seed, path, cosine));
+        }
+
+        string? sheetPath = null;
+        if (sheet is not null)
+        {
+            sheetPath = Path.Combine(outputDirectory, ContactSheetFileName);
+            sheet.SavePng(sheetPath);
         }
 
         var record = new JsonObject
@@ -91,7 +105,8 @@ public static class TextToImageRun
             : new JsonObject { ["path"] = Path.GetFullPath(initImagePath), ["sha256_prefix"] = Sha256Prefix(initImagePath) };
         record["rerank"] = rerank is null ? null : new JsonObject
         {
-            ["model"] = Path.GetFullPath(rerank.ModelPath), ["sha256_prefix"] = Sha256Prefix(rerank.ModelPath), ["keep"] = rerank.Keep, ["scores"] = scores,
+            ["model"] = Path.GetFullPath(rerank.ModelPath), ["sha256_prefix"] = Sha256Prefix(rerank.ModelPath), ["keep"] = rerank.Keep,
+            ["contact_sheet"] = ContactSheetFileName, ["scores"] = scores,
         };
         record["images"] = new JsonArray([.. written.Select(w => (JsonNode)new JsonObject
         {
@@ -99,7 +114,7 @@ public static class TextToImageRun
         })]);
         var recordPath = Path.Combine(outputDirectory, RecordFileName);
         File.WriteAllText(recordPath, record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-        return new TextToImageRunResult(written, recordPath);
+        return new TextToImageRunResult(written, recordPath, sheetPath);
     }
 
     static string FileName(GeneratedImage image) => $"image-{image.Index:D3}-seed{image.Seed}.png";

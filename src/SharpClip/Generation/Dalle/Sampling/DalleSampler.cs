@@ -20,7 +20,19 @@ public static class DalleSampler
     /// <param name="stepLogits">When given, receives each step's image logits [batch, image_vocab] (for checking).</param>
     /// <returns>[batch, image_tokens] int64 codes.</returns>
     public static Tensor Sample(DalleTransformer model, Tensor text, SamplingOptions options, Generator generator,
-        Action<int>? onToken = null, CancellationToken cancellationToken = default, IList<Tensor>? stepLogits = null)
+        Action<int>? onToken = null, CancellationToken cancellationToken = default, IList<Tensor>? stepLogits = null) =>
+        Sample(model, text, options, logits => TokenSampler.Draw(logits, options, generator), onToken, cancellationToken, stepLogits);
+
+    /// <summary>
+    /// As the other overload, but row r draws from <paramref name="generators"/>[r] alone, so each candidate is
+    /// reproduced by its own seed whatever the batch it is sampled in (up to float sums that batching may reorder).
+    /// </summary>
+    public static Tensor Sample(DalleTransformer model, Tensor text, SamplingOptions options, IReadOnlyList<Generator> generators,
+        Action<int>? onToken = null, CancellationToken cancellationToken = default) =>
+        Sample(model, text, options, logits => TokenSampler.Draw(logits, options, generators), onToken, cancellationToken, null);
+
+    static Tensor Sample(DalleTransformer model, Tensor text, SamplingOptions options, Func<Tensor, Tensor> draw,
+        Action<int>? onToken, CancellationToken cancellationToken, IList<Tensor>? stepLogits)
     {
         options.Validate();
         var config = model.Config;
@@ -39,7 +51,7 @@ public static class DalleSampler
             else logits = model.Forward(null, drawn[^1].unsqueeze(1), cache);
             var last = logits.select(1, logits.shape[1] - 1).narrow(1, config.TextTokens, config.ImageVocabSize);   // [batch, image_vocab]
             stepLogits?.Add(last.clone().DetachFromDisposeScope());
-            drawn.Add(TokenSampler.Draw(last, options, generator).MoveToOuterDisposeScope());
+            drawn.Add(draw(last).MoveToOuterDisposeScope());
             onToken?.Invoke(i + 1);
         }
         return torch.stack(drawn, 1).MoveToOuterDisposeScope();

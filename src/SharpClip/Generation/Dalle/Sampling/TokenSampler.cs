@@ -43,4 +43,18 @@ public static class TokenSampler
         var probabilities = Filter(logits, options).softmax(1);
         return probabilities.multinomial(1, generator: generator).squeeze(1).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// One draw per row, row r from <paramref name="generators"/>[r], so a row's tokens depend only on its own seed and
+    /// not on which rows share its batch: image i of a run is the same whether it was sampled alone or in a batch.
+    /// </summary>
+    /// <returns>[batch] int64 indices.</returns>
+    public static Tensor Draw(Tensor logits, SamplingOptions options, IReadOnlyList<Generator> generators)
+    {
+        if (generators.Count != logits.shape[0]) throw new ArgumentException($"{generators.Count} generators for {logits.shape[0]} rows");
+        using var scope = NewDisposeScope();
+        var probabilities = Filter(logits, options).softmax(1);                       // [batch, classes]
+        var rows = generators.Select((g, r) => probabilities.narrow(0, r, 1).multinomial(1, generator: g).view(1)).ToArray();
+        return torch.cat(rows, 0).MoveToOuterDisposeScope();
+    }
 }

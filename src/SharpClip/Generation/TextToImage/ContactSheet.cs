@@ -1,0 +1,105 @@
+using SharpClip.Vision;
+using SkiaSharp;
+
+namespace SharpClip.Generation.TextToImage;
+
+/// <summary>One tile of a contact sheet: the image, the line written under it, and whether it is marked (kept).</summary>
+public sealed record ContactSheetTile(RgbImage Image, string Label, bool Marked = false);
+
+/// <summary>
+/// All candidates of a run on one PNG, in the order given (rank order when reranked) with a label under each (rank,
+/// CLIP cosine, seed), so a reader sees what reranking chose from. Layout, fixed so it can be checked:
+/// <see cref="Columns"/> = ⌈√n⌉ columns, each image scaled up by the whole factor <see cref="Scale"/> that makes its
+/// shorter side at least <see cref="MinimumSide"/> px (nearest neighbour: small samples stay crisp), a
+/// <see cref="LabelHeight"/> px strip under it, <see cref="Margin"/> px around and between tiles, white background;
+/// a marked tile (one reranking kept) gets a green frame in its margin and a green label.
+/// Text is DejaVu Sans, the font embedded in this assembly for the plots, so the sheet looks the same on any machine.
+/// </summary>
+public static class ContactSheet
+{
+    public const int MinimumSide = 128;
+    public const int LabelHeight = 18;
+    public const int Margin = 4;
+    const float TextSize = 12;
+    const string FontResource = "SharpClip.Plotting.DejaVuSans.ttf";
+
+    /// <summary>Tiles per row for <paramref name="count"/> images: ⌈√count⌉.</summary>
+    public static int Columns(int count) => (int)Math.Ceiling(Math.Sqrt(count) - 1e-9);
+
+    /// <summary>The whole factor images of this size are scaled up by (1 for images already large enough).</summary>
+    public static int Scale(int width, int height) => Math.Max(1, (MinimumSide + Math.Min(width, height) - 1) / Math.Min(width, height));
+
+    /// <summary>Draws the sheet; every tile must have the size of the first.</summary>
+    public static RgbImage Render(IReadOnlyList<ContactSheetTile> tiles)
+    {
+        if (tiles.Count == 0) throw new ArgumentException("no images for the contact sheet");
+        int w = tiles[0].Image.Width, h = tiles[0].Image.Height, scale = Scale(w, h);
+        int columns = Columns(tiles.Count), rows = (tiles.Count + columns - 1) / columns;
+        int tileW = w * scale, tileH = h * scale + LabelHeight;
+        int width = Margin + columns * (tileW + Margin), height = Margin + rows * (tileH + Margin);
+
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var bitmap = new SKBitmap(info);
+        using (var canvas = new SKCanvas(bitmap))
+        using (var typeface = Typeface())
+        using (var font = new SKFont(typeface, TextSize))
+        using (var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true })
+        using (var green = new SKPaint { Color = new SKColor(0, 128, 0), IsAntialias = true })
+        using (var frame = new SKPaint { Color = new SKColor(0, 160, 0), Style = SKPaintStyle.Stroke, StrokeWidth = Margin / 2f })
+        {
+            canvas.Clear(SKColors.White);
+            for (int i = 0; i < tiles.Count; i++)
+            {
+                var image = tiles[i].Image;
+                if (image.Width != w || image.Height != h) throw new ArgumentException($"contact sheet image {i} is {image.Width}x{image.Height}, image 0 is {w}x{h}");
+                int x = Margin + i % columns * (tileW + Margin), y = Margin + i / columns * (tileH + Margin);
+                using var tile = ToBitmap(image);
+                using var picture = SKImage.FromBitmap(tile);
+                canvas.DrawImage(picture, new SKRect(x, y, x + tileW, y + h * scale), new SKSamplingOptions(SKFilterMode.Nearest));
+                if (tiles[i].Marked) canvas.DrawRect(x - Margin / 4f, y - Margin / 4f, tileW + Margin / 2f, tileH + Margin / 2f, frame);
+                canvas.DrawText(Fit(tiles[i].Label, font, tileW), x + 2, y + h * scale + LabelHeight - 5, SKTextAlign.Left, font, tiles[i].Marked ? green : ink);
+            }
+        }
+        var rgba = bitmap.GetPixelSpan();                                                   // [height, width, 4]
+        var rgb = new byte[checked(width * height * 3)];
+        for (int p = 0, q = 0; q < rgb.Length; p += 4, q += 3)
+        {
+            rgb[q] = rgba[p];
+            rgb[q + 1] = rgba[p + 1];
+            rgb[q + 2] = rgba[p + 2];
+        }
+        return new RgbImage(width, height, rgb);
+    }
+
+    static SKBitmap ToBitmap(RgbImage image)
+    {
+        var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var rgba = new byte[image.Width * image.Height * 4];
+        for (int p = 0, q = 0; p < image.Pixels.Length; p += 3, q += 4)
+        {
+            rgba[q] = image.Pixels[p];
+            rgba[q + 1] = image.Pixels[p + 1];
+            rgba[q + 2] = image.Pixels[p + 2];
+            rgba[q + 3] = 255;
+        }
+        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+        return bitmap;
+    }
+
+    // The label, cut with '…' when wider than the tile.
+    static string Fit(string text, SKFont font, float maxWidth)
+    {
+        if (font.MeasureText(text) <= maxWidth) return text;
+        for (int n = text.Length - 1; n > 0; n--)
+            if (font.MeasureText(text[..n] + "…") <= maxWidth) return text[..n].TrimEnd() + "…";
+        return "…";
+    }
+
+    static SKTypeface Typeface()
+    {
+        using var stream = typeof(ContactSheet).Assembly.GetManifestResourceStream(FontResource)
+            ?? throw new InvalidOperationException($"the font {FontResource} is missing from {typeof(ContactSheet).Assembly.GetName().Name}");
+        using var data = SKData.Create(stream);
+        return SKTypeface.FromData(data) ?? throw new InvalidOperationException($"the embedded font {FontResource} could not be read");
+    }
+}
