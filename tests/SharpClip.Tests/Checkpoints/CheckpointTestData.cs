@@ -66,6 +66,23 @@ internal static class CheckpointTestData
     }
 
     public static long LiveTensors => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+    /// <summary>
+    /// <paramref name="load"/> of the hostile pickle <paramref name="path"/> is refused by naming
+    /// <paramref name="global"/> (in the exception and its message, with the file), its payload never ran, and no
+    /// tensor outlives the refusal.
+    /// </summary>
+    public static void AssertRefusedWithoutRunning(string path, string global, Action load)
+    {
+        var marker = System.IO.Path.Combine(Environment.CurrentDirectory, "sharpclip_pwned_marker");
+        long live = LiveTensors;
+        var e = Xunit.Assert.Throws<UnsafePickleException>(load);
+        Xunit.Assert.Equal(global, e.Global);
+        Xunit.Assert.Contains(path, e.Message);
+        Xunit.Assert.Contains(global, e.Message);
+        Xunit.Assert.False(System.IO.File.Exists(marker), "the payload ran");
+        Xunit.Assert.Equal(live, LiveTensors);
+    }
 }
 
 /// <summary>A temporary folder deleted on dispose.</summary>

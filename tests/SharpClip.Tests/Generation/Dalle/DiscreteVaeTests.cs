@@ -1,3 +1,4 @@
+using static SharpClip.Tests.Checkpoints.CheckpointTestData;
 using SharpClip.Generation.Dalle;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Vision;
@@ -11,7 +12,6 @@ public class DiscreteVaeTests
 {
     static string Data(string name) => Path.Combine(Fixtures.RepoRoot, "tests", "SharpClip.Tests", "Generation", "Dalle", "data", name);
 
-    static long LiveTensors => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 
     [Fact]
     public void EncodeAndDecodeLeaveNoTensorsBehind()
