@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SharpClip.Checkpoints;
 using SharpClip.Data.Loading;
 using SharpClip.Modeling;
@@ -17,9 +16,8 @@ internal sealed class TrainingSession : IDisposable
     readonly TrainingConfig _config;
     readonly IProgress<TrainingEvent>? _progress;
     readonly string _checkpoints;
-    readonly Stopwatch _clock = new();
-    double _trainingSeconds, _samplesPerSecond;
-    long _stepsThisCall, _stepStarted, _savedStep = -1;
+    readonly RunCursor _cursor = new();
+    long _savedStep = -1;
 
     internal TrainingSession(TrainingConfig config, IProgress<TrainingEvent>? progress)
     {
@@ -46,8 +44,8 @@ internal sealed class TrainingSession : IDisposable
 
     public string Output { get; }
     public string CheckpointsDirectory => _checkpoints;
-    public TrainingPosition Position { get; internal set; } = TrainingPosition.Start;
-    public long TotalSteps { get; internal set; }
+    public TrainingPosition Position { get => _cursor.Position; internal set => _cursor.Position = value; }
+    public long TotalSteps { get => _cursor.TotalSteps; internal set => _cursor.TotalSteps = value; }
     public string? LastCheckpoint { get; internal set; }
     public IReadOnlyDictionary<string, double>? LastEvaluation { get; private set; }
 
@@ -60,30 +58,8 @@ internal sealed class TrainingSession : IDisposable
 
     public void Warn(string text) => _progress?.Report(new TrainingMessage(text, IsWarning: true));
 
-    /// <summary>
-    /// The batches still to train on, from the current position across epochs to the last step. A step's time starts
-    /// when its batch is asked for (waiting for data counts) and excludes what the caller does after the step
-    /// (logging, evaluation, checkpoints).
-    /// </summary>
-    public IEnumerable<ClipBatch> Batches(CancellationToken cancellationToken)
-    {
-        _clock.Start();
-        while (Position.Step < TotalSteps)
-        {
-            bool any = Position.BatchInEpoch > 0;
-            _stepStarted = Stopwatch.GetTimestamp();
-            foreach (var batch in Loader.ReadEpoch(Position.Epoch, Position.BatchInEpoch, cancellationToken))
-            {
-                any = true;
-                yield return batch;
-                if (Position.Step >= TotalSteps) yield break;
-                _stepStarted = Stopwatch.GetTimestamp();
-            }
-            if (!any)
-                throw new InvalidDataException($"{Loader.Source.Name}: epoch {Position.Epoch} gave no batch of {_config.BatchSize} usable pairs ({Loader.Stats})");
-            Position = Position with { Epoch = Position.Epoch + 1, BatchInEpoch = 0 };
-        }
-    }
+    /// <summary>The batches still to train on, from the current position across epochs to the last step.</summary>
+    public IEnumerable<ClipBatch> Batches(CancellationToken cancellationToken) => _cursor.Batches(Loader, "pairs", cancellationToken);
 
     /// <summary>One optimizer step on <paramref name="batch"/>: exact forward/backward, clip, AdamW, clamp the temperature.</summary>
     public StepMetrics TrainOn(ClipBatch batch, CancellationToken cancellationToken)
@@ -102,15 +78,9 @@ internal sealed class TrainingSession : IDisposable
             Optimizer.Step(lr);
             ContrastiveObjective.ClampLogitScale(Model.LogitScale);
         }
-        Position = Position with { Step = Position.Step + 1, BatchInEpoch = Position.BatchInEpoch + 1, SamplesSeen = Position.SamplesSeen + batch.Count };
-
-        double seconds = Stopwatch.GetElapsedTime(_stepStarted).TotalSeconds;
-        _trainingSeconds += seconds;
-        _stepsThisCall++;
-        double rate = batch.Count / Math.Max(seconds, 1e-9);
-        _samplesPerSecond = _stepsThisCall == 1 ? rate : 0.9 * _samplesPerSecond + 0.1 * rate;
+        var pace = _cursor.Advance(batch.Count);
         return new StepMetrics(Position.Step, TotalSteps, Position.Epoch, loss, lr, Math.Exp(Model.LogitScale.item<float>()), gradNorm,
-            _samplesPerSecond, _clock.Elapsed, TimeSpan.FromSeconds(_trainingSeconds / _stepsThisCall * (TotalSteps - Position.Step)));
+            pace.SamplesPerSecond, pace.Elapsed, pace.Remaining);
     }
 
     /// <summary>Appends the step to metrics.jsonl and reports it: one record for both.</summary>

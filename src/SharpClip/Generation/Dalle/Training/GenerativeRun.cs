@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using SharpClip.Data;
 using SharpClip.Data.Loading;
@@ -10,16 +9,14 @@ namespace SharpClip.Generation.Dalle.Training;
 
 /// <summary>
 /// The run-folder bookkeeping the dVAE and DALL-E trainers share, on the CLIP trainer's machinery: where to start
-/// (<see cref="TrainingCheckpoint"/>: the newest intact checkpoint, or step 0), the batches from the current position
-/// (<see cref="ClipDataLoader"/> is a pure function of seed, epoch and position, so a resumed run reads the same batches),
-/// step timing for samples/s and ETA, <see cref="MetricsLog"/>, and atomic checkpoints.
+/// (<see cref="TrainingCheckpoint"/>: the newest intact checkpoint, or step 0), the batches and step timing
+/// (<see cref="RunCursor"/>, as the CLIP trainer walks them), <see cref="MetricsLog"/>, and atomic checkpoints.
 /// </summary>
 internal sealed class GenerativeRun : IDisposable
 {
     readonly IProgress<TrainingEvent>? _progress;
-    readonly Stopwatch _clock = new();
-    double _trainingSeconds, _samplesPerSecond;
-    long _stepsThisCall, _stepStarted, _savedStep = -1;
+    readonly RunCursor _cursor = new();
+    long _savedStep = -1;
 
     public GenerativeRun(string output, bool resume, JsonNode config, IProgress<TrainingEvent>? progress)
     {
@@ -32,15 +29,15 @@ internal sealed class GenerativeRun : IDisposable
             throw new IOException($"{Output} already holds a run ({CheckpointsDirectory}); resume it (--resume) or choose another output folder");
         Resumed = resume ? TrainingCheckpoint.LoadLatest(CheckpointsDirectory, Warn) : null;
         if (resume && Resumed is null) Info($"no checkpoint in {CheckpointsDirectory}; starting from step 0");
-        Position = Resumed?.Position ?? TrainingPosition.Start;
+        _cursor.Position = Resumed?.Position ?? TrainingPosition.Start;
         if (Resumed is not null) _savedStep = Position.Step;
     }
 
     public string Output { get; }
     public string CheckpointsDirectory { get; }
     public JsonNode Config { get; }
-    public TrainingPosition Position { get; private set; }
-    public long TotalSteps { get; set; }
+    public TrainingPosition Position => _cursor.Position;
+    public long TotalSteps { get => _cursor.TotalSteps; set => _cursor.TotalSteps = value; }
 
     /// <summary>The checkpoint resumed from (null for a fresh run); dispose with <see cref="ReleaseResumed"/> once copied.</summary>
     public TrainingCheckpoint? Resumed { get; private set; }
@@ -86,36 +83,13 @@ internal sealed class GenerativeRun : IDisposable
     }
 
     /// <summary>The batches from the current position to the last step, across epochs.</summary>
-    public IEnumerable<ClipBatch> Batches(CancellationToken cancellationToken)
-    {
-        _clock.Start();
-        while (Position.Step < TotalSteps)
-        {
-            bool any = Position.BatchInEpoch > 0;
-            _stepStarted = Stopwatch.GetTimestamp();
-            foreach (var batch in Loader.ReadEpoch(Position.Epoch, Position.BatchInEpoch, cancellationToken))
-            {
-                any = true;
-                yield return batch;
-                if (Position.Step >= TotalSteps) yield break;
-                _stepStarted = Stopwatch.GetTimestamp();
-            }
-            if (!any) throw new InvalidDataException($"{Loader.Source.Name}: epoch {Position.Epoch} gave no full batch of {Loader.Options.BatchSize} usable images ({Loader.Stats})");
-            Position = Position with { Epoch = Position.Epoch + 1, BatchInEpoch = 0 };
-        }
-    }
+    public IEnumerable<ClipBatch> Batches(CancellationToken cancellationToken) => _cursor.Batches(Loader, "images", cancellationToken);
 
     /// <summary>Advances the position past <paramref name="batch"/>, times the step, logs and reports it.</summary>
     public GenerativeStepMetrics Finish(ClipBatch batch, double loss, double learningRate, IReadOnlyList<(string, double)> values)
     {
-        Position = Position with { Step = Position.Step + 1, BatchInEpoch = Position.BatchInEpoch + 1, SamplesSeen = Position.SamplesSeen + batch.Count };
-        double seconds = Stopwatch.GetElapsedTime(_stepStarted).TotalSeconds;
-        _trainingSeconds += seconds;
-        _stepsThisCall++;
-        double rate = batch.Count / Math.Max(seconds, 1e-9);
-        _samplesPerSecond = _stepsThisCall == 1 ? rate : 0.9 * _samplesPerSecond + 0.1 * rate;
-        var metrics = new GenerativeStepMetrics(Position.Step, TotalSteps, loss, learningRate, values, _samplesPerSecond, _clock.Elapsed,
-            TimeSpan.FromSeconds(_trainingSeconds / _stepsThisCall * (TotalSteps - Position.Step)));
+        var pace = _cursor.Advance(batch.Count);
+        var metrics = new GenerativeStepMetrics(Position.Step, TotalSteps, loss, learningRate, values, pace.SamplesPerSecond, pace.Elapsed, pace.Remaining);
         Metrics.Append(metrics.ToJson());
         _progress?.Report(new GenerativeStepFinished(metrics));
         return metrics;
