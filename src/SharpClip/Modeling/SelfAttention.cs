@@ -16,7 +16,7 @@ namespace SharpClip.Modeling;
 /// and values from text states) is its own projections around <see cref="AttentionHeads"/> and the same fused core;
 /// a cached causal decoder appends each step's keys and values to the cache between the projection and the core.
 /// </remarks>
-public sealed class SelfAttention : ScopedModule
+public class SelfAttention : ScopedModule
 {
     // Parameter fields are not readonly: Module.to() swaps them for converted copies through reflection.
     Parameter in_proj_weight;
@@ -53,11 +53,19 @@ public sealed class SelfAttention : ScopedModule
     /// <returns>[batch, tokens, width]</returns>
     protected override Tensor Compute(Tensor x)
     {
+        var (q, k, v) = ProjectHeads(x);
+        var attended = F.scaled_dot_product_attention(q, k, v, is_casual: Causal); // [batch, heads, tokens, head_width]
+        return out_proj.forward(AttentionHeads.Merge(attended));       // [batch, tokens, width]
+    }
+
+    /// <summary>The packed projection of <paramref name="x"/> [batch, tokens, width], split into queries, keys and
+    /// values, each [batch, heads, tokens, head_width] — what a subclass puts a key/value cache behind.</summary>
+    protected (Tensor Q, Tensor K, Tensor V) ProjectHeads(Tensor x)
+    {
         long batch = x.shape[0], tokens = x.shape[1], width = x.shape[2];
         var qkv = F.linear(x, in_proj_weight, in_proj_bias)             // [batch, tokens, 3·width]
             .view(batch, tokens, 3, Heads, width / Heads)
             .permute(2, 0, 3, 1, 4);                                    // [3, batch, heads, tokens, head_width]
-        var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: Causal); // [batch, heads, tokens, head_width]
-        return out_proj.forward(AttentionHeads.Merge(attended));       // [batch, tokens, width]
+        return (qkv[0], qkv[1], qkv[2]);
     }
 }
