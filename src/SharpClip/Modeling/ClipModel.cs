@@ -147,8 +147,7 @@ public sealed class ClipModel : TextTransformer, IClipEncoder
     public static ClipModel Load(string safetensorsPath, ClipConfig? config = null)
     {
         using var file = SafeTensorsFile.Open(safetensorsPath);
-        var entries = file.Tensors.ToDictionary(t => t.Name, t => new StateDictLoader.Entry(t.Shape, SafeTensorsFile.ToScalarType(t.DType)));
-        return Build(entries, file.ReadTensor, safetensorsPath, config, requireFinite: true);
+        return Build(StateDictLoader.Entries(file), file.ReadTensor, safetensorsPath, config, requireFinite: true);
     }
 
     static ClipModel Build(IReadOnlyDictionary<string, StateDictLoader.Entry> entries, Func<string, Tensor> read, string sourceName, ClipConfig? config,
@@ -160,17 +159,7 @@ public sealed class ClipModel : TextTransformer, IClipEncoder
             catch (InvalidDataException e) { throw new InvalidDataException($"{sourceName}: {e.Message}", e); }
         }
         else config.RequireLayerCountsOf(entries.Keys, sourceName);
-        var model = new ClipModel(config);
-        try
-        {
-            StateDictLoader.Load(model, entries, read, sourceName, requireFinite);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
+        var model = StateDictLoader.LoadFresh(new ClipModel(config), entries, read, sourceName, requireFinite);
         model.Source = sourceName;
         return model;
     }

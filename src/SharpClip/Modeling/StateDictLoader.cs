@@ -19,6 +19,31 @@ internal static class StateDictLoader
 
     const int MaxListed = 8;
 
+    /// <summary>Every tensor of a safetensors file as an entry, from its header alone (nothing is read).</summary>
+    public static Dictionary<string, Entry> Entries(Files.SafeTensorsFile file, string prefix = "") =>
+        file.Tensors.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(t => t.Name[prefix.Length..], t => new Entry(t.Shape, Files.SafeTensorsFile.ToScalarType(t.DType)));
+
+    /// <summary>
+    /// Fills a freshly built <paramref name="model"/> (see <see cref="Load"/>) and puts it in inference mode; a state dict
+    /// that does not fit disposes the model before the error leaves, so no half-built model outlives a bad file.
+    /// </summary>
+    public static T LoadFresh<T>(T model, IReadOnlyDictionary<string, Entry> source, Func<string, Tensor> read, string sourceName,
+        bool requireFinite = true) where T : nn.Module
+    {
+        try
+        {
+            Load(model, source, read, sourceName, requireFinite);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
     /// <param name="module">The model to fill.</param>
     /// <param name="source">Shape and dtype of every source tensor, known before any is read.</param>
     /// <param name="read">Reads one source tensor by key.</param>

@@ -61,8 +61,7 @@ public sealed class DalleModel : IDisposable
             if (!File.Exists(weights)) throw new FileNotFoundException($"{folder}: no {WeightsFile}");
             using (var file = SafeTensorsFile.Open(weights))
             {
-                var entries = file.Names.ToDictionary(n => n, n => { using var t = file.ReadTensor(n); return new StateDictLoader.Entry(t.shape, t.dtype); });
-                StateDictLoader.Load(transformer, entries, key => file.ReadTensor(key), weights);
+                StateDictLoader.Load(transformer, StateDictLoader.Entries(file), key => file.ReadTensor(key), weights);   // shapes from the header
             }
             transformer.eval();
             var dvaeFolder = Path.Combine(folder, DvaeFolder);

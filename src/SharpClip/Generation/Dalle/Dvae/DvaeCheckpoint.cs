@@ -50,21 +50,9 @@ public static class DvaeCheckpoint
         return Fill(new Decoder(config), weights, path);
     }
 
-    static T Fill<T>(T model, Weights weights, string path) where T : nn.Module
-    {
-        try
-        {
-            var entries = weights.Tensors.ToDictionary(kv => kv.Key, kv => new StateDictLoader.Entry(kv.Value.shape, kv.Value.dtype));
-            StateDictLoader.Load(model, entries, key => weights.Tensors[key].alias(), path);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
-        return model;
-    }
+    static T Fill<T>(T model, Weights weights, string path) where T : nn.Module =>
+        StateDictLoader.LoadFresh(model, weights.Tensors.ToDictionary(kv => kv.Key, kv => new StateDictLoader.Entry(kv.Value.shape, kv.Value.dtype)),
+            key => weights.Tensors[key].alias(), path);
 
     /// <summary>The tensors of one file under their state-dict names, and the pickled module's attributes if it was one.</summary>
     sealed class Weights : IDisposable

@@ -161,8 +161,7 @@ public sealed class AutoencoderKL : nn.Module
         double scaleFactor = StableDiffusionScaleFactor, string keyPrefix = CheckpointPrefix)
     {
         using var file = SafeTensorsFile.Open(safetensorsPath);
-        var entries = file.Tensors.Where(t => t.Name.StartsWith(keyPrefix, StringComparison.Ordinal))
-            .ToDictionary(t => t.Name[keyPrefix.Length..], t => new StateDictLoader.Entry(t.Shape, SafeTensorsFile.ToScalarType(t.DType)));
+        var entries = StateDictLoader.Entries(file, keyPrefix);
         if (entries.Count == 0)
             throw new InvalidDataException($"{safetensorsPath}: no '{keyPrefix}*' tensors: not a single-file Stable Diffusion checkpoint with an autoencoder");
         // Keys are named without the prefix in errors; the source says which prefix they sit under.
@@ -184,17 +183,7 @@ public sealed class AutoencoderKL : nn.Module
         var shapes = entries.ToDictionary(e => e.Key, e => e.Value.Shape);
         var inferred = AutoencoderShape.Infer(shapes, sourceName);
         if (config is not null) AutoencoderShape.RequireAgreement(config, inferred, shapes, sourceName);
-        var model = new AutoencoderKL(inferred, scaleFactor);
-        try
-        {
-            StateDictLoader.Load(model, entries, read, sourceName);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.eval();
+        var model = StateDictLoader.LoadFresh(new AutoencoderKL(inferred, scaleFactor), entries, read, sourceName);
         model.Source = sourceName;
         return model;
     }
