@@ -111,13 +111,19 @@ public class TextTransformer : nn.Module
 
     Tensor PrepareIds(Tensor ids)
     {
+        RequireTokenIds(ids, Config.ContextLength);
+        return ids.to(ScalarType.Int64, Device);
+    }
+
+    /// <summary>What every text tower, on any engine, accepts: int64/int32 ids [texts, ≤ context length].</summary>
+    internal static void RequireTokenIds(Tensor ids, int contextLength)
+    {
         if (ids.dim() != 2)
             throw new ArgumentException($"token ids must be [texts, context]; got [{string.Join(",", ids.shape)}]", nameof(ids));
-        if (ids.shape[1] > Config.ContextLength)
-            throw new ArgumentException($"token ids have {ids.shape[1]} positions; the model's context length is {Config.ContextLength}", nameof(ids));
+        if (ids.shape[1] > contextLength)
+            throw new ArgumentException($"token ids have {ids.shape[1]} positions; the model's context length is {contextLength}", nameof(ids));
         if (ids.dtype is not (ScalarType.Int64 or ScalarType.Int32))
             throw new ArgumentException($"token ids must be int64 or int32, not {ids.dtype}", nameof(ids));
-        return ids.to(ScalarType.Int64, Device);
     }
 
     // ln_final(transformer(token_embedding(ids) + positional_embedding)): [texts, context, width].

@@ -91,12 +91,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
     /// <summary>See <see cref="IClipEncoder.EmbedTexts"/>.</summary>
     public Tensor EmbedTexts(Tensor ids, bool normalize = true, bool trimPadding = true)
     {
-        if (ids.dim() != 2)
-            throw new ArgumentException($"token ids must be [texts, context]; got [{string.Join(",", ids.shape)}]", nameof(ids));
-        if (ids.shape[1] > Config.ContextLength)
-            throw new ArgumentException($"token ids have {ids.shape[1]} positions; the model's context length is {Config.ContextLength}", nameof(ids));
-        if (ids.dtype is not (ScalarType.Int64 or ScalarType.Int32))
-            throw new ArgumentException($"token ids must be int64 or int32, not {ids.dtype}", nameof(ids));
+        TextTransformer.RequireTokenIds(ids, Config.ContextLength);
         using var scope = torch.NewDisposeScope();
         var used = trimPadding ? TextPadding.Trim(ids) : ids;
         var input = used.to(ScalarType.Int64, CPU).contiguous();
