@@ -28,14 +28,6 @@ static class PlotImage
             canvas.Clear(SKColors.White);
             plot.Render(canvas, width, height);
         }
-        var rgba = bitmap.GetPixelSpan(); // [height, width, 4], opaque: the figure background is white
-        var rgb = new byte[checked(width * height * 3)];
-        for (int p = 0, q = 0; q < rgb.Length; p += 4, q += 3)
-        {
-            rgb[q] = rgba[p];
-            rgb[q + 1] = rgba[p + 1];
-            rgb[q + 2] = rgba[p + 2];
-        }
-        return new RgbImage(width, height, rgb);
+        return SkiaImages.ToRgbImage(bitmap);   // opaque: the figure background is white
     }
 }

@@ -21,7 +21,6 @@ public static class ContactSheet
     public const int LabelHeight = 18;
     public const int Margin = 4;
     const float TextSize = 12;
-    const string FontResource = "SharpClip.Plotting.DejaVuSans.ttf";
 
     /// <summary>Tiles per row for <paramref name="count"/> images: ⌈√count⌉.</summary>
     public static int Columns(int count) => (int)Math.Ceiling(Math.Sqrt(count) - 1e-9);
@@ -41,7 +40,7 @@ public static class ContactSheet
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(info);
         using (var canvas = new SKCanvas(bitmap))
-        using (var typeface = Typeface())
+        using (var typeface = SkiaImages.CreateTypeface())
         using (var font = new SKFont(typeface, TextSize))
         using (var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true })
         using (var green = new SKPaint { Color = new SKColor(0, 128, 0), IsAntialias = true })
@@ -53,53 +52,13 @@ public static class ContactSheet
                 var image = tiles[i].Image;
                 if (image.Width != w || image.Height != h) throw new ArgumentException($"contact sheet image {i} is {image.Width}x{image.Height}, image 0 is {w}x{h}");
                 int x = Margin + i % columns * (tileW + Margin), y = Margin + i / columns * (tileH + Margin);
-                using var tile = ToBitmap(image);
+                using var tile = SkiaImages.ToBitmap(image);
                 using var picture = SKImage.FromBitmap(tile);
                 canvas.DrawImage(picture, new SKRect(x, y, x + tileW, y + h * scale), new SKSamplingOptions(SKFilterMode.Nearest));
                 if (tiles[i].Marked) canvas.DrawRect(x - Margin / 4f, y - Margin / 4f, tileW + Margin / 2f, tileH + Margin / 2f, frame);
-                canvas.DrawText(Fit(tiles[i].Label, font, tileW), x + 2, y + h * scale + LabelHeight - 5, SKTextAlign.Left, font, tiles[i].Marked ? green : ink);
+                canvas.DrawText(SkiaImages.Fit(tiles[i].Label, font, tileW), x + 2, y + h * scale + LabelHeight - 5, SKTextAlign.Left, font, tiles[i].Marked ? green : ink);
             }
         }
-        var rgba = bitmap.GetPixelSpan();                                                   // [height, width, 4]
-        var rgb = new byte[checked(width * height * 3)];
-        for (int p = 0, q = 0; q < rgb.Length; p += 4, q += 3)
-        {
-            rgb[q] = rgba[p];
-            rgb[q + 1] = rgba[p + 1];
-            rgb[q + 2] = rgba[p + 2];
-        }
-        return new RgbImage(width, height, rgb);
-    }
-
-    static SKBitmap ToBitmap(RgbImage image)
-    {
-        var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        var rgba = new byte[image.Width * image.Height * 4];
-        for (int p = 0, q = 0; p < image.Pixels.Length; p += 3, q += 4)
-        {
-            rgba[q] = image.Pixels[p];
-            rgba[q + 1] = image.Pixels[p + 1];
-            rgba[q + 2] = image.Pixels[p + 2];
-            rgba[q + 3] = 255;
-        }
-        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
-        return bitmap;
-    }
-
-    // The label, cut with '…' when wider than the tile.
-    static string Fit(string text, SKFont font, float maxWidth)
-    {
-        if (font.MeasureText(text) <= maxWidth) return text;
-        for (int n = text.Length - 1; n > 0; n--)
-            if (font.MeasureText(text[..n] + "…") <= maxWidth) return text[..n].TrimEnd() + "…";
-        return "…";
-    }
-
-    static SKTypeface Typeface()
-    {
-        using var stream = typeof(ContactSheet).Assembly.GetManifestResourceStream(FontResource)
-            ?? throw new InvalidOperationException($"the font {FontResource} is missing from {typeof(ContactSheet).Assembly.GetName().Name}");
-        using var data = SKData.Create(stream);
-        return SKTypeface.FromData(data) ?? throw new InvalidOperationException($"the embedded font {FontResource} could not be read");
+        return SkiaImages.ToRgbImage(bitmap);
     }
 }
