@@ -54,13 +54,8 @@ public static class DdimSampler
             throw new ArgumentOutOfRangeException(nameof(startIndex), startIndex, $"the schedule has entries 0..{schedule.Count - 1}");
         int count = first + 1;
         if (cond.shape[0] != batch) throw new ArgumentException($"cond has {cond.shape[0]} rows for {batch} latents", nameof(cond));
-        if (uncond is not null && !uncond.shape.SequenceEqual(cond.shape))
-            throw new ArgumentException($"uncond [{string.Join(",", uncond.shape)}] must match cond [{string.Join(",", cond.shape)}]", nameof(uncond));
-        bool guided = uncond is not null && guidanceScale != 1.0;
-        using var scale = (Scalar)guidanceScale;
-        using var one = (Scalar)1.0;
         // No dispose scope spans the loop: tensors the callback makes (clones it keeps) belong to the caller's scope.
-        var contextIn = guided ? torch.cat([uncond!, cond], 0) : null;                       // [2·batch, tokens, D]
+        using var guidance = new ClassifierFreeGuidance(cond, uncond, guidanceScale);
         var x = xT.alias();
         try
         {
@@ -74,20 +69,7 @@ public static class DdimSampler
                 using (var scope = torch.NewDisposeScope())
                 {
                     Tensor eps;
-                    if (guided)
-                    {
-                        var xIn = torch.cat([x, x], 0);                                         // [2·batch, C, H, W]
-                        var tIn = torch.full([2 * batch], t, dtype: ScalarType.Int64, device: x.device);
-                        var halves = model(xIn, tIn, contextIn!).chunk(2, 0);                 // uncond first
-                        epsUncond = halves[0];
-                        epsCond = halves[1];
-                        eps = epsUncond.add(epsCond.sub(epsUncond).mul(scale), one);
-                    }
-                    else
-                    {
-                        epsCond = model(x, torch.full([batch], t, dtype: ScalarType.Int64, device: x.device), cond);
-                        eps = epsCond;
-                    }
+                    (eps, epsCond, epsUncond) = guidance.Predict(model, x, n => torch.full([n], t, dtype: ScalarType.Int64, device: x.device));
                     (next, predX0) = Step(x, eps, schedule, index, noise);
                     next.MoveToOuterDisposeScope();
                     predX0.MoveToOuterDisposeScope();
@@ -110,10 +92,6 @@ public static class DdimSampler
         {
             x.Dispose();
             throw;
-        }
-        finally
-        {
-            contextIn?.Dispose();
         }
     }
 

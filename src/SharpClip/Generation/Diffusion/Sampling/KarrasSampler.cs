@@ -92,11 +92,7 @@ public static class KarrasSampler
     {
         if (sigmas.Count < 2 || sigmas[^1] != 0) throw new ArgumentException("sigmas must be decreasing and end with 0", nameof(sigmas));
         var logSigmas = ModelSigmas(schedule).Select(s => Math.Log(s)).ToArray();
-        bool guided = uncond is not null && guidanceScale != 1.0;
-        using var scale = (Scalar)guidanceScale;
-        using var one = (Scalar)1.0;
-        long batch = noise.shape[0];
-        var contextIn = guided ? torch.cat([uncond!, cond], 0) : null;
+        using var guidance = new ClassifierFreeGuidance(cond, uncond, guidanceScale);
         Tensor x;
         using (var s0 = (Scalar)sigmas[0])
         using (var one0 = (Scalar)1.0)
@@ -117,18 +113,7 @@ public static class KarrasSampler
                     using Scalar cIn = 1 / Math.Sqrt(sigma * sigma + 1), sigmaS = sigma;
                     var scaled = x.mul(cIn);
                     Tensor eps;
-                    if (guided)
-                    {
-                        var halves = model(torch.cat([scaled, scaled], 0), torch.full([2 * batch], t, dtype: ScalarType.Float32, device: x.device), contextIn!).chunk(2, 0);
-                        epsUncond = halves[0];
-                        epsCond = halves[1];
-                        eps = epsUncond.add(epsCond.sub(epsUncond).mul(scale), one);
-                    }
-                    else
-                    {
-                        epsCond = model(scaled, torch.full([batch], t, dtype: ScalarType.Float32, device: x.device), cond);
-                        eps = epsCond;
-                    }
+                    (eps, epsCond, epsUncond) = guidance.Predict(model, scaled, n => torch.full([n], t, dtype: ScalarType.Float32, device: x.device));
                     denoised = x.sub(eps.mul(sigmaS));                                            // x̂₀ = x − σ·ε
                     next = kind switch
                     {
@@ -162,7 +147,6 @@ public static class KarrasSampler
         finally
         {
             oldDenoised?.Dispose();
-            contextIn?.Dispose();
         }
     }
 
