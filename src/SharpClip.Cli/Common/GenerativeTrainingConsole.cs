@@ -1,6 +1,7 @@
 using SharpClip.Generation.Dalle.Training;
 using SharpClip.Training;
 using Spectre.Console;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Cli;
 

@@ -4,6 +4,7 @@ using SharpClip.Runtime;
 using SharpClip.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Generation.Dalle.Training;
 

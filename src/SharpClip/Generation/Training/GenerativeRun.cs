@@ -5,10 +5,10 @@ using SharpClip.Training;
 using SharpClip.Vision;
 using static TorchSharp.torch;
 
-namespace SharpClip.Generation.Dalle.Training;
+namespace SharpClip.Generation.Training;
 
 /// <summary>
-/// The run-folder bookkeeping the dVAE and DALL-E trainers share, on the CLIP trainer's machinery: where to start
+/// The run-folder bookkeeping the generative trainers share (dVAE, DALL-E, the latent diffusion autoencoder and U-Net), on the CLIP trainer's machinery: where to start
 /// (<see cref="TrainingCheckpoint"/>: the newest intact checkpoint, or step 0), the batches and step timing
 /// (<see cref="RunCursor"/>, as the CLIP trainer walks them), <see cref="MetricsLog"/>, and atomic checkpoints.
 /// </summary>
