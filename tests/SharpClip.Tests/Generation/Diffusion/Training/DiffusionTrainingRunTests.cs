@@ -69,7 +69,7 @@ public class DiffusionTrainingRunTests(TinyLatentDiffusion tiny) : IClassFixture
         using var dir = new TempDir();
         var run = DiffusionTrainer.Run(DiffusionTrainingConfig.Load(TinyLatentDiffusion.AutoencoderConfig(dir, "learn", 30, ", \"save_every\": 0, \"batch_size\": 8")));
         double first = run.Losses.Take(5).Average(l => l.Loss), last = run.Losses.TakeLast(5).Average(l => l.Loss);
-        Assert.True(last < 0.7 * first, $"loss {first:F1} → {last:F1}");
+        Assert.True(last < 0.85 * first, $"loss {first:F1} → {last:F1}");
     }
 
     [Theory]
@@ -141,7 +141,7 @@ public class DiffusionTrainingRunTests(TinyLatentDiffusion tiny) : IClassFixture
         Assert.Equal(1, SharpClip.Cli.Program.Main(["train-diffusion", "--config", unetConfig, "--clip", tiny.Clip, "--autoencoder", ae, "-o", model]));   // a run is there
 
         var output = Path.Combine(dir.Path, "out");
-        var (exit, _, err) = CliProcess.Run(["generate", "-m", model, "a red circle", "--steps", "3", "-n", "2", "--seed", "9", "-o", output]);
+        var (exit, _, err) = CliProcess.Run(["generate", "-m", model, "a red circle", "--steps", "4", "-n", "2", "--seed", "9", "-o", output]);
         Assert.True(exit == 0, err);
         var pngs = Directory.GetFiles(output, "image-*.png");
         Assert.Equal(2, pngs.Length);
