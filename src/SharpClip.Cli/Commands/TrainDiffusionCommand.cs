@@ -39,7 +39,7 @@ public static class TrainDiffusionCommand
             c = c with
             {
                 Stage = parse.GetValue(stage) ?? c.Stage, Resume = resuming, Output = parse.GetValue(output) ?? c.Output,
-                Clip = parse.GetValue(clip) ?? c.Clip, Autoencoder = parse.GetValue(autoencoder) ?? c.Autoencoder, ClipVocab = parse.GetValue(vocab) ?? c.ClipVocab,
+                ClipModel = parse.GetValue(clip) ?? c.ClipModel, Autoencoder = parse.GetValue(autoencoder) ?? c.Autoencoder, ClipVocab = parse.GetValue(vocab) ?? c.ClipVocab,
                 Data = parse.GetValue(data) ?? c.Data, Steps = parse.GetValue(steps) ?? c.Steps, BatchSize = parse.GetValue(batch) ?? c.BatchSize,
                 LearningRate = parse.GetValue(lr) ?? c.LearningRate, Seed = parse.GetValue(seed) ?? c.Seed, SaveEvery = parse.GetValue(saveEvery) ?? c.SaveEvery,
                 Workers = parse.GetValue(workers) ?? c.Workers, Threads = parse.GetValue(threads) ?? c.Threads,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using SharpClip.Data;
 using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Generation.Diffusion.UNet;
@@ -62,7 +63,7 @@ public sealed record DiffusionTrainingConfig
     /// <summary>The stage-1 run folder (its <c>autoencoder.safetensors</c>), frozen.</summary>
     public string? Autoencoder { get; init; }
     /// <summary>The CLIP whose text tower conditions the U-Net, frozen: any model SharpClip loads (e.g. runs/emoji).</summary>
-    public string? Clip { get; init; }
+    [JsonPropertyName("clip")] public string? ClipModel { get; init; }
     /// <summary>A vocabulary for a CLIP that carries none (a bare weight file).</summary>
     public string? ClipVocab { get; init; }
     /// <summary><c>model_channels</c>: a multiple of 32 (GroupNorm's groups; also fills oneDNN's 16-float register block).</summary>
@@ -137,7 +138,7 @@ public sealed record DiffusionTrainingConfig
         else
         {
             r.Require(!string.IsNullOrWhiteSpace(Autoencoder), nameof(Autoencoder), "no autoencoder run folder given (train stage 1 first; --autoencoder RUN)");
-            r.Require(!string.IsNullOrWhiteSpace(Clip), nameof(Clip), "no CLIP model given for the text conditioning (--clip MODEL)");
+            r.Require(!string.IsNullOrWhiteSpace(ClipModel), "clip", "no CLIP model given for the text conditioning (--clip MODEL)");
             r.Require(UnetChannels > 0 && UnetChannels % 32 == 0, nameof(UnetChannels), "must be a positive multiple of 32 (GroupNorm's groups)");
             r.Require(UnetChannelMult is { Length: > 0 } && UnetChannelMult.All(m => m > 0), nameof(UnetChannelMult), "must be a non-empty list of positive numbers");
             r.Require(UnetResBlocks > 0, nameof(UnetResBlocks), "must be positive");

@@ -39,7 +39,7 @@ public static class UNetTrainer
             throw new ArgumentException($"diffusion training config field 'image_size': {config.ImageSize} is not a multiple of the autoencoder's factor {factor}");
         if (latentSide % (1 << (config.UnetChannelMult.Length - 1)) != 0)
             throw new ArgumentException($"diffusion training config field 'unet_channel_mult': {config.UnetChannelMult.Length} levels halve the {latentSide}×{latentSide} latent {config.UnetChannelMult.Length - 1} times; it must divide evenly");
-        var (text, tokenizer) = ClipTextConditioning.Load(config.Clip!, config.ClipVocab);
+        var (text, tokenizer) = ClipTextConditioning.Load(config.ClipModel!, config.ClipVocab);
         using var textEncoder = text;
         int context = text.Config.ContextLength;
 
@@ -74,9 +74,9 @@ public static class UNetTrainer
         run.TotalSteps = config.Steps;
         run.Begin(AutoencoderTrainer.ConfigFileName);
         LatentDiffusionFolder.WriteFrozenParts(run.Output, autoencoder, text, tokenizer.Vocabulary);
-        var trainedWith = new Dictionary<string, string> { ["clip"] = Path.GetFullPath(config.Clip!), ["autoencoder"] = Path.GetFullPath(config.Autoencoder!) };
+        var trainedWith = new Dictionary<string, string> { ["clip"] = Path.GetFullPath(config.ClipModel!), ["autoencoder"] = Path.GetFullPath(config.Autoencoder!) };
         run.Info($"U-Net: {autoencoder.Config.EmbedDim}×{latentSide}×{latentSide} latents, {shape}; {unet.ParameterCount:N0} parameters; " +
-                 $"text: {config.Clip} ({text.Config.Layers} layers, width {text.Config.Width}, {context} tokens), frozen; " +
+                 $"text: {config.ClipModel} ({text.Config.Layers} layers, width {text.Config.Width}, {context} tokens), frozen; " +
                  $"{run.Loader.Source.Name}: {run.TotalSteps} steps of {config.BatchSize}" + (run.Position.Step > 0 ? $", resuming at step {run.Position.Step}" : ""));
 
         using var emptyIds = PromptTokens.Tensor(tokenizer, [""], context);   // [1, context]: guidance's unconditional prompt
