@@ -50,6 +50,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(TrainDvaeCommand.Create());
         root.Subcommands.Add(TrainDalleCommand.Create());
+        root.Subcommands.Add(TrainDiffusionCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(DatasetsCommand.Create());
         OldSpellings.HideFromHelp(root);

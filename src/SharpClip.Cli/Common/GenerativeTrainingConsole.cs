@@ -1,11 +1,12 @@
 using SharpClip.Generation.Dalle.Training;
 using SharpClip.Training;
 using Spectre.Console;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Cli;
 
 /// <summary>
-/// Shows a dVAE or DALL-E run: one step line in twenty (and the first and last) with loss, its parts, samples/s and
+/// Shows a generative run (dVAE, DALL-E, latent diffusion): one step line in twenty (and the first and last) with loss, its parts, samples/s and
 /// ETA; messages and checkpoints as lines. Runs the training with Ctrl-C wired to stop after the current step and save.
 /// </summary>
 public sealed class GenerativeTrainingConsole : IProgress<TrainingEvent>

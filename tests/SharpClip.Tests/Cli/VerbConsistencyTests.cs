@@ -22,6 +22,7 @@ public class VerbConsistencyTests
         "quickstart",                      // trains its own
         "train-dvae",                      // trains a dVAE from scratch
         "train-dalle",                     // trains from scratch on the tokens of --dvae (a part, not the model)
+        "train-diffusion",                 // trains from scratch; the frozen CLIP (--clip) and autoencoder are parts, not the model
         "datasets prepare emoji", "datasets prepare openclipart",
     };
 

@@ -4,7 +4,10 @@ using SharpClip.Generation.Dalle;
 using SharpClip.Generation.Dalle.Dvae;
 using SharpClip.Generation.Dalle.Transformer;
 using SharpClip.Generation.Diffusion;
+using SharpClip.Generation.Diffusion.Autoencoder;
+using SharpClip.Generation.Diffusion.Conditioning;
 using SharpClip.Generation.Diffusion.Sampling;
+using SharpClip.Generation.Diffusion.UNet;
 
 namespace SharpClip.Generation.Description;
 
@@ -24,7 +27,7 @@ public sealed record ModelPartDescription(string Name, long Parameters, IReadOnl
 /// the CLIP description.
 /// </summary>
 /// <param name="Path">The file or folder described.</param>
-/// <param name="Kind">"stable-diffusion", "dalle", "dvae".</param>
+/// <param name="Kind">"stable-diffusion", "latent-diffusion", "dalle", "dvae".</param>
 /// <param name="Format">How it is stored.</param>
 /// <param name="Parts">Its parts.</param>
 /// <param name="Settings">What is not a part's architecture: schedule, scale factor, image size, stored dtypes.</param>
@@ -43,6 +46,7 @@ public sealed record GenerativeModelDescription(string Path, string Kind, string
     {
         if (StableDiffusionCheckpoint.Recognizes(path)) return StableDiffusion(path);
         if (Directory.Exists(path) && DalleModel.IsModelFolder(path)) return Dalle(path);
+        if (LatentDiffusionFolder.IsModelFolder(path)) return LatentDiffusion(path);
         if (Directory.Exists(path) && HasHalf(path, "encoder") && HasHalf(path, "decoder"))
             return new GenerativeModelDescription(path, "dvae", "dVAE folder", DvaeParts(path), new Dictionary<string, object?>(), []);
         if (File.Exists(path) && IsDvaeHalf(path))
@@ -57,35 +61,12 @@ public sealed record GenerativeModelDescription(string Path, string Kind, string
     {
         using var checkpoint = StableDiffusionCheckpoint.Open(path);
         var counts = checkpoint.PartParameterCounts;
-        var unet = checkpoint.UNetConfig;
-        var vae = checkpoint.AutoencoderConfig;
-        var text = checkpoint.TextConfig;
         var linear = NoiseSchedule.StableDiffusion;
         bool isLinear = checkpoint.Schedule.Timesteps == linear.Timesteps
                         && checkpoint.Schedule.AlphasCumprod.Zip(linear.AlphasCumprod, (a, b) => Math.Abs(a - b)).Max() <= 1e-6;
+        var vae = checkpoint.AutoencoderConfig;
         return new GenerativeModelDescription(path, "stable-diffusion", checkpoint.Format,
-        [
-            new("unet", counts["unet"], new Dictionary<string, object?>
-            {
-                ["in_channels"] = unet.InChannels, ["out_channels"] = unet.OutChannels, ["model_channels"] = unet.ModelChannels,
-                ["channel_mult"] = unet.ChannelMult.ToArray(), ["num_res_blocks"] = unet.NumResBlocks,
-                ["attention_resolutions"] = unet.AttentionResolutions.ToArray(), ["num_heads"] = unet.NumHeads, ["num_head_channels"] = unet.NumHeadChannels,
-                ["transformer_depth"] = unet.TransformerDepth, ["context_dim"] = unet.ContextDim, ["use_linear_in_transformer"] = unet.UseLinearInTransformer,
-                ["time_embed_dim"] = unet.TimeEmbedDim,
-            }),
-            new("vae", counts["vae"], new Dictionary<string, object?>
-            {
-                ["ch"] = vae.Channels, ["ch_mult"] = vae.ChannelMultipliers, ["num_res_blocks"] = vae.ResBlocks, ["z_channels"] = vae.ZChannels,
-                ["embed_dim"] = vae.EmbedDim, ["in_channels"] = vae.InChannels, ["out_ch"] = vae.OutChannels,
-                ["attention_levels"] = vae.AttentionLevels, ["downsample_factor"] = vae.DownsampleFactor,
-            }),
-            new("text", counts["text"], new Dictionary<string, object?>
-            {
-                ["hidden_size"] = text.Width, ["num_hidden_layers"] = text.Layers, ["num_attention_heads"] = text.Heads,
-                ["intermediate_size"] = text.MlpWidth, ["max_position_embeddings"] = text.ContextLength, ["vocab_size"] = text.VocabSize,
-                ["hidden_act"] = text.Activation.ToString(),
-            }),
-        ],
+            DiffusionParts(checkpoint.UNetConfig, counts["unet"], vae, counts["vae"], checkpoint.TextConfig, counts["text"]),
         new Dictionary<string, object?>
         {
             ["schedule"] = isLinear ? "linear (β 0.00085 → 0.012, SD 1.x's)" : "from the file's alphas_cumprod (not SD 1.x's linear schedule)",
@@ -101,6 +82,61 @@ public sealed record GenerativeModelDescription(string Path, string Kind, string
             "the scale factor is SD 1.x's 0.18215 (a single-file checkpoint does not store it)",
         ]);
     }
+
+    // A folder from train-diffusion: its config says everything the weights cannot (heads, schedule, scale factor).
+    static GenerativeModelDescription LatentDiffusion(string folder)
+    {
+        var d = LatentDiffusionFolder.ReadConfig(folder);
+        var a = d.Architecture;
+        long Parameters(string file)
+        {
+            var path = System.IO.Path.Combine(folder, file);
+            if (!File.Exists(path)) throw new FileNotFoundException($"{folder}: no {file}", path);
+            using var f = SafeTensorsFile.Open(path);
+            return f.Tensors.Sum(t => t.ElementCount);
+        }
+        var vaePath = System.IO.Path.Combine(folder, LatentDiffusionFolder.AutoencoderFile);
+        long vaeParameters = Parameters(LatentDiffusionFolder.AutoencoderFile);
+        AutoencoderConfig vae;
+        using (var f = SafeTensorsFile.Open(vaePath))
+            vae = AutoencoderShape.Infer(f.Tensors.ToDictionary(t => t.Name, t => t.Shape), vaePath);
+        var settings = new Dictionary<string, object?>
+        {
+            ["schedule"] = $"linear (β {Show(a.LinearStart)} → {Show(a.LinearEnd)})",
+            ["timesteps"] = a.Timesteps,
+            ["scale_factor"] = a.ScaleFactor,
+            ["prediction"] = "eps",
+            ["default_size"] = $"{d.ImageSize}x{d.ImageSize}",
+        };
+        foreach (var (key, value) in d.TrainedWith) settings["trained_with_" + key] = value;
+        return new GenerativeModelDescription(folder, LatentDiffusionFolder.Kind, "latent diffusion model folder (train-diffusion)",
+            DiffusionParts(a.UNet!, Parameters(LatentDiffusionFolder.UNetFile), vae, vaeParameters, a.Text!, Parameters(LatentDiffusionFolder.TextEncoderFile)),
+            settings, ["the U-Net holds the exponential moving average of the trained weights when the run kept one (the default)"]);
+    }
+
+    static ModelPartDescription[] DiffusionParts(UNetConfig unet, long unetParameters, AutoencoderConfig vae, long vaeParameters, TextEncoderConfig text, long textParameters) =>
+        [
+            new("unet", unetParameters, new Dictionary<string, object?>
+            {
+                ["in_channels"] = unet.InChannels, ["out_channels"] = unet.OutChannels, ["model_channels"] = unet.ModelChannels,
+                ["channel_mult"] = unet.ChannelMult.ToArray(), ["num_res_blocks"] = unet.NumResBlocks,
+                ["attention_resolutions"] = unet.AttentionResolutions.ToArray(), ["num_heads"] = unet.NumHeads, ["num_head_channels"] = unet.NumHeadChannels,
+                ["transformer_depth"] = unet.TransformerDepth, ["context_dim"] = unet.ContextDim, ["use_linear_in_transformer"] = unet.UseLinearInTransformer,
+                ["time_embed_dim"] = unet.TimeEmbedDim,
+            }),
+            new("vae", vaeParameters, new Dictionary<string, object?>
+            {
+                ["ch"] = vae.Channels, ["ch_mult"] = vae.ChannelMultipliers, ["num_res_blocks"] = vae.ResBlocks, ["z_channels"] = vae.ZChannels,
+                ["embed_dim"] = vae.EmbedDim, ["in_channels"] = vae.InChannels, ["out_ch"] = vae.OutChannels,
+                ["attention_levels"] = vae.AttentionLevels, ["downsample_factor"] = vae.DownsampleFactor,
+            }),
+            new("text", textParameters, new Dictionary<string, object?>
+            {
+                ["hidden_size"] = text.Width, ["num_hidden_layers"] = text.Layers, ["num_attention_heads"] = text.Heads,
+                ["intermediate_size"] = text.MlpWidth, ["max_position_embeddings"] = text.ContextLength, ["vocab_size"] = text.VocabSize,
+                ["hidden_act"] = text.Activation.ToString(),
+            }),
+        ];
 
     static GenerativeModelDescription Dalle(string folder)
     {

@@ -8,7 +8,9 @@ namespace SharpClip.Generation.Diffusion;
 /// <summary>
 /// Stable Diffusion behind the text-to-image seam: maps a <see cref="TextToImageRequest"/> onto
 /// <see cref="StableDiffusionPipeline.Generate"/> in batches of <see cref="TextToImageRequest.BatchSize"/>, image i with
-/// seed <c>Seed + i</c> whatever the batching (batch k starts at seed <c>Seed + k·BatchSize</c>).
+/// seed <c>Seed + i</c> whatever the batching (batch k starts at seed <c>Seed + k·BatchSize</c>). The same for a
+/// single-file SD checkpoint and for a latent diffusion folder trained here (<see cref="LatentDiffusionFolder"/>),
+/// which differ only in kind and default size.
 /// </summary>
 public sealed class StableDiffusionGenerator : ITextToImageGenerator
 {
@@ -18,22 +20,27 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
     const int DefaultSteps = 50;
     const double DefaultGuidance = 7.5;
 
-    StableDiffusionGenerator(StableDiffusionPipeline pipeline, string source)
+    readonly int _defaultLatentSide;
+
+    StableDiffusionGenerator(StableDiffusionPipeline pipeline, string source, string kind, int defaultLatentSide)
     {
         Pipeline = pipeline;
         Source = source;
+        Kind = kind;
+        _defaultLatentSide = defaultLatentSide;
     }
 
     public StableDiffusionPipeline Pipeline { get; }
 
-    public string Kind => "stable-diffusion";
+    /// <summary>"stable-diffusion" (a single-file checkpoint) or "latent-diffusion" (a folder trained here).</summary>
+    public string Kind { get; }
 
     public string Source { get; }
 
     public IReadOnlyList<string> Samplers => SamplerNames;
 
-    /// <summary>SD v1's 512×512 (64×64 latents × the autoencoder's factor).</summary>
-    public (int Width, int Height) DefaultSize => (64 * SizeMultiple, 64 * SizeMultiple);
+    /// <summary>SD v1's 512×512 (64×64 latents × the autoencoder's factor); a trained folder's own image size.</summary>
+    public (int Width, int Height) DefaultSize => (_defaultLatentSide * SizeMultiple, _defaultLatentSide * SizeMultiple);
 
     public int SizeMultiple => Pipeline.DownsampleFactor;
 
@@ -43,7 +50,15 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
     public static StableDiffusionGenerator Load(string path, TextToImageLoadOptions options)
     {
         ClipTokenizer? tokenizer = options.VocabPath is { } vocab ? ClipTokenizer.Load(vocab) : null;
-        return new StableDiffusionGenerator(StableDiffusionPipeline.Load(path, tokenizer), path);
+        return new StableDiffusionGenerator(StableDiffusionPipeline.Load(path, tokenizer), path, "stable-diffusion", 64);
+    }
+
+    /// <summary>Loads a latent diffusion folder written by <c>train-diffusion</c> (it carries its own tokenizer).</summary>
+    public static StableDiffusionGenerator LoadFolder(string folder)
+    {
+        var description = LatentDiffusionFolder.ReadConfig(folder);
+        var pipeline = LatentDiffusionFolder.Load(folder);
+        return new StableDiffusionGenerator(pipeline, folder, LatentDiffusionFolder.Kind, Math.Max(1, description.ImageSize / pipeline.DownsampleFactor));
     }
 
     /// <summary>The sampler of a CLI name.</summary>
@@ -72,7 +87,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
             ["height"] = height,
             ["clip_skip"] = options.ClipSkip,
             ["strength"] = request.InitImage is null ? null : request.Strength,
-            ["scale_factor"] = Pipeline.Checkpoint.ScaleFactor,
+            ["scale_factor"] = Pipeline.ScaleFactor,
             ["prediction"] = "eps",
             ["schedule"] = $"linear, {Pipeline.Schedule.Timesteps} timesteps",
         };

@@ -96,17 +96,19 @@ public sealed class StableDiffusionOutput : IDisposable
 /// </summary>
 public sealed class StableDiffusionPipeline : IDisposable
 {
-    StableDiffusionPipeline(StableDiffusionCheckpoint checkpoint, UNetModel unet, ConditioningTextEncoder text, AutoencoderKL autoencoder, ClipTokenizer tokenizer)
+    StableDiffusionPipeline(StableDiffusionCheckpoint? checkpoint, UNetModel unet, ConditioningTextEncoder text, AutoencoderKL autoencoder, ClipTokenizer tokenizer,
+        NoiseSchedule schedule)
     {
         Checkpoint = checkpoint;
+        Schedule = schedule;
         UNet = unet;
         TextEncoder = text;
         Autoencoder = autoencoder;
         Tokenizer = tokenizer;
     }
 
-    /// <summary>The checkpoint the models came from (its schedule, scale factor, architecture).</summary>
-    public StableDiffusionCheckpoint Checkpoint { get; }
+    /// <summary>The single-file checkpoint the models came from (its architecture, stored dtypes); null for parts built elsewhere (a trained model folder).</summary>
+    public StableDiffusionCheckpoint? Checkpoint { get; }
 
     public UNetModel UNet { get; }
 
@@ -121,7 +123,10 @@ public sealed class StableDiffusionPipeline : IDisposable
     public ClipTokenizer Tokenizer { get; }
 
     /// <summary>The training noise schedule.</summary>
-    public NoiseSchedule Schedule => Checkpoint.Schedule;
+    public NoiseSchedule Schedule { get; }
+
+    /// <summary>Diffusion latent = ScaleFactor · z (the autoencoder's).</summary>
+    public double ScaleFactor => Autoencoder.ScaleFactor;
 
     /// <summary>
     /// Loads a checkpoint's U-Net, text encoder and autoencoder, each filled from the file one tensor at a time.
@@ -152,7 +157,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 autoencoder.Dispose();
                 throw new InvalidDataException($"{path}: the autoencoder's latents have {autoencoder.Config.EmbedDim} channels but the U-Net reads {unet.Config.InChannels}");
             }
-            return new StableDiffusionPipeline(checkpoint, unet, text, autoencoder, tokenizer);
+            return new StableDiffusionPipeline(checkpoint, unet, text, autoencoder, tokenizer, checkpoint.Schedule);
         }
         catch
         {
@@ -163,10 +168,25 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
     }
 
-    /// <summary>SD v1 token ids: start, BPE ids (truncated to fit), end, then end-of-text padding.</summary>
+    /// <summary>
+    /// A pipeline of parts loaded elsewhere (a model folder trained by SharpClip); it owns and disposes them. The parts
+    /// must fit together: the U-Net reads the autoencoder's latent channels and the text encoder's width.
+    /// </summary>
+    public static StableDiffusionPipeline FromParts(UNetModel unet, ConditioningTextEncoder text, AutoencoderKL autoencoder, ClipTokenizer tokenizer,
+        NoiseSchedule schedule, string source)
+    {
+        if (autoencoder.Config.EmbedDim != unet.Config.InChannels)
+            throw new InvalidDataException($"{source}: the autoencoder's latents have {autoencoder.Config.EmbedDim} channels but the U-Net reads {unet.Config.InChannels}");
+        if (text.Config.Width != unet.Config.ContextDim)
+            throw new InvalidDataException($"{source}: the text encoder's states are {text.Config.Width} wide but the U-Net's cross-attention reads {unet.Config.ContextDim}");
+        if (tokenizer.VocabSize > text.Config.VocabSize)
+            throw new InvalidDataException($"{source}: the tokenizer has {tokenizer.VocabSize} ids but the text encoder embeds only {text.Config.VocabSize}");
+        return new StableDiffusionPipeline(null, unet, text, autoencoder, tokenizer, schedule);
+    }
+
+    /// <summary>SD v1 token ids: start, BPE ids (truncated to fit), end, then end-of-text padding (<see cref="PromptTokens"/>).</summary>
     /// <returns>[prompts, context] int64</returns>
-    public Tensor Tokenize(IReadOnlyList<string> prompts) =>
-        Tokenizer.Tokenize(prompts, TextEncoder.Config.ContextLength, truncate: true, padId: Tokenizer.EndOfText);
+    public Tensor Tokenize(IReadOnlyList<string> prompts) => PromptTokens.Tensor(Tokenizer, prompts, TextEncoder.Config.ContextLength);
 
     /// <summary>The per-token states the U-Net cross-attends to.</summary>
     /// <returns>[prompts, context, width]</returns>
@@ -311,6 +331,6 @@ public sealed class StableDiffusionPipeline : IDisposable
         UNet.Dispose();
         TextEncoder.Dispose();
         Autoencoder.Dispose();
-        Checkpoint.Dispose();
+        Checkpoint?.Dispose();
     }
 }

@@ -5,7 +5,8 @@ namespace SharpClip.Generation.TextToImage;
 
 /// <summary>
 /// Opens a model as the generator its kind calls for. Each kind registers how to recognise its files and how to
-/// open them; Stable Diffusion (a checkpoint file) and DALL-E (a model folder with dalle_config.json) are built in.
+/// open them; Stable Diffusion (a checkpoint file), DALL-E (a model folder with dalle_config.json) and a latent diffusion
+/// folder trained here (latent_diffusion.json) are built in.
 /// </summary>
 public static class TextToImageGenerators
 {
@@ -18,6 +19,8 @@ public static class TextToImageGenerators
             StableDiffusionCheckpoint.Recognizes, (path, options) => StableDiffusionGenerator.Load(path, options)),
         new("dalle", $"a DALL-E model folder ({DalleModel.ConfigFile}, {DalleModel.WeightsFile}, {DalleModel.VocabFile}, {DalleModel.DvaeFolder}/)",
             path => Directory.Exists(path) && DalleModel.IsModelFolder(path), (path, _) => DalleGenerator.Load(path)),
+        new(LatentDiffusionFolder.Kind, $"a latent diffusion model folder from train-diffusion ({LatentDiffusionFolder.ConfigFile}, {LatentDiffusionFolder.UNetFile}, ...)",
+            LatentDiffusionFolder.IsModelFolder, (path, _) => StableDiffusionGenerator.LoadFolder(path)),
     ];
 
     /// <summary>Adds a kind, tried after the ones before it.</summary>

@@ -4,6 +4,7 @@ using SharpClip.Generation.Dalle.Training;
 using SharpClip.Tests.Training;
 using SharpClip.Training;
 using TorchSharp;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Tests.Generation.Dalle;
 

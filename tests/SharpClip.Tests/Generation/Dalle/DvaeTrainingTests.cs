@@ -5,6 +5,7 @@ using SharpClip.Tests.Training;
 using SharpClip.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Tests.Generation.Dalle;
 

@@ -167,7 +167,7 @@ public class StableDiffusionCkptTests
         var tokenizer = ClipTokenizer.Load(GenerativeFixtures.VocabPath);
         using var fromCkpt = StableDiffusionPipeline.Load(ckpt, tokenizer, reference.ManifestConfig());
         using var fromSafeTensors = StableDiffusionPipeline.Load(reference.WeightsPath, tokenizer, reference.ManifestConfig());
-        Assert.Equal("pytorch-zip", fromCkpt.Checkpoint.Format);
+        Assert.Equal("pytorch-zip", fromCkpt.Checkpoint!.Format);
         using var s = torch.NewDisposeScope();
         using var _ = torch.inference_mode();
         var x = reference.Tensor(caseId, "x");

@@ -45,7 +45,7 @@ public class StableDiffusionParityTests(ITestOutputHelper output)
         using var reference = new SdReference(id);
         var declared = reference.ManifestConfig();
         using var pipeline = LoadPipeline(reference);
-        var inferred = pipeline.Checkpoint.UNetConfig;
+        var inferred = pipeline.Checkpoint!.UNetConfig;
         var expected = declared.UNet!;
         // attention_resolutions may list factors no level reaches; only reachable ones shape the network.
         int deepest = 1 << (expected.ChannelMult.Count - 1);
@@ -55,8 +55,8 @@ public class StableDiffusionParityTests(ITestOutputHelper output)
         var counts = reference.Entry.GetProperty("param_count");
         Assert.Equal(counts.GetProperty("unet").GetInt64(), pipeline.UNet.ParameterCount);
         Assert.Equal(counts.GetProperty("text").GetInt64(), pipeline.TextEncoder.parameters().Sum(p => p.numel()));
-        Assert.Equal(reference.Config.GetProperty("latent_diffusion").GetProperty("scale_factor").GetDouble(), pipeline.Checkpoint.ScaleFactor);
-        Assert.Equal(reference.Config.GetProperty("vae").GetProperty("downsample_factor").GetInt32(), pipeline.Checkpoint.AutoencoderDownsampleFactor);
+        Assert.Equal(reference.Config.GetProperty("latent_diffusion").GetProperty("scale_factor").GetDouble(), pipeline.Checkpoint!.ScaleFactor);
+        Assert.Equal(reference.Config.GetProperty("vae").GetProperty("downsample_factor").GetInt32(), pipeline.Checkpoint!.AutoencoderDownsampleFactor);
     }
 
     [Theory, MemberData(nameof(ScheduleCases))]

@@ -5,6 +5,7 @@ using SharpClip.Text;
 using SharpClip.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Generation.Dalle.Training;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpClip.Data;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Generation.Dalle.Training;
 

@@ -4,6 +4,7 @@ using SharpClip.Runtime;
 using SharpClip.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Generation.Dalle.Training;
 
@@ -70,7 +71,7 @@ public static class DvaeTrainer
                 using (var scope = torch.NewDisposeScope())
                 {
                     var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s] in [0, 1]
-                    using var noise = new Generator(NoiseSeed(config.Seed, step));
+                    using var noise = new Generator(GenerativeRun.StepSeed(config.Seed, step));   // the gumbel noise, the same on resume
                     var forward = model.Forward(pixels, temperature, noise, config.Hard);
                     var reconLoss = DvaeObjective.Reconstruction(forward.Output, pixels, config.Reconstruction);
                     var klLoss = DvaeObjective.KlToUniform(forward.Logits, pixels.numel());
@@ -97,9 +98,6 @@ public static class DvaeTrainer
         if (!run.SavedCurrentStep) Save(run, model, optimizer, usage, config);
         return new GenerativeTrainingResult(run.Output, run.Position.Step, run.TotalSteps, interrupted, losses, last);
     }
-
-    /// <summary>The gumbel noise of a step comes from its own generator: a function of (seed, step), so a resumed run draws the same.</summary>
-    internal static ulong NoiseSeed(int seed, long step) => unchecked((ulong)seed * 0x9E37_79B9_7F4A_7C15UL + (ulong)step * 0xBF58_476D_1CE4_E5B9UL + 1);
 
     static void Save(GenerativeRun run, TrainableDvae model, AdamWOptimizer optimizer, CodebookUsage usage, DvaeTrainingConfig config)
     {

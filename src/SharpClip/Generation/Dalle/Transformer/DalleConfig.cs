@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SharpClip.Generation.Dalle.Training;
+using SharpClip.Generation.Training;
 
 namespace SharpClip.Generation.Dalle.Transformer;
 

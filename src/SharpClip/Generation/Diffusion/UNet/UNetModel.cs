@@ -28,7 +28,9 @@ public sealed class UNetModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
         int mc = config.ModelChannels, embDim = config.TimeEmbedDim;
         time_embed = nn.Sequential(nn.Linear(mc, embDim), nn.SiLU(), nn.Linear(embDim, embDim));
 
-        var inputs = new List<TimestepEmbedSequential> { new(nn.Conv2d(config.InChannels, mc, 3, padding: 1)) };
+        // The latent's few channels (4) do not fill oneDNN's register block: AlignedConv2d pads them (exact; see its remarks),
+        // which training needs for correct weight gradients. Same keys and initialisation as nn.Conv2d.
+        var inputs = new List<TimestepEmbedSequential> { new(new AlignedConv2d(config.InChannels, mc, 3, padding: 1)) };
         var skipChannels = new Stack<int>([mc]);
         int ch = mc, ds = 1;
         for (int level = 0; level < config.ChannelMult.Count; level++)
@@ -72,7 +74,7 @@ public sealed class UNetModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
         }
         output_blocks = new ModuleList<TimestepEmbedSequential>([.. outputs]);
 
-        @out = nn.Sequential(UNetNorm.Group(ch), nn.SiLU(), nn.Conv2d(mc, config.OutChannels, 3, padding: 1));
+        @out = nn.Sequential(UNetNorm.Group(ch), nn.SiLU(), new AlignedConv2d(mc, config.OutChannels, 3, padding: 1));
         RegisterComponents();
         eval();
     }

@@ -5,10 +5,10 @@ using SharpClip.Training;
 using SharpClip.Vision;
 using static TorchSharp.torch;
 
-namespace SharpClip.Generation.Dalle.Training;
+namespace SharpClip.Generation.Training;
 
 /// <summary>
-/// The run-folder bookkeeping the dVAE and DALL-E trainers share, on the CLIP trainer's machinery: where to start
+/// The run-folder bookkeeping the generative trainers share (dVAE, DALL-E, the latent diffusion autoencoder and U-Net), on the CLIP trainer's machinery: where to start
 /// (<see cref="TrainingCheckpoint"/>: the newest intact checkpoint, or step 0), the batches and step timing
 /// (<see cref="RunCursor"/>, as the CLIP trainer walks them), <see cref="MetricsLog"/>, and atomic checkpoints.
 /// </summary>
@@ -95,6 +95,38 @@ internal sealed class GenerativeRun : IDisposable
         return metrics;
     }
 
+    /// <summary>What one training step reports: its loss, the rate it used and its other gauges, in order.</summary>
+    public readonly record struct StepReport(double Loss, double LearningRate, IReadOnlyList<(string, double)> Values);
+
+    /// <summary>
+    /// The loop every generative trainer runs once set up: each batch from the current position through
+    /// <paramref name="step"/>, then logged and reported; <paramref name="save"/> every <paramref name="saveEvery"/>
+    /// steps; on cancellation the loop stops after the step in progress; finally the last step is saved unless it just was.
+    /// </summary>
+    public GenerativeTrainingResult Train(Func<ClipBatch, StepReport> step, Action save, int saveEvery, CancellationToken cancellationToken)
+    {
+        var losses = new List<(long, double)>();
+        GenerativeStepMetrics? last = null;
+        bool interrupted = false;
+        try
+        {
+            foreach (var batch in Batches(cancellationToken))
+            {
+                var report = step(batch);
+                last = Finish(batch, report.Loss, report.LearningRate, report.Values);
+                losses.Add((last.Step, report.Loss));
+                if (Due(saveEvery)) save();
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            interrupted = true;
+            Info($"interrupted after step {Position.Step}; saving");
+        }
+        if (!SavedCurrentStep) save();
+        return new GenerativeTrainingResult(Output, Position.Step, TotalSteps, interrupted, losses, last);
+    }
+
     public bool Due(int every) => every > 0 && Position.Step % every == 0 && Position.Step < TotalSteps;
 
     /// <summary>Saves a checkpoint of the current step (the tensors are the caller's) and reports it.</summary>
@@ -104,6 +136,12 @@ internal sealed class GenerativeRun : IDisposable
         _savedStep = Position.Step;
         _progress?.Report(new CheckpointSaved(Position.Step, dir));
     }
+
+    /// <summary>
+    /// The seed of step <paramref name="step"/>'s random draws (gumbel noise, posterior samples, timesteps, caption
+    /// dropout): a function of (seed, step) alone, so a resumed run draws exactly what the uninterrupted one drew.
+    /// </summary>
+    public static ulong StepSeed(int seed, long step) => unchecked((ulong)seed * 0x9E37_79B9_7F4A_7C15UL + (ulong)step * 0xBF58_476D_1CE4_E5B9UL + 1);
 
     /// <summary>A tensor the resumed checkpoint must hold; a clear error naming the checkpoint and key otherwise.</summary>
     public static Tensor Require(IReadOnlyDictionary<string, Tensor> state, string key, TrainingCheckpoint checkpoint) =>

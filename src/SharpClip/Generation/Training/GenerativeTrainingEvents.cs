@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using SharpClip.Training;
 
-namespace SharpClip.Generation.Dalle.Training;
+namespace SharpClip.Generation.Training;
 
 /// <summary>
-/// What one optimizer step of a dVAE or DALL-E run measured; reported as <see cref="GenerativeStepFinished"/> (a
+/// What one optimizer step of a generative run (dVAE, DALL-E, latent diffusion) measured; reported as <see cref="GenerativeStepFinished"/> (a
 /// <see cref="TrainingEvent"/>, so the same reporters and messages serve both) and appended to <c>metrics.jsonl</c>.
 /// </summary>
 /// <param name="Step">Steps taken, this one included (1-based).</param>
@@ -29,10 +29,10 @@ public sealed record GenerativeStepMetrics(long Step, long TotalSteps, double Lo
     }
 }
 
-/// <summary>A dVAE or DALL-E optimizer step finished.</summary>
+/// <summary>A generative run's optimizer step finished.</summary>
 public sealed record GenerativeStepFinished(GenerativeStepMetrics Metrics) : TrainingEvent;
 
-/// <summary>What a dVAE or DALL-E run returns.</summary>
+/// <summary>What a generative run returns.</summary>
 /// <param name="OutputDirectory">The run folder (a loadable model folder).</param>
 /// <param name="Step">Steps taken when it stopped.</param>
 /// <param name="TotalSteps">Steps configured.</param>

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SharpClip.Generation.Dalle.Training;
+namespace SharpClip.Generation.Training;
 
-/// <summary>The JSON conventions of CLIP's training config (snake_case, enums as strings, unknown fields are errors), for the dVAE and DALL-E configs.</summary>
+/// <summary>The JSON conventions of CLIP's training config (snake_case, enums as strings, unknown fields are errors), for the generative training configs (dVAE, DALL-E, latent diffusion).</summary>
 public static class GenerativeConfigJson
 {
     public static readonly JsonSerializerOptions Options = new()

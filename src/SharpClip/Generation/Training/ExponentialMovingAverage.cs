@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace SharpClip.Generation.Dalle.Training;
+namespace SharpClip.Generation.Training;
 
 /// <summary>
 /// An exponential moving average of the parameters, <c>ema ← d·ema + (1 − d)·p</c> after every step: the averaged

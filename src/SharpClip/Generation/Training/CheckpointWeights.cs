@@ -2,7 +2,7 @@ using SharpClip.Modeling;
 using SharpClip.Training;
 using static TorchSharp.torch;
 
-namespace SharpClip.Generation.Dalle.Training;
+namespace SharpClip.Generation.Training;
 
 /// <summary>Copies a checkpoint's weights into a module through <see cref="StateDictLoader"/> (every key and shape checked, errors name the file).</summary>
 internal static class CheckpointWeights
