@@ -19,7 +19,8 @@ namespace SharpClip.Bench;
 /// Usage: <c>onnx [--rows vit-image,vit-text,rn50-image] [--caption-tokens 16] [--spinning off|on] [--neighbour]
 /// [--attention standard|fused] [--threads N] [--out FILE]</c>; --neighbour runs one busy process beside the bench (the "competing load").
 /// <c>--compare int8|bf16</c> measures a reduced-precision path against ONNX Runtime float32 instead
-/// (<see cref="ReducedPrecisionBench"/>).
+/// (<see cref="ReducedPrecisionBench"/>); <c>--agreement MODEL</c> measures its zero-shot agreement with float32 on the
+/// emoji styles (<see cref="ZeroShotAgreementBench"/>).
 /// </summary>
 public static class OnnxBench
 {
@@ -40,6 +41,7 @@ public static class OnnxBench
     {
         string Option(string name, string fallback) => BenchSupport.Option(args, name, fallback);
         var compare = Option("--compare", "torch");
+        if (Option("--agreement", "") is { Length: > 0 } trained) return ZeroShotAgreementBench.Run(args, trained);
         if (compare != "torch") return ReducedPrecisionBench.Run(args, compare);
         var rows = Option("--rows", "vit-image,vit-text,rn50-image").Split(',');
         int captionTokens = BenchSupport.IntOption(args, "--caption-tokens", 16);
