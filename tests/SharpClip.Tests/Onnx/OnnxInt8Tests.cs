@@ -1,9 +1,11 @@
+using SharpClip.Files;
 using SharpClip.Modeling;
 using SharpClip.Onnx;
 using SharpClip.Pipelines;
 using SharpClip.Runtime;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Modeling;
+using SharpClip.Tests.Search;
 using SharpClip.Training;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -122,5 +124,32 @@ public class OnnxInt8Tests(ITestOutputHelper output)
             new TrainingConfig { Data = "synthetic:shapes:train", Output = "runs/x", Precision = Precision.Int8 }.Validate());
         Assert.Contains("'precision'", training.Message);
         Assert.Contains("inference", training.Message);
+    }
+
+    [Fact]
+    public void TheCliEmbedsInInt8AndRefusesItOnTheTorchEngine()
+    {
+        using var reference = new ReferenceModel(FirstModel);
+        using var dir = new TempDir();
+        var eval = reference.Section("eval");
+        var output = Path.Combine(dir.Path, "e.safetensors");
+        var args = new List<string> { "embed", "-m", reference.WeightsPath, "--vocab", Fixtures.VocabPath, "--raw", "--precision", "int8", "-o", output };
+        args.AddRange(Fixtures.ImagePaths(eval));
+        foreach (var c in Fixtures.Strings(eval, "captions")) { args.Add("--text"); args.Add(c); }
+
+        var (exit, _, err) = CliProcess.Run([.. args]);
+        Assert.True(exit == 0, err);
+        using (var file = SafeTensorsFile.Open(output))
+        using (var scope = torch.NewDisposeScope())
+        {
+            Assert.True(MinCosine(reference.Tensor("eval", "image_features"), file.ReadTensor("image_embeddings")) >= CosineBar);
+            Assert.True(MinCosine(reference.Tensor("eval", "text_features"), file.ReadTensor("text_embeddings")) >= CosineBar);
+        }
+
+        (exit, _, err) = CliProcess.Run([.. args, "--engine", "torch"]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("precision int8", err);
+        Assert.Contains("engine onnx or auto", err);
+        Assert.DoesNotContain("   at ", err);                               // one message, no stack trace
     }
 }
