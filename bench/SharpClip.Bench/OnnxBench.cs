@@ -18,6 +18,9 @@ namespace SharpClip.Bench;
 /// machine (exporting that graph needs PyTorch's exporter, which is not available here).
 /// Usage: <c>onnx [--rows vit-image,vit-text,rn50-image] [--caption-tokens 16] [--spinning off|on] [--neighbour]
 /// [--attention standard|fused] [--threads N] [--out FILE]</c>; --neighbour runs one busy process beside the bench (the "competing load").
+/// <c>--compare int8|bf16</c> measures a reduced-precision path against ONNX Runtime float32 instead
+/// (<see cref="ReducedPrecisionBench"/>); <c>--agreement MODEL</c> measures its zero-shot agreement with float32 on the
+/// emoji styles (<see cref="ZeroShotAgreementBench"/>).
 /// </summary>
 public static class OnnxBench
 {
@@ -37,6 +40,9 @@ public static class OnnxBench
     public static int Run(string[] args)
     {
         string Option(string name, string fallback) => BenchSupport.Option(args, name, fallback);
+        var compare = Option("--compare", "torch");
+        if (Option("--agreement", "") is { Length: > 0 } trained) return ZeroShotAgreementBench.Run(args, trained);
+        if (compare != "torch") return ReducedPrecisionBench.Run(args, compare);
         var rows = Option("--rows", "vit-image,vit-text,rn50-image").Split(',');
         int captionTokens = BenchSupport.IntOption(args, "--caption-tokens", 16);
         bool spinning = Option("--spinning", "off") == "on";
@@ -100,7 +106,7 @@ public static class OnnxBench
         return 0;
     }
 
-    static IEnumerable<(string Model, string Tower, int[] Batches)> Plan(string[] rows)
+    internal static IEnumerable<(string Model, string Tower, int[] Batches)> Plan(string[] rows)
     {
         foreach (var row in rows)
         {
@@ -147,14 +153,14 @@ public static class OnnxBench
         return sw.Elapsed.TotalMilliseconds;
     }
 
-    static Tensor Embed(IClipEncoder engine, string tower, Tensor input) => tower switch
+    internal static Tensor Embed(IClipEncoder engine, string tower, Tensor input) => tower switch
     {
         "image" => engine.EmbedImages(input, normalize: false),
         "text" => engine.EmbedTexts(input, normalize: false),
         _ => engine.EmbedTexts(input, normalize: false, trimPadding: false),
     };
 
-    static Tensor Input(ClipConfig config, string tower, int batch, int captionTokens)
+    internal static Tensor Input(ClipConfig config, string tower, int batch, int captionTokens)
     {
         if (tower == "image") return torch.randn(batch, 3, config.ImageResolution, config.ImageResolution);
         // Start token, random words, end token, zero padding: what clip.tokenize produces.
@@ -172,7 +178,7 @@ public static class OnnxBench
     }
 
     /// <summary>One busy process beside the bench (a shell loop), ended by its pid when the bench ends.</summary>
-    sealed class BusyNeighbour : IDisposable
+    internal sealed class BusyNeighbour : IDisposable
     {
         readonly Process _process;
 

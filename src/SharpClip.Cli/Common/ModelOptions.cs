@@ -14,7 +14,7 @@ public sealed class ModelOptions
     };
     public Option<string?> Vocab { get; } = new("--vocab") { Description = "Tokenizer vocabulary, for weight files that carry none (e.g. bpe_simple_vocab_16e6.txt.gz)." };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-    public Option<string> Precision { get; } = new("--precision") { Description = "fp32 (the reference's numbers), bf16 (fast only on CPUs with bf16 instructions) or auto.", DefaultValueFactory = _ => "fp32" };
+    public Option<string> Precision { get; } = new("--precision") { Description = "fp32 (the reference's numbers), bf16 (fast only on CPUs with bf16 instructions), int8 (onnx engine only: int8 linear layers, 2-4x faster on CPUs with VNNI, features within about 0.999 cosine of fp32) or auto (never int8).", DefaultValueFactory = _ => "fp32" };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images or texts per forward pass.", DefaultValueFactory = _ => 32 };
     public Option<string> Engine { get; } = new("--engine")
     {

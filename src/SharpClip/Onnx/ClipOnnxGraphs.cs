@@ -1,5 +1,6 @@
 using Onnx;
 using SharpClip.Modeling;
+using SharpClip.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,12 +29,12 @@ public static class ClipOnnxGraphs
 
     /// <summary>The image tower (<see cref="VisionTransformer"/> or <see cref="ModifiedResNet"/>) as an ONNX model;
     /// <paramref name="contribAttention"/> writes the transformer's attention as ONNX Runtime's fused com.microsoft
-    /// operator (runs only on ONNX Runtime).</summary>
+    /// operator, <paramref name="quantization"/> its linear layers as int8 (both run only on ONNX Runtime).</summary>
     /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
-    public static ModelProto ImageTower(ClipModel model, bool contribAttention = false)
+    public static ModelProto ImageTower(ClipModel model, bool contribAttention = false, OnnxQuantization quantization = OnnxQuantization.None)
     {
         var config = model.Config;
-        return Write(model, "image", contribAttention, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
+        return Write(model, "image", contribAttention, quantization, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
         {
             var pixels = g.Input(PixelValues, TensorProto.Types.DataType.Float, "batch", 3, config.ImageResolution, config.ImageResolution);
             var features = config.IsVisionTransformer
@@ -44,12 +45,12 @@ public static class ClipOnnxGraphs
     }
 
     /// <summary>The text tower (<see cref="TextTransformer"/>) as an ONNX model (see <see cref="ImageTower"/> for
-    /// <paramref name="contribAttention"/>).</summary>
+    /// <paramref name="contribAttention"/> and <paramref name="quantization"/>).</summary>
     /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
-    public static ModelProto TextTower(ClipModel model, bool contribAttention = false)
+    public static ModelProto TextTower(ClipModel model, bool contribAttention = false, OnnxQuantization quantization = OnnxQuantization.None)
     {
         var config = model.Config;
-        return Write(model, "text", contribAttention, key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale", (g, w) =>
+        return Write(model, "text", contribAttention, quantization, key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale", (g, w) =>
         {
             var ids = g.Input(InputIds, TensorProto.Types.DataType.Int64, "batch", "tokens");
             var features = TextTransformerGraph.Write(g, w, config, ids);
@@ -57,16 +58,23 @@ public static class ClipOnnxGraphs
         });
     }
 
-    static ModelProto Write(ClipModel model, string tower, bool contribAttention, Func<string, bool> belongs, Action<OnnxGraphBuilder, TowerWeights> write)
+    static ModelProto Write(ClipModel model, string tower, bool contribAttention, OnnxQuantization quantization,
+        Func<string, bool> belongs, Action<OnnxGraphBuilder, TowerWeights> write)
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         var weights = new TowerWeights(model.state_dict(), belongs, model.Source);
-        var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower", contribAttention);
+        int? int8Limit = quantization switch
+        {
+            OnnxQuantization.None => null,
+            OnnxQuantization.DynamicInt8 => Int8Weights.Limit(CpuFeatures.Current.HasInt8DotProduct),
+            _ => throw new ArgumentOutOfRangeException(nameof(quantization), quantization, "unknown quantization"),
+        };
+        var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower", contribAttention, int8Limit);
         write(g, weights);
         weights.RequireAllUsed(tower);
         if (g.WeightBytes > MaxWeightBytes)
-            throw new NotSupportedException($"{model.Source}: the {tower} tower has {g.WeightBytes / (1 << 20)} MiB of float32 weights; " +
+            throw new NotSupportedException($"{model.Source}: the {tower} tower has {g.WeightBytes / (1 << 20)} MiB of weights; " +
                                             "an ONNX file without external data holds at most 2 GiB");
         return g.Build($"SharpClip {tower} tower of {model.Config}");
     }

@@ -41,8 +41,8 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         _model = model;
         Options = options ?? new OnnxEngineOptions();
         _sessionOptions = CreateSessionOptions(Options);
-        _image = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention)));
-        _text = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.TextTower(_model, Options.FusedAttention)));
+        _image = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention, Options.Quantization)));
+        _text = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.TextTower(_model, Options.FusedAttention, Options.Quantization)));
     }
 
     /// <summary>The encoder for <paramref name="model"/>, made once per model object and shared while the model lives.</summary>

@@ -15,11 +15,15 @@ namespace SharpClip.Onnx;
 /// <c>ReduceMean</c> with an <c>axes</c> attribute. IR version 8 goes with it. Everything here is a standard operator,
 /// so an exported file runs on any ONNX runtime, not only ONNX Runtime.
 /// </remarks>
-internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention = false)
+internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention = false, int? int8Limit = null)
 {
     /// <summary>Write attention as ONNX Runtime's com.microsoft <c>Attention</c> operator (ONNX Runtime only) instead of
     /// standard operators.</summary>
     public bool ContribAttention { get; } = contribAttention;
+
+    /// <summary>When set, <see cref="Linear"/> writes int8 weights (symmetric, per output column, levels up to this
+    /// limit: see <see cref="Int8Weights.Limit"/>) multiplied by activations quantized on each call; null keeps float32.</summary>
+    public int? Int8Limit { get; } = int8Limit;
 
     /// <summary>The operator set every graph is written against.</summary>
     public const int Opset = 17;
@@ -34,7 +38,7 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     readonly Dictionary<(string, long), string> _indices = [];
     long _weightBytes;
 
-    /// <summary>Bytes of float32 weights added so far (a protobuf file holds at most 2 GiB).</summary>
+    /// <summary>Bytes of weights (float32 and int8) added so far (a protobuf file holds at most 2 GiB).</summary>
     public long WeightBytes => _weightBytes;
 
     /// <summary>Declares a graph input; a dimension given as a string is symbolic (dynamic), an integer is fixed.</summary>
@@ -141,8 +145,26 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     public string Linear(string x, string name, Tensor weight, Tensor? bias)
     {
         using var transposed = weight.detach().t();
+        if (Int8Limit is { } limit) return QuantizedMatMul(x, name, Int8Weights.PerOutputColumn(transposed, limit), bias);
         var y = MatMul(x, Weight(name + ".weight.T", transposed));
         return bias is null ? y : Add(y, Weight(name + ".bias", bias));
+    }
+
+    /// <summary>
+    /// <c>x · W + b</c> with <paramref name="weight"/> [in, out] as int8: ONNX Runtime's com.microsoft
+    /// <c>DynamicQuantizeMatMul</c>, which quantizes <c>x</c> to uint8 per call (its own min/max, so no calibration set is
+    /// needed), multiplies uint8 × int8 into int32 with prepacked weights, and scales back to float32 with the bias added.
+    /// </summary>
+    public string QuantizedMatMul(string x, string name, Int8Weights weight, Tensor? bias)
+    {
+        var values = new TensorProto { Name = Unique(name + ".weight.T.int8"), DataType = (int)TensorProto.Types.DataType.Int8 };
+        values.Dims.AddRange(weight.Shape);
+        values.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(weight.Values.AsSpan()));
+        _graph.Initializer.Add(values);
+        _weightBytes += weight.Values.Length;
+        var scales = Floats(name + ".weight.scale", weight.Scales, weight.Scales.Length);
+        string[] inputs = bias is null ? [x, values.Name, scales] : [x, values.Name, scales, "", Weight(name + ".bias", bias)];
+        return Node("DynamicQuantizeMatMul", inputs, [], domain: "com.microsoft");
     }
 
     /// <summary>PyTorch's LayerNorm over the last axis (its default epsilon 1e-5) as the one ONNX operator.</summary>

@@ -27,7 +27,7 @@ public sealed class ClipPipeline : IDisposable
         ClipPipelineOptions options, string source, string sourceFormat)
     {
         Model = model;
-        (Encoder, EngineDescription) = SelectEngine(model, options.Engine);
+        (Encoder, EngineDescription) = SelectEngine(model, options);
         _tokenizer = new Lazy<ClipTokenizer>(tokenizer);
         Processor = processor;
         Target = target;
@@ -232,6 +232,10 @@ public sealed class ClipPipeline : IDisposable
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Config)));
         sha.AppendData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Preprocessing.Summary())));
+        // int8 embeddings differ from float32 ones by more than rounding (and with the CPU's weight range): an index must
+        // not mix them.
+        if (Options.Precision == Precision.Int8)
+            sha.AppendData(Encoding.UTF8.GetBytes($"int8 linear layers, weights ±{Int8Weights.Limit(CpuFeatures.Current.HasInt8DotProduct)}"));
         foreach (var (name, tensor) in Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(name));
@@ -241,8 +245,10 @@ public sealed class ClipPipeline : IDisposable
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    static (IClipEncoder, string) SelectEngine(ClipModel model, InferenceEngine engine)
+    static (IClipEncoder, string) SelectEngine(ClipModel model, ClipPipelineOptions options)
     {
+        var engine = options.Engine;
+        if (options.Precision == Precision.Int8) return SelectInt8(model, engine);
         bool onnx = OnnxClipEncoder.CanRun(model, out var why);
         return engine switch
         {
@@ -252,6 +258,17 @@ public sealed class ClipPipeline : IDisposable
             _ when onnx => (OnnxClipEncoder.For(model), "onnx (auto: float32 on the CPU)"),
             _ => (model, $"torch (auto: {why})"),
         };
+    }
+
+    /// <summary>int8 exists only as the ONNX engine's quantized graph: engine onnx or auto run it, engine torch is refused
+    /// rather than silently computing float32.</summary>
+    static (IClipEncoder, string) SelectInt8(ClipModel model, InferenceEngine engine)
+    {
+        if (engine == InferenceEngine.Torch)
+            throw new ArgumentException("precision int8 runs on the onnx engine only (libtorch has no int8 path here); use engine onnx or auto, or precision fp32/bf16 with engine torch");
+        if (!OnnxClipEncoder.CanRun(model, out var why)) throw new ArgumentException($"precision int8: {why}");
+        var encoder = OnnxClipEncoder.For(model, new OnnxEngineOptions { Quantization = OnnxQuantization.DynamicInt8 });
+        return (encoder, $"onnx int8 ({(engine == InferenceEngine.Auto ? "auto" : "asked for")}: int8 linear layers, float32 elsewhere)");
     }
 
     public void Dispose()

@@ -19,6 +19,10 @@ public sealed record CpuFeatures(string ModelName, IReadOnlySet<string> Flags, i
     /// <summary>True when bf16 matrix products have hardware support.</summary>
     public bool HasFastBf16 => HasAvx512Bf16 || HasAmxBf16;
 
+    /// <summary>True when the CPU multiplies uint8 by int8 into int32 in one instruction (AVX512-VNNI, AVX-VNNI): int8
+    /// matrix products then cannot saturate, so weights may use the full int8 range.</summary>
+    public bool HasInt8DotProduct => Flags.Contains("avx512_vnni") || Flags.Contains("avx_vnni") || Flags.Contains("amx_int8");
+
     /// <summary>The flags benchmarks print beside their figures (the ones that decide fp32/bf16 speed).</summary>
     public IEnumerable<string> RelevantFlags =>
         new[] { "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile" }.Where(Flags.Contains);

@@ -204,6 +204,7 @@ public sealed record TrainingConfig
         Require(EvalEvery >= 0, nameof(EvalEvery), "must not be negative");
         Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), "must be at least 1");
         Require(Threads is null or > 0, nameof(Threads), "must be positive");
+        Require(Precision != Precision.Int8, nameof(Precision), "int8 is for inference on the ONNX engine (--precision int8 on the model verbs); training runs in fp32, bf16 or auto");
         if (Architecture is not null)
         {
             try { Architecture.Validate(); }

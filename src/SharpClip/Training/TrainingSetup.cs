@@ -153,6 +153,8 @@ internal static class TrainingSetup
             case Precision.BFloat16:
                 if (!cpu.HasFastBf16) warn($"{cpu.ModelName} has no avx512_bf16/amx_bf16: bf16 is emulated and much slower than float32");
                 return ScalarType.BFloat16;
+            case Precision.Int8:
+                throw new ArgumentException("precision int8 is for inference on the ONNX engine (int8 linear layers computed from float32 weights); training runs in fp32 or bf16");
             default: throw new ArgumentException($"precision {precision}: CPU float16 matrix products are unusably slow; use BFloat16 or Float32");
         }
     }

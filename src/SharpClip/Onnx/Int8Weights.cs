@@ -1,0 +1,43 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Onnx;
+
+/// <summary>
+/// A float32 weight matrix as symmetric int8 per output column: <c>W[i, j] ≈ values[i, j] · scales[j]</c> with
+/// <c>scales[j] = max_i |W[i, j]| / limit</c> and no zero point. Per column because CLIP's output channels differ in
+/// range by an order of magnitude (one scale per matrix loses the small ones); symmetric because the weights are
+/// centred on zero and a zero point would cost the kernel a correction term for nothing.
+/// </summary>
+/// <param name="Values">[in, out] int8, row-major: the matrix that multiplies activations from the right.</param>
+/// <param name="Scales">[out] float32.</param>
+/// <param name="Shape">[in, out].</param>
+internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
+{
+    /// <summary>
+    /// The largest level a weight may take. 127 where the CPU has an int8 dot-product instruction (VNNI: uint8 × int8
+    /// summed in int32); 63 otherwise, because the AVX2/AVX-512BW kernels add pairs of uint8 × int8 products in int16,
+    /// and 2 · 255 · 127 overflows it (ONNX Runtime's own quantizer calls this <c>reduce_range</c>).
+    /// </summary>
+    public static int Limit(bool int8DotProduct) => int8DotProduct ? 127 : 63;
+
+    /// <summary>Quantizes <paramref name="weight"/> ([in, out], any float dtype and device) per output column.</summary>
+    public static Int8Weights PerOutputColumn(Tensor weight, int limit)
+    {
+        if (weight.dim() != 2) throw new ArgumentException($"expected a matrix, got [{string.Join(",", weight.shape)}]", nameof(weight));
+        using var scope = torch.NewDisposeScope();
+        var w = weight.detach().to(ScalarType.Float32, CPU);                       // [in, out]
+        var scales = w.abs().amax([0]).div(limit);                               // [out]
+        scales = torch.where(scales > 0, scales, torch.ones_like(scales));         // an all-zero column stays zero
+        var values = w.div(scales).round().clamp(-limit, limit).to(ScalarType.Int8).contiguous();
+        return new Int8Weights(values.data<sbyte>().ToArray(), scales.contiguous().data<float>().ToArray(), w.shape);
+    }
+
+    /// <summary>The float32 matrix these values stand for (<c>values · scales</c>), for tests and error estimates.</summary>
+    public Tensor Dequantize()
+    {
+        using var scope = torch.NewDisposeScope();
+        var values = torch.tensor(Values, Shape).to(ScalarType.Float32);
+        return values.mul(torch.tensor(Scales)).MoveToOuterDisposeScope();
+    }
+}
