@@ -26,6 +26,7 @@ public sealed class GenerationStudyFlags
     public Option<double?> Temperature { get; } = new("--temperature") { Description = "DALL-E: divide the token logits by this (default 1)." };
     public Option<int?> TopK { get; } = new("--top-k") { Description = "DALL-E: draw each image token from the k likeliest codes (default: all)." };
     public Option<double?> TopP { get; } = new("--top-p") { Description = "DALL-E: nucleus probability mass kept (default: all)." };
+    public Option<string?> Size { get; } = new("--size") { Description = "Stable Diffusion: WxH in pixels, multiples of 8 (default: the model's)." };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per generator batch.", DefaultValueFactory = _ => 8 };
     public Option<string?> Vocab { get; } = new("--vocab") { Description = "CLIP's BPE vocabulary, for models that carry none (SD single files, CLIP weight files)." };
     public Option<string> Output { get; } = EvalFlags.Output();
@@ -33,16 +34,20 @@ public sealed class GenerationStudyFlags
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { Model, Judge, RerankModel, AllowSameJudge, Data, Captions, Candidates, Guidance, ImagesPerCaption, Distractors, GroupTemplate,
-                     Seed, Steps, Sampler, Temperature, TopK, TopP, BatchSize, Vocab, Output })
+                     Seed, Steps, Sampler, Temperature, TopK, TopP, Size, BatchSize, Vocab, Output })
             command.Options.Add(o);
     }
 
     /// <summary>The generator settings every study image is made with (prompt, count, seed and guidance are the study's).</summary>
-    public TextToImageRequest Settings(ParseResult parse) => new()
+    public TextToImageRequest Settings(ParseResult parse)
     {
-        Prompt = "", Steps = parse.GetValue(Steps), Sampler = parse.GetValue(Sampler), Temperature = parse.GetValue(Temperature),
-        TopK = parse.GetValue(TopK), TopP = parse.GetValue(TopP), BatchSize = parse.GetValue(BatchSize),
-    };
+        var (width, height) = GenerateFlags.ParseSize(parse.GetValue(Size));
+        return new()
+        {
+            Prompt = "", Width = width, Height = height, Steps = parse.GetValue(Steps), Sampler = parse.GetValue(Sampler), Temperature = parse.GetValue(Temperature),
+            TopK = parse.GetValue(TopK), TopP = parse.GetValue(TopP), BatchSize = parse.GetValue(BatchSize),
+        };
+    }
 
     public ClipPipeline LoadClip(ParseResult parse, string path) => ClipPipeline.Load(path, new ClipPipelineOptions { VocabPath = parse.GetValue(Vocab) });
 

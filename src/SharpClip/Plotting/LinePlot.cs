@@ -10,7 +10,11 @@ namespace SharpClip.Plotting;
 /// <param name="X">Positions; positive when the axis is log₂.</param>
 /// <param name="Y">Values, one per x.</param>
 /// <param name="Error">Half-widths of the whiskers, one per x; null or all zero draws none.</param>
-public sealed record LineSeries(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, IReadOnlyList<double>? Error = null);
+public sealed record LineSeries(string Label, IReadOnlyList<double> X, IReadOnlyList<double> Y, IReadOnlyList<double>? Error = null)
+{
+    /// <summary>Lengths of the whiskers below the points when they differ from those above (an interval cut at 0 %); null = <see cref="Error"/>.</summary>
+    public IReadOnlyList<double>? ErrorBelow { get; init; }
+}
 
 /// <summary>A dashed horizontal line for a level the curves are read against (zero-shot accuracy, a ceiling, chance).</summary>
 public sealed record ReferenceLine(string Label, double Y);
@@ -65,7 +69,7 @@ public static class LinePlot
             throw new ArgumentOutOfRangeException(nameof(width), $"plot size {width}x{height} is too small (at least {MinWidth}x{MinHeight})");
         foreach (var s in chart.Series)
         {
-            if (s.Y.Count != s.X.Count || s.Error is { } e && e.Count != s.X.Count)
+            if (s.Y.Count != s.X.Count || s.Error is { } e && e.Count != s.X.Count || s.ErrorBelow is { } b && (b.Count != s.X.Count || s.Error is null))
                 throw new ArgumentException($"series '{s.Label}' has {s.X.Count} x, {s.Y.Count} y and {s.Error?.Count} error values", nameof(chart));
             int bad = chart.LogX ? s.X.ToList().FindIndex(x => !(x > 0)) : -1;
             if (bad >= 0) throw new ArgumentException($"series '{s.Label}' has x = {s.X[bad]}; the log axis needs positive values", nameof(chart));
@@ -117,9 +121,10 @@ public static class LinePlot
             if (s.X.Count == 0) continue;
             var order = Enumerable.Range(0, s.X.Count).OrderBy(k => s.X[k]).ToArray();
             double[] px = order.Select(k => Pos(s.X[k])).ToArray(), py = order.Select(k => s.Y[k]).ToArray();
-            if (s.Error is { } error && error.Any(e => e > 0))
+            if (s.Error is { } error && (error.Any(e => e > 0) || s.ErrorBelow?.Any(e => e > 0) == true))
             {
                 var whiskers = plot.Add.ErrorBar(px, py, order.Select(k => error[k]).ToArray());
+                if (s.ErrorBelow is { } below) whiskers.YErrorNegative = order.Select(k => below[k]).ToArray();
                 whiskers.Color = SeriesColour(i);
             }
             var curve = plot.Add.Scatter(px, py, SeriesColour(i));

@@ -137,7 +137,7 @@ public class PlotTests : IDisposable
         var chart = new LineChart
         {
             Title = "Guidance", XLabel = "scale", YLabel = "R-precision", Percent = true,
-            Series = [new("kept", [1, 3, 7.5], [0.2, 0.5, 0.6], [0.05, 0.05, 0.05]), new("group", [1, 3, 7.5], [0.4, 0.7, 0.8])],
+            Series = [new("kept", [1, 3, 7.5], [0.2, 0.5, 0.6], [0.05, 0.05, 0.05]) { ErrorBelow = [0.2, 0.1, 0.1] }, new("group", [1, 3, 7.5], [0.4, 0.7, 0.8])],
             References = [new("real images", 0.9), new("chance", 0.125)],
         };
         var img = ThroughPng(LinePlot.Render(chart, 500, 360), "chart.png");

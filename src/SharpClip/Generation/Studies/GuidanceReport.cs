@@ -88,10 +88,10 @@ public static class GuidanceReport
         var title = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Generator))}: guidance judged by another CLIP";
         var rSeries = new List<LineSeries>
         {
-            new($"R-precision (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge.RPrecision.Mean)], [.. r.Rows.Select(row => RerankingReport.StudyErrors(row.Judge.RPrecision))]),
+            StudyFormat.Series($"R-precision (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge.RPrecision)]),
         };
         if (r.Rows[0].Judge.GroupRPrecision is not null)
-            rSeries.Add(new("group R-precision", xs, [.. r.Rows.Select(row => row.Judge.GroupRPrecision!.Mean)], [.. r.Rows.Select(row => RerankingReport.StudyErrors(row.Judge.GroupRPrecision!))]));
+            rSeries.Add(StudyFormat.Series("group R-precision", xs, [.. r.Rows.Select(row => row.Judge.GroupRPrecision!)]));
         var precision = new LineChart
         {
             Title = title, XLabel = "classifier-free guidance scale", YLabel = "judge R-precision", Percent = true, Series = rSeries,
@@ -104,7 +104,7 @@ public static class GuidanceReport
         var score = new LineChart
         {
             Title = "CLIPScore", XLabel = "classifier-free guidance scale", YLabel = "judge CLIPScore (w = 2.5)",
-            Series = [new("CLIPScore", xs, [.. r.Rows.Select(row => row.Judge.ClipScore.Mean)], [.. r.Rows.Select(row => RerankingReport.StudyErrors(row.Judge.ClipScore))])],
+            Series = [StudyFormat.Series("CLIPScore", xs, [.. r.Rows.Select(row => row.Judge.ClipScore)])],
             References = [new(StudyFormat.Invariant($"real held-out images ({r.RealImages.ClipScore.Mean:0.000})"), r.RealImages.ClipScore.Mean)],
         };
         return LinePlot.Panels([precision, score]);

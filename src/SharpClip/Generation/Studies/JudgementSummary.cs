@@ -16,9 +16,9 @@ public sealed record JudgementSummary(MetricSummary RPrecision, MetricSummary? G
         if (perCaption.Any(j => j.Count == 0)) throw new ArgumentException("every caption needs at least one judged image", nameof(perCaption));
         var grouped = perCaption.Where(j => j[0].GroupFirst is not null).ToList();
         return new JudgementSummary(
-            MetricSummary.Of([.. perCaption.Select(j => j.Average(x => x.CaptionFirst ? 1.0 : 0.0))]),
-            grouped.Count == 0 ? null : MetricSummary.Of([.. grouped.Select(j => j.Average(x => x.GroupFirst == true ? 1.0 : 0.0))]),
-            MetricSummary.Of([.. perCaption.Select(j => j.Average(x => x.ClipScore))]));
+            MetricSummary.Of([.. perCaption.Select(j => j.Average(x => x.CaptionFirst ? 1.0 : 0.0))], 0, 1),
+            grouped.Count == 0 ? null : MetricSummary.Of([.. grouped.Select(j => j.Average(x => x.GroupFirst == true ? 1.0 : 0.0))], 0, 1),
+            MetricSummary.Of([.. perCaption.Select(j => j.Average(x => x.ClipScore))], 0, Scoring.ClipScore.Weight));
     }
 
     /// <summary>The summary of one judged image per caption.</summary>

@@ -109,10 +109,10 @@ public static class RerankingReport
         var title = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Generator))}: reranking judged by another CLIP";
         var rSeries = new List<LineSeries>
         {
-            new($"R-precision of the kept image (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge.RPrecision.Mean)], [.. r.Rows.Select(row => StudyErrors(row.Judge.RPrecision))]),
+            StudyFormat.Series($"R-precision of the kept image (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge.RPrecision)]),
         };
         if (r.Rows[0].Judge.GroupRPrecision is not null)
-            rSeries.Add(new("group R-precision", xs, [.. r.Rows.Select(row => row.Judge.GroupRPrecision!.Mean)], [.. r.Rows.Select(row => StudyErrors(row.Judge.GroupRPrecision!))]));
+            rSeries.Add(StudyFormat.Series("group R-precision", xs, [.. r.Rows.Select(row => row.Judge.GroupRPrecision!)]));
         var precision = new LineChart
         {
             Title = title, XLabel = "candidates reranked (log scale)", YLabel = "judge R-precision", LogX = true, Percent = true, Series = rSeries,
@@ -126,7 +126,7 @@ public static class RerankingReport
         var score = new LineChart
         {
             Title = "CLIPScore of the kept image", XLabel = "candidates reranked (log scale)", YLabel = "judge CLIPScore (w = 2.5)", LogX = true,
-            Series = [new("CLIPScore of the kept image", xs, [.. r.Rows.Select(row => row.Judge.ClipScore.Mean)], [.. r.Rows.Select(row => StudyErrors(row.Judge.ClipScore))])],
+            Series = [StudyFormat.Series("CLIPScore of the kept image", xs, [.. r.Rows.Select(row => row.Judge.ClipScore)])],
             References =
             [
                 new(StudyFormat.Invariant($"real held-out images ({r.RealImages.ClipScore.Mean:0.000})"), r.RealImages.ClipScore.Mean),
@@ -135,9 +135,6 @@ public static class RerankingReport
         };
         return LinePlot.Panels([precision, score]);
     }
-
-    /// <summary>Whisker half-width: the 95 % interval's.</summary>
-    internal static double StudyErrors(MetricSummary m) => MetricSummary.Z95 * m.StandardError;
 
     static RgbImage Samples(RerankingStudyResult r)
     {

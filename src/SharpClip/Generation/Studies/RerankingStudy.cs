@@ -92,9 +92,9 @@ public static class RerankingStudy
         }
 
         var rows = counts.Select((n, c) => new RerankingRow(n,
-            MetricSummary.Of([.. perCaption.Select(p => p.Candidates[p.Kept[c]].RerankerCosine)]),
+            MetricSummary.Of([.. perCaption.Select(p => p.Candidates[p.Kept[c]].RerankerCosine)], -1, 1),
             JudgementSummary.Of([.. perCaption.Select(p => p.Candidates[p.Kept[c]].Judge)]),
-            MetricSummary.Of([.. perCaption.Select(p => Hit(p.Candidates[p.Kept[c]].Judge) - Hit(p.Candidates[0].Judge))]))).ToList();
+            MetricSummary.Of([.. perCaption.Select(p => Hit(p.Candidates[p.Kept[c]].Judge) - Hit(p.Candidates[0].Judge))], -1, 1))).ToList();
         return new RerankingStudyResult(generator.Source, generator.Kind, reranker.Name, judge, options.Seed, counts, rows,
             JudgementSummary.Of([.. perCaption.Select(p => (IReadOnlyList<Judgement>)[.. p.Candidates.Select(c => c.Judge)])]),
             JudgementSummary.Of(real), perCaption, settings, samples);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpClip.Generation.TextToImage;
+using SharpClip.Plotting;
 
 namespace SharpClip.Generation.Studies;
 
@@ -67,6 +68,10 @@ static class StudyFormat
 
     /// <summary>"+12.5 (4.1–20.9)" points.</summary>
     public static string Points(MetricSummary m) => Invariant($"{m.Mean * 100:+0.0;-0.0;0.0} ({m.Low * 100:0.0}–{m.High * 100:0.0})");
+
+    /// <summary>A plotted metric: the means, with whiskers to each point's 95 % interval (cut to the metric's range).</summary>
+    public static LineSeries Series(string label, IReadOnlyList<double> xs, IReadOnlyList<MetricSummary> metrics) =>
+        new(label, xs, [.. metrics.Select(m => m.Mean)], [.. metrics.Select(m => m.High - m.Mean)]) { ErrorBelow = [.. metrics.Select(m => m.Mean - m.Low)] };
 
     public static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 

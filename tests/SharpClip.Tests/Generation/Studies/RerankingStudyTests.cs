@@ -78,7 +78,8 @@ public class RerankingStudyTests
         Assert.Equal(2 / 3.0, result.Rows[1].Judge.RPrecision.Mean, 9);
         Assert.Equal(2 / 3.0, result.Rows[2].Judge.RPrecision.Mean, 9);
         Assert.Equal(1 / 3.0, result.Rows[0].Judge.RPrecision.StandardError, 9);    // values 0,1,0: sd √(1/3), over √3
-        Assert.Equal(1 / 3.0 - MetricSummary.Z95 / 3, result.Rows[0].Judge.RPrecision.Low, 9);
+        Assert.Equal(1 / 3.0 + MetricSummary.Z95 / 3, result.Rows[0].Judge.RPrecision.High, 9);
+        Assert.Equal(0, result.Rows[0].Judge.RPrecision.Low);                         // 1/3 − 0.65 is cut at 0 %: a rate
 
         // Group R-precision (g1 for A and B, g2 for C): N=1's C0 = (1,0,0) is nearer g1 → miss; N=4's C2 = (1,0,1) is nearer g2 → hit.
         Assert.Equal(2 / 3.0, result.Rows[0].Judge.GroupRPrecision!.Mean, 9);

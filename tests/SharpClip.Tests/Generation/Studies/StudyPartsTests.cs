@@ -34,6 +34,9 @@ public class StudyPartsTests
         Assert.Equal(Math.Sqrt(32.0 / 7 / 8), m.StandardError, 12);
         Assert.Equal(5 + 1.959963984540054 * Math.Sqrt(32.0 / 7 / 8), m.High, 12);
         Assert.Equal(0, MetricSummary.Of([0.3]).StandardError);
+        var rate = MetricSummary.Of([0, 0, 0, 1], 0, 1);                                  // mean 1/4, sd 1/2, SE 1/4
+        Assert.Equal((0.0, 0.25 + 1.959963984540054 / 4), (rate.Low, rate.High));
+        Assert.Equal(1.0, MetricSummary.Of([1, 1, 0.9, 1], 0, 1).High);
         Assert.Throws<ArgumentException>(() => MetricSummary.Of([]));
     }
 
