@@ -3,6 +3,7 @@ using System.Globalization;
 using SharpClip.Data;
 using SharpClip.Generation.Studies;
 using SharpClip.Generation.TextToImage;
+using SharpClip.ZeroShot;
 
 namespace SharpClip.Cli.Commands;
 
@@ -31,8 +32,8 @@ public static class EvalGenerationCommand
             var set = HeldOutCaptions.Pick(ImageTextSources.Open(parse.GetValue(flags.Data)!), parse.GetValue(flags.Captions), (int)seed, cancellationToken: ctrlC.Token);
             using var generator = TextToImageGenerators.Open(parse.GetValue(flags.Model)!, new TextToImageLoadOptions { VocabPath = parse.GetValue(flags.Vocab) });
             using var judgeClip = flags.LoadClip(parse, judgePath);
-            var judge = CaptionJudge.Create(new ClipEmbedder(judgeClip, judgePath), set, parse.GetValue(flags.Distractors), seed, parse.GetValue(flags.GroupTemplate)!, ctrlC.Token);
-            Console.Error.WriteLine($"{set.Captions.Count} held-out captions of {set.Available} from {set.Source}; K = {judge.K}, {judge.GroupPrompts.Count} groups");
+            var judge = CaptionJudge.Create(new ClipEmbedder(judgeClip, judgePath), set, parse.GetValue(flags.Distractors), seed, PromptTemplates.Resolve(parse.GetValue(flags.Templates)), ctrlC.Token);
+            Console.Error.WriteLine($"{set.Captions.Count} held-out captions of {set.Available} from {set.Source}; K = {judge.K}, {judge.Groups.Count} groups");
             var settings = flags.Settings(parse);
             if (rerankPath is not null)
             {

@@ -19,7 +19,7 @@ public sealed class GenerationStudyFlags
     public Option<string?> Guidance { get; } = new("--guidance") { Description = "Guidance scales compared by the guidance study, e.g. 1,3,5,7.5 (Stable Diffusion)." };
     public Option<int> ImagesPerCaption { get; } = new("--images-per-caption") { Description = "Guidance study: images per caption and scale.", DefaultValueFactory = _ => 1 };
     public Option<int> Distractors { get; } = new("--distractors") { Description = "K: captions each image's own is ranked among (K - 1 drawn from the other held-out captions; chance 1/K).", DefaultValueFactory = _ => 8 };
-    public Option<string> GroupTemplate { get; } = new("--group-template") { Description = "The prompt of a group for group R-precision; {} is the group name.", DefaultValueFactory = _ => "{}" };
+    public Option<string?> Templates { get; } = PromptOptions.Templates("'{}' (the group name alone). Used for group R-precision: each group's prompts are averaged");
     public Option<long> Seed { get; } = new("--seed") { Description = "Seeds the caption draw, the distractors and the images.", DefaultValueFactory = _ => 0 };
     public Option<int?> Steps { get; } = new("--steps") { Description = "Stable Diffusion: denoising steps (default 50)." };
     public Option<string?> Sampler { get; } = new("--sampler") { Description = "Stable Diffusion: ddim (default), euler, euler-a or dpmpp-2m." };
@@ -33,7 +33,7 @@ public sealed class GenerationStudyFlags
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Judge, RerankModel, AllowSameJudge, Data, Captions, Candidates, Guidance, ImagesPerCaption, Distractors, GroupTemplate,
+        foreach (var o in new Option[] { Model, Judge, RerankModel, AllowSameJudge, Data, Captions, Candidates, Guidance, ImagesPerCaption, Distractors, Templates,
                      Seed, Steps, Sampler, Temperature, TopK, TopP, Size, BatchSize, Vocab, Output })
             command.Options.Add(o);
     }

@@ -54,7 +54,7 @@ public class EvalGenerationCommandTests(TinyDalleFolder dalle) : IClassFixture<T
         var root = json.RootElement;
         var captions = root.GetProperty("captions").EnumerateArray().ToList();
         Assert.Equal(4, captions.Count);
-        Assert.Equal(["angular", "round"], root.GetProperty("group_prompts").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(["angular", "round"], root.GetProperty("groups").EnumerateArray().Select(p => p.GetString()));
         int[] counts = [1, 2, 4];
         for (int m = 0; m < 4; m++)
         {

@@ -1,6 +1,7 @@
 using SharpClip.Scoring;
 using SharpClip.Training;
 using SharpClip.Vision;
+using SharpClip.ZeroShot;
 
 namespace SharpClip.Generation.Studies;
 
@@ -24,37 +25,54 @@ public sealed class CaptionJudge
     readonly IReadOnlyList<int[]> _distractors;
     readonly int[] _groupOf;
 
-    CaptionJudge(IImageTextEmbedder embedder, HeldOutSet set, int k, IReadOnlyList<string> groupPrompts,
-        IReadOnlyList<float[]> captions, IReadOnlyList<float[]> groups, IReadOnlyList<int[]> distractors)
+    CaptionJudge(IImageTextEmbedder embedder, HeldOutSet set, int k, IReadOnlyList<string> groups, PromptTemplates groupTemplates,
+        IReadOnlyList<float[]> captions, IReadOnlyList<float[]> groupVectors, IReadOnlyList<int[]> distractors)
     {
         Embedder = embedder;
         Set = set;
         K = k;
-        GroupPrompts = groupPrompts;
+        Groups = groups;
+        GroupTemplates = groupTemplates;
         _captions = captions;
-        _groups = groups;
+        _groups = groupVectors;
         _distractors = distractors;
         var groupIndex = set.Groups.Select((g, i) => (g, i)).ToDictionary(t => t.g, t => t.i, StringComparer.Ordinal);
-        _groupOf = [.. set.Captions.Select(c => groupPrompts.Count > 0 && c.Group is { } g ? groupIndex[g] : -1)];
+        _groupOf = [.. set.Captions.Select(c => groups.Count > 0 && c.Group is { } g ? groupIndex[g] : -1)];
     }
 
     /// <param name="judge">The judging model.</param>
     /// <param name="set">The held-out captions.</param>
     /// <param name="k">Captions each image's own is ranked among (itself and K − 1 distractors).</param>
     /// <param name="seed">Seeds the distractor draw.</param>
-    /// <param name="groupTemplate">Turns a group name into its prompt ("{}" is replaced by the name).</param>
+    /// <param name="groupTemplates">Turn a group name into its prompts ("{}" is replaced by the name), averaged as zero-shot
+    /// classification ensembles them; null = the name alone.</param>
     /// <param name="cancellationToken">Honoured between embedding batches.</param>
-    /// <exception cref="ArgumentException">K is below 2 or above the number of captions; the template has no "{}".</exception>
-    public static CaptionJudge Create(IImageTextEmbedder judge, HeldOutSet set, int k, long seed, string groupTemplate = "{}",
+    /// <exception cref="ArgumentException">K is below 2 or above the number of captions; a template has no "{}".</exception>
+    public static CaptionJudge Create(IImageTextEmbedder judge, HeldOutSet set, int k, long seed, PromptTemplates? groupTemplates = null,
         CancellationToken cancellationToken = default)
     {
-        if (!groupTemplate.Contains("{}", StringComparison.Ordinal)) throw new ArgumentException($"group prompt template '{groupTemplate}' has no {{}} for the group name");
+        groupTemplates ??= PromptTemplates.ClassNameOnly;
+        var bad = groupTemplates.Templates.FirstOrDefault(t => !t.Contains("{}", StringComparison.Ordinal));
+        if (bad is not null) throw new ArgumentException($"--templates: group prompt template '{bad}' has no {{}} for the group name");
+        if (groupTemplates.Templates.Count == 0) throw new ArgumentException("--templates: no group prompt templates");
         var distractors = Distractors.Draw(set.Captions.Count, k, seed);
         var captions = judge.EmbedTexts([.. set.Captions.Select(c => c.Caption)], cancellationToken);
         // A single group ranks first trivially: group R-precision needs two or more.
-        IReadOnlyList<string> prompts = set.Groups.Count >= 2 ? [.. set.Groups.Select(g => groupTemplate.Replace("{}", g, StringComparison.Ordinal))] : [];
-        var groups = prompts.Count > 0 ? judge.EmbedTexts(prompts, cancellationToken) : [];
-        return new CaptionJudge(judge, set, k, prompts, captions, groups, distractors);
+        IReadOnlyList<string> groups = set.Groups.Count >= 2 ? set.Groups : [];
+        var vectors = new List<float[]>();
+        foreach (var group in groups)
+        {
+            // The prompts' unit vectors averaged (the zero-shot ensemble); the cosine later ignores the length.
+            var embedded = judge.EmbedTexts([.. groupTemplates.For(group)], cancellationToken);
+            var mean = new float[embedded[0].Length];
+            foreach (var e in embedded)
+            {
+                double norm = Math.Sqrt(e.Sum(x => (double)x * x));
+                for (int d = 0; d < mean.Length; d++) mean[d] += (float)(norm == 0 ? 0 : e[d] / norm / embedded.Count);
+            }
+            vectors.Add(mean);
+        }
+        return new CaptionJudge(judge, set, k, groups, groupTemplates, captions, vectors, distractors);
     }
 
     public IImageTextEmbedder Embedder { get; }
@@ -63,14 +81,17 @@ public sealed class CaptionJudge
     /// <summary>Captions an image's own is ranked among.</summary>
     public int K { get; }
 
-    /// <summary>One prompt per group of <see cref="Set"/>, in its order; empty when there are fewer than two groups.</summary>
-    public IReadOnlyList<string> GroupPrompts { get; }
+    /// <summary>The groups ranked in group R-precision (<see cref="Set"/>'s); empty when it has fewer than two.</summary>
+    public IReadOnlyList<string> Groups { get; }
+
+    /// <summary>How a group's name becomes its prompts.</summary>
+    public PromptTemplates GroupTemplates { get; }
 
     /// <summary>R-precision of guessing: 1/K.</summary>
     public double CaptionChance => 1.0 / K;
 
     /// <summary>Group R-precision of guessing: 1/groups, or null without groups.</summary>
-    public double? GroupChance => GroupPrompts.Count > 0 ? 1.0 / GroupPrompts.Count : null;
+    public double? GroupChance => Groups.Count > 0 ? 1.0 / Groups.Count : null;
 
     /// <summary>Caption <paramref name="caption"/>'s distractors (indices into <see cref="Set"/>'s captions).</summary>
     public IReadOnlyList<int> DistractorsOf(int caption) => _distractors[caption];

@@ -66,7 +66,7 @@ public static class GuidanceReport
         if (command is not null) md.AppendLine($"```\n{command}\n```\n");
         md.AppendLine($"Generator `{r.Generator}` ({r.GeneratorKind}); judge `{j.Embedder.Name}` (trained separately).");
         md.AppendLine(StudyFormat.Invariant($"{j.Set.Captions.Count} held-out captions of {j.Set.Available} from `{j.Set.Source}` (seed {r.Seed}), {r.ImagesPerCaption} image(s) per caption and scale from the same seeds at every scale. R-precision among K = {j.K} captions (chance {j.CaptionChance * 100:0.0} %)")
-            + (j.GroupChance is { } gc ? StudyFormat.Invariant($"; group R-precision among {j.GroupPrompts.Count} group prompts (chance {gc * 100:0.0} %).") : ".")
+            + (j.GroupChance is { } gc ? StudyFormat.Invariant($"; group R-precision among {j.Groups.Count} group prompts (chance {gc * 100:0.0} %).") : ".")
             + " Means over captions with 95 % intervals.\n");
         md.AppendLine($"| guidance | R-precision (K = {j.K}) | group R-precision | judge CLIPScore |");
         md.AppendLine("|---:|---:|---:|---:|");

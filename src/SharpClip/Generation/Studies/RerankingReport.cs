@@ -84,7 +84,7 @@ public static class RerankingReport
         if (command is not null) md.AppendLine($"```\n{command}\n```\n");
         md.AppendLine($"Generator `{r.Generator}` ({r.GeneratorKind}); reranker `{r.Reranker}`; judge `{j.Embedder.Name}` (trained separately).");
         md.AppendLine(StudyFormat.Invariant($"{j.Set.Captions.Count} held-out captions of {j.Set.Available} from `{j.Set.Source}` (seed {r.Seed}). R-precision: the kept image's caption ranked first by the judge among K = {j.K} captions (chance {j.CaptionChance * 100:0.0} %)")
-            + (j.GroupChance is { } gc ? StudyFormat.Invariant($"; group R-precision: its group's prompt first among {j.GroupPrompts.Count} (chance {gc * 100:0.0} %).") : ".")
+            + (j.GroupChance is { } gc ? StudyFormat.Invariant($"; group R-precision: its group's prompt first among {j.Groups.Count} (chance {gc * 100:0.0} %).") : ".")
             + " CLIPScore = 2.5 · max(cos, 0) by the judge. Means over captions with 95 % intervals (mean ± 1.96 standard errors); the lift is paired per caption.\n");
         md.AppendLine($"| candidates N | reranker cosine of kept | R-precision (K = {j.K}) | lift over N = 1 (points) | group R-precision | judge CLIPScore |");
         md.AppendLine("|---:|---:|---:|---:|---:|---:|");

@@ -2,6 +2,7 @@ using System.Text.Json;
 using SharpClip.Generation.Studies;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Vision;
+using SharpClip.ZeroShot;
 
 namespace SharpClip.Tests.Generation.Studies;
 
@@ -127,6 +128,25 @@ public class RerankingStudyTests
         // Samples: two captions, each a heading strip and one row of the real image + 4 candidates (8 px → ×16 = 128).
         var samples = ImageDecoder.Decode(files.Samples!).ToRgb();
         Assert.Equal((4 + 5 * (128 + 4), 4 + 2 * (20 + 128 + 18 + 4)), (samples.Width, samples.Height));
+    }
+
+    [Fact]
+    public void AGroupsPromptsAreAveragedAsAZeroShotEnsemble()
+    {
+        // "x g1" = (1,0,0) and "y g1" = (0,2,0) average, as unit vectors, to g1 ∝ (½,½,0); g2's prompts are both along (0,0,1).
+        // Averaging them unnormalised would give (½,1,0) instead, which flips the last case below.
+        var texts = new Dictionary<string, float[]>(JudgeTexts)
+        {
+            ["x g1"] = [1, 0, 0], ["y g1"] = [0, 2, 0], ["x g2"] = [0, 0, 1], ["y g2"] = [0, 0, 3],
+        };
+        var set = StudySets.Of(("A", "g1"), ("B", "g1"), ("C", "g2"));
+        var judge = CaptionJudge.Create(new StubEmbedder("judge", texts, (_, _) => [0, 0, 0]), set, 3, 0, new PromptTemplates(["x {}", "y {}"]));
+        Assert.Equal(["g1", "g2"], judge.Groups);
+        Assert.True(judge.Judge(0, [1, 0.2f, 0.1f]).GroupFirst);      // cos to g1 0.828, to g2 0.098
+        Assert.False(judge.Judge(2, [1, 0.2f, 0.1f]).GroupFirst);
+        Assert.True(judge.Judge(1, [0.1f, 1, 0.5f]).GroupFirst);      // 0.693 vs 0.445
+        Assert.False(judge.Judge(1, [0.1f, 0.6f, 0.5f]).GroupFirst);  // 0.6286 vs 0.6350 (unnormalised: 0.739 vs 0.635)
+        Assert.Throws<ArgumentException>(() => CaptionJudge.Create(judge.Embedder, set, 3, 0, new PromptTemplates(["no placeholder"])));
     }
 
     [Fact]
