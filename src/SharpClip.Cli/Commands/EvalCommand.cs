@@ -5,7 +5,7 @@ using SharpClip.Evaluation;
 namespace SharpClip.Cli.Commands;
 
 /// <summary>
-/// <c>sharpclip eval zeroshot|retrieval|linear-probe|robustness|styles ...</c>: the CLIP paper's evaluations of a model
+/// <c>sharpclip eval zeroshot|retrieval|linear-probe|robustness|styles|generation ...</c>: the CLIP paper's evaluations of a model
 /// on labelled or captioned data; every run writes JSON and Markdown reports (and plots) to <c>--output</c> and prints a
 /// table. Each sub-verb lives in its own Eval*Command file.
 /// </summary>
@@ -19,6 +19,7 @@ public static class EvalCommand
         cmd.Subcommands.Add(EvalLinearProbeCommand.Create());
         cmd.Subcommands.Add(EvalRobustnessCommand.Create());
         cmd.Subcommands.Add(EvalStylesCommand.Create());
+        cmd.Subcommands.Add(EvalGenerationCommand.Create());
         return cmd;
     }
 

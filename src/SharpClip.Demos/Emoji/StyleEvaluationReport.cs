@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text;
 using SharpClip.Data;
-using SharpClip.Evaluation.Plotting;
+using SharpClip.Plotting;
 using SharpClip.Evaluation;
 
 namespace SharpClip.Demos.Emoji;
@@ -91,7 +91,7 @@ public static class StyleEvaluationReport
         foreach (var s in r.Styles.Where(s => s.FewShot.Count > 0))
         {
             var png = Path.Combine(directory, $"fewshot-{s.Style}.png");
-            LinePlot.FewShot(s.FewShot, s.ProbeTaskZeroShot.Metrics.Top1, $"{s.Style}: {o.ProbeTask} accuracy vs shots").SavePng(png);
+            FewShotPlot.Render(s.FewShot, s.ProbeTaskZeroShot.Metrics.Top1, $"{s.Style}: {o.ProbeTask} accuracy vs shots").SavePng(png);
             files.Add(png);
         }
         if (r.Styles.Any(s => s.FewShot.Count > 0))

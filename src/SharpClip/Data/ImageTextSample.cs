@@ -10,6 +10,15 @@ namespace SharpClip.Data;
 /// <param name="Captions">At least one caption, trimmed, none empty.</param>
 public sealed record ImageTextSample(string Key, ImageSource Image, IReadOnlyList<string> Captions)
 {
+    static readonly IReadOnlyDictionary<string, string> NoFields = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The record's other scalar fields as written (a JSON Lines line's <c>label</c>, <c>group</c>, <c>style</c>), for
+    /// uses that need what a sample is besides its captions — a study drawing held-out captions per emoji group, say.
+    /// Training ignores them. Empty for sources that carry none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Fields { get; init; } = NoFields;
+
     /// <summary>
     /// The caption used in <paramref name="epoch"/>: a function of (seed, epoch, key) only, so it does not depend on the
     /// shuffle order, the number of workers or where a resumed run restarted.

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SharpClip.Evaluation.Plotting;
+using SharpClip.Plotting;
 
 namespace SharpClip.Evaluation;
 
@@ -27,7 +27,7 @@ public static class ProbeReport
             fewShot = fewShot.Select(p => new { shots = p.Shots, mean = p.MeanAccuracy, std = p.StdAccuracy, perSeed = p.PerSeed }),
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
         var png = Path.Combine(directory, "fewshot.png");
-        LinePlot.FewShot(fewShot, zeroShotTop1, $"Few-shot linear probe vs zero-shot: {test}").SavePng(png);
+        FewShotPlot.Render(fewShot, zeroShotTop1, $"Few-shot linear probe vs zero-shot: {test}").SavePng(png);
         var md = new StringBuilder();
         md.AppendLine($"# Linear probe and few-shot\n\nModel: `{model}`; train `{train}`, test `{test}`.\n");
         md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Linear probe (C = {probe.C:G3} from the validation sweep): **{probe.TestAccuracy:P2}** test accuracy ({probe.ValidationAccuracy:P2} on validation, {probe.TrainCount} training images).\n"));

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using SharpClip.Evaluation.Plotting;
+using SharpClip.Plotting;
 
 namespace SharpClip.Evaluation;
 

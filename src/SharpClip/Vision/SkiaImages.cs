@@ -9,7 +9,7 @@ namespace SharpClip.Vision;
 /// </summary>
 internal static class SkiaImages
 {
-    const string FontResource = "SharpClip.Plotting.DejaVuSans.ttf";
+    const string FontResource = "SharpClip.Vision.DejaVuSans.ttf";
 
     /// <summary>The font file's bytes, read once; every typeface is made from them.</summary>
     static readonly Lazy<SKData> FontData = new(() =>

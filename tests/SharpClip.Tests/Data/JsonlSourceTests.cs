@@ -32,6 +32,19 @@ public class JsonlSourceTests
         Assert.Equal(["x", "y"], s.Captions);
     }
 
+    [Fact]
+    public void Other_scalar_fields_are_kept_as_written()
+    {
+        using var dir = new TempDir();
+        dir.Image("a.jpg");
+        var f = dir.File("d.jsonl",
+            "{\"image\": \"a.jpg\", \"captions\": [\"joker\"], \"label\": \"joker\", \"group\": \"activities\", \"n\": 3, \"ok\": true, \"tags\": [\"x\"], \"meta\": {\"a\": 1}, \"none\": null}\n" +
+            "{\"image\": \"a.jpg\", \"caption\": \"plain\"}\n");
+        var samples = new JsonlSource(f).ReadAll().ToList();
+        Assert.Equal(new Dictionary<string, string> { ["label"] = "joker", ["group"] = "activities", ["n"] = "3", ["ok"] = "true" }, samples[0].Fields);
+        Assert.Empty(samples[1].Fields);
+    }
+
     [Theory]
     [InlineData("{\"image\": \"a.jpg\", \"caption\": \"fine\"}\n{\"image\": \"a.jpg\", \"caption\": \"broken\"\n", 2L, null, "not valid JSON")]
     [InlineData("{\"image\": \"a.jpg\", \"caption\": \"fine\"}\n{\"image\": \"a.jpg\"}\n", 2L, "captions|caption|title|text", "no caption field")]

@@ -1,7 +1,7 @@
 using SharpClip.Data;
 using System.Text.Json;
 using SharpClip.Evaluation;
-using SharpClip.Evaluation.Plotting;
+using SharpClip.Plotting;
 using SharpClip.Pipelines;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Search;
@@ -100,7 +100,7 @@ public class LinearProbeCliTests : IDisposable
         Assert.Contains("| shots per class | mean accuracy | std over seeds |", md);
         Assert.Contains("(chosen)", md);
         var png = ImageDecoder.Decode(Path.Combine(outDir, "fewshot.png")).ToRgb();
-        Assert.Equal(LinePlot.FewShot(fewShot, zeroShot.Metrics.Top1, $"Few-shot linear probe vs zero-shot: {testSet.Name}").Pixels, png.Pixels);
+        Assert.Equal(FewShotPlot.Render(fewShot, zeroShot.Metrics.Top1, $"Few-shot linear probe vs zero-shot: {testSet.Name}").Pixels, png.Pixels);
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public sealed record JsonlSourceOptions
 /// Image-text pairs from JSON Lines: one object per line, e.g. <c>{"image": "a.jpg", "caption": "a cat"}</c> or
 /// <c>{"image": "a.jpg", "captions": ["a cat", "a kitten"]}</c>. Blank lines are ignored. Each file is one shard.
 /// A line that is not a JSON object, or lacks the image/caption field, throws; a missing image file or empty
-/// captions skip the line and count it.
+/// captions skip the line and count it. Other scalar fields (an emoji's label and group) are kept in <see cref="ImageTextSample.Fields"/>.
 /// </summary>
 public sealed class JsonlSource : FileShardSource
 {
@@ -79,8 +79,21 @@ public sealed class JsonlSource : FileShardSource
             var full = Path.GetFullPath(path, root);
             if (!File.Exists(full)) { stats.Skip(SkipReason.MissingImage, $"{full} ({where})"); return null; }
             if (captions.Count == 0) { stats.Skip(SkipReason.EmptyCaption, $"{path} ({where})"); return null; }
-            return new ImageTextSample(key, new ImageFile(full), captions);
+            return new ImageTextSample(key, new ImageFile(full), captions) { Fields = OtherFields(obj, imageField, captionField) };
         }
+    }
+
+    /// <summary>The object's string, number and boolean fields other than the image and caption ones (<see cref="ImageTextSample.Fields"/>).</summary>
+    private static IReadOnlyDictionary<string, string> OtherFields(JsonElement obj, string imageField, string captionField)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in obj.EnumerateObject())
+        {
+            if (p.Name == imageField || p.Name == captionField) continue;
+            if (p.Value.ValueKind == JsonValueKind.String) fields[p.Name] = p.Value.GetString()!;
+            else if (p.Value.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False) fields[p.Name] = p.Value.GetRawText();
+        }
+        return fields;
     }
 
     private static (string Name, JsonElement Value) Field(string file, long line, JsonElement obj, string[] names, string role)

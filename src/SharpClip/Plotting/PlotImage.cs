@@ -2,7 +2,7 @@ using ScottPlot;
 using SharpClip.Vision;
 using SkiaSharp;
 
-namespace SharpClip.Evaluation.Plotting;
+namespace SharpClip.Plotting;
 
 /// <summary>Renders a ScottPlot <see cref="Plot"/> into our <see cref="RgbImage"/>, the type the reports save as PNG.</summary>
 static class PlotImage

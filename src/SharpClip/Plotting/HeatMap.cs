@@ -3,7 +3,7 @@ using ScottPlot;
 using ScottPlot.TickGenerators;
 using SharpClip.Vision;
 
-namespace SharpClip.Evaluation.Plotting;
+namespace SharpClip.Plotting;
 
 /// <summary>
 /// A confusion matrix as a picture: rows are true classes, columns predicted ones, each row normalised so its cells

@@ -1,7 +1,7 @@
 using ScottPlot;
-using SharpClip.Evaluation.Plotting;
+using SharpClip.Plotting;
 
-namespace SharpClip.Tests.Evaluation.Plotting;
+namespace SharpClip.Tests.Plotting;
 
 /// <summary>The plots' embedded font: found by ScottPlot without any system font, measured and fitted by us.</summary>
 public class PlotFontTests

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using SharpClip.Evaluation;
-using SharpClip.Evaluation.Plotting;
+using SharpClip.Plotting;
 using SharpClip.Vision;
 
-namespace SharpClip.Tests.Evaluation.Plotting;
+namespace SharpClip.Tests.Plotting;
 
 /// <summary>
 /// The report plots as files: valid PNGs of the size asked for, the same bytes on every render, and real drawing in
@@ -90,7 +90,7 @@ public class PlotTests : IDisposable
     [InlineData(320, 260)]
     public void FewShotPlotIsAPngOfTheRequestedSize(int width, int height)
     {
-        var img = ThroughPng(LinePlot.FewShot(Points, 0.52, "Few-shot probe: emoji (Apple)", width, height), $"fewshot-{width}.png");
+        var img = ThroughPng(FewShotPlot.Render(Points, 0.52, "Few-shot probe: emoji (Apple)", width, height), $"fewshot-{width}.png");
         Assert.Equal((width, height), (img.Width, img.Height));
         Assert.True(Variance(img) > 100, $"variance {Variance(img)}");
     }
@@ -98,23 +98,23 @@ public class PlotTests : IDisposable
     [Fact]
     public void FewShotPlotIsTheSameOnEveryRender()
     {
-        var first = LinePlot.FewShot(Points, 0.52, "Few-shot probe: emoji (Apple)");
-        var second = LinePlot.FewShot(Points, 0.52, "Few-shot probe: emoji (Apple)");
+        var first = FewShotPlot.Render(Points, 0.52, "Few-shot probe: emoji (Apple)");
+        var second = FewShotPlot.Render(Points, 0.52, "Few-shot probe: emoji (Apple)");
         Assert.Equal(first.Pixels, second.Pixels);
-        Assert.NotEqual(first.Pixels, LinePlot.FewShot(Points, 0.53, "Few-shot probe: emoji (Apple)").Pixels);
+        Assert.NotEqual(first.Pixels, FewShotPlot.Render(Points, 0.53, "Few-shot probe: emoji (Apple)").Pixels);
     }
 
     [Fact]
     public void FewShotPlotDrawsTheCurveTheZeroShotLineAndTheTitle()
     {
-        var img = LinePlot.FewShot(Points, 0.52, "Few-shot probe: emoji (Apple)");
+        var img = FewShotPlot.Render(Points, 0.52, "Few-shot probe: emoji (Apple)");
         Assert.True(Count(img, PlotColours.Blue) > 300, "the probe curve is blue");
         Assert.True(Count(img, PlotColours.Red) > 150, "the zero-shot line is red");
-        var noZeroShot = LinePlot.FewShot(Points, null, "Few-shot probe: emoji (Apple)");
+        var noZeroShot = FewShotPlot.Render(Points, null, "Few-shot probe: emoji (Apple)");
         Assert.Equal(0, Count(noZeroShot, PlotColours.Red));
 
         // The title is text in the top band: another title changes those rows and nothing else, and puts ink there.
-        var other = LinePlot.FewShot(Points, 0.52, "Another title, longer than the first one");
+        var other = FewShotPlot.Render(Points, 0.52, "Another title, longer than the first one");
         var changedRows = Enumerable.Range(0, img.Height)
             .Where(y => !img.Pixels.AsSpan(y * img.Width * 3, img.Width * 3).SequenceEqual(other.Pixels.AsSpan(y * img.Width * 3, img.Width * 3))).ToList();
         Assert.NotEmpty(changedRows);
@@ -126,9 +126,34 @@ public class PlotTests : IDisposable
     [Fact]
     public void FewShotPlotRefusesWhatItCannotDraw()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => LinePlot.FewShot(Points, 0.5, width: 100, height: 100));
-        Assert.Throws<ArgumentException>(() => LinePlot.FewShot([new FewShotPoint(0, 0.5, 0, [0.5])], 0.5));
-        Assert.True(NonWhite(LinePlot.FewShot([], null), 0, int.MaxValue) > 1000); // axes and labels even with no points
+        Assert.Throws<ArgumentOutOfRangeException>(() => FewShotPlot.Render(Points, 0.5, width: 100, height: 100));
+        Assert.Throws<ArgumentException>(() => FewShotPlot.Render([new FewShotPoint(0, 0.5, 0, [0.5])], 0.5));
+        Assert.True(NonWhite(FewShotPlot.Render([], null), 0, int.MaxValue) > 1000); // axes and labels even with no points
+    }
+
+    [Fact]
+    public void LineChartDrawsEachSeriesAndReferenceInItsColourAndPanelsSitSideBySide()
+    {
+        var chart = new LineChart
+        {
+            Title = "Guidance", XLabel = "scale", YLabel = "R-precision", Percent = true,
+            Series = [new("kept", [1, 3, 7.5], [0.2, 0.5, 0.6], [0.05, 0.05, 0.05]) { ErrorBelow = [0.2, 0.1, 0.1] }, new("group", [1, 3, 7.5], [0.4, 0.7, 0.8])],
+            References = [new("real images", 0.9), new("chance", 0.125)],
+        };
+        var img = ThroughPng(LinePlot.Render(chart, 500, 360), "chart.png");
+        Assert.True(Count(img, LinePlot.SeriesColour(0)) > 150, "first series");
+        Assert.True(Count(img, LinePlot.SeriesColour(1)) > 150, "second series");
+        Assert.True(Count(img, LinePlot.ReferenceColour(0)) > 100, "first reference line");
+        Assert.Equal(0, Count(LinePlot.Render(chart with { Series = [chart.Series[0]] }, 500, 360), LinePlot.SeriesColour(1)));
+
+        var both = LinePlot.Panels([chart, chart with { Title = "Other" }], 300, 260);
+        Assert.Equal((600, 260), (both.Width, both.Height));
+        var left = LinePlot.Render(chart, 300, 260);
+        for (int y = 0; y < 260; y++)
+            Assert.True(left.Pixels.AsSpan(y * 300 * 3, 300 * 3).SequenceEqual(both.Pixels.AsSpan(y * 600 * 3, 300 * 3)), $"row {y} of the left panel");
+
+        Assert.Throws<ArgumentException>(() => LinePlot.Render(chart with { LogX = true, Series = [new("zero", [0, 1], [0.1, 0.2])] }));
+        Assert.Throws<ArgumentException>(() => LinePlot.Render(chart with { Series = [new("short", [1, 2], [0.1])] }));
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using ScottPlot;
 using SharpClip.Vision;
 using SkiaSharp;
 
-namespace SharpClip.Evaluation.Plotting;
+namespace SharpClip.Plotting;
 
 /// <summary>
 /// The plots' font: DejaVu Sans (matplotlib's default, so the figures read like the papers'), carried inside this

@@ -1,0 +1,127 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using SharpClip.Generation.TextToImage;
+using SharpClip.Plotting;
+using SharpClip.Vision;
+
+namespace SharpClip.Generation.Studies;
+
+/// <summary>
+/// Writes a <see cref="GuidanceStudyResult"/>: <c>guidance.json</c> (every image's seed and judgement, every caption's
+/// distractors), <c>guidance.md</c> (the table), <c>guidance.png</c> (judge R-precision and CLIPScore against the
+/// guidance scale, with the real-image ceiling and chance) and <c>guidance-samples.png</c> (per sample caption, the
+/// real image then its first image at each scale).
+/// </summary>
+public static class GuidanceReport
+{
+    public static StudyFiles Write(GuidanceStudyResult r, string directory, string? command = null)
+    {
+        Directory.CreateDirectory(directory);
+        var files = new StudyFiles(Path.Combine(directory, "guidance.json"), Path.Combine(directory, "guidance.md"),
+            Path.Combine(directory, "guidance.png"), r.SampleImages.Count > 0 ? Path.Combine(directory, "guidance-samples.png") : null);
+        File.WriteAllText(files.Json, Json(r, command).ToJsonString(StudyFormat.Json));
+        File.WriteAllText(files.Markdown, Markdown(r, command));
+        Plot(r).SavePng(files.Plot);
+        if (r.SampleImages.Count > 0) Samples(r).SavePng(files.Samples!);
+        return files;
+    }
+
+    static JsonObject Json(GuidanceStudyResult r, string? command)
+    {
+        var json = StudyFormat.Header("guidance", r.Generator, r.GeneratorKind, r.Judge, r.Settings, r.Seed);
+        json["command"] = command;
+        json["images_per_caption"] = r.ImagesPerCaption;
+        json["seed_rule"] = "caption m's image i is made from seed + m * images_per_caption + i at every guidance scale";
+        json["rows"] = new JsonArray([.. r.Rows.Select(row =>
+        {
+            var node = StudyFormat.Node(row.Judge);
+            node["guidance"] = row.Guidance;
+            return (JsonNode)node;
+        })]);
+        json["real_images"] = StudyFormat.Node(r.RealImages);
+        json["captions"] = new JsonArray([.. r.PerCaption.Select((p, m) =>
+        {
+            var node = StudyFormat.Caption(r.Judge, m);
+            node["real"] = StudyFormat.Node(p.Real);
+            node["images"] = new JsonArray([.. r.Rows.Select((row, s) => (JsonNode)new JsonObject
+            {
+                ["guidance"] = row.Guidance,
+                ["images"] = new JsonArray([.. p.PerScale[s].Select(x =>
+                {
+                    var j = StudyFormat.Node(x.Judge);
+                    j["seed"] = x.Seed;
+                    return (JsonNode)j;
+                })]),
+            })]);
+            return (JsonNode)node;
+        })]);
+        return json;
+    }
+
+    static string Markdown(GuidanceStudyResult r, string? command)
+    {
+        var j = r.Judge;
+        var md = new StringBuilder();
+        md.AppendLine("# Classifier-free guidance judged by a separate CLIP\n");
+        if (command is not null) md.AppendLine($"```\n{command}\n```\n");
+        md.AppendLine($"Generator `{r.Generator}` ({r.GeneratorKind}); judge `{j.Embedder.Name}` (trained separately).");
+        md.AppendLine(StudyFormat.Invariant($"{j.Set.Captions.Count} held-out captions of {j.Set.Available} from `{j.Set.Source}` (seed {r.Seed}), {r.ImagesPerCaption} image(s) per caption and scale from the same seeds at every scale. R-precision among K = {j.K} captions (chance {j.CaptionChance * 100:0.0} %)")
+            + (j.GroupChance is { } gc ? StudyFormat.Invariant($"; group R-precision among {j.Groups.Count} group prompts (chance {gc * 100:0.0} %).") : ".")
+            + " Means over captions with 95 % intervals.\n");
+        md.AppendLine($"| guidance | R-precision (K = {j.K}) | group R-precision | judge CLIPScore |");
+        md.AppendLine("|---:|---:|---:|---:|");
+        foreach (var row in r.Rows)
+            md.AppendLine(StudyFormat.Invariant($"| {row.Guidance:G4}{(row.Guidance == 1 ? " (off)" : "")} | {StudyFormat.Percent(row.Judge.RPrecision)} | {Group(row.Judge)} | {StudyFormat.Value(row.Judge.ClipScore)} |"));
+        md.AppendLine($"| real held-out images | {StudyFormat.Percent(r.RealImages.RPrecision)} | {Group(r.RealImages)} | {StudyFormat.Value(r.RealImages.ClipScore)} |");
+        md.AppendLine(StudyFormat.Invariant($"| chance | {j.CaptionChance * 100:0.0} % | {(j.GroupChance is { } g ? StudyFormat.Invariant($"{g * 100:0.0} %") : "")} | |"));
+        md.AppendLine("\n![R-precision and CLIPScore against guidance](guidance.png)\n");
+        md.AppendLine("Samples (`guidance-samples.png`): per caption the real image, then its first image at each scale (✓/✗ = the judge ranks the caption first).\n");
+        md.AppendLine("![samples](guidance-samples.png)");
+        return md.ToString();
+    }
+
+    static string Group(JudgementSummary s) => s.GroupRPrecision is { } g ? StudyFormat.Percent(g) : "";
+
+    static RgbImage Plot(GuidanceStudyResult r)
+    {
+        var xs = r.Rows.Select(row => row.Guidance).ToList();
+        var title = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Generator))}: guidance judged by another CLIP";
+        var rSeries = new List<LineSeries>
+        {
+            StudyFormat.Series($"R-precision (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge.RPrecision)]),
+        };
+        if (r.Rows[0].Judge.GroupRPrecision is not null)
+            rSeries.Add(StudyFormat.Series("group R-precision", xs, [.. r.Rows.Select(row => row.Judge.GroupRPrecision!)]));
+        var precision = new LineChart
+        {
+            Title = title, XLabel = "classifier-free guidance scale", YLabel = "judge R-precision", Percent = true, Series = rSeries,
+            References =
+            [
+                new(StudyFormat.Invariant($"real held-out images ({r.RealImages.RPrecision.Mean * 100:0.0}%)"), r.RealImages.RPrecision.Mean),
+                new(StudyFormat.Invariant($"chance ({r.Judge.CaptionChance * 100:0.0}%)"), r.Judge.CaptionChance),
+            ],
+        };
+        var score = new LineChart
+        {
+            Title = "CLIPScore", XLabel = "classifier-free guidance scale", YLabel = "judge CLIPScore (w = 2.5)",
+            Series = [StudyFormat.Series("CLIPScore", xs, [.. r.Rows.Select(row => row.Judge.ClipScore)])],
+            References = [new(StudyFormat.Invariant($"real held-out images ({r.RealImages.ClipScore.Mean:0.000})"), r.RealImages.ClipScore.Mean)],
+        };
+        return LinePlot.Panels([precision, score]);
+    }
+
+    static RgbImage Samples(GuidanceStudyResult r)
+    {
+        var rows = new List<ContactSheetRow>();
+        for (int m = 0; m < r.SampleImages.Count; m++)
+        {
+            var p = r.PerCaption[m];
+            var perScale = r.SampleImages[m];
+            var tiles = new List<ContactSheetTile> { new(RerankingReport.RealImage(p.Caption, perScale[0][0]), $"real {RerankingReport.Mark(p.Real)}") };
+            tiles.AddRange(r.Rows.Select((row, s) => new ContactSheetTile(perScale[s][0],
+                StudyFormat.Invariant($"g {row.Guidance:G4} {RerankingReport.Mark(p.PerScale[s][0].Judge)}"))));
+            rows.Add(new ContactSheetRow(p.Caption.Caption + (p.Caption.Group is { } g ? $"  [{g}]" : ""), tiles));
+        }
+        return ContactSheet.RenderRows(rows);
+    }
+}
