@@ -90,6 +90,9 @@ internal sealed class CheckpointTensors : IDisposable
         _sources = sources;
     }
 
+    /// <summary>A view over other files under other names (<see cref="Composite"/>).</summary>
+    public bool IsComposite => _routes is not null;
+
     /// <summary>How a message names a key: <c>'key'</c> in a single file, <c>'stored key' (in FILE)</c> in a composite view.</summary>
     public string Describe(string key) =>
         _routes is not null && _routes.TryGetValue(key, out var r) ? $"'{r.StoredKey}' (in {r.Source.Path})" : _nameMissing?.Invoke(key) ?? $"'{key}'";

@@ -367,8 +367,19 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     {
         var entries = _tensors.Entries.Where(kv => kv.Key.StartsWith(AutoencoderPrefix, StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key[AutoencoderPrefix.Length..], kv => new StateDictLoader.Entry(kv.Value.Shape, kv.Value.DType), StringComparer.Ordinal);
-        return AutoencoderKL.FromTensors(entries, k => _tensors.Read(AutoencoderPrefix + k), $"{Path} (autoencoder tensors under '{AutoencoderPrefix}')",
-            scaleFactor: ScaleFactor);
+        try
+        {
+            return AutoencoderKL.FromTensors(entries, k => _tensors.Read(AutoencoderPrefix + k), $"{Path} (autoencoder tensors under '{AutoencoderPrefix}')",
+                scaleFactor: ScaleFactor);
+        }
+        catch (InvalidDataException e) when (_tensors.IsComposite)
+        {
+            // The loader names ldm keys; a folder's user knows its own names and files.
+            var message = e.Message;
+            foreach (var key in entries.Keys.OrderByDescending(k => k.Length))
+                message = message.Replace($"'{key}'", _tensors.Describe(AutoencoderPrefix + key), StringComparison.Ordinal);
+            throw new InvalidDataException(message, e);
+        }
     }
 
     /// <summary>
