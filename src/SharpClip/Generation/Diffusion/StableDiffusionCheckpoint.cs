@@ -63,6 +63,9 @@ public sealed class StableDiffusionCheckpoint : IDisposable
         NoiseSchedule schedule, double scaleFactor, IReadOnlyList<string> ignored, string? padToken)
         : this(tensors, textPrefix, unet, text, schedule, scaleFactor, ignored) => _padToken = padToken;
 
+    /// <summary>β bounds of the configured linear schedule (used when the file stores none or the same one).</summary>
+    public (double Start, double End) LinearBetas { get; private init; } = (0.00085, 0.012);
+
     /// <summary>What the U-Net predicts (ε or v).</summary>
     public Prediction Prediction { get; private init; }
 
@@ -212,6 +215,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
             var schedule = ReadSchedule(tensors, config, path);
             return new StableDiffusionCheckpoint(tensors, textPrefix, unet, text, schedule, config.ScaleFactor, ignored)
             {
+                LinearBetas = (config.LinearStart, config.LinearEnd),
                 Prediction = config.Prediction ?? Prediction.Epsilon,
                 PredictionSource = config.Prediction is null ? "default: a single file does not say (SD 2.x 768-v files need --prediction v)" : "configured",
                 DefaultClipSkip = config.ClipSkip ?? (openClip ? 2 : 1),
@@ -239,6 +243,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
             return new StableDiffusionCheckpoint(tensors, TextPrefix, config.UNet!, config.Text!, ReadSchedule(tensors, config, path), config.ScaleFactor,
                 ignored, folder.PadToken)
             {
+                LinearBetas = (config.LinearStart, config.LinearEnd),
                 Prediction = prediction ?? Prediction.Epsilon,
                 PredictionSource = given.Prediction is not null ? "configured"
                     : config.Prediction is not null ? $"{folder.SchedulerConfigPath} (prediction_type)" : "default: the scheduler config does not say",
@@ -423,6 +428,13 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     InvalidDataException Misfit(string what, List<string> problems, string detail) =>
         new($"{Path}: {problems[0]}" + (problems.Count > 1 ? $" (and {problems.Count - 1} more problem(s) in the {what} weights)" : "") +
             $"; the {what} does not fit{detail}");
+
+    /// <summary>Every tensor name under a prefix (the prefix kept), in order.</summary>
+    internal IEnumerable<string> KeysUnder(string prefix) =>
+        _tensors.Entries.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+
+    /// <summary>One tensor as stored (the caller disposes it).</summary>
+    internal Tensor ReadTensor(string key) => _tensors.Read(key);
 
     public void Dispose() => _tensors.Dispose();
 }

@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
+using SharpClip.Files;
+using SharpClip.Generation.Description;
 using SharpClip.Generation.Diffusion;
+using SharpClip.Generation.Diffusion.Diffusers;
 using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Modeling;
 using SharpClip.Tests.Infrastructure;
@@ -225,5 +228,60 @@ public class StableDiffusionFormatTests(ITestOutputHelper output)
         var x0 = noise.to(ScalarType.Float64).mul(sigma0);
         var expected = x0.div(sigma0 * sigma0 + 1).sub(v.to(ScalarType.Float64).mul(sigma0 / Math.Sqrt(sigma0 * sigma0 + 1)));
         SdAssert.Close(expected, result, 1e-5, 1e-5, $"{kind} v denoised", output);
+    }
+
+    [Fact]
+    public void ConvertWritesDiffusersOwnLayoutThatReadsBackToTheSameNumbers()
+    {
+        if (!SdFormatFixtures.Available) return;
+        using var dir = new TempDir();
+        using var reference = new SdReference(SdFormatFixtures.SourceModel);
+        var folder = dir.File("converted");
+        using (var single = StableDiffusionCheckpoint.Open(reference.WeightsPath, reference.ManifestConfig()))
+            DiffusersFolderWriter.Write(single, folder, GenerativeFixtures.VocabPath, overwrite: false);
+        // Names and shapes exactly as diffusers' converter lays the same checkpoint out.
+        var map = SdFormatFixtures.Manifest.GetProperty("diffusers");
+        foreach (var (component, file) in new[] { ("unet", "diffusion_pytorch_model.safetensors"), ("vae", "diffusion_pytorch_model.safetensors") })
+        {
+            using var written = SafeTensorsFile.Open(Path.Combine(folder, component, file));
+            var expected = map.GetProperty(component).GetProperty("keys").EnumerateObject()
+                .ToDictionary(e => e.Name, e => string.Join(",", e.Value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64())));
+            var actual = written.Tensors.ToDictionary(t => t.Name, t => string.Join(",", t.Shape));
+            Assert.Equal(expected.OrderBy(kv => kv.Key, StringComparer.Ordinal), actual.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        }
+        using var pipeline = StableDiffusionPipeline.Load(folder);
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.inference_mode();
+        var eps = pipeline.UNet.forward(reference.Tensor("unet_eps", "x"), reference.Tensor("unet_eps", "timesteps"), reference.Tensor("unet_eps", "context"));
+        SdAssert.Close(reference.Tensor("unet_eps", "eps"), eps, 1e-4, 1e-4, "converted folder U-Net eps", output);
+        var prompts = reference.Case("text_states").GetProperty("prompts").EnumerateArray().Select(p => p.GetString()!).ToArray();
+        SdAssert.Close(reference.Tensor("text_states", "states"), pipeline.EncodePrompts(prompts), 1e-5, 0, "converted folder text states", output);
+        var info = GenerativeModelDescription.Describe(folder)!;
+        Assert.Equal("diffusers folder", info.Format);
+        Assert.StartsWith("epsilon", (string)info.Settings["prediction"]!);
+    }
+
+    [Fact]
+    public void ConvertedSd2FileKeepsThePenultimateStatesPaddingAndPrediction()
+    {
+        if (!SdFormatFixtures.Available) return;
+        using var dir = new TempDir();
+        var path = SdFormatFixtures.WriteSd2File(dir);
+        var sd2 = SdFormatFixtures.Manifest.GetProperty("sd2");
+        using var reference = new SdReference(SdFormatFixtures.SourceModel);
+        var config = reference.ManifestConfig() with { Text = null, TextHeads = sd2.GetProperty("text_heads").GetInt32(), Prediction = Prediction.V };
+        var info = GenerativeModelDescription.Describe(path)!;
+        Assert.Contains("OpenCLIP", (string)info.Settings["text_tower"]!);
+        var folder = dir.File("converted");
+        using (var single = StableDiffusionCheckpoint.Open(path, config))
+            DiffusersFolderWriter.Write(single, folder, GenerativeFixtures.VocabPath, overwrite: false);
+        using var pipeline = StableDiffusionPipeline.Load(folder);
+        Assert.Equal(Prediction.V, pipeline.Prediction);
+        Assert.Equal(0, pipeline.PadId);
+        Assert.Equal(1, pipeline.Checkpoint.DefaultClipSkip);
+        using var outputs = SdFormatFixtures.Outputs();
+        using var scope = torch.NewDisposeScope();
+        var prompts = sd2.GetProperty("prompts").EnumerateArray().Select(p => p.GetString()!).ToArray();
+        SdAssert.Close(outputs.ReadTensor("sd2.states_penultimate"), pipeline.EncodePrompts(prompts), 1e-5, 0, "converted SD 2.x states", output);
     }
 }
