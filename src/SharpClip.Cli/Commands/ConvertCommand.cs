@@ -1,8 +1,6 @@
 using System.CommandLine;
 using SharpClip.Checkpoints;
 using SharpClip.Generation.Diffusion;
-using SharpClip.Generation.Diffusion.Diffusers;
-using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Text;
 
 namespace SharpClip.Cli.Commands;
@@ -30,13 +28,7 @@ public static class ConvertCommand
         {
             string src = parse.GetValue(source)!, dst = parse.GetValue(destination)!;
             if (StableDiffusionCheckpoint.Recognizes(src))
-            {
-                var given = parse.GetValue(prediction) is { } p ? PredictionNames.Parse(p, "--prediction") : (Prediction?)null;
-                using var sd = StableDiffusionCheckpoint.Open(src, new StableDiffusionConfig { Prediction = given });
-                DiffusersFolderWriter.Write(sd, dst, parse.GetValue(vocab) ?? ClipTokenizer.FindDefaultVocab(), parse.GetValue(overwrite));
-                Console.WriteLine($"{src} (Stable Diffusion, {sd.Format}) -> {dst} (diffusers folder, prediction {sd.Prediction.Name()})");
-                return 0;
-            }
+                return DiffusionConvert.Run(src, dst, parse.GetValue(vocab), parse.GetValue(prediction), parse.GetValue(overwrite));
             using var ckpt = CheckpointLoader.Read(src, new CheckpointReadOptions { VocabPath = parse.GetValue(vocab) });
             var config = ckpt.ResolvedConfig;
             var pre = ckpt.ResolvedPreprocessing;

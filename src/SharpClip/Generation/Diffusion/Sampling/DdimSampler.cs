@@ -16,7 +16,7 @@ public delegate Tensor NoisePredictor(Tensor x, Tensor timesteps, Tensor context
 /// <param name="Timestep">The DDPM timestep the U-Net saw (rounded: the k-diffusion samplers use fractional ones).</param>
 /// <param name="Latent">[batch, C, H, W] the latent after the step.</param>
 /// <param name="PredictedX0">[batch, C, H, W] the step's estimate of the clean latent.</param>
-/// <param name="EpsUncond">[batch, C, H, W] the unconditional half of the U-Net output; null without guidance.</param>
+/// <param name="EpsUncond">[batch, C, H, W] the unconditional half of the U-Net output (ε, or v for a v-prediction model); null without guidance.</param>
 /// <param name="EpsCond">[batch, C, H, W] the conditional half (the only prediction without guidance).</param>
 public sealed record SamplerStep(int Index, int Count, long Timestep, Tensor Latent, Tensor PredictedX0, Tensor? EpsUncond, Tensor EpsCond);
 
