@@ -6,8 +6,8 @@ Everything here comes from the reference code, never from SharpClip's C# mapping
 * diffusers naming: `convert_ldm_unet_checkpoint`, `convert_ldm_vae_checkpoint`, `create_unet_diffusers_config`,
   `create_vae_diffusers_config` and their helpers, taken unchanged (by `ast`, so diffusers' package imports of
   transformers etc. are not needed) from huggingface/diffusers' src/diffusers/pipelines/stable_diffusion/convert_from_ckpt.py,
-  run on the shared tiny SD v1 checkpoint. Which ldm tensor each diffusers key holds is read off the tensor objects the
-  converter returns (same storage), so the map records exactly what the converter did, reshapes included.
+  run on the shared tiny SD v1 checkpoint. Which ldm tensor each diffusers key holds is found by its values (the random
+  weights make every tensor distinct), so the map records exactly what the converter did, reshapes included.
 * SD 2.x text keys: `convert_text_enc_state_dict_v20` and its tables, unchanged from diffusers'
   scripts/convert_diffusers_to_original_stable_diffusion.py (HF CLIPTextModel -> OpenCLIP names, q/k/v concatenated).
   Which HF tensors each OpenCLIP key concatenates is found by running it on id tensors.
@@ -123,7 +123,7 @@ def diffusers_maps(shared, diffusers_dir, record):
 
     def source(t):  # the ldm tensor with these values (the random weights make every tensor distinct)
         keys = [k for k in by_numel.get(t.numel(), []) if torch.equal(checkpoint[k].flatten(), t.flatten())]
-        assert len(keys) == 1, (keys, t.shape, t.flatten()[:3])
+        assert len(keys) == 1, (keys, t.shape)
         return keys[0]
 
     def entries(converted):
@@ -183,7 +183,7 @@ def sd2_states(stability_dir, clip_dir, openclip_weights, ids, width):
     functions_from(os.path.join(stability_dir, "ldm/modules/encoders/modules.py"), ["encode_with_transformer", "text_transformer_forward"],
                    ns, class_name="FrozenOpenCLIPEmbedder")
     layers = 1 + max(int(k.split(".")[2]) for k in openclip_weights if k.startswith("transformer.resblocks."))
-    heads = width // 16 if width % 16 == 0 else 1
+    heads = width // 16 if width % 16 == 0 else 1   # OpenCLIP's towers have 64-wide heads; the tiny one gets 16-wide
     model = torch.nn.Module()
     model.token_embedding = torch.nn.Embedding(openclip_weights["token_embedding.weight"].shape[0], width)
     model.positional_embedding = torch.nn.Parameter(torch.empty(openclip_weights["positional_embedding"].shape))
@@ -271,7 +271,6 @@ def main():
     record = manifest["stable_diffusion"][0]
     maps, checkpoint = diffusers_maps(shared, diffusers_dir, record)
     sd2_keys, openclip = sd2_text(diffusers_dir, checkpoint)
-    prefix = "transformer."
     openclip_tower = {k: v for k, v in openclip.items()}
     width = checkpoint["cond_stage_model.transformer.text_model.embeddings.token_embedding.weight"].shape[1]
     g = torch.Generator().manual_seed(4242)
