@@ -10,7 +10,7 @@ namespace SharpClip.Cli;
 public sealed class GenerateFlags
 {
     public Argument<string> Prompt { get; } = new("PROMPT") { Description = "What the image should show." };
-    public Option<string> Model { get; } = new("--model", "-m") { Description = "A text-to-image model: a Stable Diffusion 1.x checkpoint (.safetensors or .ckpt) or a DALL-E model folder (from train-dalle).", Required = true };
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "A text-to-image model: a Stable Diffusion 1.x/2.x checkpoint (.safetensors or .ckpt, or a diffusers folder) or a DALL-E model folder (from train-dalle).", Required = true };
     public Option<string> Output { get; } = new("--output", "-o") { Description = "Folder for the PNGs and generation.json.", Required = true };
     public Option<string?> Vocab { get; } = new("--vocab") { Description = "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) when $CLIP_VOCAB is not set." };
     public Option<string> Negative { get; } = new("--negative") { Description = "Stable Diffusion: what the image should not show.", DefaultValueFactory = _ => "" };
@@ -27,7 +27,8 @@ public sealed class GenerateFlags
     public Option<double> Strength { get; } = new("--strength") { Description = "img2img: how much to change the init image, in (0, 1].", DefaultValueFactory = _ => 0.75 };
     public Option<int> Count { get; } = new("-n", "--count") { Description = "Images to generate.", DefaultValueFactory = _ => 1 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images per model batch, U-Net or transformer (memory vs. speed; the same seeds, but batched float sums may change a pixel by a level).", DefaultValueFactory = _ => 1 };
-    public Option<int> ClipSkip { get; } = new("--clip-skip") { Description = "Stable Diffusion: condition on the K-th text layer from the last (1 = SD 1.x, 2 = SD 2.x).", DefaultValueFactory = _ => 1 };
+    public Option<int?> ClipSkip { get; } = new("--clip-skip") { Description = "Stable Diffusion: condition on the K-th text layer from the last (default: the model's, 1 for SD 1.x and diffusers folders, 2 = the penultimate for SD 2.x single files)." };
+    public Option<string?> Prediction { get; } = new("--prediction") { Description = "Stable Diffusion: what the U-Net predicts, epsilon or v (SD 2.x 768-v); default: a diffusers folder's scheduler config, else epsilon." };
     public Option<string?> RerankModel { get; } = new("--rerank-model") { Description = "A CLIP model that scores the images against the prompt; keeps the best --keep and writes contact-sheet.png of all in rank order." };
     public Option<int?> Keep { get; } = new("--keep") { Description = "With --rerank-model: images to keep (default: all, best first)." };
 
@@ -35,11 +36,11 @@ public sealed class GenerateFlags
     {
         command.Arguments.Add(Prompt);
         foreach (var o in new Option[] { Model, Output, Vocab, Negative, Steps, Guidance, Sampler, Karras, Temperature, TopK, TopP, Seed, Size, InitImage, Strength,
-                     Count, BatchSize, ClipSkip, RerankModel, Keep })
+                     Count, BatchSize, ClipSkip, Prediction, RerankModel, Keep })
             command.Options.Add(o);
     }
 
-    public TextToImageLoadOptions LoadOptions(ParseResult parse) => new() { VocabPath = parse.GetValue(Vocab) };
+    public TextToImageLoadOptions LoadOptions(ParseResult parse) => new() { VocabPath = parse.GetValue(Vocab), Prediction = parse.GetValue(Prediction) };
 
     /// <summary>The request the flags describe; an unreadable init image or a malformed --size is one clear error.</summary>
     public TextToImageRequest Request(ParseResult parse)

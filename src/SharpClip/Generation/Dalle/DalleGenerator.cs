@@ -119,7 +119,7 @@ public sealed class DalleGenerator : ITextToImageGenerator
         if (request.Sampler is { } s && s != SamplerName) refused.Add($"sampler '{s}'");
         if (request.Karras) refused.Add("Karras sigmas");
         if (request.InitImage is not null) refused.Add("an init image");
-        if (request.ClipSkip != 1) refused.Add("clip skip");
+        if (request.ClipSkip is not null and not 1) refused.Add("clip skip");
         if (refused.Count > 0)
             throw new ArgumentException($"{string.Join(", ", refused)}: Stable Diffusion settings; a DALL-E model samples image tokens (use temperature, top-k, top-p)");
         var (width, height) = DefaultSize;

@@ -69,18 +69,23 @@ public sealed record GenerativeModelDescription(string Path, string Kind, string
             DiffusionParts(checkpoint.UNetConfig, counts["unet"], vae, counts["vae"], checkpoint.TextConfig, counts["text"]),
         new Dictionary<string, object?>
         {
-            ["schedule"] = isLinear ? "linear (β 0.00085 → 0.012, SD 1.x's)" : "from the file's alphas_cumprod (not SD 1.x's linear schedule)",
+            ["schedule"] = isLinear ? "linear (β 0.00085 → 0.012, SD 1.x/2.x's)" : checkpoint.Schedule.AlphasCumprod64.Count > 0
+                ? $"linear (β {checkpoint.LinearBetas.Start} → {checkpoint.LinearBetas.End})" : "from the file's alphas_cumprod (not SD's linear schedule)",
             ["timesteps"] = checkpoint.Schedule.Timesteps,
             ["scale_factor"] = checkpoint.ScaleFactor,
-            ["prediction"] = "eps",
+            ["prediction"] = $"{checkpoint.Prediction.Name()} ({checkpoint.PredictionSource})",
+            ["text_tower"] = checkpoint.OpenClipText ? "OpenCLIP (SD 2.x: GELU, padded with 0)" : "CLIP (HF CLIPTextModel names)",
+            ["clip_skip"] = checkpoint.DefaultClipSkip == 1 ? "1 (last layer)" : $"{checkpoint.DefaultClipSkip} (penultimate layer, as SD 2.x)",
             ["default_size"] = $"{64 * vae.DownsampleFactor}x{64 * vae.DownsampleFactor}",
             ["stored_dtypes"] = checkpoint.StoredValuesByDtype,
             ["ignored_keys"] = checkpoint.IgnoredKeys.Count,
         },
-        [
-            "attention heads leave no trace in the weights: the U-Net's and the text encoder's are SD 1.x's convention unless a config says otherwise",
-            "the scale factor is SD 1.x's 0.18215 (a single-file checkpoint does not store it)",
-        ]);
+        checkpoint.Format == "diffusers folder"
+            ? ["architecture, heads, scale factor, schedule and prediction from the folder's configs", .. checkpoint.Notes]
+            : [
+                "attention heads leave no trace in the weights: the U-Net's and the text encoder's are SD 1.x's convention (SD 2.x: heads of 64) unless a config says otherwise",
+                "the scale factor is 0.18215 and the prediction ε unless given (a single-file checkpoint stores neither; SD 2.x 768-v needs --prediction v)",
+            ]);
     }
 
     // A folder from train-diffusion: its config says everything the weights cannot (heads, schedule, scale factor).

@@ -4,18 +4,21 @@ using SharpClip.Generation.Diffusion.Conditioning;
 using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Generation.Diffusion.UNet;
 using SharpClip.Modeling;
+using SharpClip.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpClip.Generation.Diffusion;
 
 /// <summary>
-/// A Stable Diffusion 1.x single-file checkpoint (<c>.safetensors</c>, or <c>.ckpt</c> through the pickle reader that
-/// never executes code) split into its parts by key prefix: the U-Net (<c>model.diffusion_model.</c>), the KL
-/// autoencoder (<c>first_stage_model.</c>), the CLIP text tower (<c>cond_stage_model.transformer.text_model.</c>) and
-/// the schedule buffers at top level. <c>model_ema.*</c> copies are ignored; any other key is an error, as is a
-/// missing or mis-shaped one — always one message naming the file and the key, and never a half-loaded model.
-/// Weights in fp16/bf16 are converted to float32 as they are copied into the models.
+/// A Stable Diffusion checkpoint split into its parts: a 1.x/2.x single file (<c>.safetensors</c>, or <c>.ckpt</c>
+/// through the pickle reader that never executes code) by key prefix — the U-Net (<c>model.diffusion_model.</c>), the
+/// KL autoencoder (<c>first_stage_model.</c>), the text tower (SD 1.x: HF CLIPTextModel names under
+/// <c>cond_stage_model.transformer.text_model.</c>; SD 2.x: OpenCLIP's names under <c>cond_stage_model.model.</c>) and
+/// the schedule buffers at top level — or a diffusers folder (<see cref="Diffusers.DiffusersFolder"/>), seen under the
+/// same names. <c>model_ema.*</c> copies are ignored; any other key is an error, as is a missing or mis-shaped one —
+/// always one message naming the file and the key, and never a half-loaded model. Weights in fp16/bf16 are converted
+/// to float32 as they are copied into the models.
 /// </summary>
 public sealed class StableDiffusionCheckpoint : IDisposable
 {
@@ -26,7 +29,11 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     /// <summary>Key prefix of the text tower (HF CLIPTextModel names follow).</summary>
     public const string TextPrefix = "cond_stage_model.transformer.text_model.";
     const string OlderTextPrefix = "cond_stage_model.transformer."; // transformers < 4.19 had no text_model level
+    /// <summary>Key prefix of SD 2.x's OpenCLIP text tower (FrozenOpenCLIPEmbedder's <c>model</c>, OpenAI-style names).</summary>
+    public const string OpenClipTextPrefix = "cond_stage_model.model.";
     const string EmaPrefix = "model_ema.";
+    // What FrozenOpenCLIPEmbedder keeps of the CLIP model but a diffusion model never uses.
+    static readonly string[] OpenClipUnused = ["text_projection", "logit_scale"];
 
     /// <summary>The DDPM buffers LatentDiffusion registers at top level.</summary>
     public static readonly IReadOnlySet<string> ScheduleBufferNames = new HashSet<string>(StringComparer.Ordinal)
@@ -38,6 +45,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
 
     readonly CheckpointTensors _tensors;
     readonly string _textPrefix;
+    readonly string? _padToken;
 
     StableDiffusionCheckpoint(CheckpointTensors tensors, string textPrefix, UNetConfig unet, TextEncoderConfig text,
         NoiseSchedule schedule, double scaleFactor, IReadOnlyList<string> ignored)
@@ -51,10 +59,50 @@ public sealed class StableDiffusionCheckpoint : IDisposable
         IgnoredKeys = ignored;
     }
 
+    StableDiffusionCheckpoint(CheckpointTensors tensors, string textPrefix, UNetConfig unet, TextEncoderConfig text,
+        NoiseSchedule schedule, double scaleFactor, IReadOnlyList<string> ignored, string? padToken)
+        : this(tensors, textPrefix, unet, text, schedule, scaleFactor, ignored) => _padToken = padToken;
+
+    /// <summary>β bounds of the configured linear schedule (used when the file stores none or the same one).</summary>
+    public (double Start, double End) LinearBetas { get; private init; } = (0.00085, 0.012);
+
+    /// <summary>What the U-Net predicts (ε or v).</summary>
+    public Prediction Prediction { get; private init; }
+
+    /// <summary>Where <see cref="Prediction"/> came from: the config given, the folder's scheduler config, or the default.</summary>
+    public string PredictionSource { get; private init; } = "";
+
+    /// <summary>
+    /// The text layers to skip unless a run says otherwise: 2 (the penultimate layer) for an SD 2.x single file's
+    /// OpenCLIP tower, as FrozenOpenCLIPEmbedder; 1 otherwise (a diffusers SD 2.x text encoder already ends there).
+    /// </summary>
+    public int DefaultClipSkip { get; private init; } = 1;
+
+    /// <summary>The text tower is OpenCLIP's (SD 2.x single file): GELU, token ids padded with 0.</summary>
+    public bool OpenClipText => _textPrefix == OpenClipTextPrefix;
+
+    /// <summary>A diffusers folder's <c>tokenizer/</c> (vocab.json + merges.txt); null for a single file.</summary>
+    public string? TokenizerPath { get; private init; }
+
+    /// <summary>Differences between SharpClip's run and what the checkpoint's own configs would do.</summary>
+    public IReadOnlyList<string> Notes { get; private init; } = [];
+
+    /// <summary>
+    /// The id prompts are padded with: the tokenizer's pad token in a diffusers folder, 0 for OpenCLIP
+    /// (<c>open_clip.tokenize</c>), else the end-of-text id (SD 1.x's CLIPTokenizer).
+    /// </summary>
+    public int PadId(ClipTokenizer tokenizer)
+    {
+        if (_padToken is not null)
+            return tokenizer.Vocabulary.TryGetId(_padToken, out int id) ? id
+                : throw new InvalidDataException($"{Path}: the tokenizer's pad token '{_padToken}' is not in its vocabulary");
+        return OpenClipText ? 0 : tokenizer.EndOfText;
+    }
+
     /// <summary>The checkpoint file.</summary>
     public string Path => _tensors.Path;
 
-    /// <summary>"safetensors" or the PyTorch archive format.</summary>
+    /// <summary>"safetensors", the PyTorch archive format, or "diffusers folder".</summary>
     public string Format => _tensors.Format;
 
     /// <summary>The U-Net architecture (inferred from the weights, or as configured).</summary>
@@ -113,6 +161,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     /// </summary>
     public static bool Recognizes(string path)
     {
+        if (Diffusers.DiffusersFolder.Recognizes(path)) return true;
         if (!File.Exists(path)) return false;
         if (path.EndsWith(".ckpt", StringComparison.OrdinalIgnoreCase)) return true;
         if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) return false;
@@ -120,16 +169,22 @@ public sealed class StableDiffusionCheckpoint : IDisposable
         return tensors.Entries.Keys.Any(k => k.StartsWith(UNetPrefix, StringComparison.Ordinal));
     }
 
-    /// <summary>Opens a checkpoint and reads its architecture; the weights are read by the Load methods.</summary>
+    /// <summary>
+    /// Opens a checkpoint (a single file or a diffusers folder) and reads its architecture; the weights are read by the
+    /// Load methods. For a folder, its configs give the architecture and <paramref name="config"/> adds only the
+    /// prediction and the clip skip.
+    /// </summary>
     public static StableDiffusionCheckpoint Open(string path, StableDiffusionConfig? config = null, CancellationToken cancellationToken = default)
     {
         config ??= new StableDiffusionConfig();
+        if (Diffusers.DiffusersFolder.Recognizes(path)) return OpenFolder(path, config, cancellationToken);
         var tensors = CheckpointTensors.Open(path, cancellationToken);
         try
         {
             var entries = tensors.Entries;
+            bool openClip = entries.Keys.Any(k => k.StartsWith(OpenClipTextPrefix, StringComparison.Ordinal));
             bool newerText = entries.Keys.Any(k => k.StartsWith(TextPrefix, StringComparison.Ordinal));
-            string textPrefix = newerText ? TextPrefix : OlderTextPrefix;
+            string textPrefix = openClip ? OpenClipTextPrefix : newerText ? TextPrefix : OlderTextPrefix;
             var ignored = new List<string>();
             var unexpected = new List<string>();
             foreach (var key in entries.Keys.Order(StringComparer.Ordinal))
@@ -139,7 +194,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
                     continue;
                 if (key.StartsWith(textPrefix, StringComparison.Ordinal))
                 {
-                    if (key == textPrefix + "embeddings.position_ids") ignored.Add(key);
+                    if (key == textPrefix + "embeddings.position_ids" || openClip && OpenClipUnused.Contains(key[textPrefix.Length..])) ignored.Add(key);
                     continue;
                 }
                 if (key.StartsWith(EmaPrefix, StringComparison.Ordinal)) ignored.Add(key);
@@ -147,21 +202,90 @@ public sealed class StableDiffusionCheckpoint : IDisposable
             }
             if (unexpected.Count > 0)
                 throw new InvalidDataException($"{path}: unexpected key '{unexpected[0]}'" + (unexpected.Count > 1 ? $" (and {unexpected.Count - 1} more)" : "") +
-                                               $": not part of a Stable Diffusion 1.x checkpoint ({UNetPrefix}*, {AutoencoderPrefix}*, {TextPrefix}*, schedule buffers)");
+                                               $": not part of a Stable Diffusion checkpoint ({UNetPrefix}*, {AutoencoderPrefix}*, {TextPrefix}* or {OpenClipTextPrefix}*, schedule buffers)");
             foreach (var (prefix, what) in new[] { (UNetPrefix, "U-Net"), (AutoencoderPrefix, "autoencoder"), (textPrefix, "text encoder") })
                 if (!entries.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal)))
-                    throw new InvalidDataException($"{path}: no {what} weights (no key starts with '{prefix}'); not a complete Stable Diffusion 1.x checkpoint");
+                    throw new InvalidDataException($"{path}: no {what} weights (no key starts with '{prefix}'); not a complete Stable Diffusion checkpoint");
 
             var unet = config.UNet ?? UNetWeightShapes.Infer(Part(entries, UNetPrefix), path, UNetPrefix,
                 config.NumHeads is not null || config.NumHeadChannels is not null ? (config.NumHeads ?? -1, config.NumHeadChannels ?? -1) : null);
-            var text = config.Text ?? TextEncoderConfig.Infer(Part(entries, textPrefix), path, textPrefix, config.TextHeads, Activation.QuickGelu);
+            var text = config.Text ?? (openClip
+                ? InferOpenClipText(Part(entries, textPrefix), path, config.TextHeads)
+                : TextEncoderConfig.Infer(Part(entries, textPrefix), path, textPrefix, config.TextHeads, Activation.QuickGelu));
             var schedule = ReadSchedule(tensors, config, path);
-            return new StableDiffusionCheckpoint(tensors, textPrefix, unet, text, schedule, config.ScaleFactor, ignored);
+            return new StableDiffusionCheckpoint(tensors, textPrefix, unet, text, schedule, config.ScaleFactor, ignored)
+            {
+                LinearBetas = (config.LinearStart, config.LinearEnd),
+                Prediction = config.Prediction ?? Prediction.Epsilon,
+                PredictionSource = config.Prediction is null ? "default: a single file does not say (SD 2.x 768-v files need --prediction v)" : "configured",
+                DefaultClipSkip = config.ClipSkip ?? (openClip ? 2 : 1),
+            };
         }
         catch
         {
             tensors.Dispose();
             throw;
+        }
+    }
+
+    static StableDiffusionCheckpoint OpenFolder(string path, StableDiffusionConfig given, CancellationToken cancellationToken)
+    {
+        var folder = Diffusers.DiffusersFolder.Open(path, cancellationToken);
+        var tensors = folder.Tensors;
+        try
+        {
+            var config = folder.Config;
+            var vaeShapes = Part(tensors.Entries, AutoencoderPrefix);
+            var inferred = AutoencoderShape.Infer(vaeShapes, $"{path} (vae/)");
+            AutoencoderShape.RequireAgreement(folder.Autoencoder, inferred, vaeShapes, folder.AutoencoderConfigPath);
+            var ignored = tensors.Entries.Keys.Where(k => k == TextPrefix + "embeddings.position_ids").ToList();
+            var prediction = given.Prediction ?? config.Prediction;
+            return new StableDiffusionCheckpoint(tensors, TextPrefix, config.UNet!, config.Text!, ReadSchedule(tensors, config, path), config.ScaleFactor,
+                ignored, folder.PadToken)
+            {
+                LinearBetas = (config.LinearStart, config.LinearEnd),
+                Prediction = prediction ?? Prediction.Epsilon,
+                PredictionSource = given.Prediction is not null ? "configured"
+                    : config.Prediction is not null ? $"{folder.SchedulerConfigPath} (prediction_type)" : "default: the scheduler config does not say",
+                DefaultClipSkip = given.ClipSkip ?? 1,
+                TokenizerPath = folder.TokenizerPath,
+                Notes = folder.Notes,
+            };
+        }
+        catch
+        {
+            tensors.Dispose();
+            throw;
+        }
+    }
+
+    // SD 2.x's OpenCLIP tower under OpenAI's names: sizes from the embeddings and the first block, 64-wide heads, GELU.
+    static TextEncoderConfig InferOpenClipText(IReadOnlyDictionary<string, long[]> shapes, string source, int? heads)
+    {
+        long[] Shape(string key, int rank)
+        {
+            if (!shapes.TryGetValue(key, out var s)) throw new InvalidDataException($"{source}: missing key '{OpenClipTextPrefix}{key}'");
+            if (s.Length != rank) throw new InvalidDataException($"{source}: key '{OpenClipTextPrefix}{key}' has shape [{string.Join(",", s)}], expected {rank} dimensions");
+            return s;
+        }
+        var tokens = Shape("token_embedding.weight", 2);
+        var positions = Shape("positional_embedding", 2);
+        int layers = 0;
+        while (shapes.ContainsKey($"transformer.resblocks.{layers}.ln_1.weight")) layers++;
+        if (layers == 0) throw new InvalidDataException($"{source}: missing key '{OpenClipTextPrefix}transformer.resblocks.0.ln_1.weight' (no text encoder layers)");
+        int width = checked((int)tokens[1]);
+        try
+        {
+            return new TextEncoderConfig
+            {
+                VocabSize = checked((int)tokens[0]), ContextLength = checked((int)positions[0]), Width = width, Layers = layers,
+                Heads = heads ?? Math.Max(1, width / 64), MlpWidth = checked((int)Shape("transformer.resblocks.0.mlp.c_fc.weight", 2)[0]),
+                Activation = Activation.Gelu,
+            }.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: the text encoder under '{OpenClipTextPrefix}' does not fit: {e.Message}", e);
         }
     }
 
@@ -201,9 +325,23 @@ public sealed class StableDiffusionCheckpoint : IDisposable
         }
     }
 
-    /// <summary>Builds the text encoder and fills it from the file's Hugging Face-named tensors.</summary>
+    /// <summary>Builds the text encoder and fills it from the file's Hugging Face-named (or SD 2.x's OpenCLIP-named) tensors.</summary>
     public ConditioningTextEncoder LoadTextEncoder()
     {
+        if (OpenClipText)
+        {
+            var tower = new ConditioningTextEncoder(TextConfig);
+            try
+            {
+                Fill(tower, OpenClipTextPrefix, "text encoder", $" (OpenCLIP text tower: {TextConfig.Layers} layers, width {TextConfig.Width})");
+                return tower;
+            }
+            catch
+            {
+                tower.Dispose();
+                throw;
+            }
+        }
         var shapes = Part(_tensors.Entries, _textPrefix);
         var expected = TextConfig.HuggingFaceShapes().ToDictionary(e => e.Key, e => e.Shape, StringComparer.Ordinal);
         var problems = Problems(expected, shapes.Where(kv => kv.Key != "embeddings.position_ids").ToDictionary(), _textPrefix);
@@ -234,8 +372,19 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     {
         var entries = _tensors.Entries.Where(kv => kv.Key.StartsWith(AutoencoderPrefix, StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key[AutoencoderPrefix.Length..], kv => new StateDictLoader.Entry(kv.Value.Shape, kv.Value.DType), StringComparer.Ordinal);
-        return AutoencoderKL.FromTensors(entries, k => _tensors.Read(AutoencoderPrefix + k), $"{Path} (autoencoder tensors under '{AutoencoderPrefix}')",
-            scaleFactor: ScaleFactor);
+        try
+        {
+            return AutoencoderKL.FromTensors(entries, k => _tensors.Read(AutoencoderPrefix + k), $"{Path} (autoencoder tensors under '{AutoencoderPrefix}')",
+                scaleFactor: ScaleFactor);
+        }
+        catch (InvalidDataException e) when (_tensors.IsComposite)
+        {
+            // The loader names ldm keys; a folder's user knows its own names and files.
+            var message = e.Message;
+            foreach (var key in entries.Keys.OrderByDescending(k => k.Length))
+                message = message.Replace($"'{key}'", _tensors.Describe(AutoencoderPrefix + key), StringComparison.Ordinal);
+            throw new InvalidDataException(message, e);
+        }
     }
 
     /// <summary>
@@ -254,29 +403,38 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     void Fill(nn.Module module, string prefix, string what, string detail)
     {
         var expected = module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.shape, StringComparer.Ordinal);
-        var problems = Problems(expected, Part(_tensors.Entries, prefix), prefix);
+        var actual = Part(_tensors.Entries, prefix).Where(kv => !IgnoredKeys.Contains(prefix + kv.Key)).ToDictionary(StringComparer.Ordinal);
+        var problems = Problems(expected, actual, prefix);
         if (problems.Count > 0) throw Misfit(what, problems, detail);
         var entries = expected.Keys.ToDictionary(k => k, k => new StateDictLoader.Entry(_tensors.Entries[prefix + k].Shape, _tensors.Entries[prefix + k].DType));
         StateDictLoader.Load(module, entries, k => _tensors.Read(prefix + k), $"{Path} ({prefix}*)");
     }
 
-    static List<string> Problems(IReadOnlyDictionary<string, long[]> expected, IReadOnlyDictionary<string, long[]> actual, string prefix)
+    // Keys are named as the file spells them (a diffusers folder: its own name and which file).
+    List<string> Problems(IReadOnlyDictionary<string, long[]> expected, IReadOnlyDictionary<string, long[]> actual, string prefix)
     {
         var problems = new List<string>();
         foreach (var (key, shape) in expected.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            if (!actual.TryGetValue(key, out var found)) problems.Add($"missing key '{prefix}{key}' [{string.Join(",", shape)}]");
+            if (!actual.TryGetValue(key, out var found)) problems.Add($"missing key {_tensors.Describe(prefix + key)} [{string.Join(",", shape)}]");
             else if (!found.SequenceEqual(shape))
-                problems.Add($"key '{prefix}{key}' has shape [{string.Join(",", found)}], the model needs [{string.Join(",", shape)}]");
+                problems.Add($"key {_tensors.Describe(prefix + key)} has shape [{string.Join(",", found)}], the model needs [{string.Join(",", shape)}]");
         }
         foreach (var key in actual.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal))
-            problems.Add($"unexpected key '{prefix}{key}'");
+            problems.Add($"unexpected key {_tensors.Describe(prefix + key)}");
         return problems;
     }
 
     InvalidDataException Misfit(string what, List<string> problems, string detail) =>
         new($"{Path}: {problems[0]}" + (problems.Count > 1 ? $" (and {problems.Count - 1} more problem(s) in the {what} weights)" : "") +
             $"; the {what} does not fit{detail}");
+
+    /// <summary>Every tensor name under a prefix (the prefix kept), in order.</summary>
+    internal IEnumerable<string> KeysUnder(string prefix) =>
+        _tensors.Entries.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+
+    /// <summary>One tensor as stored (the caller disposes it).</summary>
+    internal Tensor ReadTensor(string key) => _tensors.Read(key);
 
     public void Dispose() => _tensors.Dispose();
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SharpClip.Files;
 using SharpClip.Generation.Diffusion.Conditioning;
+using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Generation.Diffusion.UNet;
 
 namespace SharpClip.Generation.Diffusion;
@@ -36,6 +37,19 @@ public sealed record StableDiffusionConfig
     public double ScaleFactor { get; init; } = 0.18215;
 
     /// <summary>
+    /// What the U-Net predicts; null decides as other tools do: a diffusers folder's scheduler config, else ε (a single
+    /// file does not say; SD 2.x 768-v files need <see cref="Prediction.V"/> given here or as <c>--prediction v</c>).
+    /// </summary>
+    public Prediction? Prediction { get; init; }
+
+    /// <summary>
+    /// Text layers to skip by default (1 = the last layer's states); null takes the model's convention: 2 (the
+    /// penultimate layer, FrozenOpenCLIPEmbedder's <c>layer="penultimate"</c>) for an OpenCLIP text tower in an SD 2.x
+    /// single file, else 1.
+    /// </summary>
+    public int? ClipSkip { get; init; }
+
+    /// <summary>
     /// Reads a JSON config: SharpClip's <c>{"latent_diffusion": {...}, "unet": {...}, "text": {...}}</c> (the fixture
     /// manifest's <c>config</c> layout: LDM's params, UNetModel's params, an HF CLIPTextConfig), or v1-inference.yaml
     /// converted to JSON (<c>model.params</c> with <c>unet_config.params</c>).
@@ -58,8 +72,8 @@ public sealed record StableDiffusionConfig
         var c = new StableDiffusionConfig { UNet = unet, Text = text };
         if (ldm.ValueKind != JsonValueKind.Object) return c;
         double Num(string name, double fallback) => ldm.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;
-        if (ldm.TryGetProperty("parameterization", out var par) && par.GetString() is { } kind && kind != "eps")
-            throw new InvalidDataException($"{source}: parameterization '{kind}' is not supported yet (only 'eps', SD v1)");
+        Prediction? prediction = ldm.TryGetProperty("parameterization", out var par)
+            ? PredictionNames.Parse(par.ValueKind == JsonValueKind.String ? par.GetString() : par.ToString(), $"{source} (parameterization)") : null;
         if (ldm.TryGetProperty("beta_schedule", out var bs) && bs.GetString() is { } schedule && schedule != "linear")
             throw new InvalidDataException($"{source}: beta_schedule '{schedule}' is not supported (only 'linear')");
         return c with
@@ -68,6 +82,7 @@ public sealed record StableDiffusionConfig
             LinearEnd = Num("linear_end", c.LinearEnd),
             Timesteps = (int)Num("timesteps", c.Timesteps),
             ScaleFactor = Num("scale_factor", c.ScaleFactor),
+            Prediction = prediction,
         };
     }
 }

@@ -50,7 +50,8 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
     public static StableDiffusionGenerator Load(string path, TextToImageLoadOptions options)
     {
         ClipTokenizer? tokenizer = options.VocabPath is { } vocab ? ClipTokenizer.Load(vocab) : null;
-        return new StableDiffusionGenerator(StableDiffusionPipeline.Load(path, tokenizer), path, "stable-diffusion", 64);
+        var config = new StableDiffusionConfig { Prediction = options.Prediction is { } p ? PredictionNames.Parse(p, "--prediction") : null };
+        return new StableDiffusionGenerator(StableDiffusionPipeline.Load(path, tokenizer, config), path, "stable-diffusion", 64);
     }
 
     /// <summary>Loads a latent diffusion folder written by <c>train-diffusion</c> (it carries its own tokenizer).</summary>
@@ -88,7 +89,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
             ["clip_skip"] = options.ClipSkip,
             ["strength"] = request.InitImage is null ? null : request.Strength,
             ["scale_factor"] = Pipeline.ScaleFactor,
-            ["prediction"] = "eps",
+            ["prediction"] = Pipeline.Prediction.Name(),
             ["schedule"] = $"linear, {Pipeline.Schedule.Timesteps} timesteps",
         };
     }
@@ -126,7 +127,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
             throw new ArgumentException("temperature, top-k and top-p sample the tokens of a DALL-E model; Stable Diffusion denoises instead (use steps, guidance, sampler)");
         if (request.Count < 1) throw new ArgumentException($"the image count {request.Count} must be at least 1");
         if (request.BatchSize < 1) throw new ArgumentException($"the batch size {request.BatchSize} must be at least 1");
-        if (request.ClipSkip < 1 || request.ClipSkip > Pipeline.TextEncoder.Config.Layers)
+        if (request.ClipSkip is < 1 || request.ClipSkip > Pipeline.TextEncoder.Config.Layers)
             throw new ArgumentException($"clip skip {request.ClipSkip} must be 1..{Pipeline.TextEncoder.Config.Layers} (the text encoder's layers)");
         var sampler = ParseSampler(request.Sampler);
         int steps = request.Steps ?? DefaultSteps;
@@ -145,7 +146,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
         return new GenerationOptions
         {
             NegativePrompt = request.NegativePrompt, Sampler = sampler, KarrasSigmas = request.Karras, Steps = steps, GuidanceScale = guidance,
-            Seed = request.Seed + firstImage, LatentHeight = height / SizeMultiple, LatentWidth = width / SizeMultiple, ClipSkip = request.ClipSkip,
+            Seed = request.Seed + firstImage, LatentHeight = height / SizeMultiple, LatentWidth = width / SizeMultiple, ClipSkip = request.ClipSkip ?? Pipeline.DefaultClipSkip,
             InitImage = init, Strength = request.Strength,
         };
     }

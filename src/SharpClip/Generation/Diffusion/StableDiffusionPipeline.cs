@@ -36,8 +36,11 @@ public sealed record GenerationOptions
     /// <summary>Latent height and width (image size / the autoencoder's factor; 64×64 for 512×512 in SD v1). Ignored with <see cref="InitImage"/>.</summary>
     public int LatentHeight { get; init; } = 64;
     public int LatentWidth { get; init; } = 64;
-    /// <summary>1 conditions on the last text layer (SD 1.x); 2 on the penultimate (SD 2.x, "clip skip").</summary>
-    public int ClipSkip { get; init; } = 1;
+    /// <summary>
+    /// 1 conditions on the last text layer, 2 on the penultimate ("clip skip"); null takes the checkpoint's convention
+    /// (<see cref="StableDiffusionCheckpoint.DefaultClipSkip"/>: 2 for an SD 2.x single file, else 1).
+    /// </summary>
+    public int? ClipSkip { get; init; }
     /// <summary>[batch, C, H, W] initial noise to use instead of drawing it from <see cref="Seed"/>.</summary>
     public Tensor? InitialNoise { get; init; }
     /// <summary>
@@ -122,6 +125,15 @@ public sealed class StableDiffusionPipeline : IDisposable
 
     public ClipTokenizer Tokenizer { get; }
 
+    /// <summary>The id prompts are padded with (<see cref="StableDiffusionCheckpoint.PadId"/>).</summary>
+    public int PadId { get; private init; }
+
+    /// <summary>What the U-Net predicts; every sampler converts it.</summary>
+    public Prediction Prediction => Checkpoint?.Prediction ?? Prediction.Epsilon;
+
+    /// <summary>Text layers skipped when a call gives none: the checkpoint's convention (SD 2.x: 2), else 1.</summary>
+    public int DefaultClipSkip => Checkpoint?.DefaultClipSkip ?? 1;
+
     /// <summary>The training noise schedule.</summary>
     public NoiseSchedule Schedule { get; }
 
@@ -131,20 +143,23 @@ public sealed class StableDiffusionPipeline : IDisposable
     /// <summary>
     /// Loads a checkpoint's U-Net, text encoder and autoencoder, each filled from the file one tensor at a time.
     /// </summary>
-    /// <param name="path">An SD 1.x single-file <c>.safetensors</c> or <c>.ckpt</c>.</param>
-    /// <param name="tokenizer">CLIP's tokenizer (OpenAI's vocabulary); null uses <see cref="ClipTokenizer.FindDefaultVocab"/>.</param>
+    /// <param name="path">An SD 1.x/2.x single-file <c>.safetensors</c> or <c>.ckpt</c>, or a diffusers folder.</param>
+    /// <param name="tokenizer">CLIP's tokenizer (OpenAI's vocabulary); null uses a diffusers folder's <c>tokenizer/</c>, else
+    /// <see cref="ClipTokenizer.FindDefaultVocab"/>.</param>
     /// <param name="config">What the weights do not say (heads, schedule); null for SD v1's values.</param>
     /// <param name="cancellationToken">Checked while reading.</param>
     public static StableDiffusionPipeline Load(string path, ClipTokenizer? tokenizer = null, StableDiffusionConfig? config = null,
         CancellationToken cancellationToken = default)
     {
-        tokenizer ??= ClipTokenizer.FindDefaultVocab() is { } vocab ? ClipTokenizer.Load(vocab)
-            : throw new FileNotFoundException($"no CLIP vocabulary found for {path}: set ${ClipTokenizer.VocabEnvironmentVariable} or pass a tokenizer");
         var checkpoint = StableDiffusionCheckpoint.Open(path, config, cancellationToken);
         UNetModel? unet = null;
         ConditioningTextEncoder? text = null;
         try
         {
+            tokenizer ??= checkpoint.TokenizerPath is { } folder ? ClipTokenizer.Load(folder)
+                : ClipTokenizer.FindDefaultVocab() is { } vocab ? ClipTokenizer.Load(vocab)
+                : throw new FileNotFoundException($"no CLIP vocabulary found for {path}: set ${ClipTokenizer.VocabEnvironmentVariable} or pass a tokenizer");
+            int padId = checkpoint.PadId(tokenizer);
             unet = checkpoint.LoadUNet();
             cancellationToken.ThrowIfCancellationRequested();
             text = checkpoint.LoadTextEncoder();
@@ -157,7 +172,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 autoencoder.Dispose();
                 throw new InvalidDataException($"{path}: the autoencoder's latents have {autoencoder.Config.EmbedDim} channels but the U-Net reads {unet.Config.InChannels}");
             }
-            return new StableDiffusionPipeline(checkpoint, unet, text, autoencoder, tokenizer, checkpoint.Schedule);
+            return new StableDiffusionPipeline(checkpoint, unet, text, autoencoder, tokenizer, checkpoint.Schedule) { PadId = padId };
         }
         catch
         {
@@ -181,20 +196,23 @@ public sealed class StableDiffusionPipeline : IDisposable
             throw new InvalidDataException($"{source}: the text encoder's states are {text.Config.Width} wide but the U-Net's cross-attention reads {unet.Config.ContextDim}");
         if (tokenizer.VocabSize > text.Config.VocabSize)
             throw new InvalidDataException($"{source}: the tokenizer has {tokenizer.VocabSize} ids but the text encoder embeds only {text.Config.VocabSize}");
-        return new StableDiffusionPipeline(null, unet, text, autoencoder, tokenizer, schedule);
+        return new StableDiffusionPipeline(null, unet, text, autoencoder, tokenizer, schedule) { PadId = tokenizer.EndOfText };
     }
 
-    /// <summary>SD v1 token ids: start, BPE ids (truncated to fit), end, then end-of-text padding (<see cref="PromptTokens"/>).</summary>
+    /// <summary>Token ids: start, BPE ids (truncated to fit), end, then <see cref="PadId"/> (SD 1.x and SharpClip's trained
+    /// models: end-of-text; SD 2.x's OpenCLIP: 0), as <see cref="PromptTokens"/> writes them.</summary>
     /// <returns>[prompts, context] int64</returns>
-    public Tensor Tokenize(IReadOnlyList<string> prompts) => PromptTokens.Tensor(Tokenizer, prompts, TextEncoder.Config.ContextLength);
+    public Tensor Tokenize(IReadOnlyList<string> prompts) => PromptTokens.Tensor(Tokenizer, prompts, TextEncoder.Config.ContextLength, PadId);
 
     /// <summary>The per-token states the U-Net cross-attends to.</summary>
     /// <returns>[prompts, context, width]</returns>
-    public Tensor EncodePrompts(IReadOnlyList<string> prompts, int clipSkip = 1)
+    /// <param name="prompts">The texts.</param>
+    /// <param name="clipSkip">Text layers to skip; null takes <see cref="StableDiffusionCheckpoint.DefaultClipSkip"/>.</param>
+    public Tensor EncodePrompts(IReadOnlyList<string> prompts, int? clipSkip = null)
     {
         using var _ = torch.inference_mode();
         using var ids = Tokenize(prompts);
-        return TextEncoder.Encode(ids, clipSkip);
+        return TextEncoder.Encode(ids, clipSkip ?? DefaultClipSkip);
     }
 
     /// <summary>
@@ -265,11 +283,12 @@ public sealed class StableDiffusionPipeline : IDisposable
             NoisePredictor model = (x, t, c) => UNet.forward(x, t, c);
             if (options.Sampler == DiffusionSampler.Ddim)
             {
-                if (x0 is null) return DdimSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, schedule!, noise, options.OnStep, cancellationToken);
+                if (x0 is null)
+                    return DdimSampler.Sample(model, xT, cond, uncond, options.GuidanceScale, schedule!, noise, options.OnStep, cancellationToken, null, Prediction);
                 // img2img.py: t_enc = int(strength · steps); noised to entry t_enc (the last entry at most), denoised from t_enc − 1.
                 int tEnc = Math.Min(StrengthSteps(options), schedule!.Count - 1);
                 using var start = DdimSampler.StochasticEncode(x0, xT, schedule, tEnc);
-                return DdimSampler.Sample(model, start, cond, uncond, options.GuidanceScale, schedule, noise, options.OnStep, cancellationToken, tEnc - 1);
+                return DdimSampler.Sample(model, start, cond, uncond, options.GuidanceScale, schedule, noise, options.OnStep, cancellationToken, tEnc - 1, Prediction);
             }
             var sigmas = Sigmas(options);
             if (x0 is not null) sigmas = sigmas[(options.Steps - StrengthSteps(options))..];     // the last t_enc steps (+ the final 0)
@@ -278,7 +297,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 DiffusionSampler.Euler => KSamplerKind.Euler,
                 DiffusionSampler.EulerAncestral => KSamplerKind.EulerAncestral,
                 _ => KSamplerKind.DpmPlusPlus2M,
-            }, noise, options.OnStep, cancellationToken, x0);
+            }, noise, options.OnStep, cancellationToken, x0, Prediction);
         }
         finally
         {

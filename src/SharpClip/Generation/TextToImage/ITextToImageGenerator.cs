@@ -90,7 +90,7 @@ public sealed record TextToImageRequest
     public double Strength { get; init; } = 0.75;
 
     /// <summary>Which text layer conditions the image, counted from the last (1).</summary>
-    public int ClipSkip { get; init; } = 1;
+    public int? ClipSkip { get; init; }
 
     /// <summary>Token sampling (DALL-E): logits divided by this; null for 1.</summary>
     public double? Temperature { get; init; }
@@ -107,4 +107,7 @@ public sealed record TextToImageLoadOptions
 {
     /// <summary>The BPE vocabulary for models that carry none (SD single files).</summary>
     public string? VocabPath { get; init; }
+
+    /// <summary>Stable Diffusion: what the U-Net predicts ("epsilon" or "v"); null lets the model's files decide.</summary>
+    public string? Prediction { get; init; }
 }

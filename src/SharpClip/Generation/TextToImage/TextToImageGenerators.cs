@@ -15,7 +15,7 @@ public static class TextToImageGenerators
 
     static readonly List<Kind> _kinds =
     [
-        new("stable-diffusion", "a Stable Diffusion 1.x checkpoint (.safetensors/.ckpt with model.diffusion_model.* keys)",
+        new("stable-diffusion", "a Stable Diffusion checkpoint (.safetensors/.ckpt with model.diffusion_model.* keys, or a diffusers folder with unet/config.json)",
             StableDiffusionCheckpoint.Recognizes, (path, options) => StableDiffusionGenerator.Load(path, options)),
         new("dalle", $"a DALL-E model folder ({DalleModel.ConfigFile}, {DalleModel.WeightsFile}, {DalleModel.VocabFile}, {DalleModel.DvaeFolder}/)",
             path => Directory.Exists(path) && DalleModel.IsModelFolder(path), (path, _) => DalleGenerator.Load(path)),

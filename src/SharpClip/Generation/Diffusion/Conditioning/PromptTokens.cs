@@ -14,7 +14,8 @@ public static class PromptTokens
     public static long[][] Arrays(ClipTokenizer tokenizer, IReadOnlyList<string> prompts, int contextLength) =>
         tokenizer.TokenizeToArrays(prompts, contextLength, truncate: true, padId: tokenizer.EndOfText);
 
+    /// <summary>The ids as a tensor; <paramref name="padId"/> is null for end-of-text padding (SD 2.x's OpenCLIP pads with 0).</summary>
     /// <returns>[prompts, context] int64</returns>
-    public static Tensor Tensor(ClipTokenizer tokenizer, IReadOnlyList<string> prompts, int contextLength) =>
-        tokenizer.Tokenize(prompts, contextLength, truncate: true, padId: tokenizer.EndOfText);
+    public static Tensor Tensor(ClipTokenizer tokenizer, IReadOnlyList<string> prompts, int contextLength, int? padId = null) =>
+        tokenizer.Tokenize(prompts, contextLength, truncate: true, padId: padId ?? tokenizer.EndOfText);
 }

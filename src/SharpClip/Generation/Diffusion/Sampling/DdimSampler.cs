@@ -16,7 +16,7 @@ public delegate Tensor NoisePredictor(Tensor x, Tensor timesteps, Tensor context
 /// <param name="Timestep">The DDPM timestep the U-Net saw (rounded: the k-diffusion samplers use fractional ones).</param>
 /// <param name="Latent">[batch, C, H, W] the latent after the step.</param>
 /// <param name="PredictedX0">[batch, C, H, W] the step's estimate of the clean latent.</param>
-/// <param name="EpsUncond">[batch, C, H, W] the unconditional half of the U-Net output; null without guidance.</param>
+/// <param name="EpsUncond">[batch, C, H, W] the unconditional half of the U-Net output (ε, or v for a v-prediction model); null without guidance.</param>
 /// <param name="EpsCond">[batch, C, H, W] the conditional half (the only prediction without guidance).</param>
 public sealed record SamplerStep(int Index, int Count, long Timestep, Tensor Latent, Tensor PredictedX0, Tensor? EpsUncond, Tensor EpsCond);
 
@@ -44,9 +44,12 @@ public static class DdimSampler
     /// The schedule entry to start from, running it and every lower one (img2img: <paramref name="xT"/> is then the
     /// init latent noised by <see cref="StochasticEncode"/>); null runs the whole schedule.
     /// </param>
+    /// <param name="prediction">What the model outputs: ε, or v (guided as v, then turned into ε and x̂₀ with the
+    /// model's √ᾱ tables, as <c>p_sample_ddim</c>'s <c>parameterization == "v"</c> branch).</param>
     /// <returns>[batch, C, H, W] the final latent x₀.</returns>
     public static Tensor Sample(NoisePredictor model, Tensor xT, Tensor cond, Tensor? uncond, double guidanceScale, DdimSchedule schedule,
-        BatchNoise? noise = null, Action<SamplerStep>? onStep = null, CancellationToken cancellationToken = default, int? startIndex = null)
+        BatchNoise? noise = null, Action<SamplerStep>? onStep = null, CancellationToken cancellationToken = default, int? startIndex = null,
+        Prediction prediction = Prediction.Epsilon)
     {
         long batch = xT.shape[0];
         int first = startIndex ?? schedule.Count - 1;
@@ -68,9 +71,10 @@ public static class DdimSampler
                 Tensor? epsUncond = null;
                 using (var scope = torch.NewDisposeScope())
                 {
-                    Tensor eps;
-                    (eps, epsCond, epsUncond) = guidance.Predict(model, x, n => torch.full([n], t, dtype: ScalarType.Int64, device: x.device));
-                    (next, predX0) = Step(x, eps, schedule, index, noise);
+                    Tensor output;
+                    (output, epsCond, epsUncond) = guidance.Predict(model, x, n => torch.full([n], t, dtype: ScalarType.Int64, device: x.device));
+                    var (eps, x0) = prediction == Prediction.V ? FromV(x, output, schedule, index) : (output, null);
+                    (next, predX0) = Step(x, eps, schedule, index, noise, x0);
                     next.MoveToOuterDisposeScope();
                     predX0.MoveToOuterDisposeScope();
                     epsCond.MoveToOuterDisposeScope();
@@ -97,7 +101,14 @@ public static class DdimSampler
 
     /// <summary>One DDIM update from <paramref name="x"/> at schedule entry <paramref name="index"/> given the (guided) ε.</summary>
     /// <returns>The new latent and the predicted clean latent, both [batch, C, H, W].</returns>
-    public static (Tensor Next, Tensor PredictedX0) Step(Tensor x, Tensor eps, DdimSchedule schedule, int index, BatchNoise? noise = null)
+    /// <param name="x">[batch, C, H, W] the latent x_t.</param>
+    /// <param name="eps">[batch, C, H, W] the (guided) ε.</param>
+    /// <param name="schedule">The run's DDIM tables.</param>
+    /// <param name="index">The schedule entry of this step.</param>
+    /// <param name="noise">Random source for σ·z when η > 0.</param>
+    /// <param name="predictedX0">x̂₀ when the model gave it another way (v-prediction); null computes it from ε.</param>
+    public static (Tensor Next, Tensor PredictedX0) Step(Tensor x, Tensor eps, DdimSchedule schedule, int index, BatchNoise? noise = null,
+        Tensor? predictedX0 = null)
     {
         using var scope = torch.NewDisposeScope();
         long[] coefficientShape = [x.shape[0], 1, 1, 1];
@@ -107,12 +118,32 @@ public static class DdimSampler
         var sigma = Full(schedule.Sigmas[index]);
         var sqrtOneMinusAT = Full(schedule.SqrtOneMinusAlphas[index]);
 
-        var predX0 = x.sub(sqrtOneMinusAT.mul(eps)).div(aT.sqrt());                     // x̂₀
+        var predX0 = predictedX0 ?? x.sub(sqrtOneMinusAT.mul(eps)).div(aT.sqrt());     // x̂₀
         var dirXt = torch.ones_like(aPrev).sub(aPrev).sub(sigma.square()).sqrt().mul(eps); // direction pointing to x_t
         var next = aPrev.sqrt().mul(predX0).Plus(dirXt);
         if (schedule.Sigmas[index] != 0f)
             next = next.Plus(sigma.mul(noise?.Randn(x.shape, x.dtype, x.device) ?? torch.randn(x.shape, dtype: x.dtype, device: x.device)));
         return (next.MoveToOuterDisposeScope(), predX0.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// A v-prediction's ε and x̂₀ at schedule entry <paramref name="index"/>, as ldm's <c>predict_eps_from_z_and_v</c>
+    /// (<c>√ᾱ·v + √(1−ᾱ)·x</c>) and <c>predict_start_from_z_and_v</c> (<c>√ᾱ·x − √(1−ᾱ)·v</c>), with the model's
+    /// float32 tables as [batch,1,1,1] tensors.
+    /// </summary>
+    /// <param name="x">[batch, C, H, W] the latent x_t.</param>
+    /// <param name="v">[batch, C, H, W] the (guided) model output.</param>
+    /// <param name="schedule">The run's DDIM tables (their model √ᾱ columns).</param>
+    /// <param name="index">The schedule entry of this step.</param>
+    public static (Tensor Eps, Tensor PredictedX0) FromV(Tensor x, Tensor v, DdimSchedule schedule, int index)
+    {
+        using var scope = torch.NewDisposeScope();
+        long[] coefficientShape = [x.shape[0], 1, 1, 1];
+        var sqrtA = torch.full(coefficientShape, schedule.ModelSqrtAlphas[index], dtype: x.dtype, device: x.device);
+        var sqrtOneMinusA = torch.full(coefficientShape, schedule.ModelSqrtOneMinusAlphas[index], dtype: x.dtype, device: x.device);
+        var eps = sqrtA.mul(v).Plus(sqrtOneMinusA.mul(x));
+        var x0 = sqrtA.mul(x).sub(sqrtOneMinusA.mul(v));
+        return (eps.MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
     }
 
     /// <summary>

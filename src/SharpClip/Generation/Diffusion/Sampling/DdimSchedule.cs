@@ -7,8 +7,11 @@ namespace SharpClip.Generation.Diffusion.Sampling;
 /// </summary>
 public sealed class DdimSchedule
 {
-    DdimSchedule(long[] timesteps, float[] alphas, float[] alphasPrev, float[] sigmas, float[] sqrtOneMinusAlphas)
+    DdimSchedule(long[] timesteps, float[] alphas, float[] alphasPrev, float[] sigmas, float[] sqrtOneMinusAlphas,
+        float[] modelSqrtAlphas, float[] modelSqrtOneMinusAlphas)
     {
+        ModelSqrtAlphas = modelSqrtAlphas;
+        ModelSqrtOneMinusAlphas = modelSqrtOneMinusAlphas;
         Timesteps = timesteps;
         Alphas = alphas;
         AlphasPrev = alphasPrev;
@@ -30,6 +33,15 @@ public sealed class DdimSchedule
 
     /// <summary>√(1-ᾱ) in float32.</summary>
     public IReadOnlyList<float> SqrtOneMinusAlphas { get; }
+
+    /// <summary>
+    /// The model's <c>sqrt_alphas_cumprod</c> at each timestep (float64 square root stored float32): the v branch of
+    /// ldm's <c>p_sample_ddim</c> converts v with the model's tables, not the DDIM ones.
+    /// </summary>
+    public IReadOnlyList<float> ModelSqrtAlphas { get; }
+
+    /// <summary>The model's <c>sqrt_one_minus_alphas_cumprod</c> at each timestep.</summary>
+    public IReadOnlyList<float> ModelSqrtOneMinusAlphas { get; }
 
     /// <summary>Number of U-Net calls the run makes (can exceed the requested steps, see the class remarks).</summary>
     public int Count => Timesteps.Count;
@@ -64,6 +76,8 @@ public sealed class DdimSchedule
         // numpy float64 over the float32 values, as make_ddim_sampling_parameters; stored float32.
         var sigmas = alphas.Select((a, i) => (float)(eta * Math.Sqrt((1 - (double)alphasPrev[i]) / (1 - (double)a) * (1 - (double)a / alphasPrev[i])))).ToArray();
         var sqrtOneMinus = alphas.Select(a => MathF.Sqrt(1f - a)).ToArray();
-        return new DdimSchedule(ts, alphas, alphasPrev, sigmas, sqrtOneMinus);
+        float[] sqrtAc = schedule.SqrtAlphasCumprod, sqrtOneMinusAc = schedule.SqrtOneMinusAlphasCumprod;
+        return new DdimSchedule(ts, alphas, alphasPrev, sigmas, sqrtOneMinus,
+            [.. ts.Select(t => sqrtAc[(int)t])], [.. ts.Select(t => sqrtOneMinusAc[(int)t])]);
     }
 }

@@ -16,7 +16,7 @@ public enum KSamplerKind
 }
 
 /// <summary>
-/// Samplers over noise levels σ, as k-diffusion writes them, for an ε-predicting model trained on a discrete
+/// Samplers over noise levels σ, as k-diffusion writes them, for an ε- or v-predicting model trained on a discrete
 /// schedule: σ_t = √((1 − ᾱ_t)/ᾱ_t); the model sees <c>x·1/√(σ²+1)</c> at the (fractional) timestep whose σ this is,
 /// interpolated in log σ, and the denoised estimate is <c>x − σ·ε</c> (k-diffusion's <c>CompVisDenoiser</c>).
 /// Guidance is the same batched uncond-first call as DDIM.
@@ -85,10 +85,12 @@ public static class KarrasSampler
     /// <param name="onStep">Called after each step; its tensors are freed when it returns.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <param name="initLatent">[batch, C, H, W] img2img's clean latent, or null to start from noise alone.</param>
+    /// <param name="prediction">What the model outputs: ε (<c>CompVisDenoiser</c>: x̂₀ = x − σ·ε) or v
+    /// (<c>CompVisVDenoiser</c>: x̂₀ = x/(σ²+1) − σ/√(σ²+1)·v).</param>
     /// <returns>[batch, C, H, W] the final latent.</returns>
     public static Tensor Sample(NoisePredictor model, Tensor noise, Tensor cond, Tensor? uncond, double guidanceScale, NoiseSchedule schedule,
         IReadOnlyList<double> sigmas, KSamplerKind kind, BatchNoise? generator = null, Action<SamplerStep>? onStep = null,
-        CancellationToken cancellationToken = default, Tensor? initLatent = null)
+        CancellationToken cancellationToken = default, Tensor? initLatent = null, Prediction prediction = Prediction.Epsilon)
     {
         if (sigmas.Count < 2 || sigmas[^1] != 0) throw new ArgumentException("sigmas must be decreasing and end with 0", nameof(sigmas));
         var logSigmas = ModelSigmas(schedule).Select(s => Math.Log(s)).ToArray();
@@ -112,9 +114,14 @@ public static class KarrasSampler
                 {
                     using Scalar cIn = 1 / Math.Sqrt(sigma * sigma + 1), sigmaS = sigma;
                     var scaled = x.mul(cIn);
-                    Tensor eps;
-                    (eps, epsCond, epsUncond) = guidance.Predict(model, scaled, n => torch.full([n], t, dtype: ScalarType.Float32, device: x.device));
-                    denoised = x.sub(eps.mul(sigmaS));                                            // x̂₀ = x − σ·ε
+                    Tensor output;
+                    (output, epsCond, epsUncond) = guidance.Predict(model, scaled, n => torch.full([n], t, dtype: ScalarType.Float32, device: x.device));
+                    if (prediction == Prediction.V)
+                    {
+                        using Scalar cSkip = 1 / (sigma * sigma + 1), cOut = -sigma / Math.Sqrt(sigma * sigma + 1);
+                        denoised = x.mul(cSkip).Plus(output.mul(cOut));                           // x̂₀ = c_skip·x + c_out·v
+                    }
+                    else denoised = x.sub(output.mul(sigmaS));                                    // x̂₀ = x − σ·ε
                     next = kind switch
                     {
                         KSamplerKind.Euler => EulerStep(x, denoised, sigma, sigmaNext),

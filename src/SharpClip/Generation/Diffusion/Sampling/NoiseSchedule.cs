@@ -32,6 +32,19 @@ public sealed class NoiseSchedule
     /// <summary>ᾱ_t as the float32 buffer the sampler reads (what the checkpoint stores as <c>alphas_cumprod</c>).</summary>
     public IReadOnlyList<float> AlphasCumprod { get; }
 
+    /// <summary>
+    /// √ᾱ_t as the float32 buffer <c>sqrt_alphas_cumprod</c> (the square root taken in float64, as ldm's
+    /// <c>register_schedule</c>); what a v-prediction model's output is converted with.
+    /// </summary>
+    public float[] SqrtAlphasCumprod => AlphasCumprod64.Count > 0
+        ? [.. AlphasCumprod64.Select(a => (float)Math.Sqrt(a))]
+        : [.. AlphasCumprod.Select(a => (float)Math.Sqrt(a))];
+
+    /// <summary>√(1 − ᾱ_t) as the float32 buffer <c>sqrt_one_minus_alphas_cumprod</c> (float64 arithmetic, as ldm's).</summary>
+    public float[] SqrtOneMinusAlphasCumprod => AlphasCumprod64.Count > 0
+        ? [.. AlphasCumprod64.Select(a => (float)Math.Sqrt(1 - a))]
+        : [.. AlphasCumprod.Select(a => (float)Math.Sqrt(1 - (double)a))];
+
     /// <summary>β_t as float32 (the registered <c>betas</c> buffer); needs the float64 schedule.</summary>
     public float[] Betas => [.. Betas64.Select(b => (float)b)];
 

@@ -1,0 +1,21 @@
+using SharpClip.Generation.Diffusion;
+using SharpClip.Generation.Diffusion.Diffusers;
+using SharpClip.Generation.Diffusion.Sampling;
+using SharpClip.Text;
+
+namespace SharpClip.Cli;
+
+/// <summary><c>convert</c> for a Stable Diffusion checkpoint: a diffusers folder (SharpClip's folder for SD).</summary>
+public static class DiffusionConvert
+{
+    public static int Run(string source, string destination, string? vocab, string? prediction, bool overwrite)
+    {
+        using var sd = StableDiffusionCheckpoint.Open(source, new StableDiffusionConfig
+            { Prediction = prediction is { } p ? PredictionNames.Parse(p, "--prediction") : null });
+        DiffusersFolderWriter.Write(sd, destination, vocab ?? ClipTokenizer.FindDefaultVocab(), overwrite);
+        Console.WriteLine($"{source} (Stable Diffusion, {sd.Format}) -> {destination} (diffusers folder, prediction {sd.Prediction.Name()})");
+        if (vocab is null && sd.TokenizerPath is null && ClipTokenizer.FindDefaultVocab() is null)
+            Console.Error.WriteLine("note: no vocabulary bundled (no tokenizer/); pass --vocab to convert to bundle one");
+        return 0;
+    }
+}
