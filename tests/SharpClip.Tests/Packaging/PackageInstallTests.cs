@@ -13,42 +13,15 @@ namespace SharpClip.Tests.Packaging;
 /// and a console app's restore and build.
 /// </summary>
 [Trait("Category", "Packaging")]
-public sealed class PackageInstallTests(PackedPackages packages) : IClassFixture<PackedPackages>
+[Collection(PackagingCollection.Name)]
+public sealed class PackageInstallTests(PackedPackages packages)
 {
     [Fact]
     public async Task ReadmeProgramRunsInANewConsoleAppThatReferencesThePackage()
     {
         var code = ReadmeSnippet.Code;
-        var app = Path.Combine(packages.Root, "app");
-        Directory.CreateDirectory(app);
-        // The local folder beside the sources this machine's NuGet configuration already has (no <clear/>): the upstream
-        // feed brings TorchSharp and the other dependencies, the folder brings SharpClip.
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="sharpclip-packed" value="{packages.Feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        // Stop MSBuild's upward search for Directory.Build.* here: the app gets nothing from whatever folder holds it.
-        File.WriteAllText(Path.Combine(app, "Directory.Build.props"), "<Project />\n");
-        File.WriteAllText(Path.Combine(app, "Directory.Build.targets"), "<Project />\n");
         // What `dotnet new console` + `dotnet add package SharpClip` give, with no RuntimeIdentifier: natives under runtimes/.
-        File.WriteAllText(Path.Combine(app, "ReadmeApp.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="SharpClip" Version="{packages.Version}" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(app, "Program.cs"), code);
+        var app = packages.CreateConsumerApp("app", code);
         var build = await Dotnet.Run(app, "build", "-c", "Release");
         Assert.True(build.ExitCode == 0, $"the README's program did not build against the package\n{code}\n{build.Both}");
 
@@ -56,6 +29,14 @@ public sealed class PackageInstallTests(PackedPackages packages) : IClassFixture
         var so = Directory.GetFiles(bin, "libLibTorchSharp.so", SearchOption.AllDirectories);
         Assert.NotEmpty(so);
         foreach (var f in so) AssertWeakenedCopy(f);
+        // The same output runs on every supported platform: each one's natives under runtimes/<rid>/native (or the
+        // family's folder, runtimes/osx/native for Skia's universal macOS build).
+        foreach (var rid in PackedPackages.Platforms)
+        {
+            string[] folders = [Path.Combine(bin, "runtimes", rid, "native"), Path.Combine(bin, "runtimes", rid.Split('-')[0], "native")];
+            foreach (var native in PlatformNatives.For(rid))
+                Assert.True(folders.Any(f => File.Exists(Path.Combine(f, native))), $"{rid}: no {native} under {string.Join(" or ", folders)}");
+        }
 
         // The images the program names, as fixture images; the model as args[0] (and under any models/... path it names),
         // and fixture images after it (a program that takes its files from args[1..]).
