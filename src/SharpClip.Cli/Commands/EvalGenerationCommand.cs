@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using SharpClip.Data;
 using SharpClip.Generation.Studies;
 using SharpClip.Generation.TextToImage;
@@ -41,10 +40,7 @@ public static class EvalGenerationCommand
                 var result = RerankingStudy.Run(generator, new ClipEmbedder(rerankClip, rerankPath), judge,
                     new RerankingStudyOptions { Candidates = counts, Seed = seed, Settings = settings }, GenerationStudyFlags.Progress("reranking"), ctrlC.Token);
                 var files = RerankingReport.Write(result, output, command);
-                Console.WriteLine($"{"N",4} {"reranker cos",12} {"R-precision",12} {"lift (pts)",10} {"CLIPScore",9}");
-                foreach (var row in result.Rows)
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{row.Candidates,4} {row.RerankerCosine.Mean,12:F4} {row.Judge.RPrecision.Mean,12:P1} {row.RPrecisionLift.Mean * 100,10:+0.0;-0.0;0.0} {row.Judge.ClipScore.Mean,9:F3}"));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"real images: R-precision {result.RealImages.RPrecision.Mean:P1}, CLIPScore {result.RealImages.ClipScore.Mean:F3}; random candidate: {result.RandomCandidate.RPrecision.Mean:P1}"));
+                foreach (var line in RerankingReport.ConsoleLines(result)) Console.WriteLine(line);
                 Console.WriteLine($"reports: {files.Json}, {files.Markdown}, {files.Plot}{(files.Samples is { } s ? ", " + s : "")}");
             }
             if (scales is not null)
@@ -52,8 +48,7 @@ public static class EvalGenerationCommand
                 var result = GuidanceStudy.Run(generator, judge, new GuidanceStudyOptions { Guidance = scales, ImagesPerCaption = parse.GetValue(flags.ImagesPerCaption), Seed = seed, Settings = settings },
                     GenerationStudyFlags.Progress("guidance"), ctrlC.Token);
                 var files = GuidanceReport.Write(result, output, command);
-                foreach (var row in result.Rows)
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"guidance {row.Guidance,5:G4}: R-precision {row.Judge.RPrecision.Mean,6:P1}, CLIPScore {row.Judge.ClipScore.Mean:F3}"));
+                foreach (var line in GuidanceReport.ConsoleLines(result)) Console.WriteLine(line);
                 Console.WriteLine($"reports: {files.Json}, {files.Markdown}, {files.Plot}{(files.Samples is { } s ? ", " + s : "")}");
             }
             return 0;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using SharpClip.Generation.TextToImage;
@@ -14,6 +15,10 @@ namespace SharpClip.Generation.Studies;
 /// </summary>
 public static class GuidanceReport
 {
+    /// <summary>The table a console shows: one line per guidance scale.</summary>
+    public static IEnumerable<string> ConsoleLines(GuidanceStudyResult r) => r.Rows.Select(row =>
+        string.Create(CultureInfo.InvariantCulture, $"guidance {row.Guidance,5:G4}: R-precision {row.Judge.RPrecision.Mean,6:P1}, CLIPScore {row.Judge.ClipScore.Mean:F3}"));
+
     public static StudyFiles Write(GuidanceStudyResult r, string directory, string? command = null)
     {
         Directory.CreateDirectory(directory);

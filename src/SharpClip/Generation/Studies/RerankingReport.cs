@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using SharpClip.Generation.TextToImage;
@@ -24,6 +25,15 @@ public static class RerankingReport
 
     /// <summary>Candidates shown per caption in the sample grid (the reranker's best first).</summary>
     public const int SampleTiles = 8;
+
+    /// <summary>The table a console shows: one line per N, then the ceiling and the floor.</summary>
+    public static IEnumerable<string> ConsoleLines(RerankingStudyResult r)
+    {
+        yield return $"{"N",4} {"reranker cos",12} {"R-precision",12} {"lift (pts)",10} {"CLIPScore",9}";
+        foreach (var row in r.Rows)
+            yield return string.Create(CultureInfo.InvariantCulture, $"{row.Candidates,4} {row.RerankerCosine.Mean,12:F4} {row.Judge.RPrecision.Mean,12:P1} {row.RPrecisionLift.Mean * 100,10:+0.0;-0.0;0.0} {row.Judge.ClipScore.Mean,9:F3}");
+        yield return string.Create(CultureInfo.InvariantCulture, $"real images: R-precision {r.RealImages.RPrecision.Mean:P1}, CLIPScore {r.RealImages.ClipScore.Mean:F3}; random candidate: {r.RandomCandidate.RPrecision.Mean:P1}");
+    }
 
     public static StudyFiles Write(RerankingStudyResult r, string directory, string? command = null)
     {
