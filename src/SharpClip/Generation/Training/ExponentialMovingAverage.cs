@@ -8,6 +8,8 @@ namespace SharpClip.Generation.Training;
 /// An exponential moving average of the parameters, <c>ema ← d·ema + (1 − d)·p</c> after every step: the averaged
 /// weights sample better than the last step's noisy ones. Kept beside the model (not in it) and saved in the
 /// checkpoint as <c>ema.&lt;name&gt;</c>, so a resumed run continues the same average.
+/// The decay warms up as LDM's <c>LitEma</c> does, <c>d = min(decay, (1 + n) / (10 + n))</c> at update n: with a
+/// fixed 0.999 the average of a 500-step run would still be 0.999^500 = 61 % random initialisation.
 /// </summary>
 public sealed class ExponentialMovingAverage : IDisposable
 {
@@ -23,10 +25,17 @@ public sealed class ExponentialMovingAverage : IDisposable
 
     public double Decay { get; }
 
-    public void Update()
+    /// <summary>The decay used at update <paramref name="n"/> (1 for the first).</summary>
+    public double DecayAt(long n) => Math.Min(Decay, (1.0 + n) / (10.0 + n));
+
+    /// <summary>Update <paramref name="n"/> (the optimizer step just taken, counted from 1; a resumed run passes the
+    /// same numbers, so it continues the same average).</summary>
+    public void Update(long n)
     {
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "EMA updates are counted from 1");
+        double d = DecayAt(n);
         using var _ = torch.no_grad();
-        using Scalar decay = Decay, weight = 1 - Decay;
+        using Scalar decay = d, weight = 1 - d;
         foreach (var (_, p, average) in _slots) average.mul_(decay).add_(p, weight);
     }
 

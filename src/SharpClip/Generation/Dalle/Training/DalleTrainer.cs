@@ -100,7 +100,7 @@ public static class DalleTrainer
                     }
                     if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
                     optimizer.Step(lr);
-                    ema?.Update();
+                    ema?.Update(run.Position.Step + 1);
                 }
                 last = run.Finish(batch, loss, lr, [("text_loss", textLoss), ("image_loss", imageLoss)]);
                 losses.Add((last.Step, loss));

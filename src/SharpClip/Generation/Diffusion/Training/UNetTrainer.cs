@@ -113,7 +113,7 @@ public static class UNetTrainer
             loss.backward();
             if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
             optimizer.Step(lr);
-            ema?.Update();
+            ema?.Update(run.Position.Step + 1);
             return new GenerativeRun.StepReport(loss.item<float>(), lr,
                 [("captions_dropped", dropped.sum().item<long>() / (double)batch.Count), ("scale_factor", scale.Value)]);
         }, () => Save(run, unet, optimizer, ema, shape, text.Config, schedule, scale, trainedWith, config), config.SaveEvery, cancellationToken);
