@@ -30,8 +30,7 @@ public static class QuickstartCommand
                 "synthetic" => QuickstartData.Synthetic,
                 var other => throw new ArgumentException($"--data {other}: expected auto, emoji or synthetic"),
             };
-            using var cancel = new CancellationTokenSource();
-            Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            using var cancel = new CtrlC();
             var options = new QuickstartOptions { Root = parse.GetValue(output)!, Steps = n, Data = which, Seed = parse.GetValue(seed), Fresh = parse.GetValue(fresh) };
             QuickstartSummary summary;
             using (var console = new QuickstartConsole())

@@ -25,24 +25,9 @@ public static class TrainCommand
     {
         var cpu = CpuFeatures.Current;
         Terminal.Line($"{cpu.ModelName}, {cpu.LogicalCores} cores ({string.Join(" ", cpu.RelevantFlags)}); output {Path.GetFullPath(config.Output)}", "grey");
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (cts.IsCancellationRequested) return;          // a second Ctrl-C kills the process
-            e.Cancel = true;
-            cts.Cancel();
-            Terminal.Line("stopping after this step and saving a checkpoint (Ctrl-C again to kill)", "yellow");
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            var result = TrainingConsole.Show(progress => Trainer.Run(config, progress, cts.Token, TrainingEvaluator.Create));
-            TrainingConsole.Summarise(result);
-            return result.Interrupted ? CliErrors.Cancelled : 0;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        using var stop = new CtrlC("stopping after this step and saving a checkpoint (Ctrl-C again to kill)");
+        var result = TrainingConsole.Show(progress => Trainer.Run(config, progress, stop.Token, TrainingEvaluator.Create));
+        TrainingConsole.Summarise(result);
+        return result.Interrupted ? CliErrors.Cancelled : 0;
     }
 }

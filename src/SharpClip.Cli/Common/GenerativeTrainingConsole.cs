@@ -13,32 +13,17 @@ public sealed class GenerativeTrainingConsole : IProgress<TrainingEvent>
 {
     long _lastLogged = -1;
 
-    /// <summary>Runs <paramref name="train"/> with this reporter and Ctrl-C; prints the summary; returns the exit code.</summary>
+    /// <summary>Runs <paramref name="train"/> with this reporter and Ctrl-C / SIGTERM (<see cref="CtrlC"/>); prints the summary; returns the exit code.</summary>
     public static int Run(string verb, Func<IProgress<TrainingEvent>, CancellationToken, GenerativeTrainingResult> train)
     {
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (cts.IsCancellationRequested) return;          // a second Ctrl-C kills the process
-            e.Cancel = true;
-            cts.Cancel();
-            AnsiConsole.MarkupLine("[yellow]stopping after this step and saving a checkpoint (Ctrl-C again to kill)[/]");
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            var r = train(new GenerativeTrainingConsole(), cts.Token);
-            var last = r.Losses.Count > 0 ? $", last loss {r.Losses[^1].Loss:F4}" : "";
-            if (r.Interrupted)
-                AnsiConsole.MarkupLineInterpolated($"[yellow]interrupted at step {r.Step}/{r.TotalSteps}{last}; resume with: sharpclip {verb} --resume --output {r.OutputDirectory}[/]");
-            else
-                AnsiConsole.MarkupLineInterpolated($"[green]done: {r.Step} steps{last}[/]; model folder {r.OutputDirectory}");
-            return r.Interrupted ? CliErrors.Cancelled : 0;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        using var stop = new CtrlC("stopping after this step and saving a checkpoint (Ctrl-C again to kill)");
+        var r = train(new GenerativeTrainingConsole(), stop.Token);
+        var last = r.Losses.Count > 0 ? $", last loss {r.Losses[^1].Loss:F4}" : "";
+        if (r.Interrupted)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]interrupted at step {r.Step}/{r.TotalSteps}{last}; resume with: sharpclip {verb} --resume --output {r.OutputDirectory}[/]");
+        else
+            AnsiConsole.MarkupLineInterpolated($"[green]done: {r.Step} steps{last}[/]; model folder {r.OutputDirectory}");
+        return r.Interrupted ? CliErrors.Cancelled : 0;
     }
 
     public void Report(TrainingEvent value)
