@@ -43,9 +43,7 @@ public static class DalleTrainer
         torch.manual_seed(config.Seed);
         using var model = new DalleTransformer(shape);
         var named = model.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        var (decay, noDecay) = WeightDecayRule.Split(named);
-        using var optimizer = new AdamWOptimizer([new ParameterGroup("decay", decay, config.WeightDecay), new ParameterGroup("no_decay", noDecay, 0)],
-            config.Beta1, config.Beta2, config.Epsilon);
+        using var optimizer = config.Optimizer(named);
         using var ema = config.EmaDecay is { } d ? new ExponentialMovingAverage(named, d) : null;
         if (run.Resumed is { } resumed)
         {
@@ -74,7 +72,7 @@ public static class DalleTrainer
         {
             foreach (var batch in run.Batches(cancellationToken))
             {
-                double lr = LearningRateSchedule.WarmupCosine(run.Position.Step, run.TotalSteps, config.WarmupSteps, config.LearningRate, config.MinLearningRate);
+                double lr = config.LearningRateAt(run.Position.Step, run.TotalSteps);
                 double loss = 0, textLoss = 0, imageLoss = 0;
                 using (var scope = torch.NewDisposeScope())
                 {

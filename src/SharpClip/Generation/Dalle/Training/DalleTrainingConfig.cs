@@ -9,7 +9,7 @@ namespace SharpClip.Generation.Dalle.Training;
 /// Everything a DALL-E transformer run needs (<c>sharpclip train-dalle --config FILE</c>): a trained dVAE, the data,
 /// the transformer's size, the loss weights, optimisation and the run. Snake_case JSON like CLIP's training config.
 /// </summary>
-public sealed record DalleTrainingConfig
+public sealed record DalleTrainingConfig : IGenerativeRunSettings
 {
     // ---- inputs ----------------------------------------------------------------------------------------------
     /// <summary>A dVAE folder (<c>encoder.*</c> + <c>decoder.*</c>, e.g. a train-dvae run) that turns images into tokens.</summary>
@@ -67,28 +67,15 @@ public sealed record DalleTrainingConfig
         var r = new GenerativeConfigJson.Checker("DALL-E training config");
         r.Require(!string.IsNullOrWhiteSpace(Dvae), nameof(Dvae), "no dVAE folder given");
         r.Require(ImageSize > 0, nameof(ImageSize), "must be positive");
-        r.Require(!string.IsNullOrWhiteSpace(Data), nameof(Data), "no training data given");
-        r.Require(Workers is null or > 0, nameof(Workers), "must be positive");
         r.Require(VocabSize >= 514, nameof(VocabSize), "must be at least 514 (byte symbols and special tokens)");
         r.Require(VocabSamples > 0, nameof(VocabSamples), "must be positive");
         r.Require(TextLength >= 2, nameof(TextLength), "must be at least 2");
         r.Require(Width > 0 && Heads > 0 && Width % Heads == 0, nameof(Heads), "the width must divide into the heads");
         r.Require(Layers > 0, nameof(Layers), "must be positive");
         r.Require(TextLossWeight >= 0 && ImageLossWeight >= 0 && TextLossWeight + ImageLossWeight > 0, nameof(ImageLossWeight), "weights must be non-negative and not both 0");
-        r.Require(BatchSize > 0, nameof(BatchSize), "must be positive");
         r.Require(MicroBatchSize is null or > 0, nameof(MicroBatchSize), "must be positive");
-        r.Require(Steps > 0, nameof(Steps), "must be positive");
-        r.Require(LearningRate > 0 && MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate), "must be in [0, learning_rate]");
-        r.Require(WarmupSteps >= 0, nameof(WarmupSteps), "must not be negative");
-        r.Require(WeightDecay >= 0, nameof(WeightDecay), "must not be negative");
-        r.Require(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, nameof(Beta2), "betas must be in [0, 1)");
-        r.Require(Epsilon > 0, nameof(Epsilon), "must be positive");
-        r.Require(MaxGradNorm is null or > 0, nameof(MaxGradNorm), "must be positive");
         r.Require(EmaDecay is null or (> 0 and < 1), nameof(EmaDecay), "must be in (0, 1)");
-        r.Require(!string.IsNullOrWhiteSpace(Output), nameof(Output), "no output folder given");
-        r.Require(SaveEvery >= 0, nameof(SaveEvery), "must not be negative");
-        r.Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), "must be at least 1");
-        r.Require(Threads is null or > 0, nameof(Threads), "must be positive");
+        r.RequireRunSettings(this);
         return this;
     }
 }

@@ -34,9 +34,7 @@ public static class DvaeTrainer
         using var model = new TrainableDvae(
             new DvaeEncoderConfig(config.GroupCount, config.HiddenWidth, config.BlocksPerGroup, 3, config.VocabSize),
             new DvaeDecoderConfig(config.GroupCount, config.InitialWidth, config.HiddenWidth, config.BlocksPerGroup, 3, config.VocabSize));
-        var (decay, noDecay) = WeightDecayRule.Split(model.named_parameters().Select(p => (p.name, p.parameter)));
-        using var optimizer = new AdamWOptimizer([new ParameterGroup("decay", decay, config.WeightDecay), new ParameterGroup("no_decay", noDecay, 0)],
-            config.Beta1, config.Beta2, config.Epsilon);
+        using var optimizer = config.Optimizer(model.named_parameters().Select(p => (p.name, p.parameter)));
         var usage = new CodebookUsage(config.VocabSize, config.DeadCodeWindow);
         if (run.Resumed is { } resumed)
         {
@@ -64,7 +62,7 @@ public static class DvaeTrainer
             foreach (var batch in run.Batches(cancellationToken))
             {
                 long step = run.Position.Step;   // 0-based: the schedules' argument
-                double lr = LearningRateSchedule.WarmupCosine(step, run.TotalSteps, config.WarmupSteps, config.LearningRate, config.MinLearningRate);
+                double lr = config.LearningRateAt(step, run.TotalSteps);
                 double temperature = DvaeSchedules.Temperature(step, config.TemperatureAnnealSteps, config.TemperatureStart, config.TemperatureEnd);
                 double beta = DvaeSchedules.KlWeight(step, config.KlRampSteps, config.KlWeight);
                 double loss, recon, kl, perplexity;

@@ -9,7 +9,7 @@ namespace SharpClip.Generation.Dalle.Training;
 /// Everything a dVAE training run needs (<c>sharpclip train-dvae --config FILE</c>): the model's size, the paper's
 /// schedules, optimisation and the run. Stored as snake_case JSON like CLIP's training config; flags override fields.
 /// </summary>
-public sealed record DvaeTrainingConfig
+public sealed record DvaeTrainingConfig : IGenerativeRunSettings
 {
     // ---- the model -------------------------------------------------------------------------------------------
     /// <summary>Training images are resized and centre-cropped to this square side; a multiple of 2^(groups−1).</summary>
@@ -83,20 +83,7 @@ public sealed record DvaeTrainingConfig
         r.Require(KlWeight >= 0, nameof(KlWeight), "must not be negative");
         r.Require(KlWarmupSteps is null or >= 0, nameof(KlWarmupSteps), "must not be negative");
         r.Require(DeadCodeWindow > 0, nameof(DeadCodeWindow), "must be positive");
-        r.Require(!string.IsNullOrWhiteSpace(Data), nameof(Data), "no training data given");
-        r.Require(Workers is null or > 0, nameof(Workers), "must be positive");
-        r.Require(BatchSize > 0, nameof(BatchSize), "must be positive");
-        r.Require(Steps > 0, nameof(Steps), "must be positive");
-        r.Require(LearningRate > 0 && MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate), "must be in [0, learning_rate]");
-        r.Require(WarmupSteps >= 0, nameof(WarmupSteps), "must not be negative");
-        r.Require(WeightDecay >= 0, nameof(WeightDecay), "must not be negative");
-        r.Require(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, nameof(Beta2), "betas must be in [0, 1)");
-        r.Require(Epsilon > 0, nameof(Epsilon), "must be positive");
-        r.Require(MaxGradNorm is null or > 0, nameof(MaxGradNorm), "must be positive");
-        r.Require(!string.IsNullOrWhiteSpace(Output), nameof(Output), "no output folder given");
-        r.Require(SaveEvery >= 0, nameof(SaveEvery), "must not be negative");
-        r.Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), "must be at least 1");
-        r.Require(Threads is null or > 0, nameof(Threads), "must be positive");
+        r.RequireRunSettings(this);
         return this;
     }
 }

@@ -28,9 +28,7 @@ public static class AutoencoderTrainer
         torch.manual_seed(config.Seed);
         using var model = new AutoencoderKL(config.AutoencoderShape, scaleFactor: 1.0);   // the diffusion scale is stage 2's
         foreach (var p in model.parameters()) p.requires_grad_(true);
-        var (decay, noDecay) = WeightDecayRule.Split(model.named_parameters().Select(p => (p.name, p.parameter)));
-        using var optimizer = new AdamWOptimizer([new ParameterGroup("decay", decay, config.WeightDecay), new ParameterGroup("no_decay", noDecay, 0)],
-            config.Beta1, config.Beta2, config.Epsilon);
+        using var optimizer = config.Optimizer(model.named_parameters().Select(p => (p.name, p.parameter)));
         if (run.Resumed is { } resumed)
         {
             CheckpointWeights.Restore(model, resumed);
@@ -53,7 +51,7 @@ public static class AutoencoderTrainer
         return run.Train(batch =>
         {
             long step = run.Position.Step;
-            double lr = LearningRateSchedule.WarmupCosine(step, run.TotalSteps, config.WarmupSteps, config.LearningRate, config.MinLearningRate);
+            double lr = config.LearningRateAt(step, run.TotalSteps);
             using var scope = torch.NewDisposeScope();
             var image = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]).mul(two).sub(one);   // [batch, 3, s, s] in [−1, 1]
             using var noise = new Generator(GenerativeRun.StepSeed(config.Seed, step));   // the posterior sample, the same on resume

@@ -33,7 +33,7 @@ public enum AutoencoderReconstruction { L1, L2 }
 /// (LDM starts it after 50 001 steps). The autoencoder learns from reconstruction + KL alone, which blurs fine detail
 /// more than LDM's released autoencoders.
 /// </remarks>
-public sealed record DiffusionTrainingConfig
+public sealed record DiffusionTrainingConfig : IGenerativeRunSettings
 {
     public DiffusionStage Stage { get; init; } = DiffusionStage.Autoencoder;
 
@@ -119,8 +119,6 @@ public sealed record DiffusionTrainingConfig
         var r = new GenerativeConfigJson.Checker("diffusion training config");
         r.Require(Enum.IsDefined(Stage), nameof(Stage), "must be autoencoder or unet");
         r.Require(ImageSize > 0, nameof(ImageSize), "must be positive");
-        r.Require(!string.IsNullOrWhiteSpace(Data), nameof(Data), "no training data given");
-        r.Require(Workers is null or > 0, nameof(Workers), "must be positive");
         if (Stage == DiffusionStage.Autoencoder)
         {
             r.Require(AutoencoderChannelMult is { Length: > 0 } && AutoencoderChannelMult.All(m => m > 0), nameof(AutoencoderChannelMult), "must be a non-empty list of positive numbers");
@@ -152,18 +150,7 @@ public sealed record DiffusionTrainingConfig
             r.Require(Timesteps >= 2, nameof(Timesteps), "must be at least 2");
             r.Require(ScaleFactor is null or > 0, nameof(ScaleFactor), "must be positive (or null for 1 / std of the first batch's latents)");
         }
-        r.Require(BatchSize > 0, nameof(BatchSize), "must be positive");
-        r.Require(Steps > 0, nameof(Steps), "must be positive");
-        r.Require(LearningRate > 0 && MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate), "must be in [0, learning_rate]");
-        r.Require(WarmupSteps >= 0, nameof(WarmupSteps), "must not be negative");
-        r.Require(WeightDecay >= 0, nameof(WeightDecay), "must not be negative");
-        r.Require(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, nameof(Beta2), "betas must be in [0, 1)");
-        r.Require(Epsilon > 0, nameof(Epsilon), "must be positive");
-        r.Require(MaxGradNorm is null or > 0, nameof(MaxGradNorm), "must be positive");
-        r.Require(!string.IsNullOrWhiteSpace(Output), nameof(Output), "no output folder given");
-        r.Require(SaveEvery >= 0, nameof(SaveEvery), "must not be negative");
-        r.Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), "must be at least 1");
-        r.Require(Threads is null or > 0, nameof(Threads), "must be positive");
+        r.RequireRunSettings(this);
         return this;
     }
 

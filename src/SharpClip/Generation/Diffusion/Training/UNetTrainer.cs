@@ -54,9 +54,7 @@ public static class UNetTrainer
         UNetInitialisation.ZeroResidualOutputs(unet);
         foreach (var p in unet.parameters()) p.requires_grad_(true);
         var named = unet.named_parameters().Select(p => (p.name, p.parameter)).ToList();
-        var (decay, noDecay) = WeightDecayRule.Split(named);
-        using var optimizer = new AdamWOptimizer([new ParameterGroup("decay", decay, config.WeightDecay), new ParameterGroup("no_decay", noDecay, 0)],
-            config.Beta1, config.Beta2, config.Epsilon);
+        using var optimizer = config.Optimizer(named);
         using var ema = config.EmaDecay is { } d ? new ExponentialMovingAverage(named, d) : null;
         float? scale = config.ScaleFactor is { } given ? (float)given : null;
         if (run.Resumed is { } resumed)
@@ -85,7 +83,7 @@ public static class UNetTrainer
         return run.Train(batch =>
         {
             long step = run.Position.Step;
-            double lr = LearningRateSchedule.WarmupCosine(step, run.TotalSteps, config.WarmupSteps, config.LearningRate, config.MinLearningRate);
+            double lr = config.LearningRateAt(step, run.TotalSteps);
             using var scope = torch.NewDisposeScope();
             using var random = new Generator(GenerativeRun.StepSeed(config.Seed, step));   // every draw of the step, the same on resume
             var image = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]).mul(two).sub(one);   // [batch, 3, s, s] in [−1, 1]
