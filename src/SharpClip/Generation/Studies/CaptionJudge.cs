@@ -59,16 +59,18 @@ public sealed class CaptionJudge
         var captions = judge.EmbedTexts([.. set.Captions.Select(c => c.Caption)], cancellationToken);
         // A single group ranks first trivially: group R-precision needs two or more.
         IReadOnlyList<string> groups = set.Groups.Count >= 2 ? set.Groups : [];
+        // Every group's prompts in one call, group-major; each group's vector is its prompts' unit vectors averaged
+        // (the zero-shot ensemble; the cosine later ignores the length).
+        int perGroup = groupTemplates.Templates.Count;
+        var embedded = groups.Count == 0 ? [] : judge.EmbedTexts([.. groups.SelectMany(groupTemplates.For)], cancellationToken);
         var vectors = new List<float[]>();
-        foreach (var group in groups)
+        for (int g = 0; g < groups.Count; g++)
         {
-            // The prompts' unit vectors averaged (the zero-shot ensemble); the cosine later ignores the length.
-            var embedded = judge.EmbedTexts([.. groupTemplates.For(group)], cancellationToken);
             var mean = new float[embedded[0].Length];
-            foreach (var e in embedded)
+            foreach (var e in embedded.Skip(g * perGroup).Take(perGroup))
             {
                 double norm = Math.Sqrt(e.Sum(x => (double)x * x));
-                for (int d = 0; d < mean.Length; d++) mean[d] += (float)(norm == 0 ? 0 : e[d] / norm / embedded.Count);
+                for (int d = 0; d < mean.Length; d++) mean[d] += (float)(norm == 0 ? 0 : e[d] / norm / perGroup);
             }
             vectors.Add(mean);
         }
