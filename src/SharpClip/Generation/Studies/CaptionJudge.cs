@@ -24,6 +24,7 @@ public sealed class CaptionJudge
     readonly IReadOnlyList<float[]> _groups;
     readonly IReadOnlyList<int[]> _distractors;
     readonly int[] _groupOf;
+    IReadOnlyList<Judgement>? _real;
 
     CaptionJudge(IImageTextEmbedder embedder, HeldOutSet set, int k, IReadOnlyList<string> groups, PromptTemplates groupTemplates,
         IReadOnlyList<float[]> captions, IReadOnlyList<float[]> groupVectors, IReadOnlyList<int[]> distractors)
@@ -118,11 +119,13 @@ public sealed class CaptionJudge
 
     /// <summary>
     /// The real held-out images judged the same way: how far a perfect generator (one that drew the data) would get
-    /// with this judge — the ceiling a study's rows are read against.
+    /// with this judge — the ceiling a study's rows are read against. Judged once per judge: a run of both studies
+    /// reads and embeds the held-out images once.
     /// </summary>
     /// <exception cref="InvalidDataException">a real image cannot be read (named).</exception>
     public IReadOnlyList<Judgement> JudgeRealImages(CancellationToken cancellationToken = default)
     {
+        if (_real is not null) return _real;
         var images = Set.Captions.Select(c =>
         {
             try { return TrainingInputs.Decode(c.Image).ToRgb(); }
@@ -132,6 +135,6 @@ public sealed class CaptionJudge
             }
         }).ToList();
         var embedded = Embedder.EmbedImages(images, cancellationToken);
-        return [.. embedded.Select((e, i) => Judge(i, e))];
+        return _real = [.. embedded.Select((e, i) => Judge(i, e))];
     }
 }
