@@ -41,7 +41,7 @@ public static class EvalGenerationCommand
                     new RerankingStudyOptions { Candidates = counts, Seed = seed, Settings = settings }, GenerationStudyFlags.Progress("reranking"), ctrlC.Token);
                 var files = RerankingReport.Write(result, output, command);
                 foreach (var line in RerankingReport.ConsoleLines(result)) Console.WriteLine(line);
-                Console.WriteLine($"reports: {files.Json}, {files.Markdown}, {files.Plot}{(files.Samples is { } s ? ", " + s : "")}");
+                Console.WriteLine($"reports: {string.Join(", ", files.All)}");
             }
             if (scales is not null)
             {
@@ -49,7 +49,7 @@ public static class EvalGenerationCommand
                     GenerationStudyFlags.Progress("guidance"), ctrlC.Token);
                 var files = GuidanceReport.Write(result, output, command);
                 foreach (var line in GuidanceReport.ConsoleLines(result)) Console.WriteLine(line);
-                Console.WriteLine($"reports: {files.Json}, {files.Markdown}, {files.Plot}{(files.Samples is { } s ? ", " + s : "")}");
+                Console.WriteLine($"reports: {string.Join(", ", files.All)}");
             }
             return 0;
         }));

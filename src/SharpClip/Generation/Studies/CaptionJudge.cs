@@ -24,6 +24,7 @@ public sealed class CaptionJudge
     readonly IReadOnlyList<float[]> _groups;
     readonly IReadOnlyList<int[]> _distractors;
     readonly int[] _groupOf;
+    IReadOnlyList<Judgement>? _real;
 
     CaptionJudge(IImageTextEmbedder embedder, HeldOutSet set, int k, IReadOnlyList<string> groups, PromptTemplates groupTemplates,
         IReadOnlyList<float[]> captions, IReadOnlyList<float[]> groupVectors, IReadOnlyList<int[]> distractors)
@@ -59,16 +60,18 @@ public sealed class CaptionJudge
         var captions = judge.EmbedTexts([.. set.Captions.Select(c => c.Caption)], cancellationToken);
         // A single group ranks first trivially: group R-precision needs two or more.
         IReadOnlyList<string> groups = set.Groups.Count >= 2 ? set.Groups : [];
+        // Every group's prompts in one call, group-major; each group's vector is its prompts' unit vectors averaged
+        // (the zero-shot ensemble; the cosine later ignores the length).
+        int perGroup = groupTemplates.Templates.Count;
+        var embedded = groups.Count == 0 ? [] : judge.EmbedTexts([.. groups.SelectMany(groupTemplates.For)], cancellationToken);
         var vectors = new List<float[]>();
-        foreach (var group in groups)
+        for (int g = 0; g < groups.Count; g++)
         {
-            // The prompts' unit vectors averaged (the zero-shot ensemble); the cosine later ignores the length.
-            var embedded = judge.EmbedTexts([.. groupTemplates.For(group)], cancellationToken);
             var mean = new float[embedded[0].Length];
-            foreach (var e in embedded)
+            foreach (var e in embedded.Skip(g * perGroup).Take(perGroup))
             {
                 double norm = Math.Sqrt(e.Sum(x => (double)x * x));
-                for (int d = 0; d < mean.Length; d++) mean[d] += (float)(norm == 0 ? 0 : e[d] / norm / embedded.Count);
+                for (int d = 0; d < mean.Length; d++) mean[d] += (float)(norm == 0 ? 0 : e[d] / norm / perGroup);
             }
             vectors.Add(mean);
         }
@@ -116,11 +119,13 @@ public sealed class CaptionJudge
 
     /// <summary>
     /// The real held-out images judged the same way: how far a perfect generator (one that drew the data) would get
-    /// with this judge — the ceiling a study's rows are read against.
+    /// with this judge — the ceiling a study's rows are read against. Judged once per judge: a run of both studies
+    /// reads and embeds the held-out images once.
     /// </summary>
     /// <exception cref="InvalidDataException">a real image cannot be read (named).</exception>
     public IReadOnlyList<Judgement> JudgeRealImages(CancellationToken cancellationToken = default)
     {
+        if (_real is not null) return _real;
         var images = Set.Captions.Select(c =>
         {
             try { return TrainingInputs.Decode(c.Image).ToRgb(); }
@@ -130,6 +135,6 @@ public sealed class CaptionJudge
             }
         }).ToList();
         var embedded = Embedder.EmbedImages(images, cancellationToken);
-        return [.. embedded.Select((e, i) => Judge(i, e))];
+        return _real = [.. embedded.Select((e, i) => Judge(i, e))];
     }
 }

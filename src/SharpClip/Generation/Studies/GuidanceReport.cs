@@ -19,17 +19,8 @@ public static class GuidanceReport
     public static IEnumerable<string> ConsoleLines(GuidanceStudyResult r) => r.Rows.Select(row =>
         string.Create(CultureInfo.InvariantCulture, $"guidance {row.Guidance,5:G4}: R-precision {row.Judge.RPrecision.Mean,6:P1}, CLIPScore {row.Judge.ClipScore.Mean:F3}"));
 
-    public static StudyFiles Write(GuidanceStudyResult r, string directory, string? command = null)
-    {
-        Directory.CreateDirectory(directory);
-        var files = new StudyFiles(Path.Combine(directory, "guidance.json"), Path.Combine(directory, "guidance.md"),
-            Path.Combine(directory, "guidance.png"), r.SampleImages.Count > 0 ? Path.Combine(directory, "guidance-samples.png") : null);
-        File.WriteAllText(files.Json, Json(r, command).ToJsonString(StudyFormat.Json));
-        File.WriteAllText(files.Markdown, Markdown(r, command));
-        Plot(r).SavePng(files.Plot);
-        if (r.SampleImages.Count > 0) Samples(r).SavePng(files.Samples!);
-        return files;
-    }
+    public static StudyFiles Write(GuidanceStudyResult r, string directory, string? command = null) =>
+        StudyFiles.Write(directory, "guidance", Json(r, command), Markdown(r, command), Plot(r), r.SampleImages.Count > 0 ? Samples(r) : null);
 
     static JsonObject Json(GuidanceStudyResult r, string? command)
     {
@@ -76,8 +67,8 @@ public static class GuidanceReport
         md.AppendLine($"| guidance | R-precision (K = {j.K}) | group R-precision | judge CLIPScore |");
         md.AppendLine("|---:|---:|---:|---:|");
         foreach (var row in r.Rows)
-            md.AppendLine(StudyFormat.Invariant($"| {row.Guidance:G4}{(row.Guidance == 1 ? " (off)" : "")} | {StudyFormat.Percent(row.Judge.RPrecision)} | {Group(row.Judge)} | {StudyFormat.Value(row.Judge.ClipScore)} |"));
-        md.AppendLine($"| real held-out images | {StudyFormat.Percent(r.RealImages.RPrecision)} | {Group(r.RealImages)} | {StudyFormat.Value(r.RealImages.ClipScore)} |");
+            md.AppendLine(StudyFormat.Invariant($"| {row.Guidance:G4}{(row.Guidance == 1 ? " (off)" : "")} | {StudyFormat.Percent(row.Judge.RPrecision)} | {StudyFormat.Group(row.Judge)} | {StudyFormat.Value(row.Judge.ClipScore)} |"));
+        md.AppendLine($"| real held-out images | {StudyFormat.Percent(r.RealImages.RPrecision)} | {StudyFormat.Group(r.RealImages)} | {StudyFormat.Value(r.RealImages.ClipScore)} |");
         md.AppendLine(StudyFormat.Invariant($"| chance | {j.CaptionChance * 100:0.0} % | {(j.GroupChance is { } g ? StudyFormat.Invariant($"{g * 100:0.0} %") : "")} | |"));
         md.AppendLine("\n![R-precision and CLIPScore against guidance](guidance.png)\n");
         md.AppendLine("Samples (`guidance-samples.png`): per caption the real image, then its first image at each scale (✓/✗ = the judge ranks the caption first).\n");
@@ -85,18 +76,11 @@ public static class GuidanceReport
         return md.ToString();
     }
 
-    static string Group(JudgementSummary s) => s.GroupRPrecision is { } g ? StudyFormat.Percent(g) : "";
-
     static RgbImage Plot(GuidanceStudyResult r)
     {
         var xs = r.Rows.Select(row => row.Guidance).ToList();
         var title = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Generator))}: guidance judged by another CLIP";
-        var rSeries = new List<LineSeries>
-        {
-            StudyFormat.Series($"R-precision (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge.RPrecision)]),
-        };
-        if (r.Rows[0].Judge.GroupRPrecision is not null)
-            rSeries.Add(StudyFormat.Series("group R-precision", xs, [.. r.Rows.Select(row => row.Judge.GroupRPrecision!)]));
+        var rSeries = StudyFormat.PrecisionSeries($"R-precision (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge)]);
         var precision = new LineChart
         {
             Title = title, XLabel = "classifier-free guidance scale", YLabel = "judge R-precision", Percent = true, Series = rSeries,
@@ -122,10 +106,10 @@ public static class GuidanceReport
         {
             var p = r.PerCaption[m];
             var perScale = r.SampleImages[m];
-            var tiles = new List<ContactSheetTile> { new(RerankingReport.RealImage(p.Caption, perScale[0][0]), $"real {RerankingReport.Mark(p.Real)}") };
+            var tiles = new List<ContactSheetTile> { StudyFormat.RealTile(p.Caption, p.Real, perScale[0][0]) };
             tiles.AddRange(r.Rows.Select((row, s) => new ContactSheetTile(perScale[s][0],
-                StudyFormat.Invariant($"g {row.Guidance:G4} {RerankingReport.Mark(p.PerScale[s][0].Judge)}"))));
-            rows.Add(new ContactSheetRow(p.Caption.Caption + (p.Caption.Group is { } g ? $"  [{g}]" : ""), tiles));
+                StudyFormat.Invariant($"g {row.Guidance:G4} {StudyFormat.Mark(p.PerScale[s][0].Judge)}"))));
+            rows.Add(new ContactSheetRow(StudyFormat.Heading(p.Caption), tiles));
         }
         return ContactSheet.RenderRows(rows);
     }

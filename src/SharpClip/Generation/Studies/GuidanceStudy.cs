@@ -53,8 +53,8 @@ public static class GuidanceStudy
         if (options.ImagesPerCaption < 1) throw new ArgumentException($"images per caption {options.ImagesPerCaption}: at least 1");
         var scales = options.Guidance.Distinct().Order().ToList();
         var set = judge.Set;
-        var settings = generator.Resolve(Request(options, set.Captions[0].Caption, scales[^1], options.Seed));
-        foreach (var g in scales) generator.Resolve(Request(options, set.Captions[0].Caption, g, options.Seed));
+        // Every scale must be one the generator accepts; the settings besides guidance are the same at each, the last's are recorded.
+        var settings = scales.Select(g => generator.Resolve(Request(options, set.Captions[0].Caption, g, options.Seed))).ToList()[^1];
 
         progress?.Report(new StudyProgress("judging the real images", 0, set.Captions.Count, set.Source));
         var real = judge.JudgeRealImages(cancellationToken);

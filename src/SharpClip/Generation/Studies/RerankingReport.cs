@@ -3,13 +3,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using SharpClip.Generation.TextToImage;
 using SharpClip.Plotting;
-using SharpClip.Training;
 using SharpClip.Vision;
 
 namespace SharpClip.Generation.Studies;
-
-/// <summary>The files a study report leaves; no sample grid when the study kept no samples.</summary>
-public sealed record StudyFiles(string Json, string Markdown, string Plot, string? Samples);
 
 /// <summary>
 /// Writes a <see cref="RerankingStudyResult"/>: <c>reranking.json</c> (every candidate's seed, reranker cosine and
@@ -35,17 +31,8 @@ public static class RerankingReport
         yield return string.Create(CultureInfo.InvariantCulture, $"real images: R-precision {r.RealImages.RPrecision.Mean:P1}, CLIPScore {r.RealImages.ClipScore.Mean:F3}; random candidate: {r.RandomCandidate.RPrecision.Mean:P1}");
     }
 
-    public static StudyFiles Write(RerankingStudyResult r, string directory, string? command = null)
-    {
-        Directory.CreateDirectory(directory);
-        var files = new StudyFiles(Path.Combine(directory, "reranking.json"), Path.Combine(directory, "reranking.md"),
-            Path.Combine(directory, "reranking.png"), r.SampleImages.Count > 0 ? Path.Combine(directory, "reranking-samples.png") : null);
-        File.WriteAllText(files.Json, Json(r, command).ToJsonString(StudyFormat.Json));
-        File.WriteAllText(files.Markdown, Markdown(r, command));
-        Plot(r).SavePng(files.Plot);
-        if (r.SampleImages.Count > 0) Samples(r).SavePng(files.Samples!);
-        return files;
-    }
+    public static StudyFiles Write(RerankingStudyResult r, string directory, string? command = null) =>
+        StudyFiles.Write(directory, "reranking", Json(r, command), Markdown(r, command), Plot(r), r.SampleImages.Count > 0 ? Samples(r) : null);
 
     static JsonObject Json(RerankingStudyResult r, string? command)
     {
@@ -99,9 +86,9 @@ public static class RerankingReport
         md.AppendLine($"| candidates N | reranker cosine of kept | R-precision (K = {j.K}) | lift over N = 1 (points) | group R-precision | judge CLIPScore |");
         md.AppendLine("|---:|---:|---:|---:|---:|---:|");
         foreach (var row in r.Rows)
-            md.AppendLine($"| {row.Candidates} | {StudyFormat.Value(row.RerankerCosine)} | {StudyFormat.Percent(row.Judge.RPrecision)} | {StudyFormat.Points(row.RPrecisionLift)} | {Group(row.Judge)} | {StudyFormat.Value(row.Judge.ClipScore)} |");
-        md.AppendLine($"| random candidate | | {StudyFormat.Percent(r.RandomCandidate.RPrecision)} | | {Group(r.RandomCandidate)} | {StudyFormat.Value(r.RandomCandidate.ClipScore)} |");
-        md.AppendLine($"| real held-out images | | {StudyFormat.Percent(r.RealImages.RPrecision)} | | {Group(r.RealImages)} | {StudyFormat.Value(r.RealImages.ClipScore)} |");
+            md.AppendLine($"| {row.Candidates} | {StudyFormat.Value(row.RerankerCosine)} | {StudyFormat.Percent(row.Judge.RPrecision)} | {StudyFormat.Points(row.RPrecisionLift)} | {StudyFormat.Group(row.Judge)} | {StudyFormat.Value(row.Judge.ClipScore)} |");
+        md.AppendLine($"| random candidate | | {StudyFormat.Percent(r.RandomCandidate.RPrecision)} | | {StudyFormat.Group(r.RandomCandidate)} | {StudyFormat.Value(r.RandomCandidate.ClipScore)} |");
+        md.AppendLine($"| real held-out images | | {StudyFormat.Percent(r.RealImages.RPrecision)} | | {StudyFormat.Group(r.RealImages)} | {StudyFormat.Value(r.RealImages.ClipScore)} |");
         md.AppendLine(StudyFormat.Invariant($"| chance | | {j.CaptionChance * 100:0.0} % | | {(j.GroupChance is { } g ? StudyFormat.Invariant($"{g * 100:0.0} %") : "")} | |"));
         if (Goal(r) is { } goal)
             md.AppendLine(StudyFormat.Invariant($"\nGoal (issue 16 §4): reranking {r.Rows[^1].Candidates} candidates lifts R-precision by ≥ {GoalLift * 100:0} points over a single sample. Measured: {StudyFormat.Points(goal.Lift)} points — **{(goal.Met ? "met" : "not met")}**."));
@@ -111,18 +98,11 @@ public static class RerankingReport
         return md.ToString();
     }
 
-    static string Group(JudgementSummary s) => s.GroupRPrecision is { } g ? StudyFormat.Percent(g) : "";
-
     static RgbImage Plot(RerankingStudyResult r)
     {
         var xs = r.Rows.Select(row => (double)row.Candidates).ToList();
         var title = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(r.Generator))}: reranking judged by another CLIP";
-        var rSeries = new List<LineSeries>
-        {
-            StudyFormat.Series($"R-precision of the kept image (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge.RPrecision)]),
-        };
-        if (r.Rows[0].Judge.GroupRPrecision is not null)
-            rSeries.Add(StudyFormat.Series("group R-precision", xs, [.. r.Rows.Select(row => row.Judge.GroupRPrecision!)]));
+        var rSeries = StudyFormat.PrecisionSeries($"R-precision of the kept image (K = {r.Judge.K})", xs, [.. r.Rows.Select(row => row.Judge)]);
         var precision = new LineChart
         {
             Title = title, XLabel = "candidates reranked (log scale)", YLabel = "judge R-precision", LogX = true, Percent = true, Series = rSeries,
@@ -154,21 +134,12 @@ public static class RerankingReport
             var p = r.PerCaption[m];
             var images = r.SampleImages[m];
             var ranked = p.Candidates.Select((c, i) => (c, i)).OrderByDescending(t => t.c.RerankerCosine).ThenBy(t => t.i).Take(SampleTiles).ToList();
-            var tiles = new List<ContactSheetTile> { new(RealImage(p.Caption, images[0]), $"real {Mark(p.Real)}") };
+            var tiles = new List<ContactSheetTile> { StudyFormat.RealTile(p.Caption, p.Real, images[0]) };
             int keptAll = p.Kept[^1];
             tiles.AddRange(ranked.Select((t, rank) => new ContactSheetTile(images[t.i],
-                StudyFormat.Invariant($"#{rank + 1} {t.c.RerankerCosine:0.000} {Mark(t.c.Judge)}"), t.i == keptAll)));
-            rows.Add(new ContactSheetRow(p.Caption.Caption + (p.Caption.Group is { } g ? $"  [{g}]" : ""), tiles));
+                StudyFormat.Invariant($"#{rank + 1} {t.c.RerankerCosine:0.000} {StudyFormat.Mark(t.c.Judge)}"), t.i == keptAll)));
+            rows.Add(new ContactSheetRow(StudyFormat.Heading(p.Caption), tiles));
         }
         return ContactSheet.RenderRows(rows);
-    }
-
-    internal static string Mark(Judgement j) => j.CaptionFirst ? "✓" : "✗";
-
-    /// <summary>The real image at the generated images' size, for a tile beside them.</summary>
-    internal static RgbImage RealImage(HeldOutCaption caption, RgbImage like)
-    {
-        var real = TrainingInputs.Decode(caption.Image).ToRgb();
-        return real.Width == like.Width && real.Height == like.Height ? real : real.Resize(like.Width, like.Height);
     }
 }

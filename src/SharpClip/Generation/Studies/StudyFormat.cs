@@ -3,10 +3,15 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using SharpClip.Generation.TextToImage;
 using SharpClip.Plotting;
+using SharpClip.Training;
+using SharpClip.Vision;
 
 namespace SharpClip.Generation.Studies;
 
-/// <summary>How the study reports write numbers: JSON nodes for summaries and judgements, Markdown cells, one culture.</summary>
+/// <summary>
+/// What the study reports share: JSON nodes for summaries and judgements, Markdown cells in one culture, the
+/// R-precision curves of the plot and the sample grid's headings and real-image tiles.
+/// </summary>
 static class StudyFormat
 {
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -73,6 +78,31 @@ static class StudyFormat
     /// <summary>A plotted metric: the means, with whiskers to each point's 95 % interval (cut to the metric's range).</summary>
     public static LineSeries Series(string label, IReadOnlyList<double> xs, IReadOnlyList<MetricSummary> metrics) =>
         new(label, xs, [.. metrics.Select(m => m.Mean)], [.. metrics.Select(m => m.High - m.Mean)]) { ErrorBelow = [.. metrics.Select(m => m.Mean - m.Low)] };
+
+    /// <summary>The group R-precision cell: empty when the judge ranks no groups.</summary>
+    public static string Group(JudgementSummary s) => s.GroupRPrecision is { } g ? Percent(g) : "";
+
+    /// <summary>The R-precision curve over the rows' <paramref name="judged"/> summaries, and the group R-precision curve when the judge ranks groups.</summary>
+    public static List<LineSeries> PrecisionSeries(string label, IReadOnlyList<double> xs, IReadOnlyList<JudgementSummary> judged)
+    {
+        var series = new List<LineSeries> { Series(label, xs, [.. judged.Select(s => s.RPrecision)]) };
+        if (judged[0].GroupRPrecision is not null) series.Add(Series("group R-precision", xs, [.. judged.Select(s => s.GroupRPrecision!)]));
+        return series;
+    }
+
+    /// <summary>A sample-grid row's heading: the caption, and its group in brackets.</summary>
+    public static string Heading(HeldOutCaption caption) => caption.Caption + (caption.Group is { } g ? $"  [{g}]" : "");
+
+    /// <summary>A tile's verdict: ✓ when the judge ranks the caption first.</summary>
+    public static string Mark(Judgement j) => j.CaptionFirst ? "✓" : "✗";
+
+    /// <summary>The sample grid's first tile: the real image, at the generated images' size, with the judge's verdict.</summary>
+    public static ContactSheetTile RealTile(HeldOutCaption caption, Judgement real, RgbImage like)
+    {
+        var image = TrainingInputs.Decode(caption.Image).ToRgb();
+        if (image.Width != like.Width || image.Height != like.Height) image = image.Resize(like.Width, like.Height);
+        return new ContactSheetTile(image, $"real {Mark(real)}");
+    }
 
     public static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 

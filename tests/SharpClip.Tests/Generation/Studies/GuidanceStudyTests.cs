@@ -53,6 +53,19 @@ public class GuidanceStudyTests
     }
 
     [Fact]
+    public void TwoStudiesWithOneJudgeJudgeTheRealImagesOnce()
+    {
+        var set = StudySets.Of(("A", null), ("B", null));
+        var embedder = new StubEmbedder("judge", Texts, Image);
+        var judge = CaptionJudge.Create(embedder, set, 2, 0);
+        var options = new GuidanceStudyOptions { Guidance = [3] };
+        var first = GuidanceStudy.Run(new CodedGenerator(), judge, options);
+        var second = GuidanceStudy.Run(new CodedGenerator(), judge, options);
+        Assert.Equal(2 + 2 * 2, embedder.ImagesEmbedded); // the 2 real images once, then 1 image per caption and study
+        Assert.Equal(first.RealImages, second.RealImages);
+    }
+
+    [Fact]
     public void ScalesBelowOneAreRefused()
     {
         var set = StudySets.Of(("A", null), ("B", null));

@@ -45,8 +45,14 @@ sealed class StubEmbedder(string name, IReadOnlyDictionary<string, float[]> text
 {
     public string Name { get; } = name;
     public IReadOnlyList<float[]> EmbedTexts(IReadOnlyList<string> list, CancellationToken cancellationToken = default) => [.. list.Select(t => texts[t])];
-    public IReadOnlyList<float[]> EmbedImages(IReadOnlyList<RgbImage> list, CancellationToken cancellationToken = default) =>
-        [.. list.Select(i => images(i.Pixels[0], i.Pixels[1]))];
+    /// <summary>Images embedded so far, over all calls.</summary>
+    public int ImagesEmbedded { get; private set; }
+
+    public IReadOnlyList<float[]> EmbedImages(IReadOnlyList<RgbImage> list, CancellationToken cancellationToken = default)
+    {
+        ImagesEmbedded += list.Count;
+        return [.. list.Select(i => images(i.Pixels[0], i.Pixels[1]))];
+    }
 }
 
 static class StudySets
