@@ -12,9 +12,10 @@ public static class DiffusionConvert
     {
         using var sd = StableDiffusionCheckpoint.Open(source, new StableDiffusionConfig
             { Prediction = prediction is { } p ? PredictionNames.Parse(p, "--prediction") : null });
-        DiffusersFolderWriter.Write(sd, destination, vocab ?? ClipTokenizer.FindDefaultVocab(), overwrite);
+        var bundled = vocab ?? ClipTokenizer.FindDefaultVocab();
+        DiffusersFolderWriter.Write(sd, destination, bundled, overwrite);
         Console.WriteLine($"{source} (Stable Diffusion, {sd.Format}) -> {destination} (diffusers folder, prediction {sd.Prediction.Name()})");
-        if (vocab is null && sd.TokenizerPath is null && ClipTokenizer.FindDefaultVocab() is null)
+        if (bundled is null && sd.TokenizerPath is null)
             Console.Error.WriteLine("note: no vocabulary bundled (no tokenizer/); pass --vocab to convert to bundle one");
         return 0;
     }

@@ -26,6 +26,13 @@ internal static class JsonFiles
         }
     }
 
+    /// <summary>
+    /// The integer field <paramref name="name"/> of a config object, or <paramref name="fallback"/> when it is absent or
+    /// not a number (a non-integer number throws <see cref="FormatException"/>, which the config readers turn into an error naming the file).
+    /// </summary>
+    public static int IntOr(JsonElement json, string name, int fallback) =>
+        json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : fallback;
+
     /// <summary>Parses a JSON file; malformed JSON becomes an <see cref="InvalidDataException"/> naming the file.</summary>
     public static JsonDocument Read(string path)
     {

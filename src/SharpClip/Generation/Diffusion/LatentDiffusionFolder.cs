@@ -105,9 +105,7 @@ public static class LatentDiffusionFolder
             },
             ["trained_with"] = new JsonObject([.. trainedWith.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))]),
         };
-        var path = System.IO.Path.Combine(folder, ConfigFile);
-        File.WriteAllText(path + ".tmp", config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        File.Move(path + ".tmp", path, overwrite: true);
+        JsonFiles.WriteAtomic(System.IO.Path.Combine(folder, ConfigFile), config);
     }
 
     /// <summary>Loads the folder as a pipeline (float32, CPU, eval); every problem is one error naming the file (and key).</summary>

@@ -63,55 +63,38 @@ public static class DalleTrainer
                  $"{model.parameters().Sum(p => p.numel()):N0} parameters; {run.Loader.Source.Name}: {run.TotalSteps} steps of {config.BatchSize}" +
                  (run.Position.Step > 0 ? $", resuming at step {run.Position.Step}" : ""));
 
-        var losses = new List<(long, double)>();
-        GenerativeStepMetrics? last = null;
-        bool interrupted = false;
         int micro = Math.Min(config.MicroBatchSize ?? config.BatchSize, config.BatchSize);
         model.train();
-        try
+        return run.Train(batch =>
         {
-            foreach (var batch in run.Batches(cancellationToken))
+            double lr = config.LearningRateAt(run.Position.Step, run.TotalSteps);
+            double loss = 0, textLoss = 0, imageLoss = 0;
+            using var scope = torch.NewDisposeScope();
+            var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s]
+            using var codes = dvae.Encode(pixels);
+            var image = codes.Tokens.reshape(batch.Count, shape.ImageTokens).clone();                          // [batch, grid²], a normal tensor
+            var text = torch.tensor(batch.TokenIds, [batch.Count, shape.TextLength]);                        // [batch, text]
+            optimizer.ZeroGrad();
+            for (int start = 0; start < batch.Count; start += micro)
             {
-                double lr = config.LearningRateAt(run.Position.Step, run.TotalSteps);
-                double loss = 0, textLoss = 0, imageLoss = 0;
-                using (var scope = torch.NewDisposeScope())
-                {
-                    var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s]
-                    using var codes = dvae.Encode(pixels);
-                    var image = codes.Tokens.reshape(batch.Count, shape.ImageTokens).clone();                          // [batch, grid²], a normal tensor
-                    var text = torch.tensor(batch.TokenIds, [batch.Count, shape.TextLength]);                        // [batch, text]
-                    optimizer.ZeroGrad();
-                    for (int start = 0; start < batch.Count; start += micro)
-                    {
-                        using var step = torch.NewDisposeScope();
-                        int n = Math.Min(micro, batch.Count - start);
-                        var t = text.narrow(0, start, n);
-                        var im = image.narrow(0, start, n);
-                        var logits = model.Forward(t, im.narrow(1, 0, shape.ImageTokens - 1));
-                        using var parts = DalleLoss.Compute(logits, t, im, shape, config.TextLossWeight, config.ImageLossWeight);
-                        using Scalar share = (double)n / batch.Count;   // the mean over the batch, accumulated exactly
-                        parts.Total.mul(share).backward();
-                        double w = (double)n / batch.Count;
-                        loss += parts.Total.item<float>() * w;
-                        textLoss += parts.Text.item<float>() * w;
-                        imageLoss += parts.Image.item<float>() * w;
-                    }
-                    if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
-                    optimizer.Step(lr);
-                    ema?.Update(run.Position.Step + 1);
-                }
-                last = run.Finish(batch, loss, lr, [("text_loss", textLoss), ("image_loss", imageLoss)]);
-                losses.Add((last.Step, loss));
-                if (run.Due(config.SaveEvery)) Save(run, model, optimizer, ema, shape, vocabulary, config);
+                using var step = torch.NewDisposeScope();
+                int n = Math.Min(micro, batch.Count - start);
+                var t = text.narrow(0, start, n);
+                var im = image.narrow(0, start, n);
+                var logits = model.Forward(t, im.narrow(1, 0, shape.ImageTokens - 1));
+                using var parts = DalleLoss.Compute(logits, t, im, shape, config.TextLossWeight, config.ImageLossWeight);
+                using Scalar share = (double)n / batch.Count;   // the mean over the batch, accumulated exactly
+                parts.Total.mul(share).backward();
+                double w = (double)n / batch.Count;
+                loss += parts.Total.item<float>() * w;
+                textLoss += parts.Text.item<float>() * w;
+                imageLoss += parts.Image.item<float>() * w;
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            interrupted = true;
-            run.Info($"interrupted after step {run.Position.Step}; saving");
-        }
-        if (!run.SavedCurrentStep) Save(run, model, optimizer, ema, shape, vocabulary, config);
-        return new GenerativeTrainingResult(run.Output, run.Position.Step, run.TotalSteps, interrupted, losses, last);
+            if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
+            optimizer.Step(lr);
+            ema?.Update(run.Position.Step + 1);
+            return new GenerativeRun.StepReport(loss, lr, [("text_loss", textLoss), ("image_loss", imageLoss)]);
+        }, () => Save(run, model, optimizer, ema, shape, vocabulary, config), config.SaveEvery, cancellationToken);
     }
 
     // The given vocabulary; on resume the run's own learned one; else one learned from the training captions.

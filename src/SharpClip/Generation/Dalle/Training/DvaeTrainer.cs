@@ -53,48 +53,30 @@ public static class DvaeTrainer
                  $"{model.parameters().Sum(p => p.numel()):N0} parameters; {run.Loader.Source.Name}: {run.TotalSteps} steps of {config.BatchSize}" +
                  (run.Position.Step > 0 ? $", resuming at step {run.Position.Step}" : ""));
 
-        var losses = new List<(long, double)>();
-        GenerativeStepMetrics? last = null;
-        bool interrupted = false;
         model.train();
-        try
+        return run.Train(batch =>
         {
-            foreach (var batch in run.Batches(cancellationToken))
-            {
-                long step = run.Position.Step;   // 0-based: the schedules' argument
-                double lr = config.LearningRateAt(step, run.TotalSteps);
-                double temperature = DvaeSchedules.Temperature(step, config.TemperatureAnnealSteps, config.TemperatureStart, config.TemperatureEnd);
-                double beta = DvaeSchedules.KlWeight(step, config.KlRampSteps, config.KlWeight);
-                double loss, recon, kl, perplexity;
-                using (var scope = torch.NewDisposeScope())
-                {
-                    var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s] in [0, 1]
-                    using var noise = new Generator(GenerativeRun.StepSeed(config.Seed, step));   // the gumbel noise, the same on resume
-                    var forward = model.Forward(pixels, temperature, noise, config.Hard);
-                    var reconLoss = DvaeObjective.Reconstruction(forward.Output, pixels, config.Reconstruction);
-                    var klLoss = DvaeObjective.KlToUniform(forward.Logits, pixels.numel());
-                    using Scalar betaScalar = beta;
-                    var total = reconLoss.add(klLoss.mul(betaScalar));
-                    optimizer.ZeroGrad();
-                    total.backward();
-                    if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
-                    optimizer.Step(lr);
-                    (loss, recon, kl) = (total.item<float>(), reconLoss.item<float>(), klLoss.item<float>());
-                    perplexity = usage.Observe(forward.Logits.argmax(1), step + 1);
-                }
-                last = run.Finish(batch, loss, lr,
-                    [("recon", recon), ("kl", kl), ("kl_weight", beta), ("temperature", temperature), ("perplexity", perplexity), ("dead_codes", usage.DeadCodes(step + 1))]);
-                losses.Add((last.Step, loss));
-                if (run.Due(config.SaveEvery)) Save(run, model, optimizer, usage, config);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            interrupted = true;
-            run.Info($"interrupted after step {run.Position.Step}; saving");
-        }
-        if (!run.SavedCurrentStep) Save(run, model, optimizer, usage, config);
-        return new GenerativeTrainingResult(run.Output, run.Position.Step, run.TotalSteps, interrupted, losses, last);
+            long step = run.Position.Step;   // 0-based: the schedules' argument
+            double lr = config.LearningRateAt(step, run.TotalSteps);
+            double temperature = DvaeSchedules.Temperature(step, config.TemperatureAnnealSteps, config.TemperatureStart, config.TemperatureEnd);
+            double beta = DvaeSchedules.KlWeight(step, config.KlRampSteps, config.KlWeight);
+            using var scope = torch.NewDisposeScope();
+            var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s] in [0, 1]
+            using var noise = new Generator(GenerativeRun.StepSeed(config.Seed, step));   // the gumbel noise, the same on resume
+            var forward = model.Forward(pixels, temperature, noise, config.Hard);
+            var reconLoss = DvaeObjective.Reconstruction(forward.Output, pixels, config.Reconstruction);
+            var klLoss = DvaeObjective.KlToUniform(forward.Logits, pixels.numel());
+            using Scalar betaScalar = beta;
+            var total = reconLoss.add(klLoss.mul(betaScalar));
+            optimizer.ZeroGrad();
+            total.backward();
+            if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
+            optimizer.Step(lr);
+            double perplexity = usage.Observe(forward.Logits.argmax(1), step + 1);
+            return new GenerativeRun.StepReport(total.item<float>(), lr,
+                [("recon", reconLoss.item<float>()), ("kl", klLoss.item<float>()), ("kl_weight", beta), ("temperature", temperature),
+                 ("perplexity", perplexity), ("dead_codes", usage.DeadCodes(step + 1))]);
+        }, () => Save(run, model, optimizer, usage, config), config.SaveEvery, cancellationToken);
     }
 
     static void Save(GenerativeRun run, TrainableDvae model, AdamWOptimizer optimizer, CodebookUsage usage, DvaeTrainingConfig config)

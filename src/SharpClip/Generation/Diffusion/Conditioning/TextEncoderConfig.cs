@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpClip.Files;
 using SharpClip.Modeling;
 
 namespace SharpClip.Generation.Diffusion.Conditioning;
@@ -36,7 +37,7 @@ public sealed record TextEncoderConfig
         try
         {
             var d = new TextEncoderConfig();
-            int Int(string name, int fallback) => json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : fallback;
+            int Int(string name, int fallback) => JsonFiles.IntOr(json, name, fallback);
             var act = json.TryGetProperty("hidden_act", out var a) ? a.GetString() : "quick_gelu";
             return new TextEncoderConfig
             {

@@ -15,8 +15,6 @@ namespace SharpClip.Generation.Diffusion.Training;
 /// </summary>
 public static class AutoencoderTrainer
 {
-    public const string ConfigFileName = "diffusion_training_config.json";
-
     public static GenerativeTrainingResult Run(DiffusionTrainingConfig config, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default)
     {
         config = config.Validate();
@@ -40,7 +38,7 @@ public static class AutoencoderTrainer
         run.OpenData(config.Data, config.DataOptions, config.ImageSize, config.BatchSize, config.Seed, config.Workers,
             captions => [.. captions.Select(_ => new long[1])]);   // the autoencoder reads no text
         run.TotalSteps = config.Steps;
-        run.Begin(ConfigFileName);
+        run.Begin(DiffusionTrainer.ConfigFileName);
         int latentSide = config.ImageSize / config.AutoencoderShape.DownsampleFactor;
         run.Info($"autoencoder: {config.ImageSize}px → {config.LatentChannels}×{latentSide}×{latentSide} latents; {config.AutoencoderShape}; " +
                  $"{model.parameters().Sum(p => p.numel()):N0} parameters; {run.Loader.Source.Name}: {run.TotalSteps} steps of {config.BatchSize}" +
@@ -65,9 +63,9 @@ public static class AutoencoderTrainer
             total.backward();
             if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);
             optimizer.Step(lr);
-            int pixels = 3 * config.ImageSize * config.ImageSize;
+            float recon = rec.item<float>();
             return new GenerativeRun.StepReport(total.item<float>(), lr,
-                [("recon", rec.item<float>()), ("recon_per_pixel", rec.item<float>() / pixels), ("kl", kl.item<float>()), ("latent_std", z.detach().std().item<float>())]);
+                [("recon", recon), ("recon_per_pixel", recon / (3 * config.ImageSize * config.ImageSize)), ("kl", kl.item<float>()), ("latent_std", z.detach().std().item<float>())]);
         }, () => Save(run, model, optimizer, config), config.SaveEvery, cancellationToken);
     }
 

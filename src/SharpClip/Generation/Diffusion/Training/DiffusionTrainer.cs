@@ -7,7 +7,7 @@ namespace SharpClip.Generation.Diffusion.Training;
 public static class DiffusionTrainer
 {
     /// <summary>The resolved config a run folder keeps (what <c>--resume</c> reads back).</summary>
-    public const string ConfigFileName = AutoencoderTrainer.ConfigFileName;
+    public const string ConfigFileName = "diffusion_training_config.json";
 
     public static GenerativeTrainingResult Run(DiffusionTrainingConfig config, IProgress<TrainingEvent>? progress = null, CancellationToken cancellationToken = default) =>
         config.Stage switch

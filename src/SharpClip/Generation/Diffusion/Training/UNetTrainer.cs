@@ -70,7 +70,7 @@ public static class UNetTrainer
         run.OpenData(config.Data, config.DataOptions, config.ImageSize, config.BatchSize, config.Seed, config.Workers,
             captions => PromptTokens.Arrays(tokenizer, captions, context));
         run.TotalSteps = config.Steps;
-        run.Begin(AutoencoderTrainer.ConfigFileName);
+        run.Begin(DiffusionTrainer.ConfigFileName);
         LatentDiffusionFolder.WriteFrozenParts(run.Output, autoencoder, text, tokenizer.Vocabulary);
         var trainedWith = new Dictionary<string, string> { ["clip"] = Path.GetFullPath(config.ClipModel!), ["autoencoder"] = Path.GetFullPath(config.Autoencoder!) };
         run.Info($"U-Net: {autoencoder.Config.EmbedDim}×{latentSide}×{latentSide} latents, {shape}; {unet.ParameterCount:N0} parameters; " +

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SharpClip.Files;
 
 namespace SharpClip.Generation.Diffusion.UNet;
 
@@ -70,7 +71,7 @@ public sealed record UNetConfig
         try
         {
             var c = new UNetConfig();
-            int Int(string name, int fallback) => json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : fallback;
+            int Int(string name, int fallback) => JsonFiles.IntOr(json, name, fallback);
             int[] Ints(string name, IReadOnlyList<int> fallback) =>
                 json.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array ? [.. v.EnumerateArray().Select(e => e.GetInt32())] : [.. fallback];
             var depth = json.TryGetProperty("transformer_depth", out var d) && d.ValueKind == JsonValueKind.Array
