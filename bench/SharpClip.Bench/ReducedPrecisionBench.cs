@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using SharpClip.Modeling;
 using SharpClip.Onnx;
 using SharpClip.Runtime;
@@ -89,7 +88,6 @@ internal static class ReducedPrecisionBench
             }
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var report = new
         {
             suite = "onnx",
@@ -103,8 +101,7 @@ internal static class ReducedPrecisionBench
                      "fp32 = ONNX Runtime running the float32 graph SharpClip writes; min_cosine = lowest cosine between a row's features of the two",
             rows = results,
         };
-        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"wrote {output}");
+        BenchSupport.WriteReport(output, report);
         return 0;
     }
 
@@ -135,27 +132,9 @@ internal static class ReducedPrecisionBench
     static Row Measure(IClipEncoder fp32, IClipEncoder reduced, string name, string tower, int batch, int captionTokens, string load)
     {
         using var input = OnnxBench.Input(fp32.Config, tower, batch, captionTokens);
-        Tensor RunFp32() => OnnxBench.Embed(fp32, tower, input);
-        Tensor RunReduced() => OnnxBench.Embed(reduced, tower, input);
-        double minCosine;
-        using (var scope = torch.NewDisposeScope())
-            minCosine = torch.nn.functional.cosine_similarity(RunFp32(), RunReduced().to(ScalarType.Float32), 1).min().item<float>();
-        for (int i = 1; i < WarmUps; i++) { RunFp32().Dispose(); RunReduced().Dispose(); }
-        var fp32Ms = new double[TimedRuns];
-        var reducedMs = new double[TimedRuns];
-        for (int i = 0; i < TimedRuns; i++)
-        {
-            fp32Ms[i] = Time(RunFp32);
-            reducedMs[i] = Time(RunReduced);
-        }
-        double PerSecond(double[] ms) => batch / (ms.Order().ElementAt(TimedRuns / 2) / 1000);
-        return new Row(name, tower, batch, load, PerSecond(fp32Ms), PerSecond(reducedMs), minCosine, fp32Ms, reducedMs, BenchSupport.LoadAverage());
-    }
-
-    static double Time(Func<Tensor> run)
-    {
-        var sw = Stopwatch.StartNew();
-        run().Dispose();
-        return sw.Elapsed.TotalMilliseconds;
+        var (minCosine, fp32Ms, reducedMs) = BenchSupport.Alternate(() => OnnxBench.Embed(fp32, tower, input), () => OnnxBench.Embed(reduced, tower, input),
+            (a, b) => torch.nn.functional.cosine_similarity(a, b.to(ScalarType.Float32), 1).min().item<float>(), WarmUps, TimedRuns);
+        return new Row(name, tower, batch, load, BenchSupport.PerSecond(batch, fp32Ms), BenchSupport.PerSecond(batch, reducedMs), minCosine,
+            fp32Ms, reducedMs, BenchSupport.LoadAverage());
     }
 }
