@@ -32,12 +32,4 @@ internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
         var values = w.div(scales).round().clamp(-limit, limit).to(ScalarType.Int8).contiguous();
         return new Int8Weights(values.data<sbyte>().ToArray(), scales.contiguous().data<float>().ToArray(), w.shape);
     }
-
-    /// <summary>The float32 matrix these values stand for (<c>values · scales</c>), for tests and error estimates.</summary>
-    public Tensor Dequantize()
-    {
-        using var scope = torch.NewDisposeScope();
-        var values = torch.tensor(Values, Shape).to(ScalarType.Float32);
-        return values.mul(torch.tensor(Scales)).MoveToOuterDisposeScope();
-    }
 }
