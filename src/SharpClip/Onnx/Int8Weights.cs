@@ -1,3 +1,4 @@
+using SharpClip.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,6 +21,10 @@ internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
     /// and 2 · 255 · 127 overflows it (ONNX Runtime's own quantizer calls this <c>reduce_range</c>).
     /// </summary>
     public static int Limit(bool int8DotProduct) => int8DotProduct ? 127 : 63;
+
+    /// <summary>The limit on this machine's CPU: what the int8 graph is written with, and what an index's fingerprint
+    /// names, so embeddings from the two ranges are never mixed.</summary>
+    public static int LimitOnThisCpu => Limit(CpuFeatures.Current.HasInt8DotProduct);
 
     /// <summary>Quantizes <paramref name="weight"/> ([in, out], any float dtype and device) per output column.</summary>
     public static Int8Weights PerOutputColumn(Tensor weight, int limit)
