@@ -60,7 +60,8 @@ internal static class ReducedPrecisionBench
             using var model = new ClipModel(ClipPresets.Get(name));
             model.eval();
             using var fp32 = new OnnxClipEncoder(model, new OnnxEngineOptions { IntraOpThreads = threads, AllowSpinning = spinning });
-            using var reduced = Reduced(model, compare, threads, spinning);
+            var reduced = Reduced(model, compare, threads, spinning);
+            using var ownedReduced = (IDisposable)reduced;
             var sw = Stopwatch.StartNew();
             using (var probe = OnnxBench.Input(model.Config, tower, 1, captionTokens))
             {
@@ -105,28 +106,18 @@ internal static class ReducedPrecisionBench
         return 0;
     }
 
-    /// <summary>The reduced-precision contender: the int8 graph on ONNX Runtime, or a bfloat16 copy of the model on libtorch.</summary>
-    static ReducedContender Reduced(ClipModel model, string compare, int threads, bool spinning)
+    /// <summary>The reduced-precision contender (disposed by the caller): the int8 graph on ONNX Runtime, or a bfloat16
+    /// copy of the model on libtorch.</summary>
+    static IClipEncoder Reduced(ClipModel model, string compare, int threads, bool spinning)
     {
         if (compare == "int8")
-            return new ReducedContender(new OnnxClipEncoder(model, new OnnxEngineOptions
+            return new OnnxClipEncoder(model, new OnnxEngineOptions
             {
                 IntraOpThreads = threads, AllowSpinning = spinning, Quantization = OnnxQuantization.DynamicInt8,
-            }), null);
-        var copy = new ClipModel(model.Config);
-        using (torch.no_grad())
-            foreach (var (key, tensor) in copy.state_dict()) tensor.copy_(model.state_dict()[key]);
-        copy.eval();
+            });
+        var copy = ClipModel.FromStateDict(model.state_dict(), $"{model.Source} (bf16 copy)", model.Config, requireFinite: false);
         copy.To(CPU, ScalarType.BFloat16);
-        return new ReducedContender(copy, copy);
-    }
-
-    sealed class ReducedContender(IClipEncoder encoder, IDisposable? owned) : IClipEncoder, IDisposable
-    {
-        public ClipConfig Config => encoder.Config;
-        public Tensor EmbedImages(Tensor pixels, bool normalize = true) => encoder.EmbedImages(pixels, normalize);
-        public Tensor EmbedTexts(Tensor ids, bool normalize = true, bool trimPadding = true) => encoder.EmbedTexts(ids, normalize, trimPadding);
-        public void Dispose() { (owned ?? encoder as IDisposable)?.Dispose(); }
+        return copy;
     }
 
     static Row Measure(IClipEncoder fp32, IClipEncoder reduced, string name, string tower, int batch, int captionTokens, string load)
