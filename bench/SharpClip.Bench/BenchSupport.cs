@@ -1,9 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SharpClip.Bench;
 
-/// <summary>Command-line options and the machine readings (load, peak memory) every suite prints beside its figures.</summary>
+/// <summary>Command-line options, the machine readings (load, peak memory) every suite prints beside its figures, and
+/// the alternated timing of two contenders.</summary>
 internal static class BenchSupport
 {
     /// <summary>The value after <paramref name="name"/> in <paramref name="args"/>, else <paramref name="fallback"/>.</summary>
@@ -43,5 +47,48 @@ internal static class BenchSupport
         }
         catch (IOException) { }
         return Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+    }
+    /// <summary>Writes a suite's report to <paramref name="output"/> (its folder made if needed) as indented JSON with
+    /// snake_case names, and says where.</summary>
+    public static void WriteReport(string output, object report)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+        File.WriteAllText(output, JsonSerializer.Serialize(report, ReportJson));
+        Console.WriteLine($"wrote {output}");
+    }
+
+    static readonly JsonSerializerOptions ReportJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>
+    /// Two contenders on the same input, alternated run by run (a, b, a, b, ...) so that a change in the machine's load
+    /// falls on both. The first pair is the first warm-up, and its outputs go to <paramref name="compare"/> (the accuracy
+    /// figure, computed in a dispose scope); then the other warm-ups, then <paramref name="runs"/> timed pairs.
+    /// </summary>
+    /// <returns><paramref name="compare"/>'s figure and each contender's timed runs in milliseconds.</returns>
+    public static (double Comparison, double[] AMs, double[] BMs) Alternate(Func<Tensor> a, Func<Tensor> b,
+        Func<Tensor, Tensor, double> compare, int warmUps, int runs)
+    {
+        double comparison;
+        using (var scope = torch.NewDisposeScope())
+            comparison = compare(a(), b());
+        for (int i = 1; i < warmUps; i++) { a().Dispose(); b().Dispose(); }
+        var aMs = new double[runs];
+        var bMs = new double[runs];
+        for (int i = 0; i < runs; i++)
+        {
+            aMs[i] = Time(a);
+            bMs[i] = Time(b);
+        }
+        return (comparison, aMs, bMs);
+    }
+
+    /// <summary>Items per second at the median of <paramref name="ms"/> (one run's milliseconds for <paramref name="items"/>).</summary>
+    public static double PerSecond(int items, double[] ms) => items / (ms.Order().ElementAt(ms.Length / 2) / 1000);
+
+    static double Time(Func<Tensor> run)
+    {
+        var sw = Stopwatch.StartNew();
+        run().Dispose();
+        return sw.Elapsed.TotalMilliseconds;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using SharpClip.Generation.Dalle;
 using SharpClip.Generation.Dalle.Dvae;
 using SharpClip.Generation.Dalle.Sampling;
@@ -60,7 +59,6 @@ public static class DalleBench
         var sampling = parts.Contains("sampling") ? SamplingCases(BenchSupport.Option(args, "--sample-batches", "1,8").Split(',').Select(int.Parse), runs) : [];
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var report = new
         {
             suite = "dalle",
@@ -73,8 +71,7 @@ public static class DalleBench
             cases,
             sampling,
         };
-        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"wrote {output}");
+        BenchSupport.WriteReport(output, report);
         return 0;
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Runtime;
 using TorchSharp;
@@ -59,7 +58,6 @@ public static class DiffusionVaeBench
         }
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var report = new
         {
             suite = "diffusion-vae",
@@ -72,8 +70,7 @@ public static class DiffusionVaeBench
             method = $"1 warm-up, median of {runs}; random weights; eval mode; inference_mode; peak RSS over the timed runs, weights included",
             cases,
         };
-        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"wrote {output}");
+        BenchSupport.WriteReport(output, report);
         return 0;
     }
 

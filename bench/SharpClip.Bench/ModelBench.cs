@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using SharpClip.Modeling;
 using SharpClip.Runtime;
 using TorchSharp;
@@ -66,7 +65,6 @@ public static class ModelBench
         }
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var report = new
         {
             suite = "model",
@@ -77,8 +75,7 @@ public static class ModelBench
             method = $"{WarmUps} warm-ups, median of {TimedRuns}; random weights; eval mode; inference_mode",
             cases,
         };
-        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"wrote {output}");
+        BenchSupport.WriteReport(output, report);
         return 0;
     }
 

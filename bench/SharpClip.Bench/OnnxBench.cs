@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using SharpClip.Modeling;
 using SharpClip.Onnx;
 using SharpClip.Runtime;
@@ -85,7 +84,6 @@ public static class OnnxBench
         }
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var report = new
         {
             suite = "onnx",
@@ -101,8 +99,7 @@ public static class OnnxBench
                      "onnx = ONNX Runtime running the graph SharpClip writes; bar = issue 14's ONNX Runtime on openai/CLIP's exported graph",
             rows = results,
         };
-        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"wrote {output}");
+        BenchSupport.WriteReport(output, report);
         return 0;
     }
 
@@ -126,31 +123,11 @@ public static class OnnxBench
     static Row Measure(ClipModel model, OnnxClipEncoder onnx, string name, string tower, int batch, int captionTokens)
     {
         using var input = Input(model.Config, tower, batch, captionTokens);
-        Tensor RunTorch() => Embed(model, tower, input);
-        Tensor RunOnnx() => Embed(onnx, tower, input);
-        double diff;
-        using (var a = RunTorch())
-        using (var b = RunOnnx())
-        using (var d = (a - b).abs().max())
-            diff = d.item<float>();
-        for (int i = 1; i < WarmUps; i++) { RunTorch().Dispose(); RunOnnx().Dispose(); }
-        var torchMs = new double[TimedRuns];
-        var onnxMs = new double[TimedRuns];
-        for (int i = 0; i < TimedRuns; i++)
-        {
-            torchMs[i] = Time(RunTorch);
-            onnxMs[i] = Time(RunOnnx);
-        }
-        double PerSecond(double[] ms) => batch / (ms.Order().ElementAt(TimedRuns / 2) / 1000);
+        var (diff, torchMs, onnxMs) = BenchSupport.Alternate(() => Embed(model, tower, input), () => Embed(onnx, tower, input),
+            (a, b) => (a - b).abs().max().item<float>(), WarmUps, TimedRuns);
         Bars.TryGetValue((name, tower, batch), out var bar);
-        return new Row(name, tower, batch, PerSecond(torchMs), PerSecond(onnxMs), bar == 0 ? null : bar, torchMs, onnxMs, diff);
-    }
-
-    static double Time(Func<Tensor> run)
-    {
-        var sw = Stopwatch.StartNew();
-        run().Dispose();
-        return sw.Elapsed.TotalMilliseconds;
+        return new Row(name, tower, batch, BenchSupport.PerSecond(batch, torchMs), BenchSupport.PerSecond(batch, onnxMs),
+            bar == 0 ? null : bar, torchMs, onnxMs, diff);
     }
 
     internal static Tensor Embed(IClipEncoder engine, string tower, Tensor input) => tower switch

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using SharpClip.Modeling;
 using SharpClip.Onnx;
 using SharpClip.Runtime;
@@ -61,7 +60,8 @@ internal static class ReducedPrecisionBench
             using var model = new ClipModel(ClipPresets.Get(name));
             model.eval();
             using var fp32 = new OnnxClipEncoder(model, new OnnxEngineOptions { IntraOpThreads = threads, AllowSpinning = spinning });
-            using var reduced = Reduced(model, compare, threads, spinning);
+            var reduced = Reduced(model, compare, threads, spinning);
+            using var ownedReduced = (IDisposable)reduced;
             var sw = Stopwatch.StartNew();
             using (var probe = OnnxBench.Input(model.Config, tower, 1, captionTokens))
             {
@@ -89,7 +89,6 @@ internal static class ReducedPrecisionBench
             }
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         var report = new
         {
             suite = "onnx",
@@ -103,59 +102,30 @@ internal static class ReducedPrecisionBench
                      "fp32 = ONNX Runtime running the float32 graph SharpClip writes; min_cosine = lowest cosine between a row's features of the two",
             rows = results,
         };
-        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"wrote {output}");
+        BenchSupport.WriteReport(output, report);
         return 0;
     }
 
-    /// <summary>The reduced-precision contender: the int8 graph on ONNX Runtime, or a bfloat16 copy of the model on libtorch.</summary>
-    static ReducedContender Reduced(ClipModel model, string compare, int threads, bool spinning)
+    /// <summary>The reduced-precision contender (disposed by the caller): the int8 graph on ONNX Runtime, or a bfloat16
+    /// copy of the model on libtorch.</summary>
+    static IClipEncoder Reduced(ClipModel model, string compare, int threads, bool spinning)
     {
         if (compare == "int8")
-            return new ReducedContender(new OnnxClipEncoder(model, new OnnxEngineOptions
+            return new OnnxClipEncoder(model, new OnnxEngineOptions
             {
                 IntraOpThreads = threads, AllowSpinning = spinning, Quantization = OnnxQuantization.DynamicInt8,
-            }), null);
-        var copy = new ClipModel(model.Config);
-        using (torch.no_grad())
-            foreach (var (key, tensor) in copy.state_dict()) tensor.copy_(model.state_dict()[key]);
-        copy.eval();
+            });
+        var copy = ClipModel.FromStateDict(model.state_dict(), $"{model.Source} (bf16 copy)", model.Config, requireFinite: false);
         copy.To(CPU, ScalarType.BFloat16);
-        return new ReducedContender(copy, copy);
-    }
-
-    sealed class ReducedContender(IClipEncoder encoder, IDisposable? owned) : IClipEncoder, IDisposable
-    {
-        public ClipConfig Config => encoder.Config;
-        public Tensor EmbedImages(Tensor pixels, bool normalize = true) => encoder.EmbedImages(pixels, normalize);
-        public Tensor EmbedTexts(Tensor ids, bool normalize = true, bool trimPadding = true) => encoder.EmbedTexts(ids, normalize, trimPadding);
-        public void Dispose() { (owned ?? encoder as IDisposable)?.Dispose(); }
+        return copy;
     }
 
     static Row Measure(IClipEncoder fp32, IClipEncoder reduced, string name, string tower, int batch, int captionTokens, string load)
     {
         using var input = OnnxBench.Input(fp32.Config, tower, batch, captionTokens);
-        Tensor RunFp32() => OnnxBench.Embed(fp32, tower, input);
-        Tensor RunReduced() => OnnxBench.Embed(reduced, tower, input);
-        double minCosine;
-        using (var scope = torch.NewDisposeScope())
-            minCosine = torch.nn.functional.cosine_similarity(RunFp32(), RunReduced().to(ScalarType.Float32), 1).min().item<float>();
-        for (int i = 1; i < WarmUps; i++) { RunFp32().Dispose(); RunReduced().Dispose(); }
-        var fp32Ms = new double[TimedRuns];
-        var reducedMs = new double[TimedRuns];
-        for (int i = 0; i < TimedRuns; i++)
-        {
-            fp32Ms[i] = Time(RunFp32);
-            reducedMs[i] = Time(RunReduced);
-        }
-        double PerSecond(double[] ms) => batch / (ms.Order().ElementAt(TimedRuns / 2) / 1000);
-        return new Row(name, tower, batch, load, PerSecond(fp32Ms), PerSecond(reducedMs), minCosine, fp32Ms, reducedMs, BenchSupport.LoadAverage());
-    }
-
-    static double Time(Func<Tensor> run)
-    {
-        var sw = Stopwatch.StartNew();
-        run().Dispose();
-        return sw.Elapsed.TotalMilliseconds;
+        var (minCosine, fp32Ms, reducedMs) = BenchSupport.Alternate(() => OnnxBench.Embed(fp32, tower, input), () => OnnxBench.Embed(reduced, tower, input),
+            (a, b) => torch.nn.functional.cosine_similarity(a, b.to(ScalarType.Float32), 1).min().item<float>(), WarmUps, TimedRuns);
+        return new Row(name, tower, batch, load, BenchSupport.PerSecond(batch, fp32Ms), BenchSupport.PerSecond(batch, reducedMs), minCosine,
+            fp32Ms, reducedMs, BenchSupport.LoadAverage());
     }
 }

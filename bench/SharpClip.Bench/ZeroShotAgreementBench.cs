@@ -1,4 +1,3 @@
-using System.Text.Json;
 using SharpClip.Data;
 using SharpClip.Demos.Emoji;
 using SharpClip.Evaluation;
@@ -58,10 +57,7 @@ internal static class ZeroShotAgreementBench
             Console.WriteLine($"{"all styles",-15} {task,-10} {images,6} {"",7} {agreed / images,7:P1} {of.Sum(r => r.Fp32Top1 * r.Images) / images,10:P1} " +
                               $"{of.Sum(r => r.ReducedTop1 * r.Images) / images,10:P1} {of.Sum(r => r.MeanCosine * r.Images) / images,9:F5} {of.Min(r => r.MinCosine),8:F5}");
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        File.WriteAllText(output, JsonSerializer.Serialize(new { suite = "onnx", agreement = compare, model = modelPath, emoji = root, rows },
-            new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-        Console.WriteLine($"wrote {output}");
+        BenchSupport.WriteReport(output, new { suite = "onnx", agreement = compare, model = modelPath, emoji = root, rows });
         return 0;
     }
 

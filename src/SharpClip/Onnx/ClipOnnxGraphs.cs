@@ -1,6 +1,5 @@
 using Onnx;
 using SharpClip.Modeling;
-using SharpClip.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,7 +66,7 @@ public static class ClipOnnxGraphs
         int? int8Limit = quantization switch
         {
             OnnxQuantization.None => null,
-            OnnxQuantization.DynamicInt8 => Int8Weights.Limit(CpuFeatures.Current.HasInt8DotProduct),
+            OnnxQuantization.DynamicInt8 => Int8Weights.LimitOnThisCpu,
             _ => throw new ArgumentOutOfRangeException(nameof(quantization), quantization, "unknown quantization"),
         };
         var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower", contribAttention, int8Limit);

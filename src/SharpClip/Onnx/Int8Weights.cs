@@ -1,3 +1,4 @@
+using SharpClip.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +22,10 @@ internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
     /// </summary>
     public static int Limit(bool int8DotProduct) => int8DotProduct ? 127 : 63;
 
+    /// <summary>The limit on this machine's CPU: what the int8 graph is written with, and what an index's fingerprint
+    /// names, so embeddings from the two ranges are never mixed.</summary>
+    public static int LimitOnThisCpu => Limit(CpuFeatures.Current.HasInt8DotProduct);
+
     /// <summary>Quantizes <paramref name="weight"/> ([in, out], any float dtype and device) per output column.</summary>
     public static Int8Weights PerOutputColumn(Tensor weight, int limit)
     {
@@ -31,13 +36,5 @@ internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
         scales = torch.where(scales > 0, scales, torch.ones_like(scales));         // an all-zero column stays zero
         var values = w.div(scales).round().clamp(-limit, limit).to(ScalarType.Int8).contiguous();
         return new Int8Weights(values.data<sbyte>().ToArray(), scales.contiguous().data<float>().ToArray(), w.shape);
-    }
-
-    /// <summary>The float32 matrix these values stand for (<c>values · scales</c>), for tests and error estimates.</summary>
-    public Tensor Dequantize()
-    {
-        using var scope = torch.NewDisposeScope();
-        var values = torch.tensor(Values, Shape).to(ScalarType.Float32);
-        return values.mul(torch.tensor(Scales)).MoveToOuterDisposeScope();
     }
 }

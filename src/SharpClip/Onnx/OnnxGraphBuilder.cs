@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 using TorchSharp;
@@ -38,7 +39,8 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     readonly Dictionary<(string, long), string> _indices = [];
     long _weightBytes;
 
-    /// <summary>Bytes of weights (float32 and int8) added so far (a protobuf file holds at most 2 GiB).</summary>
+    /// <summary>Bytes of weights and other raw initializers (float32 and int8) added so far (a protobuf file holds at
+    /// most 2 GiB).</summary>
     public long WeightBytes => _weightBytes;
 
     /// <summary>Declares a graph input; a dimension given as a string is symbolic (dynamic), an integer is fixed.</summary>
@@ -60,22 +62,23 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     {
         using var scope = torch.NewDisposeScope();
         var data = tensor.detach().to(ScalarType.Float32, CPU).contiguous();
-        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        proto.Dims.AddRange(data.shape);
-        proto.RawData = ByteString.CopyFrom(data.bytes);
-        _graph.Initializer.Add(proto);
-        _weightBytes += data.NumberOfElements * sizeof(float);
-        return name;
+        return Raw(name, TensorProto.Types.DataType.Float, data.bytes, data.shape);
     }
 
     /// <summary>A float32 initializer from managed values, with the given shape.</summary>
-    public string Floats(string name, float[] values, params long[] dims)
+    public string Floats(string name, float[] values, params long[] dims) =>
+        Raw(Unique(name), TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(values.AsSpan()), dims);
+
+    /// <summary>An initializer holding <paramref name="bytes"/> as they are (little-endian, row-major); every weight goes
+    /// through here, so <see cref="WeightBytes"/> counts them all.</summary>
+    string Raw(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> bytes, long[] dims)
     {
-        var proto = new TensorProto { Name = Unique(name), DataType = (int)TensorProto.Types.DataType.Float };
+        var proto = new TensorProto { Name = name, DataType = (int)type };
         proto.Dims.AddRange(dims);
-        proto.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        proto.RawData = ByteString.CopyFrom(bytes);
         _graph.Initializer.Add(proto);
-        return proto.Name;
+        _weightBytes += bytes.Length;
+        return name;
     }
 
     /// <summary>A float32 scalar constant (shape []) for element-wise arithmetic; one initializer per name and value.</summary>
@@ -157,13 +160,9 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     /// </summary>
     public string QuantizedMatMul(string x, string name, Int8Weights weight, Tensor? bias)
     {
-        var values = new TensorProto { Name = Unique(name + ".weight.T.int8"), DataType = (int)TensorProto.Types.DataType.Int8 };
-        values.Dims.AddRange(weight.Shape);
-        values.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(weight.Values.AsSpan()));
-        _graph.Initializer.Add(values);
-        _weightBytes += weight.Values.Length;
+        var values = Raw(Unique(name + ".weight.T.int8"), TensorProto.Types.DataType.Int8, MemoryMarshal.AsBytes(weight.Values.AsSpan()), weight.Shape);
         var scales = Floats(name + ".weight.scale", weight.Scales, weight.Scales.Length);
-        string[] inputs = bias is null ? [x, values.Name, scales] : [x, values.Name, scales, "", Weight(name + ".bias", bias)];
+        string[] inputs = bias is null ? [x, values, scales] : [x, values, scales, "", Weight(name + ".bias", bias)];
         return Node("DynamicQuantizeMatMul", inputs, [], domain: "com.microsoft");
     }
 

@@ -235,7 +235,7 @@ public sealed class ClipPipeline : IDisposable
         // int8 embeddings differ from float32 ones by more than rounding (and with the CPU's weight range): an index must
         // not mix them.
         if (Options.Precision == Precision.Int8)
-            sha.AppendData(Encoding.UTF8.GetBytes($"int8 linear layers, weights ±{Int8Weights.Limit(CpuFeatures.Current.HasInt8DotProduct)}"));
+            sha.AppendData(Encoding.UTF8.GetBytes($"int8 linear layers, weights ±{Int8Weights.LimitOnThisCpu}"));
         foreach (var (name, tensor) in Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(name));
