@@ -38,15 +38,20 @@ internal static class BenchSupport
     }
 
     /// <summary>Peak resident set size since start or the last <see cref="ResetPeakRss"/>, MiB.</summary>
-    public static double PeakRssMiB()
+    public static double PeakRssMiB() => StatusMiB("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+
+    /// <summary>Resident set size now, MiB: what a suite's baseline is before it builds or loads a model.</summary>
+    public static double RssMiB() => StatusMiB("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024);
+
+    static double? StatusMiB(string field)
     {
         try
         {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
         }
         catch (IOException) { }
-        return Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+        return null;
     }
     /// <summary>Writes a suite's report to <paramref name="output"/> (its folder made if needed) as indented JSON with
     /// snake_case names, and says where.</summary>
