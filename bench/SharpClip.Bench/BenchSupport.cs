@@ -40,6 +40,24 @@ internal static class BenchSupport
     /// <summary>Peak resident set size since start or the last <see cref="ResetPeakRss"/>, MiB.</summary>
     public static double PeakRssMiB() => StatusMiB("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
 
+    /// <summary>
+    /// Frees what earlier work left for the collector and hands the C heap's free pages back to the system (glibc's
+    /// <c>malloc_trim</c>), so a later baseline of <see cref="RssMiB"/> is what is in use, not what the allocator kept.
+    /// </summary>
+    public static void ReleaseFreedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        if (OperatingSystem.IsLinux())
+        {
+            try { MallocTrim(0); } catch (DllNotFoundException) { } catch (EntryPointNotFoundException) { }
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    static extern int MallocTrim(nuint pad);
+
     /// <summary>Resident set size now, MiB: what a suite's baseline is before it builds or loads a model.</summary>
     public static double RssMiB() => StatusMiB("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024);
 
