@@ -38,15 +38,38 @@ internal static class BenchSupport
     }
 
     /// <summary>Peak resident set size since start or the last <see cref="ResetPeakRss"/>, MiB.</summary>
-    public static double PeakRssMiB()
+    public static double PeakRssMiB() => StatusMiB("VmHWM:") ?? Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+
+    /// <summary>
+    /// Frees what earlier work left for the collector and hands the C heap's free pages back to the system (glibc's
+    /// <c>malloc_trim</c>), so a later baseline of <see cref="RssMiB"/> is what is in use, not what the allocator kept.
+    /// </summary>
+    public static void ReleaseFreedMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        if (OperatingSystem.IsLinux())
+        {
+            try { MallocTrim(0); } catch (DllNotFoundException) { } catch (EntryPointNotFoundException) { }
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    static extern int MallocTrim(nuint pad);
+
+    /// <summary>Resident set size now, MiB: what a suite's baseline is before it builds or loads a model.</summary>
+    public static double RssMiB() => StatusMiB("VmRSS:") ?? Process.GetCurrentProcess().WorkingSet64 / (1024.0 * 1024);
+
+    static double? StatusMiB(string field)
     {
         try
         {
-            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             if (line is not null) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
         }
         catch (IOException) { }
-        return Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
+        return null;
     }
     /// <summary>Writes a suite's report to <paramref name="output"/> (its folder made if needed) as indented JSON with
     /// snake_case names, and says where.</summary>

@@ -14,6 +14,7 @@ public static class Program
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,
+        ["diffusion"] = DiffusionBench.Run,
         ["diffusion-vae"] = DiffusionVaeBench.Run,
         ["dalle"] = DalleBench.Run,
     };

@@ -16,6 +16,7 @@ internal sealed class CheckpointTensors : IDisposable
     readonly Dictionary<string, Route>? _routes;
     readonly CheckpointTensors[] _sources = [];
     Func<string, string?>? _nameMissing;
+    bool _released;
 
     /// <summary>Where a key of a composite view is stored: a file's tensor under another name, maybe another shape.</summary>
     internal sealed record Route(CheckpointTensors Source, string StoredKey);
@@ -101,6 +102,8 @@ internal sealed class CheckpointTensors : IDisposable
     public Tensor Read(string key)
     {
         if (!Entries.ContainsKey(key)) throw new InvalidDataException($"{Path}: missing key '{key}'");
+        if (_released)
+            throw new InvalidOperationException($"{Path}: the weights were released once the models were filled; open the checkpoint again to read '{key}'");
         if (_routes is not null)
         {
             var route = _routes[key];
@@ -112,10 +115,23 @@ internal sealed class CheckpointTensors : IDisposable
         return _file is not null ? _file.ReadTensor(key) : _loaded![key].alias();
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Frees what holds the weights — a <c>.ckpt</c>'s whole materialised state dict, a safetensors file's mapping —
+    /// once the models have their copies, so a loaded pipeline does not keep a second copy of the weights beside its
+    /// modules for its lifetime. Names, shapes and dtypes stay known; <see cref="Read"/> refuses afterwards.
+    /// </summary>
+    public void ReleaseWeights()
     {
+        if (_released) return;
+        _released = true;
         _file?.Dispose();
         if (_loaded is not null) foreach (var t in _loaded.Values) t.Dispose();
+        foreach (var source in _sources) source.ReleaseWeights();
+    }
+
+    public void Dispose()
+    {
+        ReleaseWeights();
         foreach (var source in _sources) source.Dispose();
     }
 }

@@ -81,6 +81,9 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     /// <summary>The text tower is OpenCLIP's (SD 2.x single file): GELU, token ids padded with 0.</summary>
     public bool OpenClipText => _textPrefix == OpenClipTextPrefix;
 
+    /// <summary>How DDIM picks timesteps: LDM's, or what a diffusers folder's scheduler config (or the given config) says.</summary>
+    public DdimTimesteps Ddim { get; private init; } = DdimTimesteps.Ldm;
+
     /// <summary>A diffusers folder's <c>tokenizer/</c> (vocab.json + merges.txt); null for a single file.</summary>
     public string? TokenizerPath { get; private init; }
 
@@ -219,6 +222,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
                 Prediction = config.Prediction ?? Prediction.Epsilon,
                 PredictionSource = config.Prediction is null ? "default: a single file does not say (SD 2.x 768-v files need --prediction v)" : "configured",
                 DefaultClipSkip = config.ClipSkip ?? (openClip ? 2 : 1),
+                Ddim = config.Ddim ?? DdimTimesteps.Ldm,
             };
         }
         catch
@@ -248,6 +252,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
                 PredictionSource = given.Prediction is not null ? "configured"
                     : config.Prediction is not null ? $"{folder.SchedulerConfigPath} (prediction_type)" : "default: the scheduler config does not say",
                 DefaultClipSkip = given.ClipSkip ?? 1,
+                Ddim = given.Ddim ?? config.Ddim ?? DdimTimesteps.Ldm,
                 TokenizerPath = folder.TokenizerPath,
                 Notes = folder.Notes,
             };
@@ -435,6 +440,12 @@ public sealed class StableDiffusionCheckpoint : IDisposable
 
     /// <summary>One tensor as stored (the caller disposes it).</summary>
     internal Tensor ReadTensor(string key) => _tensors.Read(key);
+
+    /// <summary>
+    /// Frees the stored weights once the models are filled (a <c>.ckpt</c> is read whole, so its state dict would
+    /// otherwise stay in memory beside the models); the architecture, names and shapes stay, the Load methods refuse.
+    /// </summary>
+    public void ReleaseWeights() => _tensors.ReleaseWeights();
 
     public void Dispose() => _tensors.Dispose();
 }

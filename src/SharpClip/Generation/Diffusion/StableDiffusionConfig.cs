@@ -50,6 +50,12 @@ public sealed record StableDiffusionConfig
     public int? ClipSkip { get; init; }
 
     /// <summary>
+    /// How DDIM picks its timesteps and final ᾱ; null is LDM's (<see cref="DdimTimesteps.Ldm"/>). A diffusers folder's
+    /// scheduler config sets it (<c>timestep_spacing</c>, <c>steps_offset</c>, <c>set_alpha_to_one</c>).
+    /// </summary>
+    public DdimTimesteps? Ddim { get; init; }
+
+    /// <summary>
     /// Reads a JSON config: SharpClip's <c>{"latent_diffusion": {...}, "unet": {...}, "text": {...}}</c> (the fixture
     /// manifest's <c>config</c> layout: LDM's params, UNetModel's params, an HF CLIPTextConfig), or v1-inference.yaml
     /// converted to JSON (<c>model.params</c> with <c>unet_config.params</c>).

@@ -142,7 +142,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
             if ((int)(request.Strength * steps) < 1) throw new ArgumentException($"strength {request.Strength} of {steps} steps runs no step: raise --strength or --steps");
             if (init.Width != width || init.Height != height) init = init.Resize(width, height, ResampleFilter.Lanczos);
         }
-        if (sampler == DiffusionSampler.Ddim) _ = DdimSchedule.Uniform(Pipeline.Schedule, steps); // refuses step counts the reference cannot run
+        if (sampler == DiffusionSampler.Ddim) _ = Pipeline.DdimScheduleFor(steps); // refuses step counts the reference cannot run
         return new GenerationOptions
         {
             NegativePrompt = request.NegativePrompt, Sampler = sampler, KarrasSigmas = request.Karras, Steps = steps, GuidanceScale = guidance,
@@ -156,7 +156,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
         var options = Options(request, 0);
         if (options.Sampler == DiffusionSampler.Ddim)
         {
-            int count = DdimSchedule.Uniform(Pipeline.Schedule, options.Steps).Count;
+            int count = Pipeline.DdimScheduleFor(options.Steps).Count;
             return options.InitImage is null ? count : Math.Min((int)(options.Strength * options.Steps), count - 1);
         }
         return options.InitImage is null ? options.Steps : (int)(options.Strength * options.Steps);

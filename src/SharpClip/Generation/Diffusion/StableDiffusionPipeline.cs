@@ -137,11 +137,19 @@ public sealed class StableDiffusionPipeline : IDisposable
     /// <summary>The training noise schedule.</summary>
     public NoiseSchedule Schedule { get; }
 
+    /// <summary>How DDIM picks timesteps: the checkpoint's (a diffusers folder's scheduler config), else LDM's.</summary>
+    public DdimTimesteps DdimTimesteps => Checkpoint?.Ddim ?? DdimTimesteps.Ldm;
+
+    /// <summary>The DDIM run of <paramref name="steps"/> steps this model's sampler makes (it refuses step counts the reference cannot run).</summary>
+    public DdimSchedule DdimScheduleFor(int steps, double eta = 0) => DdimSchedule.Create(Schedule, steps, eta, DdimTimesteps);
+
     /// <summary>Diffusion latent = ScaleFactor · z (the autoencoder's).</summary>
     public double ScaleFactor => Autoencoder.ScaleFactor;
 
     /// <summary>
-    /// Loads a checkpoint's U-Net, text encoder and autoencoder, each filled from the file one tensor at a time.
+    /// Loads a checkpoint's U-Net, text encoder and autoencoder, each filled from the file one tensor at a time; then the
+    /// checkpoint's own copy of the weights is released (<see cref="StableDiffusionCheckpoint.ReleaseWeights"/>), so
+    /// memory holds the weights once.
     /// </summary>
     /// <param name="path">An SD 1.x/2.x single-file <c>.safetensors</c> or <c>.ckpt</c>, or a diffusers folder.</param>
     /// <param name="tokenizer">CLIP's tokenizer (OpenAI's vocabulary); null uses a diffusers folder's <c>tokenizer/</c>, else
@@ -172,6 +180,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 autoencoder.Dispose();
                 throw new InvalidDataException($"{path}: the autoencoder's latents have {autoencoder.Config.EmbedDim} channels but the U-Net reads {unet.Config.InChannels}");
             }
+            checkpoint.ReleaseWeights();
             return new StableDiffusionPipeline(checkpoint, unet, text, autoencoder, tokenizer, checkpoint.Schedule) { PadId = padId };
         }
         catch
@@ -263,7 +272,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         if (options.InitImage is not null && options.InitialNoise is not null)
             throw new ArgumentException("give either an init image (img2img) or initial noise, not both", nameof(options));
         using var _ = torch.inference_mode();
-        var schedule = options.Sampler == DiffusionSampler.Ddim ? DdimSchedule.Uniform(Schedule, options.Steps, options.Eta) : null;
+        var schedule = options.Sampler == DiffusionSampler.Ddim ? DdimScheduleFor(options.Steps, options.Eta) : null;
         var (latentHeight, latentWidth) = options.InitImage is { } init ? LatentSizeOf(init) : (options.LatentHeight, options.LatentWidth);
         if (latentHeight < 1 || latentWidth < 1) throw new ArgumentOutOfRangeException(nameof(options), $"latent size {latentHeight}x{latentWidth} must be positive");
         long[] shape = [prompts.Count, UNet.Config.InChannels, latentHeight, latentWidth];

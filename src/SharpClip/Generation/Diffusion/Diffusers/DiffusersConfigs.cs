@@ -119,17 +119,21 @@ public static class DiffusersConfigs
         return (config, scale);
     }
 
-    /// <summary>A diffusers scheduler config: what the DDPM schedule was and what the model predicts.</summary>
+    /// <summary>A diffusers scheduler config: what the DDPM schedule was, what the model predicts, how DDIM steps.</summary>
     /// <param name="LinearStart">β at t = 0 (<c>beta_start</c>).</param>
     /// <param name="LinearEnd">β at the last timestep (<c>beta_end</c>).</param>
     /// <param name="Timesteps"><c>num_train_timesteps</c>.</param>
     /// <param name="Prediction"><c>prediction_type</c>, null when absent.</param>
+    /// <param name="Ddim"><c>timestep_spacing</c>, <c>steps_offset</c> and <c>set_alpha_to_one</c>, as diffusers'
+    /// <c>DDIMScheduler</c> reads them (its defaults for a field left out: leading, 0, true).</param>
     /// <param name="Notes">What SharpClip's samplers do differently from the named scheduler.</param>
-    public sealed record Scheduler(double LinearStart, double LinearEnd, int Timesteps, Sampling.Prediction? Prediction, IReadOnlyList<string> Notes);
+    public sealed record Scheduler(double LinearStart, double LinearEnd, int Timesteps, Sampling.Prediction? Prediction, Sampling.DdimTimesteps Ddim,
+        IReadOnlyList<string> Notes);
 
     /// <summary>
     /// Reads <c>scheduler_config.json</c>: SD's <c>scaled_linear</c> β schedule (ldm's "linear", linear in √β) is the one
-    /// supported; <c>prediction_type</c> epsilon or v_prediction.
+    /// supported; <c>prediction_type</c> epsilon or v_prediction; DDIM's timestep fields honoured as diffusers'
+    /// <c>DDIMScheduler.from_config</c> would (SD's configs: leading + 1, ending at ᾱ_0 — LDM's timesteps).
     /// </summary>
     public static Scheduler ReadScheduler(JsonElement json, string source)
     {
@@ -137,6 +141,7 @@ public static class DiffusersConfigs
         r.Require("beta_schedule", "scaled_linear", v => v.GetString() == "scaled_linear",
             "scaled_linear (SD's schedule, linear in √β; 'linear' and 'squaredcos_cap_v2' are other models')");
         r.Require("trained_betas", null, v => v.ValueKind == JsonValueKind.Null, "null");
+        r.Require("rescale_betas_zero_snr", false, v => v.ValueKind == JsonValueKind.False, "false (a zero-terminal-SNR schedule is another model's)");
         double Num(string name, double fallback)
         {
             if (!json.TryGetProperty(name, out var v)) return fallback;
@@ -149,12 +154,23 @@ public static class DiffusersConfigs
         if (timesteps < 2) throw r.Bad("num_train_timesteps", $"{timesteps} must be at least 2");
         Sampling.Prediction? prediction = json.TryGetProperty("prediction_type", out var p) && p.ValueKind != JsonValueKind.Null
             ? Sampling.PredictionNames.Parse(p.ValueKind == JsonValueKind.String ? p.GetString() : p.ToString(), $"{source} (prediction_type)") : null;
+
+        var defaults = Sampling.DdimTimesteps.DiffusersDefaults;
+        var spacing = r.String("timestep_spacing", "leading") switch
+        {
+            "leading" => Sampling.TimestepSpacing.Leading,
+            "trailing" => Sampling.TimestepSpacing.Trailing,
+            "linspace" => Sampling.TimestepSpacing.Linspace,
+            var other => throw r.Bad("timestep_spacing", $"'{other}' is not supported (leading, trailing or linspace, as diffusers' DDIMScheduler)"),
+        };
+        int offset = r.NonNegativeInt("steps_offset", defaults.StepsOffset);
+        bool alphaToOne = r.Bool("set_alpha_to_one", defaults.FinalAlphaIsOne);
         var notes = new List<string>();
-        if (r.Int("steps_offset", 1) != 1)
-            notes.Add($"{source}: steps_offset {r.Int("steps_offset", 1)}; SharpClip's DDIM uses ldm's uniform timesteps (offset 1)");
-        if (json.TryGetProperty("set_alpha_to_one", out var one) && one.ValueKind == JsonValueKind.True)
-            notes.Add($"{source}: set_alpha_to_one true; SharpClip's DDIM ends at ᾱ_0 as ldm does");
-        return new Scheduler(start, end, timesteps, prediction, notes);
+        if (r.Bool("clip_sample", false))
+            notes.Add($"{source}: clip_sample true; SharpClip's DDIM does not clamp x̂₀ (as ldm's), diffusers' DDIMScheduler would");
+        if (r.Bool("thresholding", false))
+            notes.Add($"{source}: thresholding true; SharpClip's DDIM does not threshold x̂₀ (as ldm's), diffusers' DDIMScheduler would");
+        return new Scheduler(start, end, timesteps, prediction, new Sampling.DdimTimesteps(spacing, offset, alphaToOne), notes);
     }
 
     // Field access with one error shape: "FILE: field 'X' ...".
@@ -176,6 +192,19 @@ public static class DiffusersConfigs
             if (!json.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
             if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n) || n <= 0) throw Bad(field, $"{v.GetRawText()} is not a positive integer");
             return n;
+        }
+
+        public int NonNegativeInt(string field, int fallback)
+        {
+            if (!json.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int n) || n < 0) throw Bad(field, $"{v.GetRawText()} is not a non-negative integer");
+            return n;
+        }
+
+        public string String(string field, string fallback)
+        {
+            if (!json.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return fallback;
+            return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw Bad(field, $"{v.GetRawText()} is not a string");
         }
 
         public bool Bool(string field, bool fallback)

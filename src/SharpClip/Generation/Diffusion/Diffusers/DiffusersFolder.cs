@@ -119,6 +119,7 @@ internal sealed class DiffusersFolder
             {
                 UNet = unet, Text = text, ScaleFactor = scale, Prediction = scheduler?.Prediction,
                 LinearStart = scheduler?.LinearStart ?? 0.00085, LinearEnd = scheduler?.LinearEnd ?? 0.012, Timesteps = scheduler?.Timesteps ?? 1000,
+                Ddim = scheduler?.Ddim,
             };
             return new DiffusersFolder(tensors, config, Directory.Exists(tokenizerDir) ? tokenizerDir : null, PadTokenOf(tokenizerDir), scheduler?.Notes ?? [])
             {
