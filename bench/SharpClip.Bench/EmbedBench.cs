@@ -112,10 +112,16 @@ public static class EmbedBench
             e.TryGetProperty("model_only_images_per_s", out var m) ? m.GetDouble() : null, BenchSupport.LoadAverage1Min());
     }
 
-    /// <summary>Runs a process to its end and returns the last line of its stdout (the JSON result); its stderr passes through.</summary>
+    /// <summary>
+    /// Runs a process to its end and returns the last line of its stdout (the JSON result); its stderr passes through.
+    /// Every contender gets <c>OMP_WAIT_POLICY=PASSIVE</c> (SharpClip sets it for itself, see OpenMpWaitPolicy): on a
+    /// shared machine OpenMP's spinning threads would otherwise cost the Python side several times its speed, and the
+    /// comparison is of the work done, not of a wait policy.
+    /// </summary>
     static string RunProcess(string exe, IEnumerable<string> arguments)
     {
         var psi = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true };
+        psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
         var lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
