@@ -17,19 +17,27 @@ public static class ExportCommand
     {
         var model = new ModelOptions();
         var output = new Option<string>("--output", "-o") { Description = "Folder for image.onnx, text.onnx, clip_onnx.json and the tokenizer files.", Required = true };
-        var cmd = new Command("onnx", "Write the image and text towers as ONNX graphs (opset 17, float32) with the preprocessing and tokenizer a deployer needs.");
+        var cmd = new Command("onnx", "Write the image and text towers as ONNX graphs (opset 17; float32, or int8 linear layers with --precision int8) with the preprocessing and tokenizer a deployer needs.");
         cmd.Options.Add(model.Model); // the weights as stored, in float32: device, precision and engine do not apply
         cmd.Options.Add(model.Vocab);
         cmd.Options.Add(output);
+        var precision = new Option<string>("--precision") { Description = "fp32 (standard operators, any ONNX runtime) or int8 (the graphs --precision int8 runs: int8 linear layers, ONNX Runtime only).", DefaultValueFactory = _ => "fp32" };
+        cmd.Options.Add(precision);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
             using var pipeline = Pipelines.ClipPipeline.Load(parse.GetValue(model.Model)!, new Pipelines.ClipPipelineOptions
             {
                 VocabPath = parse.GetValue(model.Vocab), Engine = Pipelines.InferenceEngine.Torch,
             });
+            var quantization = Runtime.ComputeTarget.ParsePrecision(parse.GetValue(precision)!, "--precision") switch
+            {
+                Runtime.Precision.Float32 => OnnxQuantization.None,
+                Runtime.Precision.Int8 => OnnxQuantization.DynamicInt8,
+                var p => throw new ArgumentException($"--precision {parse.GetValue(precision)}: export writes fp32 or int8 graphs, not {p}"),
+            };
             var tokenizer = TryTokenizer(pipeline);
             string dir = parse.GetValue(output)!;
-            var result = OnnxExport.Write(pipeline.Model, pipeline.Preprocessing, tokenizer, dir);
+            var result = OnnxExport.Write(pipeline.Model, pipeline.Preprocessing, tokenizer, dir, quantization);
             foreach (var file in result.Files) Console.WriteLine(file);
             Console.Error.WriteLine($"wrote {pipeline.Config} to {dir}: image.onnx {result.ImageBytes / 1e6:F1} MB, text.onnx {result.TextBytes / 1e6:F1} MB" +
                                     (tokenizer is null ? "; no vocabulary (give --vocab to include the tokenizer)" : ""));

@@ -10,7 +10,7 @@ public static class PreprocessCommand
 {
     public static Command Create()
     {
-        var image = new Argument<string>("IMAGE") { Description = "Image file (JPEG, PNG, GIF, BMP or WebP)." };
+        var image = new Argument<string>("IMAGE") { Description = "Image file (JPEG, PNG, GIF, BMP, WebP or ICO)." };
         var size = new Option<int?>("--size") { Description = "Model input size N: shorter side resized to N, then an N×N centre crop (default 224, or the config's)." };
         var config = new Option<string?>("--config") { Description = "A Hugging Face preprocessor_config.json supplying size, crop, mean and std." };
         var output = new Option<string>("--output", "-o")

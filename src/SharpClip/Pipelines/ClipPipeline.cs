@@ -116,19 +116,19 @@ public sealed class ClipPipeline : IDisposable
 
     /// <summary>
     /// Image embeddings in input order; an image that cannot be read gives an error result and the rest go on.
-    /// Decoding runs in parallel with a bounded number of images in memory (one batch).
+    /// Decoding runs in parallel and overlaps the model: the next batch is decoded while the model embeds this one, so
+    /// at most two batches of images are in memory.
     /// </summary>
     public IReadOnlyList<EmbeddingResult> EmbedImages(IReadOnlyList<string> paths, bool normalize = true,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         var results = new EmbeddingResult[paths.Count];
         int done = 0;
-        for (int start = 0; start < paths.Count; start += Options.BatchSize)
+        foreach (var (start, prepared) in Prefetched(paths.Count,
+                     (s, n) => Processor.ProcessBatch(Slice(paths, s, n), Options.DecodeThreads, null, cancellationToken), cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var chunk = paths.Skip(start).Take(Options.BatchSize).ToList();
-            EmbedPrepared(Processor.ProcessBatch(chunk, Options.DecodeThreads, null, cancellationToken), start, results, normalize);
-            done += chunk.Count;
+            EmbedPrepared(prepared, start, results, normalize);
+            done += prepared.Count;
             progress?.Report(done);
         }
         return results;
@@ -143,13 +143,50 @@ public sealed class ClipPipeline : IDisposable
         CancellationToken cancellationToken = default)
     {
         var results = new EmbeddingResult[images.Count];
-        for (int start = 0; start < images.Count; start += Options.BatchSize)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var chunk = images.Skip(start).Take(Options.BatchSize).ToList();
-            EmbedPrepared(Processor.ProcessBatch(chunk, Options.DecodeThreads, cancellationToken), start, results, normalize);
-        }
+        foreach (var (start, prepared) in Prefetched(images.Count,
+                     (s, n) => Processor.ProcessBatch(Slice(images, s, n), Options.DecodeThreads, cancellationToken), cancellationToken))
+            EmbedPrepared(prepared, start, results, normalize);
         return results;
+    }
+
+    static List<T> Slice<T>(IReadOnlyList<T> items, int start, int count)
+    {
+        var slice = new List<T>(count);
+        for (int i = start; i < start + count; i++) slice.Add(items[i]);
+        return slice;
+    }
+
+    /// <summary>
+    /// The batches of <paramref name="count"/> inputs, each decoded by <paramref name="prepare"/>(start, count) on a worker
+    /// thread one batch ahead of the caller: while the caller runs the model on batch k, batch k+1 decodes, so decoding
+    /// and the model share the cores instead of taking turns (neither keeps both cores busy all the time: the model has
+    /// serial stretches between its matrix products, the decoder waits for the largest image of a batch). Batches come
+    /// in order; an early exit (an exception in the caller) waits for the batch in flight so no decode outlives the call.
+    /// </summary>
+    IEnumerable<(int Start, IReadOnlyList<PreprocessResult> Prepared)> Prefetched(int count,
+        Func<int, int, IReadOnlyList<PreprocessResult>> prepare, CancellationToken cancellationToken)
+    {
+        int batch = Options.BatchSize;
+        Task<IReadOnlyList<PreprocessResult>>? next = null;
+        Task<IReadOnlyList<PreprocessResult>> Start(int start) =>
+            Task.Run(() => prepare(start, Math.Min(batch, count - start)), cancellationToken);
+        try
+        {
+            if (count > 0) next = Start(0);
+            for (int start = 0; start < count; start += batch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var prepared = next!.GetAwaiter().GetResult();
+                next = start + batch < count ? Start(start + batch) : null;
+                yield return (start, prepared);
+            }
+        }
+        finally
+        {
+            if (next is not null)
+                try { next.Wait(CancellationToken.None); }
+                catch (AggregateException) { } // the caller is already leaving with its own exception or cancellation
+        }
     }
 
     /// <summary>One forward pass over a chunk's decoded images; the failed ones become error results at their place.</summary>

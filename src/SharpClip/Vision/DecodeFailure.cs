@@ -31,6 +31,7 @@ internal static partial class DecodeFailure
         ImageFormat.Gif => "GIF",
         ImageFormat.Bmp => "BMP",
         ImageFormat.WebP => "WebP",
+        ImageFormat.Ico => "ICO",
         _ => format.ToString(),
     };
 

@@ -5,7 +5,7 @@ public enum ImageDecodeError
 {
     /// <summary>The file has zero bytes.</summary>
     Empty,
-    /// <summary>Not JPEG, PNG, GIF, BMP or WebP (a non-image, or an image format the reference pipeline does not use).</summary>
+    /// <summary>Not JPEG, PNG, GIF, BMP, WebP or ICO (a non-image, or an image format the reference pipeline does not use).</summary>
     UnsupportedFormat,
     /// <summary>The file ends before the image does.</summary>
     Truncated,

@@ -9,7 +9,8 @@ namespace SharpClip.Vision;
 /// libvips (NetVips; natives shipped inside the NuGet package): its libjpeg-turbo-family JPEG decoder uses the same
 /// defaults as the reference (islow IDCT, fancy upsampling) and matched Pillow/libjpeg-turbo 2.1.5 bit for bit on every
 /// fixture, and it exposes raw 16-bit samples and the palette flag that Pillow's mode-dependent resize needs. BMP is
-/// read by <see cref="BmpReader"/> (libvips has no BMP loader). EXIF orientation and ICC profiles are ignored, as the
+/// read by <see cref="BmpReader"/> (libvips has no BMP loader), and Windows icons by <see cref="IcoReader"/> (its PNG
+/// entries through libvips, its bitmaps through the BMP reader). EXIF orientation and ICC profiles are ignored, as the
 /// reference ignores them. The header is parsed, and the decompression-bomb limit applied, before any pixel is decoded.
 /// Thread-safe.
 /// </summary>
@@ -88,7 +89,12 @@ public static class ImageDecoder
     {
         ArgumentNullException.ThrowIfNull(data);
         var header = ImageHeaderReader.Read(data, name);
-        return header.Format == ImageFormat.Bmp ? BmpReader.Decode(data, name) : DecodeWithVips(data, header, name);
+        return header.Format switch
+        {
+            ImageFormat.Bmp => BmpReader.Decode(data, name),
+            ImageFormat.Ico => IcoReader.Decode(data, name, png => DecodeWithVips(png, ImageHeaderReader.Read(png, name), name)),
+            _ => DecodeWithVips(data, header, name),
+        };
     }
 
     /// <summary>Decodes an image from a stream (read to its end); <paramref name="name"/> names it in errors.</summary>

@@ -1,7 +1,7 @@
 namespace SharpClip.Vision;
 
 /// <summary>The container formats SharpClip decodes: the ones CLIP's reference (Pillow) reads for training and evaluation data.</summary>
-public enum ImageFormat { Jpeg, Png, Gif, Bmp, WebP }
+public enum ImageFormat { Jpeg, Png, Gif, Bmp, WebP, Ico }
 
 /// <summary>
 /// Pillow's image mode right after <c>Image.open</c>. It matters because the reference resizes the image in this mode,

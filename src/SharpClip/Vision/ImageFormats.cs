@@ -10,7 +10,7 @@ public static class ImageFormats
     /// </summary>
     public static IReadOnlySet<string> ReadableExtensions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp",
+        ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".ico",
     };
 
     /// <summary>Whether <paramref name="path"/>'s extension is one of <see cref="ReadableExtensions"/>.</summary>

@@ -8,7 +8,7 @@ namespace SharpClip.Vision;
 /// </summary>
 internal static class ImageHeaderReader
 {
-    static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    internal static readonly byte[] PngSignature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     public static ImageFormat? Sniff(ReadOnlySpan<byte> d)
     {
@@ -17,6 +17,7 @@ internal static class ImageHeaderReader
         if (d.Length >= 6 && d[..3].SequenceEqual("GIF"u8) && (d[3..6].SequenceEqual("87a"u8) || d[3..6].SequenceEqual("89a"u8))) return ImageFormat.Gif;
         if (d.Length >= 2 && d[0] == (byte)'B' && d[1] == (byte)'M') return ImageFormat.Bmp;
         if (d.Length >= 12 && d[..4].SequenceEqual("RIFF"u8) && d[8..12].SequenceEqual("WEBP"u8)) return ImageFormat.WebP;
+        if (IcoReader.Sniff(d)) return ImageFormat.Ico;
         return null;
     }
 
@@ -25,13 +26,14 @@ internal static class ImageHeaderReader
     {
         if (data.IsEmpty) throw new ImageDecodeException(file, ImageDecodeError.Empty, "file is empty (0 bytes)");
         var format = Sniff(data) ?? throw new ImageDecodeException(file, ImageDecodeError.UnsupportedFormat,
-            $"not a JPEG, PNG, GIF, BMP or WebP image (starts with {Hex(data[..Math.Min(8, data.Length)])})");
+            $"not a JPEG, PNG, GIF, BMP, WebP or ICO image (starts with {Hex(data[..Math.Min(8, data.Length)])})");
         var header = format switch
         {
             ImageFormat.Png => Png(data, file),
             ImageFormat.Jpeg => Jpeg(data, file),
             ImageFormat.Gif => Gif(data, file),
             ImageFormat.Bmp => BmpReader.ReadHeader(data, file).Header,
+            ImageFormat.Ico => IcoReader.ReadHeader(data, file).Header,
             _ => WebP(data, file),
         };
         if (header.Width <= 0 || header.Height <= 0)

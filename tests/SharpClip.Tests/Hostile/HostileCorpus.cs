@@ -51,6 +51,11 @@ public static class HostileCorpus
         yield return Image("PNG with its IHDR checksum broken", "crc.png", () => Valid["PNG"]().Select((b, i) => i == 30 ? (byte)(b ^ 1) : b).ToArray());
         yield return Image("PNG with scrambled pixel data", "scrambled.png", () => Valid["PNG"]().Select((b, i) => i > 60 && i < 300 ? (byte)(b ^ 0x5A) : b).ToArray());
         yield return Image("PNG named .jpg (read by content, as Pillow does)", "photo.jpg", () => Valid["PNG"](), Expectation.Read);
+        yield return Image("ICO named .png (read by content, as Pillow does)", "icon.png", () => Valid["ICO"](), Expectation.Read);
+        yield return Image("ICO directory listing 3 images, cut after the first entry", "short.ico", () => WithEntryCount(Valid["ICO"]()[..22], 3));
+        yield return Image("ICO directory listing no images", "none.ico", () => WithEntryCount(Valid["ICO"](), 0));
+        yield return Image("ICO entry pointing past the end of the file", "far.ico", () => WithEntryOffset(Valid["ICO"](), 1 << 30));
+        yield return Image("ICO entry whose size reaches before the file (AND mask nowhere)", "mask.ico", () => WithEntrySize(WithEntryBpp(Valid["ICO"](), 24), 3));
 
         // ---- Checkpoints: safetensors that lie, non-finite weights, pickles that want to run code.
         yield return Checkpoint("safetensors cut in half", "cut.safetensors", dir => File.ReadAllBytes(ModelWeights)[..(int)(new FileInfo(ModelWeights).Length / 2)]);

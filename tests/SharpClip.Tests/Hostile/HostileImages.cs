@@ -74,6 +74,10 @@ internal static class HostileImages
                 BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(18), (int)width);
                 BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(22), (int)height);
                 break;
+            case "ICO": // the first entry's bitmap header (its height counts the AND mask too)
+                BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(22 + 4), (int)width);
+                BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(22 + 8), (int)(2 * height));
+                break;
             case "WEBP": // lossy: the VP8 frame header's 14-bit sides
                 if (!b.AsSpan(12, 4).SequenceEqual("VP8 "u8)) throw new ArgumentException("expected a simple lossy WebP");
                 BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(26), (ushort)(width & 0x3FFF));
@@ -87,6 +91,25 @@ internal static class HostileImages
                 break;
             default: throw new ArgumentException(format);
         }
+        return b;
+    }
+
+    /// <summary>An icon whose directory says it holds <paramref name="count"/> images.</summary>
+    public static byte[] WithEntryCount(byte[] ico, int count) => Patched(ico, b => BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(4), (ushort)count));
+
+    /// <summary>An icon whose first directory entry points at <paramref name="offset"/>.</summary>
+    public static byte[] WithEntryOffset(byte[] ico, int offset) => Patched(ico, b => BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(6 + 12), offset));
+
+    /// <summary>An icon whose first directory entry claims <paramref name="size"/> bytes (where its AND mask is taken to end).</summary>
+    public static byte[] WithEntrySize(byte[] ico, int size) => Patched(ico, b => BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(6 + 8), size));
+
+    /// <summary>An icon whose first directory entry claims <paramref name="bpp"/> bits per pixel (below 32: the alpha comes from the AND mask).</summary>
+    public static byte[] WithEntryBpp(byte[] ico, int bpp) => Patched(ico, b => BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(6 + 6), (ushort)bpp));
+
+    static byte[] Patched(byte[] image, Action<byte[]> patch)
+    {
+        var b = (byte[])image.Clone();
+        patch(b);
         return b;
     }
 

@@ -102,7 +102,7 @@ public class OnnxExportTests : IDisposable
     }
 
     /// <summary>An exported file run as a deployer runs it: default session options, the graph's own input/output names.</summary>
-    static Tensor RunFile(string path, string inputName, Tensor input, string outputName)
+    internal static Tensor RunFile(string path, string inputName, Tensor input, string outputName)
     {
         using var session = new InferenceSession(path);
         Assert.Equal([inputName], session.InputNames);

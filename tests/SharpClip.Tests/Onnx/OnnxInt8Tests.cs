@@ -55,6 +55,36 @@ public class OnnxInt8Tests(ITestOutputHelper output)
         Assert.True(Relative(expectedTexts, texts) > 1e-4, $"{id}: int8 text features equal float32 ones; were the layers quantized?");
     }
 
+    /// <summary>
+    /// <c>export onnx --precision int8</c>: the files a deployer gets hold the int8 graphs (DynamicQuantizeMatMul nodes,
+    /// int8 weights) and, run by a plain ONNX Runtime session, give features within the bar of the reference's.
+    /// </summary>
+    [Fact]
+    public void ExportWritesTheInt8GraphsAndTheyMeetTheBar()
+    {
+        using var dir = new TempDir();
+        using var reference = new ReferenceModel(FirstModel);
+        var (exit, _, err) = CliProcess.Run("export", "onnx", "-m", reference.WeightsPath, "--precision", "int8", "-o", dir.Path);
+        Assert.True(exit == 0, err);
+        using var scope = torch.NewDisposeScope();
+        var imageFile = Path.Combine(dir.Path, OnnxExport.ImageFile);
+        var textFile = Path.Combine(dir.Path, OnnxExport.TextFile);
+        foreach (var file in new[] { imageFile, textFile })
+        {
+            var graph = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(file)).Graph;
+            Assert.Contains(graph.Node, n => n.OpType == "DynamicQuantizeMatMul");
+            Assert.Contains(graph.Initializer, t => t.DataType == (int)global::Onnx.TensorProto.Types.DataType.Int8);
+        }
+        var images = OnnxExportTests.RunFile(imageFile, ClipOnnxGraphs.PixelValues, reference.Tensor("eval", "pixel_values"), ClipOnnxGraphs.ImageEmbeds);
+        var texts = OnnxExportTests.RunFile(textFile, ClipOnnxGraphs.InputIds, reference.Tensor("eval", "input_ids"), ClipOnnxGraphs.TextEmbeds);
+        Assert.True(MinCosine(reference.Tensor("eval", "image_features"), images) >= CosineBar);
+        Assert.True(MinCosine(reference.Tensor("eval", "text_features"), texts) >= CosineBar);
+        Assert.Contains("int8", File.ReadAllText(Path.Combine(dir.Path, OnnxExport.InfoFile)), StringComparison.Ordinal);
+        var (refused, _, why) = CliProcess.Run("export", "onnx", "-m", reference.WeightsPath, "--precision", "bf16", "-o", dir.Path);
+        Assert.NotEqual(0, refused);
+        Assert.Contains("--precision bf16", why, StringComparison.Ordinal);
+    }
+
     static double MinCosine(Tensor expected, Tensor actual) =>
         torch.nn.functional.cosine_similarity(expected, actual, 1).min().item<float>();
 

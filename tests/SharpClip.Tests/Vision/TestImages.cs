@@ -23,6 +23,7 @@ internal static class TestImages
             .Select(y => Pixels().AsSpan(y * MadeWidth * 3, MadeWidth * 3).ToArray()).ToArray()),
         ["WEBP"] = () => Vips(v => v.WebpsaveBuffer(q: 80, keep: NetVips.Enums.ForeignKeep.None)),
         ["WEBP lossless"] = () => Vips(v => v.WebpsaveBuffer(lossless: true, keep: NetVips.Enums.ForeignKeep.None)),
+        ["ICO"] = () => Ico((MadeWidth, MadeHeight, 32, IconBitmap32(MadeWidth, MadeHeight, Pixels(), Noise(MadeWidth * MadeHeight, 5)))),
     };
 
     /// <summary>A smooth gradient with noise: compresses to a few KB, so every format has real data after its header.</summary>
@@ -141,6 +142,55 @@ internal static class TestImages
             for (int i = 0; i < 4; i++) BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(54 + 4 * i), masks[i]);
         paletteBgrx?.CopyTo(b, 14 + headerSize);
         pixelData.CopyTo(b, offset);
+        return b;
+    }
+
+    /// <summary>
+    /// A Windows icon of the given entries, in that directory order: each entry's width, height (256 is written as 0),
+    /// bit count and payload (a PNG file or an icon bitmap).
+    /// </summary>
+    public static byte[] Ico(params (int Width, int Height, int Bpp, byte[] Payload)[] entries)
+    {
+        var o = new List<byte> { 0, 0, 1, 0, (byte)entries.Length, (byte)(entries.Length >> 8) };
+        int offset = 6 + 16 * entries.Length;
+        foreach (var (w, h, bpp, payload) in entries)
+        {
+            var e = new byte[16];
+            e[0] = (byte)(w % 256);
+            e[1] = (byte)(h % 256);
+            BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(4), 1);
+            BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(6), (ushort)bpp);
+            BinaryPrimitives.WriteInt32LittleEndian(e.AsSpan(8), payload.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(e.AsSpan(12), offset);
+            o.AddRange(e);
+            offset += payload.Length;
+        }
+        foreach (var entry in entries) o.AddRange(entry.Payload);
+        return o.ToArray();
+    }
+
+    /// <summary>
+    /// An icon's 32-bit bitmap: a BITMAPINFOHEADER with the doubled height, BGRA rows bottom-up, then an all-opaque AND
+    /// mask. <paramref name="rgb"/> is top row first; <paramref name="alpha"/> one byte per pixel.
+    /// </summary>
+    public static byte[] IconBitmap32(int w, int h, byte[] rgb, byte[] alpha)
+    {
+        int maskStride = (w + 31) / 32 * 4;
+        var b = new byte[40 + 4 * w * h + maskStride * h];
+        BinaryPrimitives.WriteInt32LittleEndian(b, 40);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(4), w);
+        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(8), 2 * h);
+        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(12), 1);
+        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(14), 32);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int i = y * w + x, p = 40 + 4 * ((h - 1 - y) * w + x);
+                b[p] = rgb[3 * i + 2];
+                b[p + 1] = rgb[3 * i + 1];
+                b[p + 2] = rgb[3 * i];
+                b[p + 3] = alpha[i];
+            }
         return b;
     }
 }
