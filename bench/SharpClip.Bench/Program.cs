@@ -11,6 +11,7 @@ public static class Program
         ["preprocess"] = PreprocessBench.Run,
         ["model"] = ModelBench.Run,
         ["onnx"] = OnnxBench.Run,
+        ["onnx-profile"] = OnnxProfileBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,
