@@ -125,8 +125,8 @@ public static class OnnxProfileBench
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = torch.get_num_threads(),
             InterOpNumThreads = 1,
+            ProfileOutputPathPrefix = stem, // before EnableProfiling, which hands ONNX Runtime the prefix set so far
             EnableProfiling = true,
-            ProfileOutputPathPrefix = stem,
             OptimizedModelFilePath = stem + ".optimized.onnx",
         };
         so.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
