@@ -14,7 +14,8 @@ namespace SharpClip.Bench;
 /// trimmed after the batch's last end token ("text", captions of up to --caption-tokens tokens), RN50 images b1/8.
 /// The contenders alternate run by run within each row (torch, onnx, torch, onnx, ...): 2 warm-ups each, median of 5.
 /// The "bar" column is issue 14's ONNX Runtime 1.31 figure for openai/CLIP's own exported graph on the same kind of
-/// machine (exporting that graph needs PyTorch's exporter, which is not available here).
+/// machine; <c>onnx-profile --reference DIR</c> (<see cref="OnnxProfileBench"/>) measures that graph here, exported by
+/// reference/export_openai_clip_onnx.py with Debian's PyTorch.
 /// Usage: <c>onnx [--rows vit-image,vit-text,rn50-image] [--caption-tokens 16] [--spinning off|on] [--neighbour]
 /// [--attention standard|fused] [--threads N] [--out FILE]</c>; --neighbour runs one busy process beside the bench (the issue's "competing load").
 /// <c>--compare int8|bf16</c> measures a reduced-precision path against ONNX Runtime float32 instead
@@ -52,7 +53,7 @@ public static class OnnxBench
         var cpu = CpuFeatures.Current;
 
         Console.WriteLine("SharpClip-torch (libtorch) vs SharpClip-onnx (ONNX Runtime running the graph SharpClip writes from the same weights).");
-        Console.WriteLine("The bar column is ONNX Runtime on openai/CLIP's own exported graph (issue 14); that graph cannot be exported here.");
+        Console.WriteLine("The bar column is issue 14's ONNX Runtime figure on openai/CLIP's own exported graph (measured here: onnx-profile --reference).");
         Console.WriteLine($"CPU: {cpu.ModelName}, {cpu.LogicalCores} logical cores; flags: {string.Join(" ", cpu.RelevantFlags)}");
         Console.WriteLine($"threads: torch {torch.get_num_threads()}, onnx intra-op {threads}; onnx spinning {(spinning ? "on" : "off")}; attention {(fused ? "com.microsoft Attention" : "standard ops")}; " +
                           $"ONNX Runtime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()}; caption tokens (trimmed rows) ≤ {captionTokens}");

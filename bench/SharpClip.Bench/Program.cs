@@ -12,6 +12,7 @@ public static class Program
         ["model"] = ModelBench.Run,
         ["onnx"] = OnnxBench.Run,
         ["embed"] = EmbedBench.Run,
+        ["onnx-profile"] = OnnxProfileBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,

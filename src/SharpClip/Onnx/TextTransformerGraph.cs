@@ -24,11 +24,14 @@ internal static class TextTransformerGraph
 
         var mask = g.Node("Slice", CausalMask(g, config.ContextLength), g.Int64s("starts", 0, 0),
             g.Concat(0, tokens, tokens), g.Int64s("axes", 0, 1));              // [tokens, tokens]
-        x = TransformerGraph.Stack(g, w, "transformer", x, config.TextLayers, config.TextHeads, config.Activation, mask);
-
-        // Pool first, then ln_final: the LayerNorm is per token, so normalising only the pooled rows gives the same numbers.
+        // Each row's first end-of-text token (argmax of the ids, as the reference pools): the row the last block computes.
         var eot = g.Node("ArgMax", [ids], [OnnxGraphBuilder.Int("axis", 1), OnnxGraphBuilder.Int("keepdims", 1)]); // [batch, 1]
-        var pooled = g.Node("GatherND", [x, eot], [OnnxGraphBuilder.Int("batch_dims", 1)]); // [batch, width]
+        var eotRow = (string values) => g.Node("GatherND", [values, g.Reshape(eot, 0, 1, 1)], [OnnxGraphBuilder.Int("batch_dims", 1)]); // [batch, 1, width]
+        var eotMask = g.Gather(mask, eot, 0);                                  // [batch, 1, tokens]
+        x = TransformerGraph.Stack(g, w, "transformer", x, config.TextLayers, config.TextHeads, config.Activation, mask, eotRow, eotMask);
+
+        // ln_final on the pooled rows only: the LayerNorm is per token, so the other rows' would never be read.
+        var pooled = g.Reshape(x, 0, -1);                                      // [batch, width]
         pooled = TransformerGraph.LayerNorm(g, w, "ln_final", pooled);
         return g.MatMul(pooled, g.Weight("text_projection", w["text_projection"])); // [batch, embed_dim]
     }

@@ -28,8 +28,10 @@ internal static class VisionTransformerGraph
         x = g.Concat(1, cls, x);                                               // [batch, grid²+1, width]
 
         x = TransformerGraph.LayerNorm(g, w, "visual.ln_pre", x);
-        x = TransformerGraph.Stack(g, w, "visual.transformer", x, config.VisionLayers[0], config.VisionHeads, config.Activation, mask: null);
-        x = g.Gather(x, g.Int64Scalar("class_token", 0), 1);                    // [batch, width]
+        var classRow = (string tokens) => g.Node("Slice", tokens, g.Int64s("start", 0), g.Int64s("end", 1), g.Int64s("axis", 1)); // [batch, 1, width]
+        x = TransformerGraph.Stack(g, w, "visual.transformer", x, config.VisionLayers[0], config.VisionHeads, config.Activation,
+            mask: null, classRow, rowMask: null);                               // [batch, 1, width]: the class token
+        x = g.Reshape(x, 0, width);                                            // [batch, width]
         x = TransformerGraph.LayerNorm(g, w, "visual.ln_post", x);
         return g.MatMul(x, g.Weight("visual.proj", w["visual.proj"]));          // [batch, embed_dim]
     }
