@@ -16,6 +16,7 @@ public static class Program
         ["training"] = TrainingBench.Run,
         ["diffusion-vae"] = DiffusionVaeBench.Run,
         ["dalle"] = DalleBench.Run,
+        ["dvae-quality"] = DvaeQualityBench.Run,
     };
 
     public static int Main(string[] args)
