@@ -19,6 +19,7 @@ public static class Program
         ["diffusion"] = DiffusionBench.Run,
         ["diffusion-vae"] = DiffusionVaeBench.Run,
         ["dalle"] = DalleBench.Run,
+        ["dvae-quality"] = DvaeQualityBench.Run,
     };
 
     public static int Main(string[] args)

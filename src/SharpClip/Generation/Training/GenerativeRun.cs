@@ -55,13 +55,24 @@ internal sealed class GenerativeRun : IDisposable
     public void Warn(string text) => _progress?.Report(new TrainingMessage(text, IsWarning: true));
 
     /// <summary>Opens the data: images resized and centre-cropped to <paramref name="imageSize"/>, as [0, 1] floats (CHW).</summary>
-    public void OpenData(string spec, DataSourceOptions? options, int imageSize, int batchSize, int seed, int? workers, CaptionTokenizer captions)
+    public void OpenData(string spec, DataSourceOptions? options, int imageSize, int batchSize, int seed, int? workers, CaptionTokenizer captions) =>
+        OpenData(spec, options, imageSize, UnitPixelPipeline(imageSize), batchSize, seed, workers, captions);
+
+    /// <summary>Opens the data with the caller's image pipeline, which returns <c>3 · imageSize²</c> floats per sample
+    /// (or null to skip it). The batches' order, captions and skips are those of every other pipeline's.</summary>
+    public void OpenData(string spec, DataSourceOptions? options, int imageSize, ImagePipeline images, int batchSize, int seed, int? workers, CaptionTokenizer captions)
     {
         var source = ImageTextSources.Open(spec, options);
-        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(imageSize));
-        ImagePipeline pixels = (sample, _) => UnitPixels(processor.ResizeAndCrop(TrainingInputs.Decode(sample.Image)));
-        Loader = new ClipDataLoader(source, pixels, captions,
+        Loader = new ClipDataLoader(source, images, captions,
             new ClipLoaderOptions { BatchSize = batchSize, ImageSize = imageSize, Seed = seed, Workers = workers ?? Math.Max(1, Environment.ProcessorCount) });
+    }
+
+    /// <summary>The generative trainers' image pipeline: decode, resize and centre-crop to <paramref name="imageSize"/>
+    /// (no random augmentation: a sample's pixels are the same in every epoch), CHW floats in [0, 1].</summary>
+    public static ImagePipeline UnitPixelPipeline(int imageSize)
+    {
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(imageSize));
+        return (sample, _) => UnitPixels(processor.ResizeAndCrop(TrainingInputs.Decode(sample.Image)));
     }
 
     /// <summary>An 8-bit image as CHW floats in [0, 1] (byte / 255, torchvision's ToTensor).</summary>

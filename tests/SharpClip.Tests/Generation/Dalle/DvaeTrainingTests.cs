@@ -101,11 +101,22 @@ public class DvaeObjectiveTests
     [Fact]
     public void SchedulesFollowThePaper()
     {
+        // The paper's cosine from 1 to 1/16, evaluated here in doubles at every step and past the end.
+        for (long step = 0; step <= 1200; step++)
+        {
+            double expected = step >= 1000 ? 1.0 / 16 : 1.0 / 16 + (1 - 1.0 / 16) * (1 + Math.Cos(Math.PI * step / 1000.0)) / 2;
+            Assert.Equal(expected, DvaeSchedules.Temperature(step, 1000), 12);
+        }
         Assert.Equal(1.0, DvaeSchedules.Temperature(0, 1000), 12);
-        Assert.Equal(0.25, DvaeSchedules.Temperature(500, 1000), 12);          // geometric mean of 1 and 1/16
-        Assert.Equal(1.0 / 16, DvaeSchedules.Temperature(1000, 1000), 12);
-        Assert.Equal(1.0 / 16, DvaeSchedules.Temperature(5000, 1000), 12);
-        Assert.Equal(Math.Pow(1.0 / 16, 0.25), DvaeSchedules.Temperature(250, 1000), 12);
+        Assert.Equal((1 + 1.0 / 16) / 2, DvaeSchedules.Temperature(500, 1000), 12);   // half way between, not the geometric mean
+        Assert.Equal(2.0 - (2.0 - 0.5) * (1 - Math.Sqrt(0.5)) / 2, DvaeSchedules.Temperature(250, 1000, start: 2.0, end: 0.5), 12);   // cos(π/4) = √½
+        // The exponential alternative: the same factor every step.
+        for (long step = 0; step <= 1200; step += 7)
+        {
+            double expected = step >= 1000 ? 1.0 / 16 : Math.Pow(1.0 / 16, step / 1000.0);
+            Assert.Equal(expected, DvaeSchedules.Temperature(step, 1000, shape: TemperatureShape.Exponential), 12);
+        }
+        Assert.Equal(0.25, DvaeSchedules.Temperature(500, 1000, shape: TemperatureShape.Exponential), 12);   // the geometric mean of 1 and 1/16
         Assert.Equal(0.0, DvaeSchedules.KlWeight(0, 100, 6.6), 12);
         Assert.Equal(3.3, DvaeSchedules.KlWeight(50, 100, 6.6), 12);
         Assert.Equal(6.6, DvaeSchedules.KlWeight(100, 100, 6.6), 12);

@@ -11,9 +11,10 @@ namespace SharpClip.Generation.Dalle.Training;
 
 /// <summary>
 /// Trains the DALL-E transformer on image–caption pairs, in nanoGPT's shape: set up (a trained dVAE, the caption
-/// tokenizer, the model, AdamW, optional EMA, data), then the loop — batch → dVAE codes (frozen) → forward/backward
-/// per micro-batch (gradient accumulation) → clip → AdamW → EMA → log, checkpoint. The run folder ends up a
-/// <see cref="DalleModel"/> folder (with the dVAE copied into <c>dvae/</c>).
+/// tokenizer, the model, AdamW, optional EMA, the frozen dVAE's codes of every training image (<see cref="DvaeCodeCache"/>,
+/// encoded once), data), then the loop — batch → its cached codes → forward/backward per micro-batch (gradient
+/// accumulation) → clip → AdamW → EMA → log, checkpoint. The run folder ends up a <see cref="DalleModel"/> folder (with
+/// the dVAE copied into <c>dvae/</c>).
 /// </summary>
 public static class DalleTrainer
 {
@@ -53,9 +54,14 @@ public static class DalleTrainer
             run.ReleaseResumed();
         }
 
-        // ---- data and the run folder ------------------------------------------------------------------------------
-        run.OpenData(config.Data, config.DataOptions, config.ImageSize, config.BatchSize, config.Seed, config.Workers,
-            captions => DalleText.Tokenize(tokenizer, captions, config.TextLength));
+        // ---- the dVAE's codes of every training image, then data and the run folder ---------------------------------
+        var codes = DvaeCodeCache.Open(run.Output, dvae, config.Data, config.DataOptions, config.ImageSize, config.BatchSize, config.Workers,
+            run.Info, cancellationToken);
+        // The loader still orders, captions and skips the samples exactly as with pixels; it no longer decodes them: its
+        // image slot carries a one-pixel placeholder, and a sample whose image the cache could not read is skipped as an
+        // unreadable image is.
+        run.OpenData(config.Data, config.DataOptions, 1, (sample, _) => codes.Contains(sample.Key) ? new float[3] : null,
+            config.BatchSize, config.Seed, config.Workers, captions => DalleText.Tokenize(tokenizer, captions, config.TextLength));
         run.TotalSteps = config.Steps;
         run.Begin(ConfigFileName);
         CopyDvae(config.Dvae, Path.Combine(run.Output, DalleModel.DvaeFolder));
@@ -70,9 +76,7 @@ public static class DalleTrainer
             double lr = config.LearningRateAt(run.Position.Step, run.TotalSteps);
             double loss = 0, textLoss = 0, imageLoss = 0;
             using var scope = torch.NewDisposeScope();
-            var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s]
-            using var codes = dvae.Encode(pixels);
-            var image = codes.Tokens.reshape(batch.Count, shape.ImageTokens).clone();                          // [batch, grid²], a normal tensor
+            var image = codes.Lookup(batch.Keys);                                                             // [batch, grid²] int64
             var text = torch.tensor(batch.TokenIds, [batch.Count, shape.TextLength]);                        // [batch, text]
             optimizer.ZeroGrad();
             for (int start = 0; start < batch.Count; start += micro)

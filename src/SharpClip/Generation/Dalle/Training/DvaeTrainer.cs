@@ -58,7 +58,7 @@ public static class DvaeTrainer
         {
             long step = run.Position.Step;   // 0-based: the schedules' argument
             double lr = config.LearningRateAt(step, run.TotalSteps);
-            double temperature = DvaeSchedules.Temperature(step, config.TemperatureAnnealSteps, config.TemperatureStart, config.TemperatureEnd);
+            double temperature = DvaeSchedules.Temperature(step, config.TemperatureAnnealSteps, config.TemperatureStart, config.TemperatureEnd, config.TemperatureShape);
             double beta = DvaeSchedules.KlWeight(step, config.KlRampSteps, config.KlWeight);
             using var scope = torch.NewDisposeScope();
             var pixels = torch.tensor(batch.Pixels, [batch.Count, 3, config.ImageSize, config.ImageSize]);   // [batch, 3, s, s] in [0, 1]
