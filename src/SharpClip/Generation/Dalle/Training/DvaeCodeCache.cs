@@ -60,7 +60,7 @@ public sealed class DvaeCodeCache
         {
             if (!_rows.TryGetValue(keys[i], out int row))
                 throw new InvalidDataException($"{Path}: no codes for sample '{keys[i]}' (the data changed since the cache was made? delete the file to rebuild it)");
-            for (int t = 0; t < TokensPerImage; t++) flat[i * TokensPerImage + t] = _codes[row * TokensPerImage + t];
+            Array.Copy(_codes, row * TokensPerImage, flat, i * TokensPerImage, TokensPerImage);   // int → long, row by row
         }
         return torch.tensor(flat, [keys.Count, TokensPerImage]);
     }
@@ -116,12 +116,12 @@ public sealed class DvaeCodeCache
                 var row = values.AsSpan(i * tokens, tokens);
                 if (rows.TryGetValue(batch.Keys[i], out int earlier))
                 {
-                    if (!row.SequenceEqual(codes.GetRange(earlier * tokens, tokens).ToArray()))
+                    if (!row.SequenceEqual(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(codes).Slice(earlier * tokens, tokens)))
                         throw new InvalidDataException($"{source.Name}: the key '{batch.Keys[i]}' names two different images; the dVAE code cache needs one image per key");
                     continue;
                 }
                 rows[batch.Keys[i]] = rows.Count;
-                codes.AddRange(row.ToArray());
+                codes.AddRange(row);
             }
         }
         if (rows.Count == 0) throw new InvalidDataException($"{source.Name}: no readable image to encode ({loader.Stats})");
