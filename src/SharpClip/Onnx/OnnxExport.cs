@@ -32,8 +32,10 @@ public static class OnnxExport
     /// <param name="directory">The output folder.</param>
     /// <param name="quantization">
     /// <see cref="OnnxQuantization.DynamicInt8"/> writes the graphs the engine's <c>--precision int8</c> runs (linear layers
-    /// as ONNX Runtime's com.microsoft <c>DynamicQuantizeMatMul</c>, weights int8 at this CPU's level limit): smaller
-    /// files, faster on CPUs with VNNI, but they run only on ONNX Runtime.
+    /// as ONNX Runtime's com.microsoft <c>DynamicQuantizeMatMul</c>): smaller files, faster on CPUs with VNNI, but they run
+    /// only on ONNX Runtime. The weights stay within ±<see cref="PortableInt8Limit"/> whatever CPU exports them, because
+    /// the file may run on another: ±127 (what the engine uses on a VNNI CPU) overflows the int16 sums of the kernels of
+    /// CPUs without VNNI.
     /// </param>
     /// <exception cref="NotSupportedException">a tower the writer cannot express, or larger than one ONNX file holds.</exception>
     public static Result Write(ClipModel model, PreprocessingInfo preprocessing, ClipTokenizer? tokenizer, string directory,
@@ -43,8 +45,8 @@ public static class OnnxExport
         var image = Path.Combine(directory, ImageFile);
         var text = Path.Combine(directory, TextFile);
         var info = Path.Combine(directory, InfoFile);
-        WriteModel(image, ClipOnnxGraphs.ImageTower(model, quantization: quantization));
-        WriteModel(text, ClipOnnxGraphs.TextTower(model, quantization: quantization));
+        WriteModel(image, ClipOnnxGraphs.ImageTower(model, quantization: quantization, int8Limit: PortableInt8Limit));
+        WriteModel(text, ClipOnnxGraphs.TextTower(model, quantization: quantization, int8Limit: PortableInt8Limit));
         var files = new List<string> { image, text, info };
         if (tokenizer is not null)
         {
@@ -55,6 +57,9 @@ public static class OnnxExport
         JsonFiles.WriteAtomic(info, Describe(model, preprocessing, tokenizer, quantization));
         return new Result(files, new FileInfo(image).Length, new FileInfo(text).Length);
     }
+
+    /// <summary>The int8 weight limit of exported files: the one every CPU's kernels run without overflow.</summary>
+    public static int PortableInt8Limit => Int8Weights.Limit(int8DotProduct: false);
 
     /// <summary>The contents of <c>clip_onnx.json</c>.</summary>
     public static JsonObject Describe(ClipModel model, PreprocessingInfo preprocessing, ClipTokenizer? tokenizer,
@@ -71,7 +76,7 @@ public static class OnnxExport
             ["source"] = Path.GetFileName(model.Source.TrimEnd('/', '\\')),
             ["precision"] = quantization == OnnxQuantization.None
                 ? "float32 (standard operators)"
-                : $"int8 linear layers: com.microsoft DynamicQuantizeMatMul (ONNX Runtime only), weights symmetric per output channel within ±{Int8Weights.LimitOnThisCpu}, activations quantized per call; the rest float32",
+                : $"int8 linear layers: com.microsoft DynamicQuantizeMatMul (ONNX Runtime only), weights symmetric per output channel within ±{PortableInt8Limit} (safe on CPUs with and without VNNI), activations quantized per call; the rest float32",
             ["embed_dim"] = config.EmbedDim,
             ["logit_scale"] = logitScale,
             ["similarity"] = "logits = exp(logit_scale) * normalize(image_embeds) @ normalize(text_embeds).T; the outputs are not normalised",
