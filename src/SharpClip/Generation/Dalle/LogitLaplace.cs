@@ -26,7 +26,7 @@ public static class LogitLaplace
     {
         RequireFloat4d(x, nameof(Map));
         using var scaled = x.mul(Scale);
-        return scaled.add(Offset);
+        return scaled.add(Offset, One);   // alpha held too: add(Scalar) would make a temporary one
     }
 
     /// <summary><c>clamp((x − ε) / (1 − 2ε), 0, 1)</c>: the decoder's sigmoid means → image in [0, 1].</summary>

@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -24,6 +25,9 @@ public enum ReconstructionLoss
 /// </summary>
 public static class DvaeObjective
 {
+    // Kept for the process: a temporary Scalar can be finalised mid-op (shared/notes/torchsharp.md §11).
+    static readonly Scalar Tiny = 1e-20;
+
     /// <summary>
     /// The gumbel-softmax relaxation over the codebook axis (dim 1): <c>softmax((logits + g) / τ)</c> with
     /// <c>g = −log(−log u)</c>, <c>u ~ U(0, 1)</c> drawn from <paramref name="generator"/> (so a step's noise is a function
@@ -40,14 +44,14 @@ public static class DvaeObjective
         if (temperature <= 0) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "the temperature must be positive");
         using var scope = NewDisposeScope();
         // u in [tiny, 1): log(u) is finite and −log(u) > 0, so the gumbel noise is finite.
-        var u = torch.rand(logits.shape, dtype: logits.dtype, generator: generator).clamp_min(1e-20);
+        var u = torch.rand(logits.shape, dtype: logits.dtype, generator: generator).clamp_min(Tiny);
         var gumbel = u.log().neg().log().neg();
         using Scalar tau = temperature;   // held for the op (a temporary Scalar can be finalised mid-call)
-        var soft = logits.add(gumbel).div(tau).softmax(1);
+        var soft = logits.Plus(gumbel).div(tau).softmax(1);
         if (!hard) return soft.MoveToOuterDisposeScope();
         var index = soft.argmax(1, keepdim: true);
         var oneHot = torch.zeros_like(soft).scatter_(1, index, torch.ones_like(index, dtype: soft.dtype));
-        return oneHot.sub(soft.detach()).add(soft).MoveToOuterDisposeScope();   // value one-hot, gradient soft
+        return oneHot.sub(soft.detach()).Plus(soft).MoveToOuterDisposeScope();   // value one-hot, gradient soft
     }
 
     /// <summary>
@@ -61,7 +65,7 @@ public static class DvaeObjective
         using var scope = NewDisposeScope();
         using Scalar logK = Math.Log(logits.shape[1]), count = subpixels;
         var logQ = logits.log_softmax(1);
-        var kl = logQ.exp().mul(logQ.add(logK)).sum();
+        var kl = logQ.exp().mul(logQ.add(logK, KeptScalars.One)).sum();
         return kl.div(count).MoveToOuterDisposeScope();
     }
 
@@ -86,7 +90,7 @@ public static class DvaeObjective
                 var x = LogitLaplace.Map(image);
                 var logB = output.narrow(1, 3, 3);
                 var logitX = x.log().sub(x.neg().log1p());
-                loss = logitX.sub(mu).abs().mul(logB.neg().exp()).add(logB).add(log2).add(x.log()).add(x.neg().log1p()).mean();
+                loss = logitX.sub(mu).abs().mul(logB.neg().exp()).Plus(logB).add(log2, KeptScalars.One).Plus(x.log()).Plus(x.neg().log1p()).mean();
                 break;
             case ReconstructionLoss.L1:
                 loss = F.l1_loss(LogitLaplace.Unmap(mu.sigmoid()), image);

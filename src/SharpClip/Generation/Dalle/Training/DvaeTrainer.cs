@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using SharpClip.Files;
 using SharpClip.Generation.Dalle.Dvae;
 using SharpClip.Runtime;
@@ -67,7 +68,7 @@ public static class DvaeTrainer
             var reconLoss = DvaeObjective.Reconstruction(forward.Output, pixels, config.Reconstruction);
             var klLoss = DvaeObjective.KlToUniform(forward.Logits, pixels.numel());
             using Scalar betaScalar = beta;
-            var total = reconLoss.add(klLoss.mul(betaScalar));
+            var total = reconLoss.Plus(klLoss.mul(betaScalar));
             optimizer.ZeroGrad();
             total.backward();
             if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);

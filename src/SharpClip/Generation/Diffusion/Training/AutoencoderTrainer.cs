@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Generation.Training;
 using SharpClip.Runtime;
@@ -58,7 +59,7 @@ public static class AutoencoderTrainer
             var reconstruction = model.DecodeUnscaled(z);                                    // [batch, 3, s, s]
             var rec = AutoencoderObjective.Reconstruction(reconstruction, image, config.Reconstruction);
             var kl = AutoencoderObjective.Kl(posterior);
-            var total = rec.add(kl.mul(klWeight));
+            var total = rec.Plus(kl.mul(klWeight));
             optimizer.ZeroGrad();
             total.backward();
             if (config.MaxGradNorm is { } maxNorm) torch.nn.utils.clip_grad_norm_(optimizer.Parameters, maxNorm);

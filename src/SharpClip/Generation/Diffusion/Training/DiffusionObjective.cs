@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using SharpClip.Generation.Diffusion.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -40,7 +41,7 @@ public sealed class DiffusionObjective
         var steps = t.data<long>().ToArray();
         var signal = torch.tensor(steps.Select(s => (float)_sqrtAlphasCumprod[s]).ToArray()).view(-1, 1, 1, 1);        // [batch, 1, 1, 1]
         var spread = torch.tensor(steps.Select(s => (float)_sqrtOneMinusAlphasCumprod[s]).ToArray()).view(-1, 1, 1, 1);
-        return x0.mul(signal).add(noise.mul(spread)).MoveToOuterDisposeScope();
+        return x0.mul(signal).Plus(noise.mul(spread)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The ε-prediction loss: mean over every element of (ε̂ − ε)².</summary>
