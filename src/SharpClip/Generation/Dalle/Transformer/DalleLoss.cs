@@ -36,8 +36,8 @@ public static class DalleLoss
         long classes = logits.shape[2];
         // positions 0 .. t−2 predict caption tokens 1 .. t−1; positions t−1 .. end predict image tokens 0 ..
         var textLoss = F.cross_entropy(logits.narrow(1, 0, t - 1).reshape(-1, classes), text.narrow(1, 1, t - 1).reshape(-1));
-        using Scalar offset = config.TextTokens;   // image code k is output class text_tokens + k
-        var imageTargets = image.add(offset, KeptScalars.One).reshape(-1);
+        using Scalar offset = config.TextTokens, one = 1;   // image code k is output class text_tokens + k (integer alpha: the codes are int64)
+        var imageTargets = image.add(offset, one).reshape(-1);
         var imageLoss = F.cross_entropy(logits.narrow(1, t - 1, image.shape[1]).reshape(-1, classes), imageTargets);
         using Scalar wt = textWeight, wi = imageWeight, sum = textWeight + imageWeight;
         var total = textLoss.mul(wt).Plus(imageLoss.mul(wi)).div(sum);
