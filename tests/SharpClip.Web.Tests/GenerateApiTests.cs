@@ -58,9 +58,9 @@ public class GenerateApiTests(GenerateFixture gen)
     [Fact]
     public async Task TheSameSeedGivesTheSameBytesAndImageIIsSeedPlusIAlone()
     {
-        var first = await Task.WhenAll(Urls(await gen.Both.Run(new { prompt = "a blue square", steps = 3, seed = 11, count = 2 })).Select(gen.Both.Bytes));
-        var again = await Task.WhenAll(Urls(await gen.Both.Run(new { prompt = "a blue square", steps = 3, seed = 11, count = 2 })).Select(gen.Both.Bytes));
-        var alone = await gen.Both.Bytes(Urls(await gen.Both.Run(new { prompt = "a blue square", steps = 3, seed = 12, count = 1 })).Single());
+        var first = await Task.WhenAll(Urls(await gen.Both.Run(new { prompt = "a blue square", steps = 3, sampler = "euler", seed = 11, count = 2 })).Select(gen.Both.Bytes));
+        var again = await Task.WhenAll(Urls(await gen.Both.Run(new { prompt = "a blue square", steps = 3, sampler = "euler", seed = 11, count = 2 })).Select(gen.Both.Bytes));
+        var alone = await gen.Both.Bytes(Urls(await gen.Both.Run(new { prompt = "a blue square", steps = 3, sampler = "euler", seed = 12, count = 1 })).Single());
         Assert.Equal(first, again);
         Assert.Equal(first[1], alone);
         Assert.NotEqual(first[0], first[1]);

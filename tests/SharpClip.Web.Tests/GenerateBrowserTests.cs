@@ -38,7 +38,7 @@ public partial class GenerateBrowserTests(GenerateFixture gen) : IAsyncLifetime
 
     static readonly LocatorAssertionsToHaveTextOptions Slow = new() { Timeout = 120_000 };
 
-    [GeneratedRegex(@"steps \d+/1200")]
+    [GeneratedRegex(@"steps \d+/400")]
     private static partial Regex DiffusionProgress();
 
     [GeneratedRegex(@"steps \d+/3000")]
@@ -57,13 +57,13 @@ public partial class GenerateBrowserTests(GenerateFixture gen) : IAsyncLifetime
         await Expect(page.Locator("[data-field=temperature]")).ToBeHiddenAsync();
         await page.FillAsync("#prompt", "a red circle above a blue square");
         await page.FillAsync("#negative", "blurry");
-        await page.FillAsync("#steps", "300");
+        await page.FillAsync("#steps", "100");
         await page.FillAsync("#count", "4");
         await page.FillAsync("#seed", "5");
         await page.SelectOptionAsync("#sampler", "euler");
         await page.ClickAsync("#generate");
 
-        await Expect(page.Locator("#gen-status")).ToHaveTextAsync(DiffusionProgress(), Slow);   // 300 steps × 4 images, counted as they run
+        await Expect(page.Locator("#gen-status")).ToHaveTextAsync(DiffusionProgress(), Slow);   // 100 steps × 4 images, counted as they run
         await Expect(page.Locator("#progress")).ToBeVisibleAsync();
         await Expect(page.Locator("#gen-status")).ToContainTextAsync("done: 4 images", new() { Timeout = 120_000 });
         var figures = page.Locator("section.generation figure");
@@ -76,9 +76,9 @@ public partial class GenerateBrowserTests(GenerateFixture gen) : IAsyncLifetime
         await Expect(parameters).ToBeVisibleAsync();
         await Expect(parameters).ToContainTextAsync("\"prompt\": \"a red circle above a blue square\"");
         await Expect(parameters).ToContainTextAsync("\"negative_prompt\": \"blurry\"");
-        await Expect(parameters).ToContainTextAsync("\"steps\": 300");
+        await Expect(parameters).ToContainTextAsync("\"steps\": 100");
         await Expect(parameters).ToContainTextAsync("\"sampler\": \"euler\"");
-        await Expect(page.Locator("section.generation > p.muted")).ToContainTextAsync("euler · 300 steps · guidance 7.5 · 16×16 · seed 5");
+        await Expect(page.Locator("section.generation > p.muted")).ToContainTextAsync("euler · 100 steps · guidance 7.5 · 16×16 · seed 5");
 
         string shot = Screenshot("generate-page.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = shot, FullPage = true });
