@@ -16,27 +16,26 @@ using SharpClip.Search;
 namespace SharpClip.Web;
 
 /// <summary>
-/// The search web app: a static page plus a JSON API over one index, hosted by Kestrel. The index is loaded once and
-/// kept in memory; every query first picks up rows a running indexer has committed. Files are served only by the id
-/// the index gave them, never by a path from the request.
+/// The local web app: a search page and JSON API over one index, a generate page over one text-to-image model, or
+/// both (then each page links the other), hosted by Kestrel. The index is loaded once and kept in memory; every query
+/// first picks up rows a running indexer has committed. Files are served only by the id the index or a generate job
+/// gave them, never by a path from the request.
 /// </summary>
 public static class SearchWebApp
 {
     /// <summary>
-    /// Builds (does not start) the app. <paramref name="encoder"/> overrides the model (tests pass a toy); the caller
-    /// keeps ownership of it. Fails now, not on the first request, if the index or model cannot be opened.
+    /// Builds (does not start) the app. <paramref name="encoder"/> overrides the search model (tests pass a toy); the
+    /// caller keeps ownership of it. Fails now, not on the first request, if the index or a model cannot be opened.
     /// </summary>
     public static WebApplication Build(SearchWebOptions options, IImageTextEncoder? encoder = null, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var index = ImageIndex.Open(options.IndexPath);
-        IImageTextEncoder enc;
-        try { enc = encoder ?? EncoderResolver.OpenFor(index, options.Model); }
-        catch { index.Dispose(); throw; }
-        var engine = new SearchEngine(index, enc, ownsIndex: true);
-        if (engine.Count > 0) engine.Search(new float[index.Metadata!.Dimension], 1); // pay libtorch's first-call cost now, not in the first request
-        var thumbs = new ThumbnailCache(enc, options.ThumbnailSide, options.ThumbnailCacheBytes);
-        var decodes = new DecodeGate(options.MaxConcurrentDecodes, options.DecodeQueueTimeout);
+        if (options.IndexPath is null && options.Generation is null)
+            throw new ArgumentException("nothing to serve: give an index (--index), a generation model (--generate-model), or both");
+        SearchParts? search = options.IndexPath is { } indexPath ? SearchParts.Open(indexPath, options, encoder) : null;
+        GenerationService? generation;
+        try { generation = options.Generation is { } g ? GenerationService.Open(g) : null; }
+        catch { search?.Dispose(); throw; }
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(SearchWebApp).Assembly.GetName().Name });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -57,18 +56,22 @@ public static class SearchWebApp
         builder.Services.AddProblemDetails();
         builder.Services.Configure<FormOptions>(f => f.MultipartBodyLengthLimit = options.MaxUploadBytes + 64 * 1024);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(engine);
-        builder.Services.AddSingleton(thumbs);
-        builder.Services.AddSingleton(decodes);
+        if (search is not null)
+        {
+            builder.Services.AddSingleton(search.Engine);
+            builder.Services.AddSingleton(search.Thumbs);
+            builder.Services.AddSingleton(search.Decodes);
+        }
+        if (generation is not null) builder.Services.AddSingleton(generation);
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Stopping: cancel the running generation (it stops at its next step) before the host waits for requests.
+        app.Lifetime.ApplicationStopping.Register(() => generation?.Queue.Dispose());
         app.Lifetime.ApplicationStopped.Register(() =>
         {
-            thumbs.Dispose();
-            decodes.Dispose();
-            engine.Dispose();
-            if (encoder is null) enc.Dispose();
+            search?.Dispose();
+            generation?.Dispose();
         });
         app.UseHostFiltering();
         app.UseExceptionHandler();
@@ -79,9 +82,39 @@ public static class SearchWebApp
             ctx.Response.Headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'";
             await next();
         });
-        MapPage(app);
-        MapApi(app, options, engine, thumbs, decodes);
+        MapPages(app, search is not null, generation is not null);
+        app.MapGet("/api/features", () => Results.Ok(new { search = search is not null, generate = generation is not null }));
+        if (search is not null) MapApi(app, options, search.Engine, search.Thumbs, search.Decodes);
+        if (generation is not null) GenerateEndpoints.Map(app, generation);
         return app;
+    }
+
+    /// <summary>The search side: the index in memory, its query model, thumbnails and the bound on upload decodes.</summary>
+    sealed class SearchParts(SearchEngine engine, ThumbnailCache thumbs, DecodeGate decodes, IImageTextEncoder? ownedEncoder) : IDisposable
+    {
+        public SearchEngine Engine => engine;
+        public ThumbnailCache Thumbs => thumbs;
+        public DecodeGate Decodes => decodes;
+
+        public static SearchParts Open(string indexPath, SearchWebOptions options, IImageTextEncoder? encoder)
+        {
+            var index = ImageIndex.Open(indexPath);
+            IImageTextEncoder enc;
+            try { enc = encoder ?? EncoderResolver.OpenFor(index, options.Model); }
+            catch { index.Dispose(); throw; }
+            var engine = new SearchEngine(index, enc, ownsIndex: true);
+            if (engine.Count > 0) engine.Search(new float[index.Metadata!.Dimension], 1); // pay libtorch's first-call cost now, not in the first request
+            return new SearchParts(engine, new ThumbnailCache(enc, options.ThumbnailSide, options.ThumbnailCacheBytes),
+                new DecodeGate(options.MaxConcurrentDecodes, options.DecodeQueueTimeout), encoder is null ? enc : null);
+        }
+
+        public void Dispose()
+        {
+            thumbs.Dispose();
+            decodes.Dispose();
+            engine.Dispose();
+            ownedEncoder?.Dispose();
+        }
     }
 
     static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
@@ -90,12 +123,15 @@ public static class SearchWebApp
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    static void MapPage(WebApplication app)
+    /// <summary>The pages of the features this server has; "/" is the search page, or the generate page without an index.</summary>
+    static void MapPages(WebApplication app, bool search, bool generate)
     {
+        string[] searchOnly = ["/index.html", "/app.js"], generateOnly = ["/generate.html", "/generate.js"];
         foreach (var (path, (bytes, type)) in StaticAssets.Files)
         {
+            if ((!search && searchOnly.Contains(path)) || (!generate && generateOnly.Contains(path))) continue;
             app.MapGet(path, () => Results.Bytes(bytes, type));
-            if (path == "/index.html") app.MapGet("/", () => Results.Bytes(bytes, type));
+            if (path == (search ? "/index.html" : "/generate.html")) app.MapGet("/", () => Results.Bytes(bytes, type));
         }
         // Browsers and tools that ignore the page's <link rel="icon"> still ask for /favicon.ico: point them at the SVG.
         app.MapGet("/favicon.ico", () => Results.Redirect("/favicon.svg", permanent: true));

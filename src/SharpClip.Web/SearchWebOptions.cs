@@ -1,12 +1,16 @@
 namespace SharpClip.Web;
 
 /// <summary>
-/// Settings of the search web app. The defaults are the safe ones: loopback only, bounded uploads (bytes AND pixels,
-/// because a small compressed file can decode to gigabytes), bounded result counts.
+/// Settings of the web app. The defaults are the safe ones: loopback only, bounded uploads (bytes AND pixels,
+/// because a small compressed file can decode to gigabytes), bounded result counts. It serves search when given an
+/// index, generation when given <see cref="Generation"/>, or both.
 /// </summary>
 public sealed record SearchWebOptions
 {
-    public required string IndexPath { get; init; }
+    /// <summary>The index to search; null = no search page.</summary>
+    public string? IndexPath { get; init; }
+    /// <summary>The generate page's model and limits; null = no generate page.</summary>
+    public GenerateWebOptions? Generation { get; init; }
     /// <summary>Model to embed queries with; null = the model recorded in the index.</summary>
     public string? Model { get; init; }
     /// <summary>Address to bind: an IP address or "localhost". Anything but loopback exposes the index to the network.</summary>

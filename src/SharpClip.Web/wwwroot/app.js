@@ -264,5 +264,14 @@ drop.addEventListener("drop", (e) => { e.preventDefault(); e.stopPropagation(); 
 document.addEventListener("dragover", (e) => e.preventDefault());
 document.addEventListener("drop", (e) => { e.preventDefault(); if (e.dataTransfer.files.length) searchFile(e.dataTransfer.files[0]); });
 
+/** Links the generate page when this server has one too. */
+async function loadFeatures() {
+  const r = await fetch("/api/features");
+  if (!r.ok) return;
+  const f = await r.json();
+  $("nav").hidden = !(f.search && f.generate);
+}
+
+loadFeatures();
 loadStats();
 runFromUrl();

@@ -1,7 +1,4 @@
 using System.Text.Json;
-using SharpClip.Generation.Dalle.Training;
-using DvaeTrainerTests = SharpClip.Tests.Generation.Dalle.DvaeTrainerTests;
-using DalleTrainingRunTests = SharpClip.Tests.Generation.Dalle.DalleTrainingRunTests;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Modeling;
 using SharpClip.Tests.Search;
@@ -9,37 +6,6 @@ using SharpClip.Tests.Training;
 using SharpClip.Vision;
 
 namespace SharpClip.Tests.Cli;
-
-/// <summary>
-/// A tiny DALL-E trained in a few seconds (16 px images → a 4×4 token grid, as <see cref="DalleTrainingRunTests"/>
-/// makes one), shared by the tests of its class.
-/// </summary>
-public sealed class TinyDalleFolder : IDisposable
-{
-    /// <summary>The configured image side (the config below), which every generated PNG must have.</summary>
-    public const int ImageSide = 16;
-
-    readonly TempDir _dir = new();
-
-    public TinyDalleFolder()
-    {
-        var dvae = DvaeTrainer.Run(DvaeTrainingConfig.Load(DvaeTrainerTests.Config(_dir, "dvae", 2))).OutputDirectory;
-        var config = _dir.File("dalle.json", $$"""
-            {
-              "dvae": "{{dvae}}", "image_size": {{ImageSide}}, "text_length": 12, "width": 32, "layers": 2, "heads": 2, "vocab_size": 600,
-              "data": "synthetic:shapes:train",
-              "data_options": { "synthetic": { "image_size": {{ImageSide}}, "supersampling": 1, "train_count": 24, "validation_count": 8 } },
-              "batch_size": 8, "steps": 2, "warmup_steps": 1, "workers": 1, "save_every": 2,
-              "output": "{{Path.Combine(_dir.Path, "dalle")}}"
-            }
-            """);
-        Folder = DalleTrainer.Run(DalleTrainingConfig.Load(config)).OutputDirectory;
-    }
-
-    public string Folder { get; }
-
-    public void Dispose() => _dir.Dispose();
-}
 
 /// <summary>
 /// <c>sharpclip generate</c> on a DALL-E model folder, as a user runs it (the real CLI in a child process): candidates

@@ -139,15 +139,7 @@ public class DvaeObjectiveTests
 [Collection(TrainerRunsCollection.Name)]
 public class DvaeTrainerTests
 {
-    internal static string Config(TempDir dir, string name, int steps, string extra = "") => dir.File(name + ".json", $$"""
-        {
-          "image_size": 16, "group_count": 3, "hidden_width": 16, "initial_width": 16, "blocks_per_group": 1, "vocab_size": 32,
-          "data": "synthetic:shapes:train",
-          "data_options": { "synthetic": { "image_size": 16, "supersampling": 1, "train_count": 48, "validation_count": 8 } },
-          "batch_size": 8, "steps": {{steps}}, "warmup_steps": 2, "kl_warmup_steps": 4, "dead_code_window": 3,
-          "workers": 1, "save_every": 3, "output": "{{Path.Combine(dir.Path, name)}}" {{extra}}
-        }
-        """);
+    internal static string Config(TempDir dir, string name, int steps, string extra = "") => Cli.TinyDalleFolder.DvaeConfig(dir, name, steps, extra);
 
     [Fact]
     public void OneStepReducesTheLossOnATinyBatch()
