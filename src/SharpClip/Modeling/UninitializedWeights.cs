@@ -38,8 +38,8 @@ internal static class UninitializedWeights
         finally { t_depth--; }
         // Layers park a module on the meta device only while they swap its weights for CPU storage; one left there
         // would fail at the first forward with a message about meta tensors, so catch it here, naming the tensor.
-        var tensors = model.named_parameters().Select(p => (p.name, tensor: (Tensor)p.parameter)).Concat(model.named_buffers());
-        if (tensors.FirstOrDefault(t => t.tensor.device_type != DeviceType.CPU) is ({ } name, { } misplaced))
+        var tensors = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(model.named_buffers());
+        if (tensors.FirstOrDefault(t => t.Item2.device_type != DeviceType.CPU) is ({ } name, { } misplaced))
         {
             var message = $"{model.GetName()}: '{name}' was built on {misplaced.device_type}, not the CPU (a layer swapped its weights incompletely)";
             model.Dispose();
