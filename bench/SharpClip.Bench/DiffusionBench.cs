@@ -4,6 +4,7 @@ using SharpClip.Generation.Diffusion;
 using SharpClip.Generation.Diffusion.Autoencoder;
 using SharpClip.Generation.Diffusion.Conditioning;
 using SharpClip.Generation.Diffusion.UNet;
+using SharpClip.Modeling;
 using SharpClip.Runtime;
 using SharpClip.Text;
 using TorchSharp;
@@ -12,12 +13,16 @@ using static TorchSharp.torch;
 namespace SharpClip.Bench;
 
 /// <summary>
-/// Stable Diffusion's speed and memory at SD 1.5's real size, three row sets:
+/// Stable Diffusion's speed and memory at SD 1.5's real size, four row sets:
 /// <list type="bullet">
+/// <item><c>build</c>: seconds and peak memory to construct SD 1.5's U-Net, autoencoder and text encoder as training
+/// does (the reference's random initialisation) and as every loader does (<see cref="UninitializedWeights"/>: weights
+/// allocated, not drawn, since the file overwrites them all).</item>
 /// <item><c>unet</c>: the U-Net (model_channels 320, mult 1,2,4,4, 2 res blocks, attention at 4,2,1, 8 heads, context
 /// 768; random weights) on a guided batch, [2, 4, 64, 64] latents + [2, 77, 768] text states: seconds per step (median
 /// of N after a warm-up) in fp32 and, where the CPU has bf16 instructions, bf16 (the same module cast in place), with
-/// the memory each phase held: building, casting, the forward.</item>
+/// the memory each phase held: building, casting, the forward. The cast starts after the allocator has returned the
+/// memory the fp32 forward passes freed (GC + <c>malloc_trim</c>), so its peak is the weights' and the cast's.</item>
 /// <item><c>e2e</c>: a 20-step 512×512 image through <see cref="StableDiffusionPipeline"/> (DDIM, guidance 7.5) from a
 /// random SD 1.5 single-file <c>.safetensors</c> in the checkpoint's key layout, loaded by the user's loader: load,
 /// total, per-step and decode seconds, peak memory.</item>
@@ -28,7 +33,7 @@ namespace SharpClip.Bench;
 /// comparable to their size: "copies" is that peak over the weights' bytes, and anything near 2 means a second copy of
 /// the weights was held (a state dict kept beside the module, the file's pages, fp32 and bf16 at once).
 /// A U-Net step at this size is about 1 TFLOP (seconds on a few cores); the defaults are one warm-up and three runs.
-/// Usage: <c>diffusion [--rows unet,e2e,tiny] [--precisions fp32,bf16] [--runs 3] [--out FILE] [--vocab BPE]
+/// Usage: <c>diffusion [--rows build,unet,e2e,tiny] [--precisions fp32,bf16] [--runs 3] [--out FILE] [--vocab BPE]
 /// [--sd-file PATH] [--e2e-steps 20] [--tiny MODEL] [--prompt TEXT]</c>. <c>--e2e-steps</c> shortens the image's run
 /// (a memory check on a busy machine: load and peak do not depend on it). <c>--sd-file</c> keeps the random checkpoint there (written
 /// once, reused on the next run); without it a temporary one is written and deleted.
@@ -45,7 +50,11 @@ public static class DiffusionBench
     const double MiB = 1024 * 1024;
 
     sealed record UNetCase(string Precision, double SecondsPerStep, double[] TimingsSeconds, double WeightsMiB, double ResidentBeforeMiB,
-        double ForwardPeakMiB, double ActivationsMiB, double PhaseSeconds, double PhasePeakMiB, double PhaseCopies, bool OneCopy);
+        double ForwardPeakMiB, double ActivationsMiB, double PhaseSeconds, double PhasePeakMiB, double PhaseCopies, bool OneCopy,
+        double? KeptBeforeCastMiB, double? ResidentAtCastMiB);
+
+    sealed record BuildCase(string Part, long Parameters, double WeightsMiB, double RandomInitSeconds, double RandomInitPeakMiB,
+        double ForLoadingSeconds, double ForLoadingPeakMiB);
 
     sealed record EndToEnd(int Steps, double Guidance, int ImageSide, double CheckpointGiB, double LoadSeconds, double LoadPeakMiB,
         double ResidentAfterLoadMiB, double WeightsMiB, double LoadCopies, bool OneCopy, double TotalSeconds, double SecondsPerStep,
@@ -57,12 +66,12 @@ public static class DiffusionBench
     {
         string Option(string name, string fallback) => BenchSupport.Option(args, name, fallback);
         var cpu = CpuFeatures.Current;
-        var rows = Option("--rows", "unet,e2e,tiny").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var rows = Option("--rows", "build,unet,e2e,tiny").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var precisions = Option("--precisions", cpu.HasFastBf16 ? "fp32,bf16" : "fp32").Split(',', StringSplitOptions.TrimEntries);
         int runs = BenchSupport.IntOption(args, "--runs", 3);
         var output = Option("--out", Path.Combine("artifacts", "bench", $"diffusion-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));
-        foreach (var row in rows.Where(r => r is not ("unet" or "e2e" or "tiny")))
-            throw new ArgumentException($"--rows: unknown row set '{row}' (unet, e2e, tiny)");
+        foreach (var row in rows.Where(r => r is not ("build" or "unet" or "e2e" or "tiny")))
+            throw new ArgumentException($"--rows: unknown row set '{row}' (build, unet, e2e, tiny)");
         foreach (var p in precisions.Where(p => p is not ("fp32" or "bf16")))
             throw new ArgumentException($"--precisions: unknown precision '{p}' (fp32, bf16)");
         if (precisions.Contains("bf16") && !cpu.HasFastBf16)
@@ -72,6 +81,7 @@ public static class DiffusionBench
         Console.WriteLine($"CPU: {cpu.ModelName}, {cpu.LogicalCores} logical cores; flags: {string.Join(" ", cpu.RelevantFlags)}");
         Console.WriteLine($"bf16 hardware support: {cpu.HasFastBf16}; torch threads: {torch.get_num_threads()}; load average before: {loadBefore}");
 
+        var build = rows.Contains("build") ? BuildRows() : null;
         var unet = rows.Contains("unet") ? UNetRows(precisions, runs) : null;
         var e2e = rows.Contains("e2e") ? EndToEndRow(args) : null;
         var tiny = rows.Contains("tiny") ? TinyRows(args, runs) : null;
@@ -87,12 +97,50 @@ public static class DiffusionBench
             load_average_before = loadBefore,
             load_average_after = loadAfter,
             unet_architecture = new UNetConfig().ToString(),
-            method = $"1 warm-up, median of {runs}; random weights; eval mode; inference_mode; memory = resident set above the phase's baseline (VmRSS before, VmHWM during); copies = phase peak / weights bytes, a second copy held if past halfway to two copies",
+            method = $"1 warm-up, median of {runs}; random weights; eval mode; inference_mode; memory = resident set above the phase's baseline (VmRSS before, VmHWM during; freed memory returned to the system first); copies = phase peak / weights bytes, a second copy held if past halfway to two copies",
+            build,
             unet,
             e2e,
             tiny,
         });
         return 0;
+    }
+
+    // SD 1.5's three parts built both ways, each from its own baseline: random initialisation (training's) and for loading.
+    static List<BuildCase> BuildRows()
+    {
+        var parts = new (string Name, Func<nn.Module> Build)[]
+        {
+            ("U-Net", () => new UNetModel(new UNetConfig())),
+            ("autoencoder", () => new AutoencoderKL(AutoencoderConfig.StableDiffusion)),
+            ("text encoder", () => new ConditioningTextEncoder(new TextEncoderConfig())),
+        };
+        Console.WriteLine($"build: SD 1.5's parts, fp32, as training builds them (random init) and as a loader does (weights allocated, not drawn)");
+        Console.WriteLine($"{"part",-13} {"M params",9} {"weights MiB",12} {"random init s",14} {"peak MiB",9} {"for loading s",14} {"peak MiB",9}");
+        var cases = new List<BuildCase>();
+        foreach (var (name, build) in parts)
+        {
+            torch.manual_seed(0);
+            var (randomSeconds, randomPeak, parameters) = MeasureBuild(build);
+            var (loadingSeconds, loadingPeak, _) = MeasureBuild(() => UninitializedWeights.Build(build));
+            var c = new BuildCase(name, parameters, parameters * 4 / MiB, randomSeconds, randomPeak, loadingSeconds, loadingPeak);
+            cases.Add(c);
+            Console.WriteLine($"{name,-13} {parameters / 1e6,9:F1} {c.WeightsMiB,12:F0} {randomSeconds,14:F2} {randomPeak,9:F0} {loadingSeconds,14:F2} {loadingPeak,9:F0}");
+        }
+        Console.WriteLine($"{"all three",-13} {cases.Sum(b => b.Parameters) / 1e6,9:F1} {cases.Sum(b => b.WeightsMiB),12:F0} {cases.Sum(b => b.RandomInitSeconds),14:F2} {"",9} {cases.Sum(b => b.ForLoadingSeconds),14:F2}");
+        Console.WriteLine("  (a model built for loading touches none of its pages: they become resident as the loader copies the file in, so a load's peak is the weights once either way)");
+        return cases;
+    }
+
+    static (double Seconds, double PeakMiB, long Parameters) MeasureBuild(Func<nn.Module> build)
+    {
+        BenchSupport.ReleaseFreedMemory();
+        double baseline = BenchSupport.RssMiB();
+        BenchSupport.ResetPeakRss();
+        var sw = Stopwatch.StartNew();
+        using var model = build();
+        double seconds = sw.Elapsed.TotalSeconds, peak = BenchSupport.PeakRssMiB() - baseline;
+        return (seconds, peak, model.parameters().Sum(p => p.numel()));
     }
 
     // The SD 1.5 U-Net built once (fp32), timed, then cast in place to bf16 and timed again.
@@ -113,11 +161,19 @@ public static class DiffusionBench
 
         var cases = new List<UNetCase>();
         string phase = "build";
+        double? keptBeforeCast = null, residentAtCast = null;
         foreach (var precision in precisions)
         {
             var dtype = precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
             if (unet.DType != dtype)
             {
+                // The fp32 forward passes freed their activations into glibc's arenas, which keep the pages resident for
+                // the next allocation rather than return them; those pages are not the weights, so hand them back first
+                // (as before building), or the cast's peak counts them as a fraction of a second copy.
+                keptBeforeCast = BenchSupport.RssMiB() - baseline;
+                BenchSupport.ReleaseFreedMemory();
+                residentAtCast = BenchSupport.RssMiB() - baseline;
+                Console.WriteLine($"  before the cast: resident {keptBeforeCast:F0} MiB above the baseline, {residentAtCast:F0} MiB once freed memory is returned (GC + malloc_trim)");
                 BenchSupport.ResetPeakRss();
                 sw.Restart();
                 unet.to(dtype);
@@ -149,10 +205,11 @@ public static class DiffusionBench
             }
             double forwardPeak = BenchSupport.PeakRssMiB() - baseline;
             var c = new UNetCase(precision, Median(timings), timings, weights, resident, forwardPeak, forwardPeak - resident,
-                phaseSeconds, phasePeak, copies, copies < CopiesBar(twoCopies));
+                phaseSeconds, phasePeak, copies, copies < CopiesBar(twoCopies), phase == "cast" ? keptBeforeCast : null, phase == "cast" ? residentAtCast : null);
             cases.Add(c);
             Console.WriteLine($"{precision,-5} {c.SecondsPerStep,7:F2} {weights,12:F0} {resident,13:F0} {forwardPeak,13:F0} {c.ActivationsMiB,12:F0} {phase,-5} {phaseSeconds,6:F1} {phasePeak,9:F0} {copies,7:F2}  {string.Join(", ", timings.Select(s => s.ToString("F2")))}");
-            Console.WriteLine($"  check: {phase} peak {phasePeak:F0} MiB = {copies:F2} × the weights (both copies at once would be {twoCopies:F2}): {(c.OneCopy ? "one copy" : "A SECOND COPY of the weights was held")}; " +
+            string added = phase == "cast" ? $" ({phasePeak - residentAtCast:F0} MiB above the resident set it started from)" : "";
+            Console.WriteLine($"  check: {phase} peak {phasePeak:F0} MiB{added} = {copies:F2} × the weights (both copies at once would be {twoCopies:F2}): {(c.OneCopy ? "one copy" : "A SECOND COPY of the weights was held")}; " +
                               $"forward peak {forwardPeak:F0} MiB = resident {resident:F0} (weights {weights:F0}) + activations {c.ActivationsMiB:F0}");
         }
         return cases;

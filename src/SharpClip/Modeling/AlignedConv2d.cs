@@ -32,8 +32,9 @@ public sealed class AlignedConv2d : Convolution
 
     public AlignedConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool bias = true)
         : base(nameof(Conv2d), inChannels, outChannels, [kernelSize, kernelSize], [stride, stride], [padding, padding],
-            null, [1, 1], false, [0, 0], 1, bias, PaddingModes.Zeros)
+            null, [1, 1], false, [0, 0], 1, bias, PaddingModes.Zeros, Layers.MetaWhileUninitialized)
     {
+        if (UninitializedWeights.Active) Layers.ToUninitializedCpu(this);   // built for loading: no initialisation
     }
 
     /// <param name="input">[batch, in_channels, h, w]</param>

@@ -27,11 +27,11 @@ public sealed class AttentionPool2d : ScopedModule
     {
         if (heads <= 0 || width % heads != 0) throw new ArgumentException($"width {width} does not divide into {heads} heads");
         _heads = heads;
-        positional_embedding = new Parameter(torch.randn(grid * grid + 1, width).div_(Math.Sqrt(width)));
-        k_proj = nn.Linear(width, width);
-        q_proj = nn.Linear(width, width);
-        v_proj = nn.Linear(width, width);
-        c_proj = nn.Linear(width, outputDim);
+        positional_embedding = Layers.Parameter([grid * grid + 1, width], () => torch.randn(grid * grid + 1, width).div_(Math.Sqrt(width)));
+        k_proj = Layers.Linear(width, width);
+        q_proj = Layers.Linear(width, width);
+        v_proj = Layers.Linear(width, width);
+        c_proj = Layers.Linear(width, outputDim);
         RegisterComponents();
     }
 

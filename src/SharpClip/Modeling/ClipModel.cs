@@ -24,7 +24,7 @@ public sealed class ClipModel : TextTransformer, IClipEncoder
     {
         visual = config.IsVisionTransformer ? new VisionTransformer(config) : new ModifiedResNet(config);
         logit_scale = new Parameter(torch.tensor((float)Math.Log(1 / 0.07)));
-        if (visual is ModifiedResNet resnet) resnet.InitializeParameters();
+        if (visual is ModifiedResNet resnet && !UninitializedWeights.Active) resnet.InitializeParameters();
         RegisterComponents();
     }
 
@@ -159,7 +159,7 @@ public sealed class ClipModel : TextTransformer, IClipEncoder
             catch (InvalidDataException e) { throw new InvalidDataException($"{sourceName}: {e.Message}", e); }
         }
         else config.RequireLayerCountsOf(entries.Keys, sourceName);
-        var model = StateDictLoader.LoadFresh(new ClipModel(config), entries, read, sourceName, requireFinite);
+        var model = StateDictLoader.LoadFresh(UninitializedWeights.Build(() => new ClipModel(config)), entries, read, sourceName, requireFinite);
         model.Source = sourceName;
         return model;
     }

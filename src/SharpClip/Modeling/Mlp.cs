@@ -19,9 +19,9 @@ public sealed class Mlp : ScopedModule
     /// <param name="activation">The activation between the two layers.</param>
     public Mlp(int width, int hiddenWidth, Activation activation) : base(nameof(Mlp))
     {
-        c_fc = nn.Linear(width, hiddenWidth);
+        c_fc = Layers.Linear(width, hiddenWidth);
         gelu = Activations.Create(activation);
-        c_proj = nn.Linear(hiddenWidth, width);
+        c_proj = Layers.Linear(hiddenWidth, width);
         RegisterComponents();
     }
 

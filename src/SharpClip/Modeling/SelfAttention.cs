@@ -32,9 +32,9 @@ public class SelfAttention : ScopedModule
         Heads = heads;
         Causal = causal;
         // PyTorch's nn.MultiheadAttention initialisation: Xavier-uniform packed projection, zero biases.
-        in_proj_weight = new Parameter(nn.init.xavier_uniform_(torch.empty(3L * width, width)));
+        in_proj_weight = Layers.Parameter([3L * width, width], () => nn.init.xavier_uniform_(torch.empty(3L * width, width)));
         in_proj_bias = new Parameter(torch.zeros(3L * width));
-        out_proj = nn.Linear(width, width);
+        out_proj = Layers.Linear(width, width);
         using (torch.no_grad()) nn.init.zeros_(out_proj.bias!);
         RegisterComponents();
     }

@@ -53,6 +53,11 @@ internal static class StateDictLoader
         bool requireFinite = true)
     {
         var targets = module.state_dict();
+        // A model built for loading (UninitializedWeights) holds whatever the allocator returned until its tensors are
+        // copied, so every parameter and buffer must be one of the targets every source key is checked against.
+        foreach (var name in module.named_parameters().Select(p => p.name).Concat(module.named_buffers().Select(b => b.name)))
+            if (!targets.ContainsKey(name))
+                throw new InvalidOperationException($"{sourceName}: the model's tensor '{name}' is not in its state dict, so no checkpoint could fill it");
         var problems = new List<string>();
         foreach (var (key, target) in targets)
         {

@@ -39,7 +39,7 @@ public class TextTransformer : nn.Module
             config.Activation, causal: true);
         ln_final = nn.LayerNorm(config.TextWidth);
         text_projection = new Parameter(torch.empty(config.TextWidth, config.EmbedDim));
-        InitializeTextParameters();
+        if (!UninitializedWeights.Active) InitializeTextParameters();
     }
 
     /// <summary>The architecture this model was built with.</summary>

@@ -27,13 +27,13 @@ public sealed class VisionTransformer : ScopedModule
         int grid = config.VisionGrid;
         double scale = Math.Pow(width, -0.5);
         conv1 = new AlignedConv2d(3, width, kernelSize: patch, stride: patch, bias: false);
-        class_embedding = new Parameter(torch.randn(width).mul_(scale));
-        positional_embedding = new Parameter(torch.randn(grid * grid + 1, width).mul_(scale));
+        class_embedding = Layers.Parameter([width], () => torch.randn(width).mul_(scale));
+        positional_embedding = Layers.Parameter([grid * grid + 1, width], () => torch.randn(grid * grid + 1, width).mul_(scale));
         ln_pre = nn.LayerNorm(width);
         transformer = new TransformerStack(width, config.VisionLayers[0], config.VisionHeads, config.VisionMlpWidth,
             config.Activation, causal: false);
         ln_post = nn.LayerNorm(width);
-        proj = new Parameter(torch.randn(width, config.EmbedDim).mul_(scale));
+        proj = Layers.Parameter([width, config.EmbedDim], () => torch.randn(width, config.EmbedDim).mul_(scale));
         RegisterComponents();
     }
 

@@ -54,7 +54,7 @@ public sealed class DalleModel : IDisposable
         var vocab = Path.Combine(folder, VocabFile);
         if (!File.Exists(vocab)) throw new FileNotFoundException($"{folder}: no {VocabFile}");
         var tokenizer = ClipTokenizer.Load(vocab);
-        var transformer = new DalleTransformer(config);
+        var transformer = UninitializedWeights.Build(() => new DalleTransformer(config));
         try
         {
             var weights = Path.Combine(folder, WeightsFile);

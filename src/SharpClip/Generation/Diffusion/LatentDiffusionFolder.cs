@@ -124,8 +124,8 @@ public static class LatentDiffusionFolder
         AutoencoderKL? autoencoder = null;
         try
         {
-            unet = LoadWeights(new UNetModel(architecture.UNet!), File(UNetFile));
-            text = LoadWeights(new ConditioningTextEncoder(architecture.Text!), File(TextEncoderFile));
+            unet = LoadWeights(UninitializedWeights.Build(() => new UNetModel(architecture.UNet!)), File(UNetFile));
+            text = LoadWeights(UninitializedWeights.Build(() => new ConditioningTextEncoder(architecture.Text!)), File(TextEncoderFile));
             autoencoder = AutoencoderKL.Load(File(AutoencoderFile), scaleFactor: architecture.ScaleFactor, keyPrefix: "");
             var schedule = NoiseSchedule.Linear(architecture.LinearStart, architecture.LinearEnd, architecture.Timesteps);
             return StableDiffusionPipeline.FromParts(unet, text, autoencoder, tokenizer, schedule, folder);

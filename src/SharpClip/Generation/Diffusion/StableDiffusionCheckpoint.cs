@@ -317,7 +317,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     /// <summary>Builds the U-Net and fills it from the file (float32; fp16/bf16 weights converted).</summary>
     public UNetModel LoadUNet()
     {
-        var model = new UNetModel(UNetConfig);
+        var model = UninitializedWeights.Build(() => new UNetModel(UNetConfig));
         try
         {
             Fill(model, UNetPrefix, "U-Net", $" (architecture: {UNetConfig})");
@@ -335,7 +335,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
     {
         if (OpenClipText)
         {
-            var tower = new ConditioningTextEncoder(TextConfig);
+            var tower = UninitializedWeights.Build(() => new ConditioningTextEncoder(TextConfig));
             try
             {
                 Fill(tower, OpenClipTextPrefix, "text encoder", $" (OpenCLIP text tower: {TextConfig.Layers} layers, width {TextConfig.Width})");
@@ -352,7 +352,7 @@ public sealed class StableDiffusionCheckpoint : IDisposable
         var problems = Problems(expected, shapes.Where(kv => kv.Key != "embeddings.position_ids").ToDictionary(), _textPrefix);
         if (problems.Count > 0) throw Misfit("text encoder", problems, "");
 
-        var model = new ConditioningTextEncoder(TextConfig);
+        var model = UninitializedWeights.Build(() => new ConditioningTextEncoder(TextConfig));
         try
         {
             using var scope = torch.NewDisposeScope();

@@ -37,7 +37,7 @@ public static class DvaeCheckpoint
         var config = DvaeEncoderConfig.Infer(weights.Shapes, path);
         weights.RequireDeclared(("n_hid", config.HiddenWidth), ("n_blk_per_group", config.BlocksPerGroup),
             ("input_channels", config.InputChannels), ("vocab_size", config.VocabSize));
-        return Fill(new Encoder(config), weights, path);
+        return Fill(UninitializedWeights.Build(() => new Encoder(config)), weights, path);
     }
 
     /// <summary>A decoder from <paramref name="path"/>, in eval mode, on the CPU.</summary>
@@ -47,7 +47,7 @@ public static class DvaeCheckpoint
         var config = DvaeDecoderConfig.Infer(weights.Shapes, path);
         weights.RequireDeclared(("n_init", config.InitialWidth), ("n_hid", config.HiddenWidth), ("n_blk_per_group", config.BlocksPerGroup),
             ("output_channels", config.OutputChannels), ("vocab_size", config.VocabSize));
-        return Fill(new Decoder(config), weights, path);
+        return Fill(UninitializedWeights.Build(() => new Decoder(config)), weights, path);
     }
 
     static T Fill<T>(T model, Weights weights, string path) where T : nn.Module =>

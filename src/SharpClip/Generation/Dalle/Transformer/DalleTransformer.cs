@@ -36,10 +36,11 @@ public sealed class DalleTransformer : nn.Module
         transformer = new TransformerStack(Enumerable.Range(0, config.Layers).Select(_ => new ResidualAttentionBlock(config.Width,
             new CachedCausalAttention(config.Width, config.Heads), new Mlp(config.Width, 4 * config.Width, Activation.Gelu))));
         ln_final = nn.LayerNorm(config.Width);
-        to_logits = nn.Linear(config.Width, config.TotalTokens);
-        using (torch.no_grad())
-            foreach (var e in new[] { text_embedding, text_pos_embedding, image_embedding, image_row_embedding, image_col_embedding })
-                nn.init.normal_(e.weight!, 0, 0.02);
+        to_logits = Layers.Linear(config.Width, config.TotalTokens);
+        if (!UninitializedWeights.Active)
+            using (torch.no_grad())
+                foreach (var e in new[] { text_embedding, text_pos_embedding, image_embedding, image_row_embedding, image_col_embedding })
+                    nn.init.normal_(e.weight!, 0, 0.02);
         RegisterComponents();
     }
 

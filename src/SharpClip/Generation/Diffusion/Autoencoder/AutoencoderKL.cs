@@ -183,7 +183,7 @@ public sealed class AutoencoderKL : nn.Module
         var shapes = entries.ToDictionary(e => e.Key, e => e.Value.Shape);
         var inferred = AutoencoderShape.Infer(shapes, sourceName);
         if (config is not null) AutoencoderShape.RequireAgreement(config, inferred, shapes, sourceName);
-        var model = StateDictLoader.LoadFresh(new AutoencoderKL(inferred, scaleFactor), entries, read, sourceName);
+        var model = StateDictLoader.LoadFresh(UninitializedWeights.Build(() => new AutoencoderKL(inferred, scaleFactor)), entries, read, sourceName);
         model.Source = sourceName;
         return model;
     }

@@ -29,7 +29,7 @@ public static class ClipTextConditioning
     {
         using var checkpoint = CheckpointLoader.Read(path, new CheckpointReadOptions { VocabPath = vocabPath });
         var tokenizer = checkpoint.TokenizerSource.Load();
-        var encoder = new ConditioningTextEncoder(ConfigOf(checkpoint.ResolvedConfig));
+        var encoder = UninitializedWeights.Build(() => new ConditioningTextEncoder(ConfigOf(checkpoint.ResolvedConfig)));
         var wanted = encoder.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
         var entries = checkpoint.StateDict.Where(kv => wanted.Contains(kv.Key))
             .ToDictionary(kv => kv.Key, kv => new StateDictLoader.Entry(kv.Value.shape, kv.Value.dtype), StringComparer.Ordinal);

@@ -26,10 +26,10 @@ public sealed class CrossAttention : nn.Module<Tensor, Tensor, Tensor>
     public CrossAttention(int queryDim, int contextDim, int heads, int headDim) : base(nameof(CrossAttention))
     {
         int inner = heads * headDim;
-        to_q = nn.Linear(queryDim, inner, hasBias: false);
-        to_k = nn.Linear(contextDim, inner, hasBias: false);
-        to_v = nn.Linear(contextDim, inner, hasBias: false);
-        to_out = nn.Sequential(nn.Linear(inner, queryDim), nn.Dropout(0.0));
+        to_q = Layers.Linear(queryDim, inner, hasBias: false);
+        to_k = Layers.Linear(contextDim, inner, hasBias: false);
+        to_v = Layers.Linear(contextDim, inner, hasBias: false);
+        to_out = nn.Sequential(Layers.Linear(inner, queryDim), nn.Dropout(0.0));
         Heads = heads;
         RegisterComponents();
     }

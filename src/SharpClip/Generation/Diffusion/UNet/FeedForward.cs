@@ -16,7 +16,7 @@ public sealed class FeedForward : ScopedModule
 
     public FeedForward(int dim, int mult = 4) : base(nameof(FeedForward))
     {
-        net = nn.Sequential(new Geglu(dim, dim * mult), nn.Dropout(0.0), nn.Linear(dim * mult, dim));
+        net = nn.Sequential(new Geglu(dim, dim * mult), nn.Dropout(0.0), Layers.Linear(dim * mult, dim));
         RegisterComponents();
     }
 
@@ -35,7 +35,7 @@ public sealed class Geglu : ScopedModule
 
     public Geglu(int dimIn, int dimOut) : base(nameof(Geglu))
     {
-        proj = nn.Linear(dimIn, dimOut * 2);
+        proj = Layers.Linear(dimIn, dimOut * 2);
         RegisterComponents();
     }
 

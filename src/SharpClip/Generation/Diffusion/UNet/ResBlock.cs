@@ -24,11 +24,11 @@ public sealed class ResBlock : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="outChannels">Output channels.</param>
     public ResBlock(int channels, int embeddingChannels, int outChannels) : base(nameof(ResBlock))
     {
-        in_layers = nn.Sequential(UNetNorm.Group(channels), nn.SiLU(), nn.Conv2d(channels, outChannels, 3, padding: 1));
-        emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(embeddingChannels, outChannels));
+        in_layers = nn.Sequential(UNetNorm.Group(channels), nn.SiLU(), Layers.Conv2d(channels, outChannels, 3, padding: 1));
+        emb_layers = nn.Sequential(nn.SiLU(), Layers.Linear(embeddingChannels, outChannels));
         out_layers = nn.Sequential(UNetNorm.Group(outChannels), nn.SiLU(), nn.Dropout(0.0),
-            nn.Conv2d(outChannels, outChannels, 3, padding: 1));
-        skip_connection = outChannels == channels ? nn.Identity() : nn.Conv2d(channels, outChannels, 1);
+            Layers.Conv2d(outChannels, outChannels, 3, padding: 1));
+        skip_connection = outChannels == channels ? nn.Identity() : Layers.Conv2d(channels, outChannels, 1);
         OutChannels = outChannels;
         RegisterComponents();
     }

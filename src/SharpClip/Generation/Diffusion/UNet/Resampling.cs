@@ -16,7 +16,7 @@ public sealed class Downsample : ScopedModule
 
     public Downsample(int channels, int outChannels) : base(nameof(Downsample))
     {
-        op = nn.Conv2d(channels, outChannels, 3, stride: 2, padding: 1);
+        op = Layers.Conv2d(channels, outChannels, 3, stride: 2, padding: 1);
         RegisterComponents();
     }
 
@@ -32,7 +32,7 @@ public sealed class Upsample : ScopedModule
 
     public Upsample(int channels, int outChannels) : base(nameof(Upsample))
     {
-        conv = nn.Conv2d(channels, outChannels, 3, padding: 1);
+        conv = Layers.Conv2d(channels, outChannels, 3, padding: 1);
         RegisterComponents();
     }
 

@@ -68,10 +68,10 @@ public sealed class SpatialTransformer : nn.Module<Tensor, Tensor, Tensor>
     {
         int inner = heads * headDim;
         norm = UNetNorm.Transformer(channels);
-        proj_in = linearProjection ? nn.Linear(channels, inner) : nn.Conv2d(channels, inner, 1);
+        proj_in = linearProjection ? Layers.Linear(channels, inner) : Layers.Conv2d(channels, inner, 1);
         transformer_blocks = new ModuleList<BasicTransformerBlock>(
             Enumerable.Range(0, depth).Select(_ => new BasicTransformerBlock(inner, heads, headDim, contextDim)).ToArray());
-        proj_out = linearProjection ? nn.Linear(inner, channels) : nn.Conv2d(inner, channels, 1);
+        proj_out = linearProjection ? Layers.Linear(inner, channels) : Layers.Conv2d(inner, channels, 1);
         _linear = linearProjection;
         RegisterComponents();
     }

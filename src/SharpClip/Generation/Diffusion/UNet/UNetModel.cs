@@ -26,7 +26,7 @@ public sealed class UNetModel : nn.Module<Tensor, Tensor, Tensor, Tensor>
     {
         Config = config.Validate();
         int mc = config.ModelChannels, embDim = config.TimeEmbedDim;
-        time_embed = nn.Sequential(nn.Linear(mc, embDim), nn.SiLU(), nn.Linear(embDim, embDim));
+        time_embed = nn.Sequential(Layers.Linear(mc, embDim), nn.SiLU(), Layers.Linear(embDim, embDim));
 
         // The latent's few channels (4) do not fill oneDNN's register block: AlignedConv2d pads them (exact; see its remarks),
         // which training needs for correct weight gradients. Same keys and initialisation as nn.Conv2d.
