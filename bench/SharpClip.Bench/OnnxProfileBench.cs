@@ -18,7 +18,7 @@ namespace SharpClip.Bench;
 /// the same for openai's own graph, timed against SharpClip's run by run on this machine (the bar, measured here
 /// instead of quoted). Each session also saves its optimised graph, whose node types say which fusions ORT applied.
 /// Usage: <c>onnx-profile [--rows vit-image,vit-text,rn50-image] [--reference DIR] [--out DIR] [--runs 5]
-/// [--level all|extended|basic] [--variants standard,fused] [--spinning off|on]</c>.
+/// [--level all|extended|basic] [--variants standard,fused,int8] [--spinning off|on]</c>.
 /// </summary>
 public static class OnnxProfileBench
 {
@@ -93,11 +93,16 @@ public static class OnnxProfileBench
     /// <summary>The graph SharpClip writes for <paramref name="tower"/> in the named way of writing it.</summary>
     static global::Onnx.ModelProto Graph(ClipModel model, string tower, string variant)
     {
+        if (variant == "int8") // the int8 graph; a ResNet's convolutions calibrated on random images
+            return tower == "image"
+                ? ClipOnnxGraphs.ImageTower(model, quantization: OnnxQuantization.DynamicInt8,
+                    calibration: model.Config.IsVisionTransformer ? null : ReducedPrecisionBench.Calibrate(model, 16))
+                : ClipOnnxGraphs.TextTower(model, quantization: OnnxQuantization.DynamicInt8);
         bool fused = variant switch
         {
             "standard" => false,
             "fused" => true,
-            _ => throw new ArgumentException($"--variants {variant}: expected standard or fused"),
+            _ => throw new ArgumentException($"--variants {variant}: expected standard, fused or int8"),
         };
         return tower == "image" ? ClipOnnxGraphs.ImageTower(model, fused) : ClipOnnxGraphs.TextTower(model, fused);
     }

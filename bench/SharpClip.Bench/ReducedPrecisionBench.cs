@@ -14,7 +14,9 @@ namespace SharpClip.Bench;
 /// Same weights, same inputs, contenders alternated run by run; 2 warm-ups, median of 5. Each row prints the speed
 /// ratio and the accuracy cost: the lowest cosine between a row's reduced-precision and float32 features. After each
 /// model's quiet rows one batch is measured again beside a busy process (the issue's "competing load"), and the row
-/// says how much of its quiet speed each contender kept. The load average is printed with every row.
+/// says how much of its quiet speed each contender kept. The load average is printed with every row. A ResNet's int8
+/// graph has int8 convolutions calibrated on <c>--calibrate N</c> random images (16; 0 leaves them float32, the
+/// attention pool's linear layers int8 alone), drawn apart from the timed inputs but from the same distribution.
 /// </summary>
 internal static class ReducedPrecisionBench
 {
@@ -36,6 +38,7 @@ internal static class ReducedPrecisionBench
         int loadedBatch = BenchSupport.IntOption(args, "--loaded-batch", 8);
         bool spinning = Option("--spinning", "off") == "on";
         int threads = BenchSupport.IntOption(args, "--threads", torch.get_num_threads());
+        int calibrate = BenchSupport.IntOption(args, "--calibrate", 16);
         torch.set_num_threads(threads);
         var output = Option("--out", Path.Combine("artifacts", "bench", $"onnx-{compare}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));
         var cpu = CpuFeatures.Current;
@@ -48,7 +51,8 @@ internal static class ReducedPrecisionBench
         Console.WriteLine($"CPU: {cpu.ModelName}, {cpu.LogicalCores} logical cores; flags: {string.Join(" ", cpu.RelevantFlags)}; " +
                           $"int8 dot product: {(cpu.HasInt8DotProduct ? "yes (full int8 weight range)" : "no (7-bit weights)")}");
         Console.WriteLine($"threads {threads}; onnx spinning {(spinning ? "on" : "off")}; ONNX Runtime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()}; " +
-                          $"caption tokens (trimmed rows) ≤ {captionTokens}; busy-neighbour rows at batch {loadedBatch}");
+                          $"caption tokens (trimmed rows) ≤ {captionTokens}; busy-neighbour rows at batch {loadedBatch}; " +
+                          $"ResNet int8 convolutions: {(calibrate > 0 ? $"calibrated on {calibrate} random images" : "float32 (--calibrate 0)")}");
         Console.WriteLine($"{"model",-9} {"tower",-9} {"batch",5} {"load",-6} {"fp32/s",8} {reducedName + "/s",14} {"ratio",6} {"min cos",8}  {"loadavg",-16}");
         var results = new List<Row>();
         void Print(Row r) => Console.WriteLine($"{r.Model,-9} {r.Tower,-9} {r.Batch,5} {r.Load,-6} {r.Fp32PerSecond,8:F2} {r.ReducedPerSecond,14:F2} " +
@@ -60,7 +64,7 @@ internal static class ReducedPrecisionBench
             using var model = new ClipModel(ClipPresets.Get(name));
             model.eval();
             using var fp32 = new OnnxClipEncoder(model, new OnnxEngineOptions { IntraOpThreads = threads, AllowSpinning = spinning });
-            var reduced = Reduced(model, compare, threads, spinning);
+            var reduced = Reduced(model, compare, threads, spinning, calibrate);
             using var ownedReduced = (IDisposable)reduced;
             var sw = Stopwatch.StartNew();
             using (var probe = OnnxBench.Input(model.Config, tower, 1, captionTokens))
@@ -98,6 +102,7 @@ internal static class ReducedPrecisionBench
             threads,
             onnx_spinning = spinning,
             caption_tokens = captionTokens,
+            resnet_calibration_images = calibrate,
             method = $"random weights at the preset architectures; contenders alternated run by run; {WarmUps} warm-ups, median of {TimedRuns}; " +
                      "fp32 = ONNX Runtime running the float32 graph SharpClip writes; min_cosine = lowest cosine between a row's features of the two",
             rows = results,
@@ -108,16 +113,29 @@ internal static class ReducedPrecisionBench
 
     /// <summary>The reduced-precision contender (disposed by the caller): the int8 graph on ONNX Runtime, or a bfloat16
     /// copy of the model on libtorch.</summary>
-    static IClipEncoder Reduced(ClipModel model, string compare, int threads, bool spinning)
+    static IClipEncoder Reduced(ClipModel model, string compare, int threads, bool spinning, int calibrate)
     {
         if (compare == "int8")
             return new OnnxClipEncoder(model, new OnnxEngineOptions
             {
                 IntraOpThreads = threads, AllowSpinning = spinning, Quantization = OnnxQuantization.DynamicInt8,
+                Calibration = model.Config.IsVisionTransformer || calibrate == 0 ? null : Calibrate(model, calibrate),
             });
         var copy = ClipModel.FromStateDict(model.state_dict(), $"{model.Source} (bf16 copy)", model.Config, requireFinite: false);
         copy.To(CPU, ScalarType.BFloat16);
         return copy;
+    }
+
+    /// <summary>A ResNet's activation ranges over <paramref name="images"/> random images from their own seed.</summary>
+    internal static ActivationRanges Calibrate(ClipModel model, int images)
+    {
+        using var generator = new torch.Generator(1234);
+        int r = model.Config.ImageResolution;
+        using var pixels = torch.randn(images, 3, r, r, generator: generator);
+        var sw = Stopwatch.StartNew();
+        var ranges = ActivationRanges.Measure(model, pixels);
+        Console.WriteLine($"  calibrated {ranges.Ranges.Count} activation ranges on {images} random images in {sw.Elapsed.TotalSeconds:F1} s");
+        return ranges;
     }
 
     static Row Measure(IClipEncoder fp32, IClipEncoder reduced, string name, string tower, int batch, int captionTokens, string load)

@@ -10,10 +10,11 @@ namespace SharpClip.Bench;
 
 /// <summary>
 /// The accuracy cost of a reduced precision on a trained model: <c>onnx --agreement MODEL [--compare int8|bf16]
-/// [--emoji ROOT] [--tasks groups,subgroups]</c> classifies every emoji style's test images zero-shot (the emoji prompt
+/// [--emoji ROOT] [--tasks groups,subgroups] [--calibration DIR]</c> classifies every emoji style's test images zero-shot (the emoji prompt
 /// templates) twice, with the model in float32 on ONNX Runtime and in the reduced precision (classifier weights and
 /// image features both computed in it), and prints per style and task how often the two predictions agree, both
-/// top-1 accuracies, and the image features' cosine to float32 (mean and lowest).
+/// top-1 accuracies, and the image features' cosine to float32 (mean and lowest). <c>--calibration DIR</c> makes a
+/// ResNet's convolutions int8 too, with activation ranges measured on that folder's images.
 /// </summary>
 internal static class ZeroShotAgreementBench
 {
@@ -26,6 +27,7 @@ internal static class ZeroShotAgreementBench
         var compare = Option("--compare", "int8");
         var root = Option("--emoji", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "sharpclip", "datasets", "emoji"));
         var tasks = Option("--tasks", "groups,subgroups").Split(',');
+        var calibration = Option("--calibration", "");
         var output = Option("--out", Path.Combine("artifacts", "bench", $"onnx-agreement-{compare}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));
         var reducedPrecision = compare switch
         {
@@ -37,6 +39,7 @@ internal static class ZeroShotAgreementBench
         using var reduced = ClipPipeline.Load(modelPath, new ClipPipelineOptions
         {
             Precision = reducedPrecision,
+            Int8CalibrationFolder = calibration.Length > 0 ? calibration : null,
             Engine = reducedPrecision == Precision.Int8 ? InferenceEngine.Onnx : InferenceEngine.Torch,
         });
         Console.WriteLine($"zero-shot agreement on the emoji styles ({root}): {modelPath}");
@@ -57,7 +60,7 @@ internal static class ZeroShotAgreementBench
             Console.WriteLine($"{"all styles",-15} {task,-10} {images,6} {"",7} {agreed / images,7:P1} {of.Sum(r => r.Fp32Top1 * r.Images) / images,10:P1} " +
                               $"{of.Sum(r => r.ReducedTop1 * r.Images) / images,10:P1} {of.Sum(r => r.MeanCosine * r.Images) / images,9:F5} {of.Min(r => r.MinCosine),8:F5}");
         }
-        BenchSupport.WriteReport(output, new { suite = "onnx", agreement = compare, model = modelPath, emoji = root, rows });
+        BenchSupport.WriteReport(output, new { suite = "onnx", agreement = compare, model = modelPath, emoji = root, engine = reduced.EngineDescription, rows });
         return 0;
     }
 

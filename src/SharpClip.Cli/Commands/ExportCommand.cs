@@ -23,6 +23,7 @@ public static class ExportCommand
         cmd.Options.Add(output);
         var precision = new Option<string>("--precision") { Description = "fp32 (standard operators, any ONNX runtime) or int8 (the graphs --precision int8 runs: int8 linear layers, ONNX Runtime only).", DefaultValueFactory = _ => "fp32" };
         cmd.Options.Add(precision);
+        cmd.Options.Add(model.Calibration);
         cmd.SetAction(parse => CliErrors.Guard(() =>
         {
             using var pipeline = Pipelines.ClipPipeline.Load(parse.GetValue(model.Model)!, new Pipelines.ClipPipelineOptions
@@ -37,10 +38,14 @@ public static class ExportCommand
             };
             var tokenizer = TryTokenizer(pipeline);
             string dir = parse.GetValue(output)!;
-            var result = OnnxExport.Write(pipeline.Model, pipeline.Preprocessing, tokenizer, dir, quantization);
+            var calibration = parse.GetValue(model.Calibration) is { } folder && quantization != OnnxQuantization.None && !pipeline.Config.IsVisionTransformer
+                ? ActivationRanges.MeasureFolder(pipeline.Model, pipeline.Processor, folder)
+                : null;
+            var result = OnnxExport.Write(pipeline.Model, pipeline.Preprocessing, tokenizer, dir, quantization, calibration);
             foreach (var file in result.Files) Console.WriteLine(file);
             Console.Error.WriteLine($"wrote {pipeline.Config} to {dir}: image.onnx {result.ImageBytes / 1e6:F1} MB, text.onnx {result.TextBytes / 1e6:F1} MB" +
-                                    (tokenizer is null ? "; no vocabulary (give --vocab to include the tokenizer)" : ""));
+                                    (tokenizer is null ? "; no vocabulary (give --vocab to include the tokenizer)" : "") +
+                                    (calibration is not null ? $"; int8 convolutions calibrated on {calibration.Images} images" : ""));
             return ExitCodes.Success;
         }));
         return cmd;

@@ -4,7 +4,7 @@ using SharpClip.Runtime;
 
 namespace SharpClip.Cli;
 
-/// <summary>The options every model-using verb shares: --model, --vocab, --device, --precision, --batch-size, --engine.</summary>
+/// <summary>The options every model-using verb shares: --model, --vocab, --device, --precision, --calibration, --batch-size, --engine.</summary>
 public sealed class ModelOptions
 {
     public Option<string> Model { get; } = new("--model", "-m")
@@ -15,6 +15,10 @@ public sealed class ModelOptions
     public Option<string?> Vocab { get; } = new("--vocab") { Description = "Tokenizer vocabulary, for weight files that carry none (e.g. bpe_simple_vocab_16e6.txt.gz)." };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
     public Option<string> Precision { get; } = new("--precision") { Description = "fp32 (the reference's numbers), bf16 (fast only on CPUs with bf16 instructions), int8 (onnx engine only: int8 linear layers, 2-4x faster on CPUs with VNNI, features within about 0.999 cosine of fp32) or auto (never int8).", DefaultValueFactory = _ => "fp32" };
+    public Option<string?> Calibration { get; } = new("--calibration")
+    {
+        Description = "With --precision int8 on a ResNet model: a folder of images like the ones you will encode (a few dozen); their activation ranges make the convolutions int8 too (without it they stay fp32). Values outside the ranges are clipped.",
+    };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images or texts per forward pass.", DefaultValueFactory = _ => 32 };
     public Option<string> Engine { get; } = new("--engine")
     {
@@ -28,6 +32,7 @@ public sealed class ModelOptions
         command.Options.Add(Vocab);
         command.Options.Add(Device);
         command.Options.Add(Precision);
+        command.Options.Add(Calibration);
         command.Options.Add(BatchSize);
         command.Options.Add(Engine);
     }
@@ -37,6 +42,7 @@ public sealed class ModelOptions
         VocabPath = parse.GetValue(Vocab),
         Device = parse.GetValue(Device)!,
         Precision = ComputeTarget.ParsePrecision(parse.GetValue(Precision)!, "--precision"),
+        Int8CalibrationFolder = parse.GetValue(Calibration),
         BatchSize = parse.GetValue(BatchSize),
         Engine = ClipPipelineOptions.ParseEngine(parse.GetValue(Engine)!, "--engine"),
     });

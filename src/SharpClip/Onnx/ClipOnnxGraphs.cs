@@ -30,21 +30,43 @@ public static class ClipOnnxGraphs
     /// <paramref name="contribAttention"/> writes the transformer's attention as ONNX Runtime's fused com.microsoft
     /// operator, <paramref name="quantization"/> its linear layers as int8 (both run only on ONNX Runtime), with weights
     /// within ±<paramref name="int8Limit"/> (null: this CPU's <see cref="Int8Weights.LimitOnThisCpu"/>; a file meant for
-    /// other machines needs the limit every CPU runs without overflow, <c>Int8Weights.Limit(false)</c>).</summary>
+    /// other machines needs the limit every CPU runs without overflow, <c>Int8Weights.Limit(false)</c>). A ResNet's
+    /// convolutions become int8 as well when <paramref name="calibration"/> gives their activations' ranges (ignored for
+    /// a ViT and for float32).</summary>
     /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
+    /// <exception cref="InvalidDataException"><paramref name="calibration"/> was measured on another model.</exception>
     public static ModelProto ImageTower(ClipModel model, bool contribAttention = false, OnnxQuantization quantization = OnnxQuantization.None,
-        int? int8Limit = null)
+        int? int8Limit = null, ActivationRanges? calibration = null)
     {
         var config = model.Config;
         return Write(model, "image", contribAttention, quantization, int8Limit, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
         {
             var pixels = g.Input(PixelValues, TensorProto.Types.DataType.Float, "batch", 3, config.ImageResolution, config.ImageResolution);
+            var convs = g.Int8Limit is { } limit && calibration is not null ? ConvolutionPrecision.Int8(calibration, limit) : ConvolutionPrecision.Float32();
             var features = config.IsVisionTransformer
                 ? VisionTransformerGraph.Write(g, w, config, pixels)
-                : ModifiedResNetGraph.Write(g, w, config, pixels);
+                : ModifiedResNetGraph.Write(g, w, config, pixels, convs);
             g.Output(features, ImageEmbeds, TensorProto.Types.DataType.Float, "batch", config.EmbedDim);
         });
     }
+
+    /// <summary>A ResNet image tower in float32 with, besides <see cref="ImageEmbeds"/>, each quantization point's
+    /// smallest and largest value as scalar outputs named by <see cref="RangeOutput"/>: what calibration runs.</summary>
+    internal static ModelProto ImageTowerObserver(ClipModel model, out IReadOnlyList<string> points)
+    {
+        var config = model.Config;
+        var convs = ConvolutionPrecision.Observe();
+        var graph = Write(model, "image", false, OnnxQuantization.None, null, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
+        {
+            var pixels = g.Input(PixelValues, TensorProto.Types.DataType.Float, "batch", 3, config.ImageResolution, config.ImageResolution);
+            g.Output(ModifiedResNetGraph.Write(g, w, config, pixels, convs), ImageEmbeds, TensorProto.Types.DataType.Float, "batch", config.EmbedDim);
+        });
+        points = convs.Points;
+        return graph;
+    }
+
+    /// <summary>The observer graph's output holding <paramref name="point"/>'s <paramref name="end"/> ("min" or "max").</summary>
+    internal static string RangeOutput(string point, string end) => $"range.{point}.{end}";
 
     /// <summary>The text tower (<see cref="TextTransformer"/>) as an ONNX model (see <see cref="ImageTower"/> for
     /// <paramref name="contribAttention"/>, <paramref name="quantization"/> and <paramref name="int8Limit"/>).</summary>

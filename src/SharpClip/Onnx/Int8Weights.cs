@@ -5,14 +5,16 @@ using static TorchSharp.torch;
 namespace SharpClip.Onnx;
 
 /// <summary>
-/// A float32 weight matrix as symmetric int8 per output column: <c>W[i, j] ≈ values[i, j] · scales[j]</c> with
-/// <c>scales[j] = max_i |W[i, j]| / limit</c> and no zero point. Per column because CLIP's output channels differ in
-/// range by an order of magnitude (one scale per matrix loses the small ones); symmetric because the weights are
-/// centred on zero and a zero point would cost the kernel a correction term for nothing.
+/// A float32 weight as symmetric int8 per output channel: a matrix per output column, <c>W[i, j] ≈ values[i, j] · scales[j]</c>
+/// with <c>scales[j] = max_i |W[i, j]| / limit</c>, or a convolution kernel per output channel (its first axis), and no
+/// zero point. Per channel because CLIP's output channels differ in range by an order of magnitude (one scale per tensor
+/// loses the small ones); symmetric because the weights are centred on zero and a zero point would cost the kernel a
+/// correction term for nothing.
 /// </summary>
-/// <param name="Values">[in, out] int8, row-major: the matrix that multiplies activations from the right.</param>
+/// <param name="Values">int8, row-major, in <paramref name="Shape"/>: [in, out] for a matrix that multiplies activations
+/// from the right, [out, in, kh, kw] for a convolution kernel.</param>
 /// <param name="Scales">[out] float32.</param>
-/// <param name="Shape">[in, out].</param>
+/// <param name="Shape">[in, out] or [out, in, kh, kw].</param>
 internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
 {
     /// <summary>
@@ -35,6 +37,20 @@ internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
         var scales = w.abs().amax([0]).div(limit);                               // [out]
         scales = torch.where(scales > 0, scales, torch.ones_like(scales));         // an all-zero column stays zero
         var values = w.div(scales).round().clamp(-limit, limit).to(ScalarType.Int8).contiguous();
+        return new Int8Weights(values.data<sbyte>().ToArray(), scales.contiguous().data<float>().ToArray(), w.shape);
+    }
+
+    /// <summary>Quantizes a convolution kernel <paramref name="weight"/> ([out, in, kh, kw], any float dtype and device)
+    /// per output channel, the layout and per-axis scales ONNX's <c>DequantizeLinear(axis 0)</c> takes.</summary>
+    public static Int8Weights PerOutputChannel(Tensor weight, int limit)
+    {
+        if (weight.dim() < 2) throw new ArgumentException($"expected a kernel [out, in, ...], got [{string.Join(",", weight.shape)}]", nameof(weight));
+        using var scope = torch.NewDisposeScope();
+        var w = weight.detach().to(ScalarType.Float32, CPU);
+        var rows = w.reshape(w.shape[0], -1);                                      // [out, in·kh·kw]
+        var scales = rows.abs().amax([1]).div(limit);                            // [out]
+        scales = torch.where(scales > 0, scales, torch.ones_like(scales));         // an all-zero channel stays zero
+        var values = rows.div(scales.unsqueeze(1)).round().clamp(-limit, limit).to(ScalarType.Int8).contiguous();
         return new Int8Weights(values.data<sbyte>().ToArray(), scales.contiguous().data<float>().ToArray(), w.shape);
     }
 }

@@ -41,7 +41,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         _model = model;
         Options = options ?? new OnnxEngineOptions();
         _sessionOptions = CreateSessionOptions(Options);
-        _image = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention, Options.Quantization)));
+        _image = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention, Options.Quantization, calibration: Options.Calibration)));
         _text = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.TextTower(_model, Options.FusedAttention, Options.Quantization)));
     }
 

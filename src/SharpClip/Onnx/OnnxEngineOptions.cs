@@ -25,4 +25,11 @@ public sealed record OnnxEngineOptions
     /// faster where the CPU has int8 dot products, at a measured accuracy cost. Only when the user asks.
     /// </summary>
     public OnnxQuantization Quantization { get; init; }
+
+    /// <summary>
+    /// With <see cref="OnnxQuantization.DynamicInt8"/>, a ResNet image tower's activation ranges
+    /// (<see cref="ActivationRanges.Measure"/> on images like the ones to be encoded): its convolutions then run in int8
+    /// too. Null leaves them float32, because an int8 convolution needs its output's range before it runs.
+    /// </summary>
+    public ActivationRanges? Calibration { get; init; }
 }

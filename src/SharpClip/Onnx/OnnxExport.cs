@@ -37,15 +37,18 @@ public static class OnnxExport
     /// the file may run on another: ±127 (what the engine uses on a VNNI CPU) overflows the int16 sums of the kernels of
     /// CPUs without VNNI.
     /// </param>
+    /// <param name="calibration">With int8, a ResNet image tower's activation ranges (<see cref="ActivationRanges.Measure"/>):
+    /// its convolutions are then written int8 too, as standard QDQ operators (<c>QuantizeLinear</c>/<c>DequantizeLinear</c>
+    /// around float convolutions, which ONNX Runtime runs as int8 kernels); null leaves them float32.</param>
     /// <exception cref="NotSupportedException">a tower the writer cannot express, or larger than one ONNX file holds.</exception>
     public static Result Write(ClipModel model, PreprocessingInfo preprocessing, ClipTokenizer? tokenizer, string directory,
-        OnnxQuantization quantization = OnnxQuantization.None)
+        OnnxQuantization quantization = OnnxQuantization.None, ActivationRanges? calibration = null)
     {
         Directory.CreateDirectory(directory);
         var image = Path.Combine(directory, ImageFile);
         var text = Path.Combine(directory, TextFile);
         var info = Path.Combine(directory, InfoFile);
-        WriteModel(image, ClipOnnxGraphs.ImageTower(model, quantization: quantization, int8Limit: PortableInt8Limit));
+        WriteModel(image, ClipOnnxGraphs.ImageTower(model, quantization: quantization, int8Limit: PortableInt8Limit, calibration: calibration));
         WriteModel(text, ClipOnnxGraphs.TextTower(model, quantization: quantization, int8Limit: PortableInt8Limit));
         var files = new List<string> { image, text, info };
         if (tokenizer is not null)
@@ -54,7 +57,7 @@ public static class OnnxExport
             files.Add(Path.Combine(directory, "vocab.json"));
             files.Add(Path.Combine(directory, "merges.txt"));
         }
-        JsonFiles.WriteAtomic(info, Describe(model, preprocessing, tokenizer, quantization));
+        JsonFiles.WriteAtomic(info, Describe(model, preprocessing, tokenizer, quantization, calibration));
         return new Result(files, new FileInfo(image).Length, new FileInfo(text).Length);
     }
 
@@ -63,9 +66,10 @@ public static class OnnxExport
 
     /// <summary>The contents of <c>clip_onnx.json</c>.</summary>
     public static JsonObject Describe(ClipModel model, PreprocessingInfo preprocessing, ClipTokenizer? tokenizer,
-        OnnxQuantization quantization = OnnxQuantization.None)
+        OnnxQuantization quantization = OnnxQuantization.None, ActivationRanges? calibration = null)
     {
         var config = model.Config;
+        bool int8Convolutions = quantization != OnnxQuantization.None && calibration is not null && !config.IsVisionTransformer;
         float logitScale;
         using (var scale = model.LogitScale.detach().to(torch.ScalarType.Float32, torch.CPU)) logitScale = scale.item<float>();
         return new JsonObject
@@ -76,7 +80,10 @@ public static class OnnxExport
             ["source"] = Path.GetFileName(model.Source.TrimEnd('/', '\\')),
             ["precision"] = quantization == OnnxQuantization.None
                 ? "float32 (standard operators)"
-                : $"int8 linear layers: com.microsoft DynamicQuantizeMatMul (ONNX Runtime only), weights symmetric per output channel within ±{PortableInt8Limit} (safe on CPUs with and without VNNI), activations quantized per call; the rest float32",
+                : $"int8 linear layers: com.microsoft DynamicQuantizeMatMul (ONNX Runtime only), weights symmetric per output channel within ±{PortableInt8Limit} (safe on CPUs with and without VNNI), activations quantized per call; " +
+                  (int8Convolutions
+                      ? $"the image tower's convolutions int8 too (QDQ: kernels per output channel within ±{PortableInt8Limit}, activations uint8 with ranges measured on {calibration!.Images} calibration images, clipped outside them); the rest float32"
+                      : "the rest float32"),
             ["embed_dim"] = config.EmbedDim,
             ["logit_scale"] = logitScale,
             ["similarity"] = "logits = exp(logit_scale) * normalize(image_embeds) @ normalize(text_embeds).T; the outputs are not normalised",

@@ -69,6 +69,11 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     public string Floats(string name, float[] values, params long[] dims) =>
         Raw(Unique(name), TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(values.AsSpan()), dims);
 
+    /// <summary>An initializer of any element type from its little-endian, row-major bytes (int8 weights, int32 biases,
+    /// quantization zero points); the name is made unique.</summary>
+    public string Constant(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> bytes, params long[] dims) =>
+        Raw(Unique(name), type, bytes, dims);
+
     /// <summary>An initializer holding <paramref name="bytes"/> as they are (little-endian, row-major); every weight goes
     /// through here, so <see cref="WeightBytes"/> counts them all.</summary>
     string Raw(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> bytes, long[] dims)

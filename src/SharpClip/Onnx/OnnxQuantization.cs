@@ -9,8 +9,10 @@ public enum OnnxQuantization
     /// <summary>
     /// The transformers' linear layers (attention projections, MLPs) and the attention pool's projections as int8:
     /// weights quantized symmetric per output channel from the float32 weights when the graph is written, activations
-    /// quantized to uint8 on every call from their own range (dynamic, no calibration). Attention scores, LayerNorm,
-    /// convolutions and the final projections stay float32. ONNX Runtime only (com.microsoft operators).
+    /// quantized to uint8 on every call from their own range (dynamic, no calibration). Attention scores, LayerNorm
+    /// and the final projections stay float32. A ResNet's convolutions stay float32 too unless activation ranges are
+    /// given (<see cref="OnnxEngineOptions.Calibration"/>): then they run in int8, their activations quantized with
+    /// those fixed ranges. ONNX Runtime only (com.microsoft operators).
     /// </summary>
     DynamicInt8,
 }

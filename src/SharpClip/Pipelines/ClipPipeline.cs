@@ -27,7 +27,7 @@ public sealed class ClipPipeline : IDisposable
         ClipPipelineOptions options, string source, string sourceFormat)
     {
         Model = model;
-        (Encoder, EngineDescription) = SelectEngine(model, options);
+        (Encoder, EngineDescription) = SelectEngine(model, processor, options);
         _tokenizer = new Lazy<ClipTokenizer>(tokenizer);
         Processor = processor;
         Target = target;
@@ -272,7 +272,8 @@ public sealed class ClipPipeline : IDisposable
         // int8 embeddings differ from float32 ones by more than rounding (and with the CPU's weight range): an index must
         // not mix them.
         if (Options.Precision == Precision.Int8)
-            sha.AppendData(Encoding.UTF8.GetBytes($"int8 linear layers, weights ±{Int8Weights.LimitOnThisCpu}"));
+            sha.AppendData(Encoding.UTF8.GetBytes($"int8 linear layers, weights ±{Int8Weights.LimitOnThisCpu}" +
+                (Encoder is OnnxClipEncoder { Options.Calibration: { } ranges } ? $"; int8 convolutions, ranges {ranges.Fingerprint}" : "")));
         foreach (var (name, tensor) in Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             sha.AppendData(Encoding.UTF8.GetBytes(name));
@@ -282,10 +283,10 @@ public sealed class ClipPipeline : IDisposable
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    static (IClipEncoder, string) SelectEngine(ClipModel model, ClipPipelineOptions options)
+    static (IClipEncoder, string) SelectEngine(ClipModel model, ClipImageProcessor processor, ClipPipelineOptions options)
     {
         var engine = options.Engine;
-        if (options.Precision == Precision.Int8) return SelectInt8(model, engine);
+        if (options.Precision == Precision.Int8) return SelectInt8(model, processor, engine, options.Int8CalibrationFolder);
         bool onnx = OnnxClipEncoder.CanRun(model, out var why);
         return engine switch
         {
@@ -299,13 +300,18 @@ public sealed class ClipPipeline : IDisposable
 
     /// <summary>int8 exists only as the ONNX engine's quantized graph: engine onnx or auto run it, engine torch is refused
     /// rather than silently computing float32.</summary>
-    static (IClipEncoder, string) SelectInt8(ClipModel model, InferenceEngine engine)
+    static (IClipEncoder, string) SelectInt8(ClipModel model, ClipImageProcessor processor, InferenceEngine engine, string? calibrationFolder)
     {
         if (engine == InferenceEngine.Torch)
             throw new ArgumentException("precision int8 runs on the onnx engine only (libtorch has no int8 path here); use engine onnx or auto, or precision fp32/bf16 with engine torch");
         if (!OnnxClipEncoder.CanRun(model, out var why)) throw new ArgumentException($"precision int8: {why}");
-        var encoder = OnnxClipEncoder.For(model, new OnnxEngineOptions { Quantization = OnnxQuantization.DynamicInt8 });
-        return (encoder, $"onnx int8 ({(engine == InferenceEngine.Auto ? "auto" : "asked for")}: int8 linear layers, float32 elsewhere)");
+        // A ViT's int8 layers quantize per call; a ResNet's convolutions need ranges measured on images first.
+        var ranges = calibrationFolder is null || model.Config.IsVisionTransformer ? null : ActivationRanges.MeasureFolder(model, processor, calibrationFolder);
+        var encoder = OnnxClipEncoder.For(model, new OnnxEngineOptions { Quantization = OnnxQuantization.DynamicInt8, Calibration = ranges });
+        string what = ranges is not null ? $"int8 linear layers and convolutions (ranges from {ranges.Images} images)"
+            : model.Config.IsVisionTransformer ? "int8 linear layers, float32 elsewhere"
+            : "int8 linear layers, float32 convolutions: give a calibration folder for int8 ones";
+        return (encoder, $"onnx int8 ({(engine == InferenceEngine.Auto ? "auto" : "asked for")}: {what})");
     }
 
     public void Dispose()

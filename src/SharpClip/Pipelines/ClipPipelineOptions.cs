@@ -17,6 +17,12 @@ public sealed record ClipPipelineOptions
     /// </summary>
     public Precision Precision { get; init; } = Precision.Float32;
 
+    /// <summary>
+    /// With <see cref="Precision.Int8"/> on a ResNet model: a folder of images like the ones to be encoded, whose
+    /// activation ranges let the convolutions run in int8 too (<c>ActivationRanges</c>); without it they stay float32.
+    /// </summary>
+    public string? Int8CalibrationFolder { get; init; }
+
     /// <summary>Images or texts per forward pass.</summary>
     public int BatchSize { get; init; } = 32;
 
