@@ -18,7 +18,12 @@ namespace SharpClip.Bench;
 /// the same for openai's own graph, timed against SharpClip's run by run on this machine (the issue's bar, measured here
 /// instead of quoted). Each session also saves its optimised graph, whose node types say which fusions ORT applied.
 /// Usage: <c>onnx-profile [--rows vit-image,vit-text,rn50-image] [--reference DIR] [--out DIR] [--runs 5]
-/// [--level all|extended|basic] [--variants standard,fused,int8] [--spinning off|on]</c>.
+/// [--level all|extended|basic] [--variants engine,standard,fused,skipln+fused,int8] [--spinning off|on] [--batch N]
+/// [--config key=value,key=value] [--save on|off]</c>: a variant is "engine" (the graph the engine runs by default), "standard" (standard
+/// operators only, as exported files) or "+"-joined ONNX Runtime operators on top of it (fused: com.microsoft Attention;
+/// skipln: SkipLayerNormalization; int8 alone: the int8 graph, a ResNet's convolutions calibrated on random images; cfg:key=value: a session configuration entry of that contender's session alone);
+/// --batch replaces every row's batch size; --config adds session configuration entries
+/// (e.g. session.set_denormal_as_zero=1) to every session, openai's included.
 /// </summary>
 public static class OnnxProfileBench
 {
@@ -31,8 +36,12 @@ public static class OnnxProfileBench
         var reference = Option("--reference", "");
         var outDir = Path.GetFullPath(Option("--out", Path.Combine("artifacts", "bench", $"onnx-profile-{DateTime.UtcNow:yyyyMMdd-HHmmss}")));
         int runs = BenchSupport.IntOption(args, "--runs", 5);
-        var variants = Option("--variants", "standard").Split(',');
+        var variants = Option("--variants", "engine").Split(',');
         bool spinning = Option("--spinning", "off") == "on";
+        int batchOverride = BenchSupport.IntOption(args, "--batch", 0);
+        bool save = Option("--save", "on") == "on";
+        var config = Option("--config", "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('=', 2)).Select(kv => (Key: kv[0], Value: kv.Length > 1 ? kv[1] : "")).ToArray();
         var level = Option("--level", "all") switch
         {
             "all" => GraphOptimizationLevel.ORT_ENABLE_ALL,
@@ -42,9 +51,10 @@ public static class OnnxProfileBench
         };
         Directory.CreateDirectory(outDir);
         Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}; level {level}; threads {torch.get_num_threads()}; spinning {(spinning ? "on" : "off")}; " +
-                          $"variants {string.Join(",", variants)}; {runs} timed runs; load average {BenchSupport.LoadAverage()}");
+                          $"variants {string.Join(",", variants)}; {runs} timed runs; config {(config.Length == 0 ? "-" : string.Join(",", config.Select(c => $"{c.Key}={c.Value}")))}; " +
+                          $"load average {BenchSupport.LoadAverage()}");
 
-        foreach (var c in Cases(rows))
+        foreach (var c in Cases(rows).Select(k => batchOverride > 0 ? k with { Batch = batchOverride } : k).Distinct())
         {
             torch.manual_seed(0);
             using var model = new ClipModel(ClipPresets.Get(c.Model));
@@ -58,7 +68,11 @@ public static class OnnxProfileBench
             Console.WriteLine($"\n== {c.Model} {c.Tower} batch {c.Batch}");
             var timings = new Dictionary<string, List<double>>();
             var cpuTimes = new Dictionary<string, List<double>>();
-            var sessions = contenders.Select(k => (k.Name, Session: Open(k.Bytes, level, spinning, Path.Combine(outDir, $"{tag}-{k.Name}")))).ToList();
+            // a variant's cfg:key=value parts are session configuration entries of that contender alone
+            (string, string)[] Own(string name) => name.Split('+').Where(p => p.StartsWith("cfg:", StringComparison.Ordinal))
+                .Select(p => p[4..].Split('=', 2)).Select(kv => (kv[0], kv.Length > 1 ? kv[1] : "")).ToArray();
+            var sessions = contenders.Select(k => (k.Name, Session: Open(k.Bytes, level, spinning, save, [.. config, .. Own(k.Name)],
+                Path.Combine(outDir, $"{tag}-{k.Name.Replace(':', '_').Replace('=', '_')}")))).ToList();
             try
             {
                 // alternate the contenders run by run: 2 warm-ups, then the timed runs
@@ -78,7 +92,7 @@ public static class OnnxProfileBench
                     Console.WriteLine($"-- {name}: median {median:F1} ms = {c.Batch / (median / 1000):F2}/s (runs {string.Join(" ", timings[name].Select(t => t.ToString("F0")))}); " +
                                       $"CPU time median {cpuMedian:F1} ms (runs {string.Join(" ", cpuTimes[name].Select(t => t.ToString("F0")))})");
                     PrintProfile(profile, 2 + runs);
-                    PrintOptimisedGraph(Path.Combine(outDir, $"{tag}-{name}.optimized.onnx"));
+                    PrintOptimisedGraph(Path.Combine(outDir, $"{tag}-{name.Replace(':', '_').Replace('=', '_')}.optimized.onnx"));
                 }
             }
             finally
@@ -98,13 +112,21 @@ public static class OnnxProfileBench
                 ? ClipOnnxGraphs.ImageTower(model, quantization: OnnxQuantization.DynamicInt8,
                     calibration: model.Config.IsVisionTransformer ? null : ReducedPrecisionBench.Calibrate(model, 16))
                 : ClipOnnxGraphs.TextTower(model, quantization: OnnxQuantization.DynamicInt8);
-        bool fused = variant switch
-        {
-            "standard" => false,
-            "fused" => true,
-            _ => throw new ArgumentException($"--variants {variant}: expected standard, fused or int8"),
-        };
-        return tower == "image" ? ClipOnnxGraphs.ImageTower(model, fused) : ClipOnnxGraphs.TextTower(model, fused);
+        var engine = new OnnxEngineOptions();
+        bool attention = false, residualNorm = false;
+        foreach (var part in variant.Split('+'))
+            switch (part)
+            {
+                case "engine": (attention, residualNorm) = (engine.FusedAttention, engine.FusedResidualNorm); break;
+                case "standard": break;
+                case "fused": attention = true; break;
+                case "skipln": residualNorm = true; break;
+                case var c when c.StartsWith("cfg:", StringComparison.Ordinal): break; // a session entry (see Run)
+                default: throw new ArgumentException($"--variants {variant}: expected engine, standard, or fused/skipln joined by +");
+            }
+        return tower == "image"
+            ? ClipOnnxGraphs.ImageTower(model, attention, contribResidualNorm: residualNorm)
+            : ClipOnnxGraphs.TextTower(model, attention, contribResidualNorm: residualNorm);
     }
 
     static IEnumerable<Case> Cases(string[] rows)
@@ -122,7 +144,7 @@ public static class OnnxProfileBench
             }
     }
 
-    static InferenceSession Open(byte[] graph, GraphOptimizationLevel level, bool spinning, string stem)
+    static InferenceSession Open(byte[] graph, GraphOptimizationLevel level, bool spinning, bool save, (string Key, string Value)[] config, string stem)
     {
         using var so = new SessionOptions
         {
@@ -132,9 +154,11 @@ public static class OnnxProfileBench
             InterOpNumThreads = 1,
             ProfileOutputPathPrefix = stem, // before EnableProfiling, which hands ONNX Runtime the prefix set so far
             EnableProfiling = true,
-            OptimizedModelFilePath = stem + ".optimized.onnx",
         };
-        so.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
+        if (save) so.OptimizedModelFilePath = stem + ".optimized.onnx";
+        var entries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = spinning ? "1" : "0" };
+        foreach (var (key, value) in config) entries[key] = value; // later entries win
+        foreach (var (key, value) in entries) so.AddSessionConfigEntry(key, value);
         return new InferenceSession(graph, so);
     }
 

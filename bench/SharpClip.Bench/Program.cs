@@ -13,6 +13,7 @@ public static class Program
         ["onnx"] = OnnxBench.Run,
         ["embed"] = EmbedBench.Run,
         ["onnx-profile"] = OnnxProfileBench.Run,
+        ["onnx-batches"] = OnnxBatchBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,

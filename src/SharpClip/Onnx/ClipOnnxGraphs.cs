@@ -28,7 +28,8 @@ public static class ClipOnnxGraphs
 
     /// <summary>The image tower (<see cref="VisionTransformer"/> or <see cref="ModifiedResNet"/>) as an ONNX model;
     /// <paramref name="contribAttention"/> writes the transformer's attention as ONNX Runtime's fused com.microsoft
-    /// operator, <paramref name="quantization"/> its linear layers as int8 (both run only on ONNX Runtime), with weights
+    /// operator, <paramref name="contribResidualNorm"/> each residual sum and the LayerNorm after it as its
+    /// SkipLayerNormalization, <paramref name="quantization"/> its linear layers as int8 (all three run only on ONNX Runtime), with weights
     /// within ±<paramref name="int8Limit"/> (null: this CPU's <see cref="Int8Weights.LimitOnThisCpu"/>; a file meant for
     /// other machines needs the limit every CPU runs without overflow, <c>Int8Weights.Limit(false)</c>). A ResNet's
     /// convolutions become int8 as well when <paramref name="calibration"/> gives their activations' ranges (ignored for
@@ -36,10 +37,10 @@ public static class ClipOnnxGraphs
     /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
     /// <exception cref="InvalidDataException"><paramref name="calibration"/> was measured on another model.</exception>
     public static ModelProto ImageTower(ClipModel model, bool contribAttention = false, OnnxQuantization quantization = OnnxQuantization.None,
-        int? int8Limit = null, ActivationRanges? calibration = null)
+        int? int8Limit = null, bool contribResidualNorm = false, ActivationRanges? calibration = null)
     {
         var config = model.Config;
-        return Write(model, "image", contribAttention, quantization, int8Limit, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
+        return Write(model, "image", contribAttention, quantization, int8Limit, contribResidualNorm, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
         {
             var pixels = g.Input(PixelValues, TensorProto.Types.DataType.Float, "batch", 3, config.ImageResolution, config.ImageResolution);
             var convs = g.Int8Limit is { } limit && calibration is not null ? ConvolutionPrecision.Int8(calibration, limit) : ConvolutionPrecision.Float32();
@@ -56,7 +57,7 @@ public static class ClipOnnxGraphs
     {
         var config = model.Config;
         var convs = ConvolutionPrecision.Observe();
-        var graph = Write(model, "image", false, OnnxQuantization.None, null, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
+        var graph = Write(model, "image", false, OnnxQuantization.None, null, false, key => key.StartsWith("visual.", StringComparison.Ordinal), (g, w) =>
         {
             var pixels = g.Input(PixelValues, TensorProto.Types.DataType.Float, "batch", 3, config.ImageResolution, config.ImageResolution);
             g.Output(ModifiedResNetGraph.Write(g, w, config, pixels, convs), ImageEmbeds, TensorProto.Types.DataType.Float, "batch", config.EmbedDim);
@@ -69,13 +70,14 @@ public static class ClipOnnxGraphs
     internal static string RangeOutput(string point, string end) => $"range.{point}.{end}";
 
     /// <summary>The text tower (<see cref="TextTransformer"/>) as an ONNX model (see <see cref="ImageTower"/> for
-    /// <paramref name="contribAttention"/>, <paramref name="quantization"/> and <paramref name="int8Limit"/>).</summary>
+    /// <paramref name="contribAttention"/>, <paramref name="quantization"/>, <paramref name="int8Limit"/> and
+    /// <paramref name="contribResidualNorm"/>).</summary>
     /// <exception cref="NotSupportedException">the model has tensors the writer does not know, or is too large for one file.</exception>
     public static ModelProto TextTower(ClipModel model, bool contribAttention = false, OnnxQuantization quantization = OnnxQuantization.None,
-        int? int8Limit = null)
+        int? int8Limit = null, bool contribResidualNorm = false)
     {
         var config = model.Config;
-        return Write(model, "text", contribAttention, quantization, int8Limit, key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale", (g, w) =>
+        return Write(model, "text", contribAttention, quantization, int8Limit, contribResidualNorm, key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale", (g, w) =>
         {
             var ids = g.Input(InputIds, TensorProto.Types.DataType.Int64, "batch", "tokens");
             var features = TextTransformerGraph.Write(g, w, config, ids);
@@ -84,7 +86,7 @@ public static class ClipOnnxGraphs
     }
 
     static ModelProto Write(ClipModel model, string tower, bool contribAttention, OnnxQuantization quantization, int? limit,
-        Func<string, bool> belongs, Action<OnnxGraphBuilder, TowerWeights> write)
+        bool contribResidualNorm, Func<string, bool> belongs, Action<OnnxGraphBuilder, TowerWeights> write)
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
@@ -95,7 +97,7 @@ public static class ClipOnnxGraphs
             OnnxQuantization.DynamicInt8 => limit ?? Int8Weights.LimitOnThisCpu,
             _ => throw new ArgumentOutOfRangeException(nameof(quantization), quantization, "unknown quantization"),
         };
-        var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower", contribAttention, int8Limit);
+        var g = new OnnxGraphBuilder($"sharpclip_{tower}_tower", contribAttention, int8Limit, contribResidualNorm);
         write(g, weights);
         weights.RequireAllUsed(tower);
         if (g.WeightBytes > MaxWeightBytes)

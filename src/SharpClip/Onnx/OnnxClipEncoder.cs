@@ -31,6 +31,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
     readonly Lazy<InferenceSession> _image;
     readonly Lazy<InferenceSession> _text;
     readonly SessionOptions _sessionOptions;
+    readonly int _imageChunk, _textChunk;
     bool _disposed;
 
     /// <summary>An encoder with sessions of its own (see <see cref="For"/> for the shared one).</summary>
@@ -40,9 +41,15 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         RequireExportable(model);
         _model = model;
         Options = options ?? new OnnxEngineOptions();
+        _imageChunk = Options.ImageChunk ?? OnnxEngineOptions.DefaultChunk(image: true, model.Config.IsVisionTransformer);
+        _textChunk = Options.TextChunk ?? OnnxEngineOptions.DefaultChunk(image: false, model.Config.IsVisionTransformer);
+        if (_imageChunk <= 0 || _textChunk <= 0)
+            throw new ArgumentOutOfRangeException(nameof(options), $"chunk sizes must be positive; got image {_imageChunk}, text {_textChunk}");
         _sessionOptions = CreateSessionOptions(Options);
-        _image = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention, Options.Quantization, calibration: Options.Calibration)));
-        _text = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.TextTower(_model, Options.FusedAttention, Options.Quantization)));
+        _image = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention, Options.Quantization,
+            contribResidualNorm: Options.FusedResidualNorm, calibration: Options.Calibration)));
+        _text = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.TextTower(_model, Options.FusedAttention, Options.Quantization,
+            contribResidualNorm: Options.FusedResidualNorm)));
     }
 
     /// <summary>The encoder for <paramref name="model"/>, made once per model object and shared while the model lives.</summary>
@@ -84,7 +91,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
             throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this model takes {config.ImageResolution}×{config.ImageResolution}", nameof(pixels));
         using var scope = torch.NewDisposeScope();
         var input = pixels.detach().to(ScalarType.Float32, CPU).contiguous();
-        var features = Run(_image.Value, ClipOnnxGraphs.PixelValues, input, TensorElementType.Float, ClipOnnxGraphs.ImageEmbeds);
+        var features = Run(_image.Value, ClipOnnxGraphs.PixelValues, input, TensorElementType.Float, ClipOnnxGraphs.ImageEmbeds, _imageChunk, trim: false);
         return Finish(features, normalize, "image").MoveToOuterDisposeScope();
     }
 
@@ -95,7 +102,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         using var scope = torch.NewDisposeScope();
         var used = trimPadding ? TextPadding.Trim(ids) : ids;
         var input = used.to(ScalarType.Int64, CPU).contiguous();
-        var features = Run(_text.Value, ClipOnnxGraphs.InputIds, input, TensorElementType.Int64, ClipOnnxGraphs.TextEmbeds);
+        var features = Run(_text.Value, ClipOnnxGraphs.InputIds, input, TensorElementType.Int64, ClipOnnxGraphs.TextEmbeds, _textChunk, trimPadding);
         return Finish(features, normalize, "text").MoveToOuterDisposeScope();
     }
 
@@ -109,19 +116,30 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         }
     }
 
-    /// <summary>One forward of a tower: the input tensor's memory in, a new [batch, embed_dim] float32 tensor's memory out.</summary>
-    Tensor Run(InferenceSession session, string inputName, Tensor input, TensorElementType inputType, string outputName)
+    /// <summary>
+    /// One tower over a batch, <paramref name="chunk"/> rows per ONNX Runtime run: each chunk's rows of the input tensor's
+    /// memory in, the same rows of a new [batch, embed_dim] float32 tensor's memory out (rows of a contiguous tensor are
+    /// contiguous, so nothing is copied). With <paramref name="trim"/> each chunk of token ids runs only up to its own last
+    /// end token (contiguous again, a small copy), which the batch-wide trim cannot see.
+    /// </summary>
+    Tensor Run(InferenceSession session, string inputName, Tensor input, TensorElementType inputType, string outputName, int chunk, bool trim)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long batch = input.shape[0];
         var output = torch.empty(batch, Config.EmbedDim, dtype: ScalarType.Float32);
-        if (batch == 0) return output;
         try
         {
-            using var inputValue = Wrap(input, inputType);
-            using var outputValue = Wrap(output, TensorElementType.Float);
             using var run = new RunOptions();
-            session.Run(run, [inputName], [inputValue], [outputName], [outputValue]);
+            for (long start = 0; start < batch; start += chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                long rows = Math.Min(chunk, batch - start);
+                var part = input.narrow(0, start, rows);
+                if (trim) part = TextPadding.Trim(part).contiguous();
+                using var inputValue = Wrap(part, inputType);
+                using var outputValue = Wrap(output.narrow(0, start, rows), TensorElementType.Float);
+                session.Run(run, [inputName], [inputValue], [outputName], [outputValue]);
+            }
             return output;
         }
         catch

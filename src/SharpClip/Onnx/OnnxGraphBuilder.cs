@@ -16,7 +16,8 @@ namespace SharpClip.Onnx;
 /// <c>ReduceMean</c> with an <c>axes</c> attribute. IR version 8 goes with it. Everything here is a standard operator,
 /// so an exported file runs on any ONNX runtime, not only ONNX Runtime.
 /// </remarks>
-internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention = false, int? int8Limit = null)
+internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention = false, int? int8Limit = null,
+    bool contribResidualNorm = false)
 {
     /// <summary>Write attention as ONNX Runtime's com.microsoft <c>Attention</c> operator (ONNX Runtime only) instead of
     /// standard operators.</summary>
@@ -25,6 +26,10 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     /// <summary>When set, <see cref="Linear"/> writes int8 weights (symmetric, per output column, levels up to this
     /// limit: see <see cref="Int8Weights.Limit"/>) multiplied by activations quantized on each call; null keeps float32.</summary>
     public int? Int8Limit { get; } = int8Limit;
+
+    /// <summary>Write each residual sum and the LayerNorm that reads it as ONNX Runtime's com.microsoft
+    /// <c>SkipLayerNormalization</c> (ONNX Runtime only; see <see cref="ResidualNorm"/>).</summary>
+    public bool ContribResidualNorm { get; } = contribResidualNorm;
 
     /// <summary>The operator set every graph is written against.</summary>
     public const int Opset = 17;
@@ -136,6 +141,19 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
 
     public string Node(string op, params string[] inputs) => Node(op, inputs, []);
 
+    /// <summary>Adds one operator with several outputs ("" for an optional output not wanted); returns their names.</summary>
+    public string[] Node(string op, string[] inputs, AttributeProto[] attributes, string[] outputs, string domain)
+    {
+        var named = outputs.Select(o => o.Length == 0 ? "" : Unique(o)).ToArray();
+        var node = new NodeProto { OpType = op, Name = $"{op}_{named.First(n => n.Length > 0)}", Domain = domain };
+        if (domain.Length > 0) _domains.Add(domain);
+        node.Input.AddRange(inputs);
+        node.Output.AddRange(named);
+        node.Attribute.AddRange(attributes);
+        _graph.Node.Add(node);
+        return named;
+    }
+
     // The operators the towers use, named as ONNX names them.
     public string Add(string a, string b) => Node("Add", a, b);
     public string Mul(string a, string b) => Node("Mul", a, b);
@@ -175,6 +193,28 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     public string LayerNorm(string x, string name, Tensor weight, Tensor bias, double epsilon = 1e-5) =>
         Node("LayerNormalization", [x, Weight(name + ".weight", weight), Weight(name + ".bias", bias)],
             [Int("axis", -1), Float("epsilon", (float)epsilon)]);
+
+    /// <summary>
+    /// A residual sum and the LayerNorm that reads it: <c>sum = residual + (delta + deltaBias)</c>, <c>normed = LN(sum)</c>.
+    /// Standard operators by default; with <see cref="ContribResidualNorm"/> one com.microsoft
+    /// <c>SkipLayerNormalization</c>, which adds the bias and the residual and normalises in one pass over the rows and
+    /// hands back the sum too (its fourth output). ONNX Runtime never fuses this itself in a pre-LayerNorm transformer:
+    /// its SkipLayerNorm fusion wants the sum read by the LayerNorm alone, and here the next residual reads it too.
+    /// </summary>
+    // residual, delta: [rows, width] or [batch, tokens, width]; deltaBias: [width], the bias of the layer that made delta
+    public (string Normed, string Sum) ResidualNorm(string residual, string delta, string deltaBiasName, Tensor deltaBias,
+        string norm, Tensor weight, Tensor bias, double epsilon = 1e-5)
+    {
+        var biasName = Weight(deltaBiasName, deltaBias);
+        if (!ContribResidualNorm)
+        {
+            var sum = Add(residual, Add(delta, biasName));
+            return (LayerNorm(sum, norm, weight, bias, epsilon), sum);
+        }
+        var outputs = Node("SkipLayerNormalization", [delta, residual, Weight(norm + ".weight", weight), Weight(norm + ".bias", bias), biasName],
+            [Float("epsilon", (float)epsilon)], ["SkipLayerNormalization", "", "", "residual_sum"], "com.microsoft");
+        return (outputs[0], outputs[3]);
+    }
 
     /// <summary>The finished model: this graph, opset 17, with producer information.</summary>
     public ModelProto Build(string docString)

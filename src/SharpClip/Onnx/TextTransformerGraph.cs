@@ -28,10 +28,9 @@ internal static class TextTransformerGraph
         var eot = g.Node("ArgMax", [ids], [OnnxGraphBuilder.Int("axis", 1), OnnxGraphBuilder.Int("keepdims", 1)]); // [batch, 1]
         var eotRow = (string values) => g.Node("GatherND", [values, g.Reshape(eot, 0, 1, 1)], [OnnxGraphBuilder.Int("batch_dims", 1)]); // [batch, 1, width]
         var eotMask = g.Gather(mask, eot, 0);                                  // [batch, 1, tokens]
-        x = TransformerGraph.Stack(g, w, "transformer", x, config.TextLayers, config.TextHeads, config.Activation, mask, eotRow, eotMask);
+        var pooled = TransformerGraph.Stack(g, w, "transformer", x, config.TextLayers, config.TextHeads, config.Activation, mask, eotRow, eotMask); // [batch, width]
 
         // ln_final on the pooled rows only: the LayerNorm is per token, so the other rows' would never be read.
-        var pooled = g.Reshape(x, 0, -1);                                      // [batch, width]
         pooled = TransformerGraph.LayerNorm(g, w, "ln_final", pooled);
         return g.MatMul(pooled, g.Weight("text_projection", w["text_projection"])); // [batch, embed_dim]
     }

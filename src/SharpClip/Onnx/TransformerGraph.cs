@@ -10,14 +10,21 @@ namespace SharpClip.Onnx;
 /// </summary>
 /// <remarks>
 /// Written in the patterns ONNX Runtime's optimizer fuses: <c>LayerNormalization</c> as one operator, each linear
-/// layer as MatMul by a pre-transposed weight + Add (MatMul+Add fusion, weights prepacked), QuickGELU as
-/// <c>x·sigmoid(1.702x)</c> (fused into QuickGelu) and GELU as <c>0.5·x·(1+erf(x/√2))</c> (fused into Gelu).
+/// layer as MatMul by a pre-transposed weight + Add, QuickGELU as <c>x·sigmoid(1.702x)</c> (fused into QuickGelu) and
+/// GELU as <c>0.5·x·(1+erf(x/√2))</c> (fused into Gelu). The blocks keep the tokens as the rows of one matrix
+/// [batch·tokens, width]: ONNX Runtime folds a bias Add into its MatMul (a Gemm) only when the input is 2-D or of fixed
+/// shape, and batch and tokens are dynamic here. Each residual sum is written with the LayerNorm that reads it
+/// (<see cref="OnnxGraphBuilder.ResidualNorm"/>), one fused operator where the graph may use ONNX Runtime's own.
 /// Attention is written out: <c>softmax(q·kᵀ/√d + mask)·v</c> per head. Both towers read one row of the last block
 /// (class token, end-of-text token), so that block is written for that row alone (<see cref="Stack"/>): ONNX Runtime's
 /// profile of ViT-B/32 puts 85 % of the time in MatMul, near the CPU's float32 peak, so work not done is what is left to win.
 /// </remarks>
 internal static class TransformerGraph
 {
+    /// <summary>The dynamic shapes that turn the blocks' [batch·tokens, …] rows back into [batch, tokens, …].</summary>
+    // Rows3: [-1, tokens, width]; Qkv: [-1, tokens, 3, heads, head_width] (int64 shapes for Reshape)
+    sealed record Layout(string Rows3, string Qkv);
+
     /// <summary>
     /// Every block of <paramref name="prefix"/><c>.resblocks.*</c> in order, the last one only for the row the tower
     /// pools (<paramref name="row"/>): nothing else of the last block's output is read, and each of its rows depends on
@@ -28,21 +35,51 @@ internal static class TransformerGraph
     // mask: An additive [tokens, tokens] mask (causal text tower), or null.
     // row: Picks the pooled row: [batch, tokens, width] → [batch, 1, width].
     // rowMask: The pooled row's [batch, 1, tokens] of the mask, or null.
-    // returns [batch, 1, width]
+    // returns [batch, width]
     public static string Stack(OnnxGraphBuilder g, TowerWeights w, string prefix, string x, int layers, int heads, Activation activation,
         string? mask, Func<string, string> row, string? rowMask)
     {
         if (layers < 1) throw new NotSupportedException($"the ONNX writer needs at least one block under {prefix}");
-        for (int i = 0; i < layers - 1; i++) x = Block(g, w, $"{prefix}.resblocks.{i}", x, heads, activation, mask);
-        return PooledBlock(g, w, $"{prefix}.resblocks.{layers - 1}", x, heads, activation, row, rowMask);
+        long width = w[$"{prefix}.resblocks.0.attn.in_proj_weight"].shape[1], headWidth = width / heads;
+        var tokens = Dim(g, x, 1);
+        var anyBatch = g.Int64s("any_batch", -1);
+        var layout = new Layout(g.Concat(0, anyBatch, tokens, g.Int64s("width", width)),
+            g.Concat(0, anyBatch, tokens, g.Int64s("qkv_heads", 3, heads, headWidth)));
+
+        var residual = g.Reshape(x, -1, width);                                 // [batch·tokens, width]
+        var normed = LayerNorm(g, w, $"{prefix}.resblocks.0.ln_1", residual);
+        for (int i = 0; i < layers - 1; i++)
+            (normed, residual) = Block(g, w, $"{prefix}.resblocks.{i}", residual, normed, layout, heads, activation, mask, $"{prefix}.resblocks.{i + 1}.ln_1");
+        return PooledBlock(g, w, $"{prefix}.resblocks.{layers - 1}", g.Node("Reshape", residual, layout.Rows3), g.Node("Reshape", normed, layout.Rows3),
+            heads, activation, row, rowMask);
+    }
+
+    /// <summary>
+    /// <c>x + attn(ln_1(x))</c>, then <c>+ mlp(ln_2(·))</c>, given <c>ln_1(x)</c>; returns the block's output and the
+    /// next block's <c>ln_1</c> of it (<paramref name="nextNorm"/>), each LayerNorm written with the residual sum it reads.
+    /// </summary>
+    // residual, normed: [batch·tokens, width]
+    static (string Normed, string Residual) Block(OnnxGraphBuilder g, TowerWeights w, string p, string residual, string normed, Layout layout,
+        int heads, Activation activation, string? mask, string nextNorm)
+    {
+        var attended = Attention(g, w, $"{p}.attn", normed, layout, heads, mask);  // [batch·tokens, width], heads merged
+        (normed, residual) = Residual(g, w, residual, attended, $"{p}.attn.out_proj", $"{p}.ln_2");
+        return Residual(g, w, residual, Activate(g, Linear(g, w, $"{p}.mlp.c_fc", normed), activation), $"{p}.mlp.c_proj", nextNorm);
+    }
+
+    /// <summary><c>sum = residual + linear(x)</c> and <c>norm(sum)</c>: the linear layer's bias goes into the fused sum.</summary>
+    static (string Normed, string Sum) Residual(OnnxGraphBuilder g, TowerWeights w, string residual, string x, string linear, string norm)
+    {
+        var delta = g.Linear(x, linear, w[$"{linear}.weight"], null);
+        return g.ResidualNorm(residual, delta, $"{linear}.bias", w[$"{linear}.bias"], norm, w[$"{norm}.weight"], w[$"{norm}.bias"]);
     }
 
     /// <summary>A block for one row: <c>y = x[row] + attn(ln_1(x)[row] over ln_1(x))</c>, then <c>y + mlp(ln_2(y))</c>.</summary>
-    // returns [batch, 1, width]
-    static string PooledBlock(OnnxGraphBuilder g, TowerWeights w, string p, string x, int heads, Activation activation,
+    // x, normed: [batch, tokens, width], the block's input and its ln_1
+    // returns [batch, width]
+    static string PooledBlock(OnnxGraphBuilder g, TowerWeights w, string p, string x, string normed, int heads, Activation activation,
         Func<string, string> row, string? rowMask)
     {
-        var normed = LayerNorm(g, w, $"{p}.ln_1", x);                          // [batch, tokens, width]
         var inProj = w[$"{p}.attn.in_proj_weight"];                             // [3·width, width]: Q | K | V
         var inBias = w[$"{p}.attn.in_proj_bias"];
         long width = inProj.shape[1];
@@ -52,9 +89,9 @@ internal static class TransformerGraph
         using var qBias = inBias.narrow(0, 0, width);
         using var vBias = inBias.narrow(0, 2 * width, width);
         // The key bias adds q·b_k to every score of a head: softmax does not change under a constant shift.
-        var attended = SingleQueryAttention(g, $"{p}.attn", row(normed), normed, q, qBias, k, v, vBias, heads, rowMask);
-        var y = g.Add(row(x), Linear(g, w, $"{p}.attn.out_proj", attended));   // [batch, 1, width]
-        return g.Add(y, Mlp(g, w, $"{p}.mlp", LayerNorm(g, w, $"{p}.ln_2", y), activation));
+        var attended = SingleQueryAttention(g, $"{p}.attn", row(normed), normed, q, qBias, k, v, vBias, heads, rowMask); // [batch, 1, width]
+        var (normedRow, y) = Residual(g, w, g.Reshape(row(x), -1, width), g.Reshape(attended, -1, width), $"{p}.attn.out_proj", $"{p}.ln_2"); // [batch, width]
+        return g.Add(y, Linear(g, w, $"{p}.mlp.c_proj", Activate(g, Linear(g, w, $"{p}.mlp.c_fc", normedRow), activation)));
     }
 
     /// <summary>
@@ -88,14 +125,6 @@ internal static class TransformerGraph
         return g.Reshape(values, 0, 1, width);                                  // [batch, 1, width]
     }
 
-    /// <summary><c>x + attn(ln_1(x))</c>, then <c>x + mlp(ln_2(x))</c>.</summary>
-    static string Block(OnnxGraphBuilder g, TowerWeights w, string p, string x, int heads, Activation activation, string? mask)
-    {
-        x = g.Add(x, Attention(g, w, $"{p}.attn", LayerNorm(g, w, $"{p}.ln_1", x), heads, mask));
-        x = g.Add(x, Mlp(g, w, $"{p}.mlp", LayerNorm(g, w, $"{p}.ln_2", x), activation));
-        return x;
-    }
-
     /// <summary>A LayerNorm module's <c>weight</c>/<c>bias</c> under <paramref name="key"/>.</summary>
     public static string LayerNorm(OnnxGraphBuilder g, TowerWeights w, string key, string x) =>
         g.LayerNorm(x, key, w[$"{key}.weight"], w[$"{key}.bias"]);
@@ -104,9 +133,11 @@ internal static class TransformerGraph
     public static string Linear(OnnxGraphBuilder g, TowerWeights w, string key, string x) =>
         g.Linear(x, key, w[$"{key}.weight"], w.Has($"{key}.bias") ? w[$"{key}.bias"] : null);
 
-    /// <summary><see cref="SelfAttention"/>: packed QKV projection, per-head scaled dot-product attention, out_proj.</summary>
-    // x: [batch, tokens, width]
-    static string Attention(OnnxGraphBuilder g, TowerWeights w, string p, string x, int heads, string? mask)
+    /// <summary><see cref="SelfAttention"/> up to its output projection: packed QKV projection, per-head scaled
+    /// dot-product attention, heads merged.</summary>
+    // x: [batch·tokens, width]
+    // returns [batch·tokens, width]
+    static string Attention(OnnxGraphBuilder g, TowerWeights w, string p, string x, Layout layout, int heads, string? mask)
     {
         var inProj = w[$"{p}.in_proj_weight"];
         long width = inProj.shape[1], headWidth = width / heads;
@@ -115,19 +146,18 @@ internal static class TransformerGraph
             // ONNX Runtime's com.microsoft Attention: the packed projection ([width, 3·width], Q|K|V as in_proj packs
             // them), per-head softmax attention (causal when unidirectional) in one kernel.
             using var packed = inProj.detach().t();
-            var fused = g.Node("Attention", [x, g.Weight($"{p}.in_proj_weight.T", packed), g.Weight($"{p}.in_proj_bias", w[$"{p}.in_proj_bias"])],
+            var fused = g.Node("Attention", [g.Node("Reshape", x, layout.Rows3), g.Weight($"{p}.in_proj_weight.T", packed), g.Weight($"{p}.in_proj_bias", w[$"{p}.in_proj_bias"])],
                 [OnnxGraphBuilder.Int("num_heads", heads), OnnxGraphBuilder.Int("unidirectional", mask is null ? 0 : 1)], domain: "com.microsoft");
-            return Linear(g, w, $"{p}.out_proj", fused);
+            return g.Reshape(fused, -1, width);
         }
-        var qkv = g.Linear(x, $"{p}.in_proj", inProj, w[$"{p}.in_proj_bias"]);  // [batch, tokens, 3·width]
-        qkv = g.Reshape(qkv, 0, 0, 3, heads, headWidth);
+        var qkv = g.Linear(x, $"{p}.in_proj", inProj, w[$"{p}.in_proj_bias"]);  // [batch·tokens, 3·width]
+        qkv = g.Node("Reshape", qkv, layout.Qkv);                               // [batch, tokens, 3, heads, head_width]
         qkv = g.Transpose(qkv, 2, 0, 3, 1, 4);                                  // [3, batch, heads, tokens, head_width]
         var q = g.Gather(qkv, g.Int64Scalar("q", 0), 0);                        // [batch, heads, tokens, head_width]
         var k = g.Gather(qkv, g.Int64Scalar("k", 1), 0);
         var v = g.Gather(qkv, g.Int64Scalar("v", 2), 0);
         var attended = ScaledDotProduct(g, q, k, v, headWidth, mask);           // [batch, heads, tokens, head_width]
-        var merged = g.Reshape(g.Transpose(attended, 0, 2, 1, 3), 0, 0, width); // [batch, tokens, width]
-        return Linear(g, w, $"{p}.out_proj", merged);
+        return g.Reshape(g.Transpose(attended, 0, 2, 1, 3), -1, width);         // [batch·tokens, width]
     }
 
     /// <summary><c>softmax(q·kᵀ/√d + mask)·v</c>, as libtorch's <c>scaled_dot_product_attention</c>.</summary>
@@ -141,13 +171,6 @@ internal static class TransformerGraph
         var scores = g.MatMul(scaled, g.Transpose(k, 0, 1, 3, 2));              // [batch, heads, queries, keys]
         if (mask is not null) scores = g.Add(scores, mask);
         return g.MatMul(g.Softmax(scores), v);
-    }
-
-    /// <summary><see cref="Mlp"/>: <c>c_proj(act(c_fc(x)))</c>.</summary>
-    static string Mlp(OnnxGraphBuilder g, TowerWeights w, string p, string x, Activation activation)
-    {
-        var hidden = Linear(g, w, $"{p}.c_fc", x);                             // [batch, tokens, hidden_width]
-        return Linear(g, w, $"{p}.c_proj", Activate(g, hidden, activation));
     }
 
     static string Activate(OnnxGraphBuilder g, string x, Activation activation) => activation switch

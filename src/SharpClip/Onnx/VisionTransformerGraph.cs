@@ -30,8 +30,7 @@ internal static class VisionTransformerGraph
         x = TransformerGraph.LayerNorm(g, w, "visual.ln_pre", x);
         var classRow = (string tokens) => g.Node("Slice", tokens, g.Int64s("start", 0), g.Int64s("end", 1), g.Int64s("axis", 1)); // [batch, 1, width]
         x = TransformerGraph.Stack(g, w, "visual.transformer", x, config.VisionLayers[0], config.VisionHeads, config.Activation,
-            mask: null, classRow, rowMask: null);                               // [batch, 1, width]: the class token
-        x = g.Reshape(x, 0, width);                                            // [batch, width]
+            mask: null, classRow, rowMask: null);                               // [batch, width]: the class token
         x = TransformerGraph.LayerNorm(g, w, "visual.ln_post", x);
         return g.MatMul(x, g.Weight("visual.proj", w["visual.proj"]));          // [batch, embed_dim]
     }

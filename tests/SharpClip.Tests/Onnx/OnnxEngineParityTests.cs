@@ -72,6 +72,31 @@ public class OnnxEngineParityTests(ITestOutputHelper output)
             FeatureTolerance, $"{id} onnx (fused attention) text_features");
     }
 
+    /// <summary>The graph with ONNX Runtime's SkipLayerNormalization for each residual sum and LayerNorm, and the graph
+    /// run one image and one caption at a time (each caption trimmed to its own end token).</summary>
+    [Theory, MemberData(nameof(Models))]
+    public void FusedResidualNormsAndOneRowPerRunGiveTheReferenceFeaturesToo(string id)
+    {
+        using var reference = new ReferenceModel(id);
+        using var model = ClipModel.Load(reference.WeightsPath);
+        using var scope = torch.NewDisposeScope();
+        var pixels = reference.Tensor("eval", "pixel_values");
+        var ids = reference.Tensor("eval", "input_ids");
+        foreach (var (name, options) in new[]
+        {
+            ("SkipLayerNormalization", new OnnxEngineOptions { FusedResidualNorm = true }),
+            ("one row per run", new OnnxEngineOptions { ImageChunk = 1, TextChunk = 1 }),
+        })
+        {
+            using var onnx = new OnnxClipEncoder(model, options);
+            TensorAssert.Close(reference.Tensor("eval", "image_features"), onnx.EmbedImages(pixels, normalize: false), FeatureTolerance, $"{id} onnx ({name}) image_features");
+            TensorAssert.Close(reference.Tensor("eval", "text_features"), onnx.EmbedTexts(ids, normalize: false, trimPadding: false), FeatureTolerance,
+                $"{id} onnx ({name}) text_features (all positions)");
+            TensorAssert.Close(reference.Tensor("eval", "text_features"), onnx.EmbedTexts(ids, normalize: false), FeatureTolerance,
+                $"{id} onnx ({name}) text_features (padding trimmed)");
+        }
+    }
+
     [Theory, MemberData(nameof(Models))]
     public void ZeroShotWeightsAndProbabilitiesMatchTheReference(string id)
     {

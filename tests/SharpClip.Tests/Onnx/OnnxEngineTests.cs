@@ -82,6 +82,48 @@ public class OnnxEngineTests
 
     public static IEnumerable<object[]> ModelIds => Fixtures.Ids("models");
 
+    /// <summary>
+    /// A batch larger than the chunk size runs as several ONNX Runtime runs, captions trimmed per chunk: the features are
+    /// those of the whole batch in one run (each row depends on its own input alone), up to float32 rounding, since a
+    /// matrix product may block its sums differently for a different number of rows.
+    /// </summary>
+    [Theory, MemberData(nameof(ModelIds))]
+    public void ABatchRunInChunksGivesTheFeaturesOfOneRun(string id)
+    {
+        using var model = ClipModel.Load(Weights(id));
+        using var whole = new OnnxClipEncoder(model, new OnnxEngineOptions { ImageChunk = int.MaxValue, TextChunk = int.MaxValue });
+        using var chunked = new OnnxClipEncoder(model, new OnnxEngineOptions { ImageChunk = 2, TextChunk = 2 });
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(14);
+        int r = model.Config.ImageResolution;
+        var pixels = torch.randn(5, 3, r, r);
+        // start, words, end, padding: end tokens at 3, 9, 4, 12 and 6, so the chunks trim to 10, 13 and 7 positions, the whole batch to 13
+        int context = model.Config.ContextLength;
+        long[] ends = [3, 9, 4, 12, 6];
+        var values = new long[ends.Length * context];
+        for (int row = 0; row < ends.Length; row++)
+        {
+            values[row * context] = 49406;
+            for (long t = 1; t < ends[row]; t++) values[row * context + t] = 300 + 37 * row + t;
+            values[row * context + ends[row]] = 49407;
+        }
+        var ids = torch.tensor(values, [ends.Length, context]);
+        AssertChunkedMatches(whole.EmbedImages(pixels, normalize: false), chunked.EmbedImages(pixels, normalize: false), $"{id} images");
+        AssertChunkedMatches(whole.EmbedTexts(ids, normalize: false), chunked.EmbedTexts(ids, normalize: false), $"{id} texts (trimmed)");
+        AssertChunkedMatches(whole.EmbedTexts(ids, normalize: false, trimPadding: false), chunked.EmbedTexts(ids, normalize: false, trimPadding: false),
+            $"{id} texts (all positions)");
+    }
+
+    static void AssertChunkedMatches(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        double diff = (expected - actual).abs().max().item<float>();
+        Assert.True(diff <= ChunkTolerance * expected.abs().max().item<float>(), $"{what}: chunked differs from one run by {diff:E2}");
+    }
+
+    /// <summary>Relative to the largest feature: float32 rounding, far below a row moved or computed from another row's input.</summary>
+    const double ChunkTolerance = 1e-6;
+
     [Fact]
     public void BadInputsAreRefusedAsTheTorchPathRefusesThem()
     {
