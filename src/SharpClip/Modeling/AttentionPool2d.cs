@@ -27,7 +27,8 @@ public sealed class AttentionPool2d : ScopedModule
     {
         if (heads <= 0 || width % heads != 0) throw new ArgumentException($"width {width} does not divide into {heads} heads");
         _heads = heads;
-        positional_embedding = new Parameter(torch.randn(grid * grid + 1, width).div_(Math.Sqrt(width)));
+        using (Scalar sqrtWidth = Math.Sqrt(width)) // held for the op (see KeptScalars)
+            positional_embedding = new Parameter(torch.randn(grid * grid + 1, width).div_(sqrtWidth));
         k_proj = nn.Linear(width, width);
         q_proj = nn.Linear(width, width);
         v_proj = nn.Linear(width, width);
