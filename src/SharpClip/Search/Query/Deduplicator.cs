@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,8 +42,8 @@ public static class Deduplicator
                 if (r0 + rn > c0)
                 {
                     // the chunk overlaps the column block: keep column row > query row only (no self-pairs, no repeats)
-                    var colRow = torch.arange(c0, c0 + cn, dtype: ScalarType.Int64).unsqueeze(0);     // [1, cn]
-                    var qRow = torch.arange(r0, r0 + rn, dtype: ScalarType.Int64).unsqueeze(1);       // [rn, 1]
+                    var colRow = KeptScalars.Range(c0, c0 + cn, ScalarType.Int64).unsqueeze(0);     // [1, cn]
+                    var qRow = KeptScalars.Range(r0, r0 + rn, ScalarType.Int64).unsqueeze(1);       // [rn, 1]
                     hit = hit.logical_and(colRow.gt(qRow));
                 }
                 var where = hit.nonzero();                                                           // [P, 2]
