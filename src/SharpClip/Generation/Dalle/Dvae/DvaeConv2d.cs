@@ -27,7 +27,8 @@ public sealed class DvaeConv2d : nn.Module<Tensor, Tensor>
     {
         if (kernelWidth < 1 || kernelWidth % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelWidth), $"kernel width {kernelWidth} is not odd");
         KernelWidth = kernelWidth;
-        w = new Parameter(torch.randn(outChannels, inChannels, kernelWidth, kernelWidth).mul_(1 / Math.Sqrt(inChannels * kernelWidth * kernelWidth)), requires_grad: false);
+        using Scalar std = 1 / Math.Sqrt(inChannels * kernelWidth * kernelWidth);   // held for the op (Modeling/KeptScalars)
+        w = new Parameter(torch.randn(outChannels, inChannels, kernelWidth, kernelWidth).mul_(std), requires_grad: false);
         b = new Parameter(torch.zeros(outChannels), requires_grad: false);
         RegisterComponents();
     }
