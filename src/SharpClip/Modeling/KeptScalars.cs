@@ -20,6 +20,12 @@ public static class KeptScalars
     /// </summary>
     internal static readonly Scalar One = 1;
 
+    /// <summary>The exponent of <see cref="Squared"/>: the integer 2 TorchSharp's <c>square()</c> passes to <c>pow</c>.</summary>
+    static readonly Scalar Two = 2;
+
+    /// <summary><c>x²</c> as TorchSharp's <c>square()</c> computes it (<c>pow(2)</c>), with the exponent held: <c>square()</c> makes a temporary.</summary>
+    public static Tensor Squared(this Tensor x) => x.pow(Two);
+
     /// <summary>QuickGELU's slope: x · sigmoid(1.702 x).</summary>
     internal static readonly Scalar QuickGeluSlope = 1.702;
 

@@ -124,7 +124,7 @@ public static class DdimSampler
         var sqrtOneMinusAT = Full(schedule.SqrtOneMinusAlphas[index]);
 
         var predX0 = predictedX0 ?? x.sub(sqrtOneMinusAT.mul(eps)).div(aT.sqrt());     // x̂₀
-        var dirXt = torch.ones_like(aPrev).sub(aPrev).sub(sigma.square()).sqrt().mul(eps); // direction pointing to x_t
+        var dirXt = torch.ones_like(aPrev).sub(aPrev).sub(sigma.Squared()).sqrt().mul(eps); // direction pointing to x_t
         var next = aPrev.sqrt().mul(predX0).Plus(dirXt);
         if (schedule.Sigmas[index] != 0f)
             next = next.Plus(sigma.mul(noise?.Randn(x.shape, x.dtype, x.device) ?? torch.randn(x.shape, dtype: x.dtype, device: x.device)));
