@@ -27,7 +27,11 @@ public sealed class AttentionPool2d : ScopedModule
     {
         if (heads <= 0 || width % heads != 0) throw new ArgumentException($"width {width} does not divide into {heads} heads");
         _heads = heads;
-        positional_embedding = Layers.Parameter([grid * grid + 1, width], () => torch.randn(grid * grid + 1, width).div_(Math.Sqrt(width)));
+        positional_embedding = Layers.Parameter([grid * grid + 1, width], () =>
+        {
+            using Scalar sqrtWidth = Math.Sqrt(width);   // held for the op (see KeptScalars)
+            return torch.randn(grid * grid + 1, width).div_(sqrtWidth);
+        });
         k_proj = Layers.Linear(width, width);
         q_proj = Layers.Linear(width, width);
         v_proj = Layers.Linear(width, width);

@@ -27,7 +27,8 @@ public static class GroupNorms
         var norm = nn.GroupNorm(groups, channels, eps: eps);
         using (torch.no_grad())
         {
-            norm.weight!.fill_(1.0);
+            using Scalar one = 1.0;   // held for the op (see KeptScalars)
+            norm.weight!.fill_(one);
             norm.bias!.zero_();
         }
         return norm;

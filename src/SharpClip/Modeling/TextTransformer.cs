@@ -139,7 +139,7 @@ public class TextTransformer : nn.Module
     // The final hidden state at each row's first end-of-text token, projected: [texts, embed_dim].
     Tensor Project(Tensor hidden, Tensor ids)
     {
-        var rows = torch.arange(ids.shape[0], device: ids.device);
+        var rows = KeptScalars.Range(0, ids.shape[0], device: ids.device);
         var eot = ids.argmax(-1);
         var pooled = hidden.index(new TensorIndex[] { TensorIndex.Tensor(rows), TensorIndex.Tensor(eot) }); // [texts, width]
         return pooled.matmul(text_projection);

@@ -25,7 +25,7 @@ public sealed class VisionTransformer : ScopedModule
         int width = config.VisionWidth, patch = config.VisionPatchSize
             ?? throw new ArgumentException("a VisionTransformer needs VisionPatchSize", nameof(config));
         int grid = config.VisionGrid;
-        double scale = Math.Pow(width, -0.5);
+        using Scalar scale = Math.Pow(width, -0.5);   // held for the ops (see KeptScalars)
         conv1 = new AlignedConv2d(3, width, kernelSize: patch, stride: patch, bias: false);
         class_embedding = Layers.Parameter([width], () => torch.randn(width).mul_(scale));
         positional_embedding = Layers.Parameter([grid * grid + 1, width], () => torch.randn(grid * grid + 1, width).mul_(scale));

@@ -34,9 +34,10 @@ internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
         if (weight.dim() != 2) throw new ArgumentException($"expected a matrix, got [{string.Join(",", weight.shape)}]", nameof(weight));
         using var scope = torch.NewDisposeScope();
         var w = weight.detach().to(ScalarType.Float32, CPU);                       // [in, out]
-        var scales = w.abs().amax([0]).div(limit);                               // [out]
-        scales = torch.where(scales > 0, scales, torch.ones_like(scales));         // an all-zero column stays zero
-        var values = w.div(scales).round().clamp(-limit, limit).to(ScalarType.Int8).contiguous();
+        using Scalar top = limit, bottom = -limit, zero = 0;   // held for the ops (Modeling/KeptScalars)
+        var scales = w.abs().amax([0]).div(top);                                 // [out]
+        scales = torch.where(scales.gt(zero), scales, torch.ones_like(scales));         // an all-zero column stays zero
+        var values = w.div(scales).round().clamp(bottom, top).to(ScalarType.Int8).contiguous();
         return new Int8Weights(values.data<sbyte>().ToArray(), scales.contiguous().data<float>().ToArray(), w.shape);
     }
 

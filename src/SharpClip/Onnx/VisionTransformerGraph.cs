@@ -21,7 +21,7 @@ internal static class VisionTransformerGraph
         var positions = w["visual.positional_embedding"];                       // [grid²+1, width]
         using (var patchPositions = positions.narrow(0, 1, positions.shape[0] - 1).unsqueeze(0))
             x = g.Add(x, g.Weight("visual.positional_embedding[1:]", patchPositions));
-        using var classToken = w["visual.class_embedding"].detach().add(positions[0]).view(1, 1, width);
+        using var classToken = w["visual.class_embedding"].detach().Plus(positions[0]).view(1, 1, width);
         var batch = TransformerGraph.Dim(g, pixels, 0);
         var cls = g.Node("Expand", g.Weight("visual.class_embedding+positional_embedding[0]", classToken),
             g.Concat(0, batch, g.Int64s("one_by_width", 1, width)));              // [batch, 1, width]

@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -99,7 +100,7 @@ public sealed class AdamWOptimizer : IDisposable
             s.ExpAvg.lerp_(grad, 1 - Beta1); // a 0-d tensor weight, held by the dispose scope
             s.ExpAvgSq.mul_(beta2).addcmul_(grad, grad, oneMinusBeta2);
             // m / (√v / c2 + ε) = c2 · m / (√v + ε·c2): one pass over the tensor fewer than PyTorch's form.
-            var denom = s.ExpAvgSq.sqrt().add_(epsilon);
+            var denom = s.ExpAvgSq.sqrt().add_(epsilon, KeptScalars.One);   // add_(ε) alone would pass a temporary alpha
             s.Parameter.addcdiv_(s.ExpAvg, denom, step);
         }
     }

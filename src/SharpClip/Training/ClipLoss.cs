@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -20,7 +21,7 @@ public static class ClipLoss
         if (logitsPerImage.dim() != 2 || logitsPerImage.shape[1] != n || !logitsPerText.shape.SequenceEqual(logitsPerImage.shape))
             throw new ArgumentException($"contrastive logits must be square and equal in shape; got [{string.Join(",", logitsPerImage.shape)}] and [{string.Join(",", logitsPerText.shape)}]");
         using var scope = torch.NewDisposeScope();
-        var labels = torch.arange(n, dtype: ScalarType.Int64, device: logitsPerImage.device);
+        var labels = KeptScalars.Range(0, n, ScalarType.Int64, logitsPerImage.device);
         using Scalar one = 1, two = 2; // held until the ops are done (see Modeling/KeptScalars)
         var loss = F.cross_entropy(logitsPerImage, labels).add(F.cross_entropy(logitsPerText, labels), one).div(two);
         return loss.MoveToOuterDisposeScope();

@@ -67,7 +67,7 @@ public sealed class ContrastiveObjective : IDisposable
         var logits = logitScale.to(ScalarType.Float32).exp() * image.matmul(text.t()); // [N images, N texts]
         var loss = Kind == ObjectiveKind.Clip
             ? ClipLoss.Compute(logits, logits.t())
-            : SigLipLoss.Compute(logits + LogitBias!);
+            : SigLipLoss.Compute(logits.Plus(LogitBias!));
         return loss.MoveToOuterDisposeScope();
     }
 
@@ -75,14 +75,18 @@ public sealed class ContrastiveObjective : IDisposable
     public static void ClampLogitScale(Tensor logitScale)
     {
         using var _ = torch.no_grad();
-        logitScale.clamp_(0, MaxLogitScale);
+        logitScale.clamp_(LogitScaleFloor, LogitScaleCeiling);
     }
+
+    // Kept for the process: a temporary Scalar can be finalised mid-op (shared/notes/torchsharp.md §11).
+    static readonly Scalar LogitScaleFloor = 0, LogitScaleCeiling = MaxLogitScale;
 
     /// <summary>Sets a freshly initialised model's temperature to this objective's starting value.</summary>
     public void InitializeLogitScale(ClipModel model)
     {
         using var _ = torch.no_grad();
-        model.LogitScale.fill_(InitialLogitScale);
+        using Scalar initial = InitialLogitScale;   // held for the op (Modeling/KeptScalars)
+        model.LogitScale.fill_(initial);
     }
 
     public void Dispose() => LogitBias?.Dispose();

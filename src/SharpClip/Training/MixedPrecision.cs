@@ -67,7 +67,7 @@ internal sealed class MixedPrecision : IDisposable
             if (c.grad is not { } g) continue;
             using (var g32 = g.to(m.dtype))
             {
-                if (m.grad is { } acc) acc.add_(g32);
+                if (m.grad is { } acc) acc.PlusInPlace(g32);
                 else m.grad = g32.clone();
             }
             c.grad = null;

@@ -12,6 +12,9 @@ namespace SharpClip.Training;
 /// </summary>
 public static class SigLipLoss
 {
+    // Kept for the process (shared/notes/torchsharp.md §11).
+    static readonly Scalar Two = 2, One = 1;
+
     /// <param name="logits">[N, N]: image i against text j, scaled and biased.</param>
     /// <returns>Scalar loss, summed over the N² pairs and divided by N (the paper's normalisation).</returns>
     public static Tensor Compute(Tensor logits)
@@ -20,8 +23,9 @@ public static class SigLipLoss
         if (logits.dim() != 2 || logits.shape[1] != n)
             throw new ArgumentException($"SigLIP logits must be square; got [{string.Join(",", logits.shape)}]");
         using var scope = torch.NewDisposeScope();
-        var signs = torch.eye(n, dtype: logits.dtype, device: logits.device).mul_(2).sub_(1); // +1 diagonal, −1 elsewhere
-        var loss = F.logsigmoid(signs * logits).sum().neg() / n;
+        using Scalar batchSize = n;   // held for the op: a temporary Scalar can be finalised mid-call
+        var signs = torch.eye(n, dtype: logits.dtype, device: logits.device).mul_(Two).sub_(One); // +1 diagonal, −1 elsewhere
+        var loss = F.logsigmoid(signs * logits).sum().neg().div(batchSize);
         return loss.MoveToOuterDisposeScope();
     }
 }

@@ -67,7 +67,8 @@ public sealed class ZeroShotClassifier : IDisposable
         using var _ = torch.inference_mode();
         using var scope = torch.NewDisposeScope();
         var images = Embeddings.L2Normalize(imageFeatures.to(ScalarType.Float32, CPU));
-        return images.matmul(Weights).mul_(LogitMultiplier).MoveToOuterDisposeScope();
+        using Scalar multiplier = LogitMultiplier;   // held for the op (Modeling/KeptScalars)
+        return images.matmul(Weights).mul_(multiplier).MoveToOuterDisposeScope();
     }
 
     /// <summary>Class probabilities <c>softmax(multiplier · norm(image) @ W)</c>: [images, classes] float32, rows sum to 1.</summary>

@@ -150,13 +150,15 @@ public sealed class DiscreteVae : IDisposable
         return torch.tensor(chw, [images.Count, 3, h, w]);
     }
 
+    static readonly Scalar PixelFloor = 0, PixelCeiling = 1, PixelMax = 255;   // kept for the process (torchsharp.md §11)
+
     /// <summary>[batch, 3, h, w] in [0, 1] → 8-bit images, as torchvision's <c>ToPILImage</c> (<c>x·255</c> truncated, as the
     /// package's notebook shows its reconstructions); values outside [0, 1] are clamped first.</summary>
     public static RgbImage[] ToImages(Tensor image)
     {
         if (image.dim() != 4 || image.shape[1] != 3) throw new ArgumentException($"expected [batch, 3, h, w], got [{string.Join(",", image.shape)}]");
         using var scope = NewDisposeScope();
-        var hwc = image.detach().to(ScalarType.Float32).clamp(0, 1).mul(255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
+        var hwc = image.detach().to(ScalarType.Float32).clamp(PixelFloor, PixelCeiling).mul(PixelMax).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
         int batch = (int)hwc.shape[0], h = (int)hwc.shape[1], w = (int)hwc.shape[2];
         var bytes = hwc.bytes.ToArray();
         var result = new RgbImage[batch];

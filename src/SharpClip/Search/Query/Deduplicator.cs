@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +22,7 @@ public static class Deduplicator
         int count = matrix.Count;
         const int ColumnRows = 16384;
         var pairs = new List<(int A, int B, float Score)>();
+        using Scalar atLeast = threshold;   // held for every chunk's comparison (Modeling/KeptScalars)
 
         // each column block is copied into one tensor once; every earlier row meets it in chunks, so each pair
         // (row < column) is found exactly once and the full N×N matrix never exists
@@ -37,12 +39,12 @@ public static class Deduplicator
                 int rn = Math.Min(chunkRows, c0 + cn - 1 - r0);
                 var chunk = Copy(matrix, r0, rn);                                                    // [rn, D]
                 var scores = chunk.mm(columns);                                                      // [rn, cn]
-                var hit = scores.ge(threshold);
+                var hit = scores.ge(atLeast);
                 if (r0 + rn > c0)
                 {
                     // the chunk overlaps the column block: keep column row > query row only (no self-pairs, no repeats)
-                    var colRow = torch.arange(c0, c0 + cn, dtype: ScalarType.Int64).unsqueeze(0);     // [1, cn]
-                    var qRow = torch.arange(r0, r0 + rn, dtype: ScalarType.Int64).unsqueeze(1);       // [rn, 1]
+                    var colRow = KeptScalars.Range(c0, c0 + cn, ScalarType.Int64).unsqueeze(0);     // [1, cn]
+                    var qRow = KeptScalars.Range(r0, r0 + rn, ScalarType.Int64).unsqueeze(1);       // [rn, 1]
                     hit = hit.logical_and(colRow.gt(qRow));
                 }
                 var where = hit.nonzero();                                                           // [P, 2]

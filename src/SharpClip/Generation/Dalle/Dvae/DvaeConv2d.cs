@@ -27,8 +27,11 @@ public sealed class DvaeConv2d : nn.Module<Tensor, Tensor>
     {
         if (kernelWidth < 1 || kernelWidth % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernelWidth), $"kernel width {kernelWidth} is not odd");
         KernelWidth = kernelWidth;
-        w = Layers.Parameter([outChannels, inChannels, kernelWidth, kernelWidth],
-            () => torch.randn(outChannels, inChannels, kernelWidth, kernelWidth).mul_(1 / Math.Sqrt(inChannels * kernelWidth * kernelWidth)), requiresGrad: false);
+        w = Layers.Parameter([outChannels, inChannels, kernelWidth, kernelWidth], () =>
+        {
+            using Scalar std = 1 / Math.Sqrt(inChannels * kernelWidth * kernelWidth);   // held for the op (Modeling/KeptScalars)
+            return torch.randn(outChannels, inChannels, kernelWidth, kernelWidth).mul_(std);
+        }, requiresGrad: false);
         b = new Parameter(torch.zeros(outChannels), requires_grad: false);
         RegisterComponents();
     }

@@ -31,7 +31,7 @@ public sealed class CachedCausalAttention(int width, int heads) : SelfAttention(
         else
         {
             // new position i (absolute past + i) sees keys 0 ..= past + i
-            var allowed = torch.arange(past + tokens).unsqueeze(0).le(torch.arange(past, past + tokens).unsqueeze(1));   // [tokens, past + tokens]
+            var allowed = KeptScalars.Range(0, past + tokens).unsqueeze(0).le(KeptScalars.Range(past, past + tokens).unsqueeze(1));   // [tokens, past + tokens]
             attended = F.scaled_dot_product_attention(q, k, v, attn_mask: allowed);
         }
         return OutProj.forward(AttentionHeads.Merge(attended));           // [batch, tokens, width]

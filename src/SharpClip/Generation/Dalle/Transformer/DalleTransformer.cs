@@ -68,18 +68,18 @@ public sealed class DalleTransformer : nn.Module
         {
             if (start != 0) throw new ArgumentException("the caption must come first, into an empty cache");
             if (text.shape[1] != Config.TextLength) throw new ArgumentException($"captions are [batch, {Config.TextLength}] tokens, got [{string.Join(",", text.shape)}]");
-            var positions = torch.arange(Config.TextLength);
-            parts.Add(text_embedding.forward(text).add(text_pos_embedding.forward(positions)));   // [batch, text, width]
+            var positions = KeptScalars.Range(0, Config.TextLength);
+            parts.Add(text_embedding.forward(text).Plus(text_pos_embedding.forward(positions)));   // [batch, text, width]
         }
         if (image is not null && image.shape[1] > 0)
         {
             long first = Math.Max(0, start - Config.TextLength), count = image.shape[1];
             if (text is null && start < Config.TextLength) throw new ArgumentException("image tokens follow the caption: run the caption first");
             if (first + count > Config.ImageTokens) throw new ArgumentException($"{first + count} image tokens; the grid has {Config.ImageTokens}");
-            var index = torch.arange(first, first + count);
+            var index = KeptScalars.Range(first, first + count);
             using Scalar columns = Config.ImageColumns;
-            var pos = image_row_embedding.forward(index.div(columns, RoundingMode.floor)).add(image_col_embedding.forward(index.remainder(columns)));
-            parts.Add(image_embedding.forward(image).add(pos));                                    // [batch, k, width]
+            var pos = image_row_embedding.forward(index.div(columns, RoundingMode.floor)).Plus(image_col_embedding.forward(index.remainder(columns)));
+            parts.Add(image_embedding.forward(image).Plus(pos));                                    // [batch, k, width]
         }
         if (parts.Count == 0) throw new ArgumentException("no tokens to run");
         var x = parts.Count == 1 ? parts[0] : torch.cat(parts, 1);                                 // [batch, n, width]
@@ -108,8 +108,8 @@ public sealed class DalleTransformer : nn.Module
     {
         using var scope = NewDisposeScope();
         using Scalar lastCaption = Config.TextLength - 1, textTokens = Config.TextTokens;
-        var predictsText = torch.arange(start, start + n).lt(lastCaption).unsqueeze(1);   // [n, 1]
-        var isText = torch.arange(Config.TotalTokens).lt(textTokens).unsqueeze(0);        // [1, total]
+        var predictsText = KeptScalars.Range(start, start + n).lt(lastCaption).unsqueeze(1);   // [n, 1]
+        var isText = KeptScalars.Range(0, Config.TotalTokens).lt(textTokens).unsqueeze(0);        // [1, total]
         return predictsText.logical_xor(isText).MoveToOuterDisposeScope();
     }
 }

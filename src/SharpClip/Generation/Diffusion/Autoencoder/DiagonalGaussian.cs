@@ -65,7 +65,7 @@ public sealed class DiagonalGaussian : IDisposable
     public Tensor Kl()
     {
         using var scope = torch.NewDisposeScope();
-        var terms = Mean.square().add(LogVar.exp()).sub(KeptOne).sub(LogVar);   // [batch, c, h, w]
+        var terms = Modeling.KeptScalars.Squared(Mean).add(LogVar.exp(), KeptOne).sub(KeptOne).sub(LogVar);   // [batch, c, h, w]
         return terms.sum([1, 2, 3]).mul(Half).MoveToOuterDisposeScope();
     }
 

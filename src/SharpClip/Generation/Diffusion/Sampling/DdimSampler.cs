@@ -72,7 +72,8 @@ public static class DdimSampler
                 using (var scope = torch.NewDisposeScope())
                 {
                     Tensor output;
-                    (output, epsCond, epsUncond) = guidance.Predict(model, x, n => torch.full([n], t, dtype: ScalarType.Int64, device: x.device));
+                    using Scalar timestep = t;   // held while the model runs (a temporary Scalar can be finalised mid-op)
+                    (output, epsCond, epsUncond) = guidance.Predict(model, x, n => torch.full([n], timestep, dtype: ScalarType.Int64, device: x.device));
                     var (eps, x0) = prediction == Prediction.V ? FromV(x, output, schedule, index) : (output, null);
                     (next, predX0) = Step(x, eps, schedule, index, noise, x0);
                     next.MoveToOuterDisposeScope();
@@ -112,14 +113,18 @@ public static class DdimSampler
     {
         using var scope = torch.NewDisposeScope();
         long[] coefficientShape = [x.shape[0], 1, 1, 1];
-        Tensor Full(float value) => torch.full(coefficientShape, value, dtype: x.dtype, device: x.device);
+        Tensor Full(float value)
+        {
+            using Scalar held = value;   // held for the op (Modeling/KeptScalars)
+            return torch.full(coefficientShape, held, dtype: x.dtype, device: x.device);
+        }
         var aT = Full(schedule.Alphas[index]);
         var aPrev = Full(schedule.AlphasPrev[index]);
         var sigma = Full(schedule.Sigmas[index]);
         var sqrtOneMinusAT = Full(schedule.SqrtOneMinusAlphas[index]);
 
         var predX0 = predictedX0 ?? x.sub(sqrtOneMinusAT.mul(eps)).div(aT.sqrt());     // x̂₀
-        var dirXt = torch.ones_like(aPrev).sub(aPrev).sub(sigma.square()).sqrt().mul(eps); // direction pointing to x_t
+        var dirXt = torch.ones_like(aPrev).sub(aPrev).sub(sigma.Squared()).sqrt().mul(eps); // direction pointing to x_t
         var next = aPrev.sqrt().mul(predX0).Plus(dirXt);
         if (schedule.Sigmas[index] != 0f)
             next = next.Plus(sigma.mul(noise?.Randn(x.shape, x.dtype, x.device) ?? torch.randn(x.shape, dtype: x.dtype, device: x.device)));
@@ -139,8 +144,9 @@ public static class DdimSampler
     {
         using var scope = torch.NewDisposeScope();
         long[] coefficientShape = [x.shape[0], 1, 1, 1];
-        var sqrtA = torch.full(coefficientShape, schedule.ModelSqrtAlphas[index], dtype: x.dtype, device: x.device);
-        var sqrtOneMinusA = torch.full(coefficientShape, schedule.ModelSqrtOneMinusAlphas[index], dtype: x.dtype, device: x.device);
+        using Scalar a = schedule.ModelSqrtAlphas[index], oneMinusA = schedule.ModelSqrtOneMinusAlphas[index];   // held for the ops
+        var sqrtA = torch.full(coefficientShape, a, dtype: x.dtype, device: x.device);
+        var sqrtOneMinusA = torch.full(coefficientShape, oneMinusA, dtype: x.dtype, device: x.device);
         var eps = sqrtA.mul(v).Plus(sqrtOneMinusA.mul(x));
         var x0 = sqrtA.mul(x).sub(sqrtOneMinusA.mul(v));
         return (eps.MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
@@ -159,8 +165,9 @@ public static class DdimSampler
     {
         using var scope = torch.NewDisposeScope();
         long[] coefficientShape = [x0.shape[0], 1, 1, 1];
-        var sqrtA = torch.full(coefficientShape, schedule.Alphas[index], dtype: x0.dtype, device: x0.device).sqrt();
-        var sqrtOneMinus = torch.full(coefficientShape, schedule.SqrtOneMinusAlphas[index], dtype: x0.dtype, device: x0.device);
+        using Scalar a = schedule.Alphas[index], oneMinus = schedule.SqrtOneMinusAlphas[index];   // held for the ops
+        var sqrtA = torch.full(coefficientShape, a, dtype: x0.dtype, device: x0.device).sqrt();
+        var sqrtOneMinus = torch.full(coefficientShape, oneMinus, dtype: x0.dtype, device: x0.device);
         return sqrtA.mul(x0).Plus(sqrtOneMinus.mul(z)).MoveToOuterDisposeScope();
     }
 }

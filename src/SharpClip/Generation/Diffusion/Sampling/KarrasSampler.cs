@@ -115,7 +115,8 @@ public static class KarrasSampler
                     using Scalar cIn = 1 / Math.Sqrt(sigma * sigma + 1), sigmaS = sigma;
                     var scaled = x.mul(cIn);
                     Tensor output;
-                    (output, epsCond, epsUncond) = guidance.Predict(model, scaled, n => torch.full([n], t, dtype: ScalarType.Float32, device: x.device));
+                    using Scalar timestep = t;   // held while the model runs
+                    (output, epsCond, epsUncond) = guidance.Predict(model, scaled, n => torch.full([n], timestep, dtype: ScalarType.Float32, device: x.device));
                     if (prediction == Prediction.V)
                     {
                         using Scalar cSkip = 1 / (sigma * sigma + 1), cOut = -sigma / Math.Sqrt(sigma * sigma + 1);

@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -61,7 +62,7 @@ public sealed class NoiseSchedule
             throw new ArgumentException($"need 0 < linear_start ({linearStart}) < linear_end ({linearEnd}) < 1");
         using var scope = torch.NewDisposeScope();
         // torch's own float64 linspace, so the values are the reference's to the last bit.
-        var betas = torch.linspace(Math.Sqrt(linearStart), Math.Sqrt(linearEnd), timesteps, dtype: ScalarType.Float64).square();
+        var betas = torch.linspace(Math.Sqrt(linearStart), Math.Sqrt(linearEnd), timesteps, dtype: ScalarType.Float64).Squared();
         var alphasCumprod = torch.ones_like(betas).sub(betas).cumprod(0);
         return new NoiseSchedule(betas.data<double>().ToArray(), alphasCumprod.data<double>().ToArray(),
             [.. alphasCumprod.data<double>().Select(a => (float)a)]);

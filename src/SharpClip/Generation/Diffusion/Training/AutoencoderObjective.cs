@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using SharpClip.Generation.Diffusion.Autoencoder;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ public static class AutoencoderObjective
     {
         using var scope = torch.NewDisposeScope();
         var diff = image.sub(reconstruction);
-        var perPixel = kind == AutoencoderReconstruction.L1 ? diff.abs() : diff.square();
+        var perPixel = kind == AutoencoderReconstruction.L1 ? diff.abs() : diff.Squared();
         return perPixel.sum([1, 2, 3]).mean().MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +24,7 @@ public static class TimestepEmbedding
         int half = dim / 2;
         using Scalar minusLogPeriod = -Math.Log(MaxPeriod), halfScalar = half;
         // The reference's float32 order of operations: (-ln(P) · arange) / half, then exp.
-        var freqs = torch.arange(0, half, dtype: ScalarType.Float32, device: timesteps.device)
+        var freqs = KeptScalars.Range(0, half, ScalarType.Float32, timesteps.device)
             .mul(minusLogPeriod).div(halfScalar).exp();                                  // [half]
         var args = timesteps.to(ScalarType.Float32).unsqueeze(1).mul(freqs.unsqueeze(0)); // [batch, half]
         var embedding = torch.cat([args.cos(), args.sin()], 1);                           // [batch, 2·half]
