@@ -1,3 +1,4 @@
+using SharpClip.Modeling;
 using System.Runtime.InteropServices;
 using Onnx;
 using TorchSharp;
@@ -104,13 +105,14 @@ internal sealed class ConvolutionPrecision
         Int8Weights kernel;
         using (var scope = torch.NewDisposeScope())
         {
-            var factor = gamma.detach().to(ScalarType.Float32, CPU) / (variance.detach().to(ScalarType.Float32, CPU) + 1e-5f).sqrt(); // [out]
+            using Scalar eps = 1e-5f, inputScale = input.Scale, low = int.MinValue / 2, high = int.MaxValue / 2;   // held for the ops
+            var factor = gamma.detach().to(ScalarType.Float32, CPU) / variance.detach().to(ScalarType.Float32, CPU).add(eps, KeptScalars.One).sqrt(); // [out]
             var folded = weight.detach().to(ScalarType.Float32, CPU) * factor.view(-1, 1, 1, 1);                       // [out, in, k, k]
             var shift = beta.detach().to(ScalarType.Float32, CPU) - mean.detach().to(ScalarType.Float32, CPU) * factor; // [out]
             kernel = Int8Weights.PerOutputChannel(folded, _limit);
-            var scales = torch.tensor(kernel.Scales) * input.Scale;                                                    // [out]
+            var scales = torch.tensor(kernel.Scales).mul(inputScale);                                                    // [out]
             biasScales = scales.data<float>().ToArray();
-            bias = (shift / scales).round().clamp(int.MinValue / 2, int.MaxValue / 2).to(ScalarType.Int32).data<int>().ToArray();
+            bias = (shift / scales).round().clamp(low, high).to(ScalarType.Int32).data<int>().ToArray();
         }
         long channels = kernel.Shape[0];
         var zeros = new byte[channels];

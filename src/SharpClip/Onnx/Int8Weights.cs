@@ -49,9 +49,10 @@ internal sealed record Int8Weights(sbyte[] Values, float[] Scales, long[] Shape)
         using var scope = torch.NewDisposeScope();
         var w = weight.detach().to(ScalarType.Float32, CPU);
         var rows = w.reshape(w.shape[0], -1);                                      // [out, in·kh·kw]
-        var scales = rows.abs().amax([1]).div(limit);                            // [out]
-        scales = torch.where(scales > 0, scales, torch.ones_like(scales));         // an all-zero channel stays zero
-        var values = rows.div(scales.unsqueeze(1)).round().clamp(-limit, limit).to(ScalarType.Int8).contiguous();
+        using Scalar top = limit, bottom = -limit, zero = 0;                        // held for the ops (Modeling/KeptScalars)
+        var scales = rows.abs().amax([1]).div(top);                              // [out]
+        scales = torch.where(scales > zero, scales, torch.ones_like(scales));      // an all-zero channel stays zero
+        var values = rows.div(scales.unsqueeze(1)).round().clamp(bottom, top).to(ScalarType.Int8).contiguous();
         return new Int8Weights(values.data<sbyte>().ToArray(), scales.contiguous().data<float>().ToArray(), w.shape);
     }
 }
