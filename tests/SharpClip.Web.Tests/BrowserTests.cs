@@ -37,7 +37,7 @@ public class BrowserTests(WebAppFixture web) : IAsyncLifetime
     }
 
     /// <summary>artifacts/web/ at the repository root (found by walking up to SharpClip.sln); git ignores /artifacts/.</summary>
-    static string Screenshot(string name)
+    internal static string Screenshot(string name)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SharpClip.sln"))) dir = dir.Parent;

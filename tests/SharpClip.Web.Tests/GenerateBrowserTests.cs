@@ -27,14 +27,7 @@ public partial class GenerateBrowserTests(GenerateFixture gen) : IAsyncLifetime
 
     public async Task DisposeAsync() => await context.DisposeAsync();
 
-    static string Screenshot(string name)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SharpClip.sln"))) dir = dir.Parent;
-        string target = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "artifacts", "web");
-        Directory.CreateDirectory(target);
-        return Path.Combine(target, name);
-    }
+    static string Screenshot(string name) => BrowserTests.Screenshot(name);   // artifacts/web/, as the search page's
 
     static readonly LocatorAssertionsToHaveTextOptions Slow = new() { Timeout = 120_000 };
 
