@@ -305,11 +305,14 @@ public sealed class ClipPipeline : IDisposable
         if (engine == InferenceEngine.Torch)
             throw new ArgumentException("precision int8 runs on the onnx engine only (libtorch has no int8 path here); use engine onnx or auto, or precision fp32/bf16 with engine torch");
         if (!OnnxClipEncoder.CanRun(model, out var why)) throw new ArgumentException($"precision int8: {why}");
+        // A named folder that is not there is a typo, whatever the tower: said, not ignored.
+        if (calibrationFolder is not null && !Directory.Exists(calibrationFolder))
+            throw new DirectoryNotFoundException($"calibration folder {calibrationFolder}: not found");
         // A ViT's int8 layers quantize per call; a ResNet's convolutions need ranges measured on images first.
         var ranges = calibrationFolder is null || model.Config.IsVisionTransformer ? null : ActivationRanges.MeasureFolder(model, processor, calibrationFolder);
         var encoder = OnnxClipEncoder.For(model, new OnnxEngineOptions { Quantization = OnnxQuantization.DynamicInt8, Calibration = ranges });
         string what = ranges is not null ? $"int8 linear layers and convolutions (ranges from {ranges.Images} images)"
-            : model.Config.IsVisionTransformer ? "int8 linear layers, float32 elsewhere"
+            : model.Config.IsVisionTransformer ? "int8 linear layers, float32 elsewhere" + (calibrationFolder is null ? "" : "; a ViT needs no calibration folder, not used")
             : "int8 linear layers, float32 convolutions: give a calibration folder for int8 ones";
         return (encoder, $"onnx int8 ({(engine == InferenceEngine.Auto ? "auto" : "asked for")}: {what})");
     }

@@ -266,6 +266,15 @@ public class OnnxInt8Tests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ACalibrationFolderThatIsNotThereIsRefusedWhateverTheTower()
+    {
+        var nowhere = Path.Combine(Path.GetTempPath(), $"sharpclip-no-calibration-{Guid.NewGuid():N}");
+        var e = Assert.Throws<DirectoryNotFoundException>(() =>
+            ClipPipeline.Load(Weights(FirstModel), new ClipPipelineOptions { Precision = Precision.Int8, Int8CalibrationFolder = nowhere }));
+        Assert.Contains(nowhere, e.Message);
+    }
+
+    [Fact]
     public void Int8WithTheTorchEngineIsOneClearError()
     {
         var e = Assert.Throws<ArgumentException>(() =>
