@@ -126,8 +126,24 @@ public static class TextToImageRun
         _ => JsonSerializer.SerializeToNode(value),
     };
 
-    /// <summary>The first 16 hex digits of the sha256 of a file, or of a folder's files (relative names and contents, in name order).</summary>
+    // Hashes by full path, kept while every file's size and write time stay the same: a server writes a record per job,
+    // and re-reading a multi-GB checkpoint for each one cost seconds (metadata is all a repeat reads).
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Stamp, string Prefix)> HashedFiles = new();
+
+    /// <summary>The first 16 hex digits of the sha256 of a file, or of a folder's files (relative names and contents, in
+    /// name order). Remembered for the process until a file's size or write time changes.</summary>
     public static string Sha256Prefix(string path)
+    {
+        var full = Path.GetFullPath(path);
+        string[] files = Directory.Exists(full) ? [.. Directory.GetFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)] : [full];
+        var stamp = string.Join("\n", files.Select(f => new FileInfo(f)).Select(f => $"{f.FullName}|{f.Length}|{f.LastWriteTimeUtc.Ticks}"));
+        if (HashedFiles.TryGetValue(full, out var known) && known.Stamp == stamp) return known.Prefix;
+        var prefix = HashContents(full);
+        HashedFiles[full] = (stamp, prefix);
+        return prefix;
+    }
+
+    static string HashContents(string path)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var files = Directory.Exists(path)
