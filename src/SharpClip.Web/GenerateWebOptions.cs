@@ -1,3 +1,6 @@
+using SharpClip.Generation.TextToImage;
+using SharpClip.Runtime;
+
 namespace SharpClip.Web;
 
 /// <summary>
@@ -19,6 +22,9 @@ public sealed record GenerateWebOptions
 
     /// <summary>Stable Diffusion: what the U-Net predicts ("epsilon" or "v"); null lets the model's files decide.</summary>
     public string? Prediction { get; init; }
+
+    /// <summary>What the generator computes in (<see cref="TextToImageLoadOptions.Precision"/>): float32 unless asked.</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
 
     /// <summary>Jobs that may wait behind the running one; the next request is answered 503.</summary>
     public int MaxWaiting { get; init; } = 4;

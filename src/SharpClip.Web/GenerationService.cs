@@ -47,7 +47,7 @@ public sealed class GenerationService : IDisposable
     public static GenerationService Open(GenerateWebOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var generator = TextToImageGenerators.Open(options.ModelPath, new TextToImageLoadOptions { VocabPath = options.VocabPath, Prediction = options.Prediction });
+        var generator = TextToImageGenerators.Open(options.ModelPath, new TextToImageLoadOptions { VocabPath = options.VocabPath, Prediction = options.Prediction, Precision = options.Precision });
         ClipPipeline? reranker = null;
         try
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using SharpClip.Generation.TextToImage;
 using SharpClip.Pipelines;
+using SharpClip.Runtime;
 using SharpClip.Vision;
 
 namespace SharpClip.Cli;
@@ -31,16 +32,21 @@ public sealed class GenerateFlags
     public Option<string?> Prediction { get; } = new("--prediction") { Description = "Stable Diffusion: what the U-Net predicts, epsilon or v (SD 2.x 768-v); default: a diffusers folder's scheduler config, else epsilon." };
     public Option<string?> RerankModel { get; } = new("--rerank-model") { Description = "A CLIP model that scores the images against the prompt; keeps the best --keep and writes contact-sheet.png of all in rank order." };
     public Option<int?> Keep { get; } = new("--keep") { Description = "With --rerank-model: images to keep (default: all, best first)." };
+    public Option<string> Precision { get; } = new("--precision") { Description = "Stable Diffusion: fp32 (the reference's numbers), bf16 (about 3.7x faster per step on CPUs with avx512_bf16, slower without; images differ slightly) or auto (bf16 where the CPU has it). DALL-E: fp32.", DefaultValueFactory = _ => "fp32" };
 
     public void AddTo(Command command)
     {
         command.Arguments.Add(Prompt);
         foreach (var o in new Option[] { Model, Output, Vocab, Negative, Steps, Guidance, Sampler, Karras, Temperature, TopK, TopP, Seed, Size, InitImage, Strength,
-                     Count, BatchSize, ClipSkip, Prediction, RerankModel, Keep })
+                     Count, BatchSize, ClipSkip, Prediction, RerankModel, Keep, Precision })
             command.Options.Add(o);
     }
 
-    public TextToImageLoadOptions LoadOptions(ParseResult parse) => new() { VocabPath = parse.GetValue(Vocab), Prediction = parse.GetValue(Prediction) };
+    public TextToImageLoadOptions LoadOptions(ParseResult parse) => new()
+    {
+        VocabPath = parse.GetValue(Vocab), Prediction = parse.GetValue(Prediction),
+        Precision = ComputeTarget.ParsePrecision(parse.GetValue(Precision)!, "--precision"),
+    };
 
     /// <summary>The request the flags describe; an unreadable init image or a malformed --size is one clear error.</summary>
     public TextToImageRequest Request(ParseResult parse)

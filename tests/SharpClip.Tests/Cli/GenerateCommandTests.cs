@@ -96,12 +96,33 @@ public class GenerateCommandTests : IDisposable
         Assert.Contains("cosine", stdout);
     }
 
+    [Theory, MemberData(nameof(Models))]
+    public void Bf16IsComputedWhenAskedAndRecorded(string id)
+    {
+        var (exit, _, err) = CliProcess.Run(Generate(id, "bf16", "--seed", "5", "--precision", "bf16"));
+        Assert.True(exit == 0, err);
+        Assert.True(CliProcess.Run(Generate(id, "fp32", "--seed", "5")) is { Exit: 0 });
+        string Recorded(string run)
+        {
+            using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, run, "generation.json")));
+            return record.RootElement.GetProperty("precision").GetString()!;
+        }
+        Assert.Equal(("bf16", "fp32"), (Recorded("bf16"), Recorded("fp32")));
+        byte[] Pixels(string run) => ImageDecoder.Decode(Directory.GetFiles(Path.Combine(_dir, run), "*.png").Single()).ToRgb().Pixels;
+        var (bf16, fp32) = (Pixels("bf16"), Pixels("fp32"));
+        double mean = bf16.Zip(fp32, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(mean > 0, "a bf16 run gave float32's bytes: it did not compute in bf16");
+        Assert.True(mean < 16, $"bf16's image is {mean:F1} levels from float32's on average");
+    }
+
     [Theory]
     [InlineData("--size", "64x65", "multiples of")]
     [InlineData("--size", "big", "--size big")]
     [InlineData("--sampler", "plms", "sampler 'plms'")]
     [InlineData("-m", "/nonexistent/model.safetensors", "no such model")]
     [InlineData("--init-image", "/nonexistent/init.png", "--init-image")]
+    [InlineData("--precision", "int8", "precision Int8")]
+    [InlineData("--precision", "half", "--precision half")]
     public void BadInputIsOneClearError(string flag, string value, string message)
     {
         var id = GenerativeFixtures.StableDiffusionModelIds().First()[0].ToString()!;

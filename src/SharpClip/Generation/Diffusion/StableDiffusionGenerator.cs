@@ -1,7 +1,9 @@
 using SharpClip.Generation.Diffusion.Sampling;
 using SharpClip.Generation.TextToImage;
+using SharpClip.Runtime;
 using SharpClip.Text;
 using SharpClip.Vision;
+using static TorchSharp.torch;
 
 namespace SharpClip.Generation.Diffusion;
 
@@ -51,15 +53,39 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
     {
         ClipTokenizer? tokenizer = options.VocabPath is { } vocab ? ClipTokenizer.Load(vocab) : null;
         var config = new StableDiffusionConfig { Prediction = options.Prediction is { } p ? PredictionNames.Parse(p, "--prediction") : null };
-        return new StableDiffusionGenerator(StableDiffusionPipeline.Load(path, tokenizer, config), path, "stable-diffusion", 64);
+        var pipeline = StableDiffusionPipeline.Load(path, tokenizer, config);
+        return new StableDiffusionGenerator(InComputeType(pipeline, options.Precision), path, "stable-diffusion", 64);
     }
 
     /// <summary>Loads a latent diffusion folder written by <c>train-diffusion</c> (it carries its own tokenizer).</summary>
-    public static StableDiffusionGenerator LoadFolder(string folder)
+    public static StableDiffusionGenerator LoadFolder(string folder, TextToImageLoadOptions? options = null)
     {
         var description = LatentDiffusionFolder.ReadConfig(folder);
-        var pipeline = LatentDiffusionFolder.Load(folder);
+        var pipeline = InComputeType(LatentDiffusionFolder.Load(folder), options?.Precision ?? Precision.Float32);
         return new StableDiffusionGenerator(pipeline, folder, LatentDiffusionFolder.Kind, Math.Max(1, description.ImageSize / pipeline.DownsampleFactor));
+    }
+
+    /// <summary>The dtype a precision asks for: float32, bfloat16, or Auto's choice for this CPU (<see cref="ComputeTarget.Select"/>).</summary>
+    /// <exception cref="ArgumentException">float16 or int8, which Stable Diffusion does not compute in on the CPU.</exception>
+    public static ScalarType ComputeTypeOf(Precision precision) => precision switch
+    {
+        Precision.Float32 => ScalarType.Float32,
+        Precision.BFloat16 => ScalarType.BFloat16,
+        Precision.Auto => ComputeTarget.Select("cpu", Precision.Auto).DType,
+        _ => throw new ArgumentException($"precision {precision}: Stable Diffusion computes in fp32, bf16 or auto (int8 is CLIP's ONNX path; fp16 matrix products are very slow on the CPU)"),
+    };
+
+    static StableDiffusionPipeline InComputeType(StableDiffusionPipeline pipeline, Precision precision)
+    {
+        try
+        {
+            return pipeline.To(ComputeTypeOf(precision));
+        }
+        catch
+        {
+            pipeline.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The sampler of a CLI name.</summary>
@@ -91,6 +117,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
             ["scale_factor"] = Pipeline.ScaleFactor,
             ["prediction"] = Pipeline.Prediction.Name(),
             ["schedule"] = $"linear, {Pipeline.Schedule.Timesteps} timesteps",
+            ["precision"] = Pipeline.ComputeType == ScalarType.BFloat16 ? "bf16" : "fp32",
         };
     }
 

@@ -1,5 +1,6 @@
 using SharpClip.Generation.Dalle;
 using SharpClip.Generation.Diffusion;
+using SharpClip.Runtime;
 
 namespace SharpClip.Generation.TextToImage;
 
@@ -18,9 +19,11 @@ public static class TextToImageGenerators
         new("stable-diffusion", "a Stable Diffusion checkpoint (.safetensors/.ckpt with model.diffusion_model.* keys, or a diffusers folder with unet/config.json)",
             StableDiffusionCheckpoint.Recognizes, (path, options) => StableDiffusionGenerator.Load(path, options)),
         new("dalle", $"a DALL-E model folder ({DalleModel.ConfigFile}, {DalleModel.WeightsFile}, {DalleModel.VocabFile}, {DalleModel.DvaeFolder}/)",
-            path => Directory.Exists(path) && DalleModel.IsModelFolder(path), (path, _) => DalleGenerator.Load(path)),
+            path => Directory.Exists(path) && DalleModel.IsModelFolder(path), (path, options) => options.Precision is Precision.Float32 or Precision.Auto
+                ? DalleGenerator.Load(path)
+                : throw new ArgumentException($"precision {options.Precision}: a DALL-E model computes in fp32 only")),
         new(LatentDiffusionFolder.Kind, $"a latent diffusion model folder from train-diffusion ({LatentDiffusionFolder.ConfigFile}, {LatentDiffusionFolder.UNetFile}, ...)",
-            LatentDiffusionFolder.IsModelFolder, (path, _) => StableDiffusionGenerator.LoadFolder(path)),
+            LatentDiffusionFolder.IsModelFolder, (path, options) => StableDiffusionGenerator.LoadFolder(path, options)),
     ];
 
     /// <summary>Adds a kind, tried after the ones before it.</summary>

@@ -27,7 +27,7 @@ public class StableDiffusionParityTests(ITestOutputHelper output)
 
     static readonly Lazy<ClipTokenizer> Tokenizer = new(() => ClipTokenizer.Load(GenerativeFixtures.VocabPath));
 
-    static StableDiffusionPipeline LoadPipeline(SdReference reference) =>
+    internal static StableDiffusionPipeline LoadPipeline(SdReference reference) =>
         StableDiffusionPipeline.Load(reference.WeightsPath, Tokenizer.Value, reference.ManifestConfig() with { UNet = null, Text = null,
             NumHeads = Heads(reference).NumHeads, NumHeadChannels = Heads(reference).NumHeadChannels,
             TextHeads = reference.Config.GetProperty("text").GetProperty("num_attention_heads").GetInt32() });
