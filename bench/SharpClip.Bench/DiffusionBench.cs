@@ -24,10 +24,11 @@ namespace SharpClip.Bench;
 /// the memory each phase held: building, casting, the forward. The cast starts after the allocator has returned the
 /// memory the fp32 forward passes freed (GC + <c>malloc_trim</c>), so its peak is the weights' and the cast's.</item>
 /// <item><c>e2e</c>: a 20-step 512×512 image through <see cref="StableDiffusionPipeline"/> (DDIM, guidance 7.5) from a
-/// random SD 1.5 single-file <c>.safetensors</c> in the checkpoint's key layout, loaded by the user's loader: load,
+/// random SD 1.5 single-file <c>.safetensors</c> in the checkpoint's key layout, loaded by the user's loader, per
+/// precision (bf16: cast in place after loading, as <c>generate --precision bf16</c> does): load, cast,
 /// total, per-step and decode seconds, peak memory.</item>
 /// <item><c>tiny</c>: images/s of a latent diffusion folder from <c>train-diffusion</c> (<c>--tiny MODEL</c>), batch 1
-/// and 8, DDIM 50 steps, guidance 3.</item>
+/// and 8, DDIM 50 steps, guidance 3, per precision.</item>
 /// </list>
 /// Memory is the process's resident set above what it held before the phase (its baseline), so the weights' share is
 /// comparable to their size: "copies" is that peak over the weights' bytes, and anything near 2 means a second copy of
@@ -56,11 +57,11 @@ public static class DiffusionBench
     sealed record BuildCase(string Part, long Parameters, double WeightsMiB, double RandomInitSeconds, double RandomInitPeakMiB,
         double ForLoadingSeconds, double ForLoadingPeakMiB);
 
-    sealed record EndToEnd(int Steps, double Guidance, int ImageSide, double CheckpointGiB, double LoadSeconds, double LoadPeakMiB,
+    sealed record EndToEnd(string Precision, double CastSeconds, int Steps, double Guidance, int ImageSide, double CheckpointGiB, double LoadSeconds, double LoadPeakMiB,
         double ResidentAfterLoadMiB, double WeightsMiB, double LoadCopies, bool OneCopy, double TotalSeconds, double SecondsPerStep,
         double[] StepSeconds, double DecodeSeconds, double GeneratePeakMiB, double ActivationsMiB);
 
-    sealed record TinyCase(int Batch, int Steps, double Guidance, int ImageSide, double MedianSeconds, double[] TimingsSeconds, double ImagesPerSecond);
+    sealed record TinyCase(string Precision, int Batch, int Steps, double Guidance, int ImageSide, double MedianSeconds, double[] TimingsSeconds, double ImagesPerSecond);
 
     public static int Run(string[] args)
     {
@@ -83,8 +84,8 @@ public static class DiffusionBench
 
         var build = rows.Contains("build") ? BuildRows() : null;
         var unet = rows.Contains("unet") ? UNetRows(precisions, runs) : null;
-        var e2e = rows.Contains("e2e") ? EndToEndRow(args) : null;
-        var tiny = rows.Contains("tiny") ? TinyRows(args, runs) : null;
+        var e2e = rows.Contains("e2e") ? EndToEndRows(args, precisions) : null;
+        var tiny = rows.Contains("tiny") ? TinyRows(args, precisions, runs) : null;
 
         string loadAfter = BenchSupport.LoadAverage();
         Console.WriteLine($"load average after: {loadAfter}");
@@ -215,12 +216,10 @@ public static class DiffusionBench
         return cases;
     }
 
-    // Writes (or reuses) a random SD 1.5 single file, loads it as a user would, and makes one 512×512 image.
-    static EndToEnd EndToEndRow(string[] args)
+    // Writes (or reuses) a random SD 1.5 single file; per precision, loads it as a user would (bf16: then casts in
+    // place, as generate --precision bf16 does) and makes one 512×512 image.
+    static List<EndToEnd> EndToEndRows(string[] args, string[] precisions)
     {
-        const int latentSide = 64;
-        int steps = BenchSupport.IntOption(args, "--e2e-steps", 20);
-        const double guidance = 7.5;
         var vocab = BenchSupport.Option(args, "--vocab", ClipTokenizer.FindDefaultVocab() ?? "");
         if (vocab.Length == 0 || !File.Exists(vocab))
             throw new FileNotFoundException($"e2e: no CLIP vocabulary (bpe_simple_vocab_16e6.txt.gz): give --vocab or set ${ClipTokenizer.VocabEnvironmentVariable}");
@@ -235,39 +234,56 @@ public static class DiffusionBench
                 Console.WriteLine($"e2e: wrote a random SD 1.5 checkpoint ({new FileInfo(file).Length / (double)(1L << 30):F2} GiB) to {file} in {sw0.Elapsed.TotalSeconds:F0} s");
             }
             var tokenizer = ClipTokenizer.Load(vocab);
-            BenchSupport.ReleaseFreedMemory();
-            double baseline = BenchSupport.RssMiB();
-            BenchSupport.ResetPeakRss();
-            var sw = Stopwatch.StartNew();
-            using var pipeline = StableDiffusionPipeline.Load(file, tokenizer);
-            double loadSeconds = sw.Elapsed.TotalSeconds, loadPeak = BenchSupport.PeakRssMiB() - baseline, resident = BenchSupport.RssMiB() - baseline;
-            long parameters = pipeline.UNet.ParameterCount + pipeline.TextEncoder.parameters().Sum(p => p.numel()) + pipeline.Autoencoder.parameters().Sum(p => p.numel());
-            double weights = parameters * 4 / MiB, copies = loadPeak / weights;
-            Console.WriteLine($"e2e: loaded {parameters / 1e6:F0} M parameters ({weights:F0} MiB fp32) in {loadSeconds:F1} s; load peak {loadPeak:F0} MiB = {copies:F2} × the weights " +
-                              $"({(copies < CopiesBar(2) ? "one copy" : "A SECOND COPY of the weights was held")}); resident after {resident:F0} MiB");
-
-            BenchSupport.ResetPeakRss();
-            var stepEnds = new List<double>();
-            sw.Restart();
-            using var output = pipeline.Generate([BenchSupport.Option(args, "--prompt", "a photograph of an astronaut riding a horse")], new GenerationOptions
-            {
-                Steps = steps, GuidanceScale = guidance, Seed = 0, LatentHeight = latentSide, LatentWidth = latentSide,
-                OnStep = _ => stepEnds.Add(sw.Elapsed.TotalSeconds),
-            });
-            double total = sw.Elapsed.TotalSeconds, generatePeak = BenchSupport.PeakRssMiB() - baseline;
-            // Step i ends at stepEnds[i]; the first also holds the prompt encoding, so per-step is the median of the rest.
-            var stepSeconds = stepEnds.Select((end, i) => i == 0 ? end : end - stepEnds[i - 1]).ToArray();
-            double perStep = Median(stepSeconds[1..]), decode = total - stepEnds[^1];
-            var result = new EndToEnd(stepEnds.Count, guidance, latentSide * pipeline.DownsampleFactor, new FileInfo(file).Length / (double)(1L << 30),
-                loadSeconds, loadPeak, resident, weights, copies, copies < CopiesBar(2), total, perStep, stepSeconds, decode, generatePeak, generatePeak - resident);
-            Console.WriteLine($"e2e: {result.ImageSide}×{result.ImageSide}, {result.Steps} DDIM steps, guidance {guidance}: total {total:F1} s, {perStep:F2} s/step " +
-                              $"(first step with the prompts {stepSeconds[0]:F2} s), decode {decode:F1} s; peak {generatePeak:F0} MiB = resident {resident:F0} + activations {result.ActivationsMiB:F0}");
-            return result;
+            return precisions.Select(p => EndToEndRow(args, file, tokenizer, p)).ToList();
         }
         finally
         {
             if (given.Length == 0) File.Delete(file);
         }
+    }
+
+    static EndToEnd EndToEndRow(string[] args, string file, ClipTokenizer tokenizer, string precision)
+    {
+        const int latentSide = 64;
+        int steps = BenchSupport.IntOption(args, "--e2e-steps", 20);
+        const double guidance = 7.5;
+        BenchSupport.ReleaseFreedMemory();
+        double baseline = BenchSupport.RssMiB();
+        BenchSupport.ResetPeakRss();
+        var sw = Stopwatch.StartNew();
+        using var pipeline = StableDiffusionPipeline.Load(file, tokenizer);
+        double loadSeconds = sw.Elapsed.TotalSeconds, loadPeak = BenchSupport.PeakRssMiB() - baseline;
+        long parameters = pipeline.UNet.ParameterCount + pipeline.TextEncoder.parameters().Sum(p => p.numel()) + pipeline.Autoencoder.parameters().Sum(p => p.numel());
+        double weights = parameters * 4 / MiB, copies = loadPeak / weights;
+        double castSeconds = 0;
+        if (precision == "bf16")
+        {
+            sw.Restart();
+            pipeline.To(ScalarType.BFloat16);
+            castSeconds = sw.Elapsed.TotalSeconds;
+            BenchSupport.ReleaseFreedMemory();
+        }
+        double resident = BenchSupport.RssMiB() - baseline;
+        Console.WriteLine($"e2e {precision}: loaded {parameters / 1e6:F0} M parameters ({weights:F0} MiB fp32) in {loadSeconds:F1} s; load peak {loadPeak:F0} MiB = {copies:F2} × the fp32 weights " +
+                          $"({(copies < CopiesBar(2) ? "one copy" : "A SECOND COPY of the weights was held")}){(precision == "bf16" ? $"; cast to bf16 in {castSeconds:F1} s" : "")}; resident after {resident:F0} MiB");
+
+        BenchSupport.ResetPeakRss();
+        var stepEnds = new List<double>();
+        sw.Restart();
+        using var output = pipeline.Generate([BenchSupport.Option(args, "--prompt", "a photograph of an astronaut riding a horse")], new GenerationOptions
+        {
+            Steps = steps, GuidanceScale = guidance, Seed = 0, LatentHeight = latentSide, LatentWidth = latentSide,
+            OnStep = _ => stepEnds.Add(sw.Elapsed.TotalSeconds),
+        });
+        double total = sw.Elapsed.TotalSeconds, generatePeak = BenchSupport.PeakRssMiB() - baseline;
+        // Step i ends at stepEnds[i]; the first also holds the prompt encoding, so per-step is the median of the rest.
+        var stepSeconds = stepEnds.Select((end, i) => i == 0 ? end : end - stepEnds[i - 1]).ToArray();
+        double perStep = Median(stepSeconds[1..]), decode = total - stepEnds[^1];
+        var result = new EndToEnd(precision, castSeconds, stepEnds.Count, guidance, latentSide * pipeline.DownsampleFactor, new FileInfo(file).Length / (double)(1L << 30),
+            loadSeconds, loadPeak, resident, weights, copies, copies < CopiesBar(2), total, perStep, stepSeconds, decode, generatePeak, generatePeak - resident);
+        Console.WriteLine($"e2e {precision}: {result.ImageSide}×{result.ImageSide}, {result.Steps} DDIM steps, guidance {guidance}: total {total:F1} s, {perStep:F2} s/step " +
+                          $"(first step with the prompts {stepSeconds[0]:F2} s), decode {decode:F1} s; peak {generatePeak:F0} MiB = resident {resident:F0} + activations {result.ActivationsMiB:F0}");
+        return result;
     }
 
     /// <summary>
@@ -290,7 +306,7 @@ public static class DiffusionBench
         SafeTensorsWriter.Write(path, tensors);
     }
 
-    static List<TinyCase>? TinyRows(string[] args, int runs)
+    static List<TinyCase>? TinyRows(string[] args, string[] precisions, int runs)
     {
         var folder = BenchSupport.Option(args, "--tiny", "");
         if (folder.Length == 0)
@@ -306,8 +322,10 @@ public static class DiffusionBench
         var prompt = BenchSupport.Option(args, "--prompt", "a smiling face");
         Console.WriteLine($"tiny: {folder}: U-Net {pipeline.UNet.Config} ({pipeline.UNet.ParameterCount / 1e6:F1} M parameters), {latentSide * pipeline.DownsampleFactor} px");
         var cases = new List<TinyCase>();
+        foreach (var precision in precisions)
         foreach (int batch in new[] { 1, 8 })
         {
+            pipeline.To(precision == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32);
             var options = new GenerationOptions { Steps = steps, GuidanceScale = guidance, LatentHeight = latentSide, LatentWidth = latentSide };
             var prompts = Enumerable.Repeat(prompt, batch).ToArray();
             pipeline.Generate(prompts, options).Dispose();
@@ -318,9 +336,9 @@ public static class DiffusionBench
                 pipeline.Generate(prompts, options with { Seed = i + 1 }).Dispose();
                 timings[i] = sw.Elapsed.TotalSeconds;
             }
-            var c = new TinyCase(batch, steps, guidance, latentSide * pipeline.DownsampleFactor, Median(timings), timings, batch / Median(timings));
+            var c = new TinyCase(precision, batch, steps, guidance, latentSide * pipeline.DownsampleFactor, Median(timings), timings, batch / Median(timings));
             cases.Add(c);
-            Console.WriteLine($"tiny: batch {batch}, DDIM {steps} steps, guidance {guidance}: {c.MedianSeconds:F2} s per batch, {c.ImagesPerSecond:F2} images/s  ({string.Join(", ", timings.Select(s => s.ToString("F2")))})");
+            Console.WriteLine($"tiny {precision}: batch {batch}, DDIM {steps} steps, guidance {guidance}: {c.MedianSeconds:F2} s per batch, {c.ImagesPerSecond:F2} images/s  ({string.Join(", ", timings.Select(s => s.ToString("F2")))})");
         }
         return cases;
     }

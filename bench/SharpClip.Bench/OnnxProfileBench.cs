@@ -19,7 +19,8 @@ namespace SharpClip.Bench;
 /// instead of quoted). Each session also saves its optimised graph, whose node types say which fusions ORT applied.
 /// Usage: <c>onnx-profile [--rows vit-image,vit-text,rn50-image] [--reference DIR] [--out DIR] [--runs 5]
 /// [--level all|extended|basic] [--variants engine,standard,fused,skipln+fused,int8] [--spinning off|on] [--batch N]
-/// [--config key=value,key=value] [--save on|off]</c>: a variant is "engine" (the graph the engine runs by default), "standard" (standard
+/// [--config key=value,key=value] [--save on|off] [--neighbour]</c>: --neighbour runs one busy process beside the bench
+/// (the issue's competing load; the quiet figures to compare with come from a run without it). A variant is "engine" (the graph the engine runs by default), "standard" (standard
 /// operators only, as exported files) or "+"-joined ONNX Runtime operators on top of it (fused: com.microsoft Attention;
 /// skipln: SkipLayerNormalization; int8 alone: the int8 graph, a ResNet's convolutions calibrated on random images; cfg:key=value: a session configuration entry of that contender's session alone);
 /// --batch replaces every row's batch size; --config adds session configuration entries
@@ -50,6 +51,8 @@ public static class OnnxProfileBench
             var other => throw new ArgumentException($"--level {other}: expected all, extended or basic"),
         };
         Directory.CreateDirectory(outDir);
+        using var neighbour = args.Contains("--neighbour") ? OnnxBench.BusyNeighbour.Start() : null;
+        if (neighbour is not null) Console.WriteLine($"competing load: one busy process (pid {neighbour.Pid}) beside the bench");
         Console.WriteLine($"ONNX Runtime {OrtEnv.Instance().GetVersionString()}; level {level}; threads {torch.get_num_threads()}; spinning {(spinning ? "on" : "off")}; " +
                           $"variants {string.Join(",", variants)}; {runs} timed runs; config {(config.Length == 0 ? "-" : string.Join(",", config.Select(c => $"{c.Key}={c.Value}")))}; " +
                           $"load average {BenchSupport.LoadAverage()}");
