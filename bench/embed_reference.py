@@ -48,10 +48,13 @@ def main():
             features = model.encode_image(batch)
             dims = tuple(features.shape[1:])
     seconds = time.perf_counter() - start
+    # Which BLAS torch's matrix products went to: Debian's python3-torch takes whatever libblas.so.3 points at, and the
+    # reference BLAS (no OpenBLAS installed) is ~10x slower — a bar that low would flatter SharpClip.
+    blas = sorted({l.split()[-1] for l in open("/proc/self/maps") if "blas" in l.lower() and l.split()[-1].startswith("/")})
     print(json.dumps({
         "images": len(files), "seconds": seconds, "images_per_s": len(files) / seconds, "load_s": load_s,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, "embedding": dims,
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch, "blas": blas,
     }))
 
 

@@ -107,6 +107,13 @@ public static class EmbedBench
     static Result Parse(string contender, int round, string json)
     {
         var e = JsonDocument.Parse(json).RootElement;
+        if (e.TryGetProperty("blas", out var blas))
+        {
+            var libraries = blas.EnumerateArray().Select(b => b.GetString()).ToArray();
+            Console.WriteLine($"  {contender}'s BLAS: {(libraries.Length == 0 ? "none found" : string.Join(", ", libraries))}" +
+                              (libraries.Any(l => l!.Contains("openblas", StringComparison.OrdinalIgnoreCase) || l!.Contains("mkl", StringComparison.OrdinalIgnoreCase))
+                                  ? "" : " — NOT an optimised BLAS: install libopenblas0-pthread for a fair bar"));
+        }
         return new Result(contender, round, e.GetProperty("images").GetInt32(), e.GetProperty("seconds").GetDouble(), e.GetProperty("images_per_s").GetDouble(),
             e.GetProperty("load_s").GetDouble(), e.GetProperty("peak_rss_mib").GetDouble(),
             e.TryGetProperty("model_only_images_per_s", out var m) ? m.GetDouble() : null, BenchSupport.LoadAverage1Min());
