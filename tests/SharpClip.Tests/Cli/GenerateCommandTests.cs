@@ -121,7 +121,7 @@ public class GenerateCommandTests : IDisposable
     [InlineData("--sampler", "plms", "sampler 'plms'")]
     [InlineData("-m", "/nonexistent/model.safetensors", "no such model")]
     [InlineData("--init-image", "/nonexistent/init.png", "--init-image")]
-    [InlineData("--precision", "int8", "precision Int8")]
+    [InlineData("--precision", "int8", "precision int8")]
     [InlineData("--precision", "half", "--precision half")]
     public void BadInputIsOneClearError(string flag, string value, string message)
     {

@@ -86,6 +86,7 @@ public class GenerateDalleCommandTests(TinyDalleFolder dalle) : IClassFixture<Ti
     [InlineData("--negative", "blurry", "negative prompt")]
     [InlineData("--size", "32x32", "makes 16x16 only")]
     [InlineData("--top-p", "1.5", "top-p 1.5")]
+    [InlineData("--precision", "bf16", "precision bfloat16: a DALL-E model computes in fp32 only")]
     public void StableDiffusionFlagsAndBadSamplingAreOneClearError(string flag, string value, string message)
     {
         var (exit, _, err) = CliProcess.Run(Generate("bad", flag, value));

@@ -72,7 +72,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
         Precision.Float32 => ScalarType.Float32,
         Precision.BFloat16 => ScalarType.BFloat16,
         Precision.Auto => ComputeTarget.Select("cpu", Precision.Auto).DType,
-        _ => throw new ArgumentException($"precision {precision}: Stable Diffusion computes in fp32, bf16 or auto (int8 is CLIP's ONNX path; fp16 matrix products are very slow on the CPU)"),
+        _ => throw new ArgumentException($"precision {precision.ToString().ToLowerInvariant()}: Stable Diffusion computes in fp32, bf16 or auto (int8 is CLIP's ONNX path; fp16 matrix products are very slow on the CPU)"),
     };
 
     static StableDiffusionPipeline InComputeType(StableDiffusionPipeline pipeline, Precision precision)

@@ -21,7 +21,7 @@ public static class TextToImageGenerators
         new("dalle", $"a DALL-E model folder ({DalleModel.ConfigFile}, {DalleModel.WeightsFile}, {DalleModel.VocabFile}, {DalleModel.DvaeFolder}/)",
             path => Directory.Exists(path) && DalleModel.IsModelFolder(path), (path, options) => options.Precision is Precision.Float32 or Precision.Auto
                 ? DalleGenerator.Load(path)
-                : throw new ArgumentException($"precision {options.Precision}: a DALL-E model computes in fp32 only")),
+                : throw new ArgumentException($"precision {options.Precision.ToString().ToLowerInvariant()}: a DALL-E model computes in fp32 only")),
         new(LatentDiffusionFolder.Kind, $"a latent diffusion model folder from train-diffusion ({LatentDiffusionFolder.ConfigFile}, {LatentDiffusionFolder.UNetFile}, ...)",
             LatentDiffusionFolder.IsModelFolder, (path, options) => StableDiffusionGenerator.LoadFolder(path, options)),
     ];
