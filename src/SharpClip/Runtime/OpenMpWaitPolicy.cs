@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace SharpClip.Runtime;
 
@@ -17,23 +16,11 @@ public static class OpenMpWaitPolicy
     /// <summary>The variable libgomp (and Intel's OpenMP) read.</summary>
     public const string Variable = "OMP_WAIT_POLICY";
 
-    [DllImport("libc", EntryPoint = "setenv", CharSet = CharSet.Ansi)]
-    static extern int SetNative(string name, string value, int overwrite);
-
-    [DllImport("libc", EntryPoint = "getenv", CharSet = CharSet.Ansi)]
-    static extern IntPtr GetNative(string name);
-
     /// <summary>The value native code sees now (null when unset or not on Linux).</summary>
-    public static string? Current =>
-        OperatingSystem.IsLinux() && GetNative(Variable) is var p && p != IntPtr.Zero ? Marshal.PtrToStringAnsi(p) : null;
+    public static string? Current => NativeEnvironment.Get(Variable);
 
 #pragma warning disable CA2255 // A library module initializer on purpose: it must run before any code of ours loads libtorch.
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void PreferPassive()
-    {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(Variable) is { Length: > 0 }) return;
-        try { SetNative(Variable, "PASSIVE", overwrite: 0); }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // not glibc: leave the default
-    }
+    internal static void PreferPassive() => NativeEnvironment.SetDefault(Variable, "PASSIVE");   // a user's value stays; not Linux or not glibc: the default stays
 }

@@ -20,9 +20,6 @@ public static class TorchLogLevel
     /// <summary>What SharpClip sets when the user has not chosen.</summary>
     public const string Default = "ERROR";
 
-    [DllImport("libc", EntryPoint = "setenv", CharSet = CharSet.Ansi)]
-    static extern int SetNative(string name, string value, int overwrite);
-
     [DllImport("c10", EntryPoint = "_ZN3c1011initLoggingEv")]
     static extern void InitLogging();
 
@@ -46,10 +43,9 @@ public static class TorchLogLevel
 #pragma warning restore CA2255
     internal static void PreferErrors()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!NativeEnvironment.SetDefault(Variable, Default)) return;
         try
         {
-            SetNative(Variable, Default, overwrite: 0);
             InitLogging();
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { } // another libtorch build: leave its default

@@ -53,33 +53,34 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
     {
         ClipTokenizer? tokenizer = options.VocabPath is { } vocab ? ClipTokenizer.Load(vocab) : null;
         var config = new StableDiffusionConfig { Prediction = options.Prediction is { } p ? PredictionNames.Parse(p, "--prediction") : null };
+        var dtype = ComputeTypeOf(options.Precision);
         var pipeline = StableDiffusionPipeline.Load(path, tokenizer, config);
-        return new StableDiffusionGenerator(InComputeType(pipeline, options.Precision), path, "stable-diffusion", 64);
+        return new StableDiffusionGenerator(InComputeType(pipeline, dtype), path, "stable-diffusion", 64);
     }
 
     /// <summary>Loads a latent diffusion folder written by <c>train-diffusion</c> (it carries its own tokenizer).</summary>
     public static StableDiffusionGenerator LoadFolder(string folder, TextToImageLoadOptions? options = null)
     {
+        var dtype = ComputeTypeOf(options?.Precision ?? Precision.Float32);
         var description = LatentDiffusionFolder.ReadConfig(folder);
-        var pipeline = InComputeType(LatentDiffusionFolder.Load(folder), options?.Precision ?? Precision.Float32);
+        var pipeline = InComputeType(LatentDiffusionFolder.Load(folder), dtype);
         return new StableDiffusionGenerator(pipeline, folder, LatentDiffusionFolder.Kind, Math.Max(1, description.ImageSize / pipeline.DownsampleFactor));
     }
 
-    /// <summary>The dtype a precision asks for: float32, bfloat16, or Auto's choice for this CPU (<see cref="ComputeTarget.Select"/>).</summary>
-    /// <exception cref="ArgumentException">float16 or int8, which Stable Diffusion does not compute in on the CPU.</exception>
-    public static ScalarType ComputeTypeOf(Precision precision) => precision switch
-    {
-        Precision.Float32 => ScalarType.Float32,
-        Precision.BFloat16 => ScalarType.BFloat16,
-        Precision.Auto => ComputeTarget.Select("cpu", Precision.Auto).DType,
-        _ => throw new ArgumentException($"precision {precision.ToString().ToLowerInvariant()}: Stable Diffusion computes in fp32, bf16 or auto (int8 is CLIP's ONNX path; fp16 matrix products are very slow on the CPU)"),
-    };
+    /// <summary>The dtype a precision asks for, as <see cref="ComputeTarget.Select"/> chooses it for the CPU (Auto: bfloat16
+    /// where the CPU has bf16 instructions). Called before loading, so a refused precision costs no read of the weights.</summary>
+    /// <exception cref="ArgumentException">int8 (CLIP's ONNX path, not a dtype a U-Net computes in) or fp16 (generation runs on the CPU).</exception>
+    public static ScalarType ComputeTypeOf(Precision precision) => precision is Precision.Int8 or Precision.Float16
+        ? throw new ArgumentException($"precision {precision.ToString().ToLowerInvariant()}: Stable Diffusion computes in fp32, bf16 or auto " +
+                                      "(int8 is CLIP's ONNX path; fp16 matrix products are very slow on the CPU)")
+        : ComputeTarget.Select("cpu", precision).DType;
 
-    static StableDiffusionPipeline InComputeType(StableDiffusionPipeline pipeline, Precision precision)
+    // The pipeline in the dtype asked for; disposed if the cast fails.
+    static StableDiffusionPipeline InComputeType(StableDiffusionPipeline pipeline, ScalarType dtype)
     {
         try
         {
-            return pipeline.To(ComputeTypeOf(precision));
+            return pipeline.To(dtype);
         }
         catch
         {
@@ -117,7 +118,7 @@ public sealed class StableDiffusionGenerator : ITextToImageGenerator
             ["scale_factor"] = Pipeline.ScaleFactor,
             ["prediction"] = Pipeline.Prediction.Name(),
             ["schedule"] = $"linear, {Pipeline.Schedule.Timesteps} timesteps",
-            ["precision"] = Pipeline.ComputeType == ScalarType.BFloat16 ? "bf16" : "fp32",
+            ["precision"] = Pipeline.ComputeType switch { ScalarType.BFloat16 => "bf16", ScalarType.Float16 => "fp16", _ => "fp32" },
         };
     }
 

@@ -165,8 +165,9 @@ public sealed class StableDiffusionPipeline : IDisposable
     public StableDiffusionPipeline To(ScalarType dtype)
     {
         bool cpu = UNet.parameters().First().device.type == DeviceType.CPU;
-        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16) && !(dtype == ScalarType.Float16 && !cpu))
-            throw new ArgumentException($"Stable Diffusion computes in float32 or bfloat16{(cpu ? " on the CPU" : " or float16")}, not {dtype}", nameof(dtype));
+        bool supported = dtype is ScalarType.Float32 or ScalarType.BFloat16 || (dtype == ScalarType.Float16 && !cpu);
+        if (!supported)
+            throw new ArgumentException($"precision {dtype.ToString().ToLowerInvariant()}: Stable Diffusion computes in float32 or bfloat16{(cpu ? " on the CPU" : " or float16")}", nameof(dtype));
         if (dtype == ComputeType) return this;
         UNet.to(dtype);
         TextEncoder.to(dtype);
@@ -348,12 +349,11 @@ public sealed class StableDiffusionPipeline : IDisposable
     }
 
     // A reduced-precision U-Net reads the float32 latents in its dtype and answers in float32, so every sampler's update
-    // and the guidance sum stay float32 (the text states are already in the U-Net's dtype).
+    // and the guidance sum stay float32 (the text states come from EncodePrompts already in the U-Net's dtype).
     Tensor PredictInComputeType(Tensor x, Tensor timesteps, Tensor context)
     {
         using var input = x.to(ComputeType);
-        using var states = context.to(ComputeType);
-        using var prediction = UNet.forward(input, timesteps, states);
+        using var prediction = UNet.forward(input, timesteps, context);
         return prediction.to(ScalarType.Float32);
     }
 
