@@ -130,12 +130,7 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     public string Node(string op, string[] inputs, AttributeProto[] attributes, string? output = null, string domain = "")
     {
         output ??= Unique(op);
-        var node = new NodeProto { OpType = op, Name = $"{op}_{output}", Domain = domain };
-        if (domain.Length > 0) _domains.Add(domain);
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        node.Attribute.AddRange(attributes);
-        _graph.Node.Add(node);
+        Append(op, inputs, attributes, [output], domain);
         return output;
     }
 
@@ -145,13 +140,19 @@ internal sealed class OnnxGraphBuilder(string graphName, bool contribAttention =
     public string[] Node(string op, string[] inputs, AttributeProto[] attributes, string[] outputs, string domain)
     {
         var named = outputs.Select(o => o.Length == 0 ? "" : Unique(o)).ToArray();
-        var node = new NodeProto { OpType = op, Name = $"{op}_{named.First(n => n.Length > 0)}", Domain = domain };
+        Append(op, inputs, attributes, named, domain);
+        return named;
+    }
+
+    // The node itself, named after its operator and first wanted output (unique, so node names are too).
+    void Append(string op, string[] inputs, AttributeProto[] attributes, string[] outputs, string domain)
+    {
+        var node = new NodeProto { OpType = op, Name = $"{op}_{outputs.First(n => n.Length > 0)}", Domain = domain };
         if (domain.Length > 0) _domains.Add(domain);
         node.Input.AddRange(inputs);
-        node.Output.AddRange(named);
+        node.Output.AddRange(outputs);
         node.Attribute.AddRange(attributes);
         _graph.Node.Add(node);
-        return named;
     }
 
     // The operators the towers use, named as ONNX names them.
