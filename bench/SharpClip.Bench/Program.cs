@@ -14,6 +14,7 @@ public static class Program
         ["embed"] = EmbedBench.Run,
         ["onnx-profile"] = OnnxProfileBench.Run,
         ["onnx-batches"] = OnnxBatchBench.Run,
+        ["engines"] = EngineBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,

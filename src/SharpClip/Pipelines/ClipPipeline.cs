@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using SharpClip.Checkpoints;
+using SharpClip.Managed;
 using SharpClip.Modeling;
 using SharpClip.Onnx;
 using SharpClip.Runtime;
@@ -288,20 +289,26 @@ public sealed class ClipPipeline : IDisposable
         var engine = options.Engine;
         if (options.Precision == Precision.Int8) return SelectInt8(model, processor, engine, options.Int8CalibrationFolder);
         bool onnx = OnnxClipEncoder.CanRun(model, out var why);
+        bool managed = ManagedClipEncoder.CanRun(model, out var whyNotManaged);
         return engine switch
         {
             InferenceEngine.Torch => (model, "torch (asked for)"),
             InferenceEngine.Onnx when onnx => (OnnxClipEncoder.For(model), "onnx (asked for)"),
             InferenceEngine.Onnx => throw new ArgumentException($"engine onnx: {why}; use engine torch or auto"),
-            _ when onnx => (OnnxClipEncoder.For(model), "onnx (auto: float32 on the CPU)"),
+            InferenceEngine.Managed when managed => (ManagedClipEncoder.For(model), "managed (asked for)"),
+            InferenceEngine.Managed => throw new ArgumentException($"engine managed: {whyNotManaged}; use engine onnx, torch or auto"),
+            _ when managed => (ManagedClipEncoder.For(model), "managed (auto: a float32 Vision Transformer on an AVX-512 CPU)"),
+            _ when onnx => (OnnxClipEncoder.For(model), $"onnx (auto: float32 on the CPU; not managed: {whyNotManaged})"),
             _ => (model, $"torch (auto: {why})"),
         };
     }
 
-    /// <summary>int8 exists only as the ONNX engine's quantized graph: engine onnx or auto run it, engine torch is refused
-    /// rather than silently computing float32.</summary>
+    /// <summary>int8 exists only as the ONNX engine's quantized graph: engine onnx or auto run it, engines torch and
+    /// managed are refused rather than silently computing float32.</summary>
     static (IClipEncoder, string) SelectInt8(ClipModel model, ClipImageProcessor processor, InferenceEngine engine, string? calibrationFolder)
     {
+        if (engine == InferenceEngine.Managed)
+            throw new ArgumentException("precision int8 runs on the onnx engine only (the managed engine computes float32); use engine onnx or auto, or precision fp32 with engine managed");
         if (engine == InferenceEngine.Torch)
             throw new ArgumentException("precision int8 runs on the onnx engine only (libtorch has no int8 path here); use engine onnx or auto, or precision fp32/bf16 with engine torch");
         if (!OnnxClipEncoder.CanRun(model, out var why)) throw new ArgumentException($"precision int8: {why}");

@@ -27,8 +27,9 @@ public sealed record ClipPipelineOptions
     public int BatchSize { get; init; } = 32;
 
     /// <summary>
-    /// The engine that computes embeddings: libtorch, ONNX Runtime (the same numbers within float32 rounding, faster on
-    /// CPUs where libtorch's matrix products are slow), or Auto (ONNX Runtime where the model runs in float32 on the CPU).
+    /// The engine that computes embeddings: libtorch, ONNX Runtime or the managed engine (the same numbers within float32
+    /// rounding, faster on CPUs where libtorch's matrix products are slow), or Auto (the managed engine for a float32 ViT
+    /// on an AVX-512 CPU, else ONNX Runtime where the model runs in float32 on the CPU, else libtorch).
     /// </summary>
     public InferenceEngine Engine { get; init; } = DefaultEngine;
 
@@ -38,14 +39,15 @@ public sealed record ClipPipelineOptions
     /// <summary>The default engine as flags spell it.</summary>
     public static string DefaultEngineName => DefaultEngine.ToString().ToLowerInvariant();
 
-    /// <summary>An engine by the names flags and configs use, case-insensitive: torch, onnx, auto.</summary>
+    /// <summary>An engine by the names flags and configs use, case-insensitive: torch, onnx, managed, auto.</summary>
     /// <exception cref="ArgumentException">an unknown name; the message names the setting and the value.</exception>
     public static InferenceEngine ParseEngine(string value, string setting = "engine") => value.Trim().ToLowerInvariant() switch
     {
         "torch" or "libtorch" => InferenceEngine.Torch,
         "onnx" or "onnxruntime" or "ort" => InferenceEngine.Onnx,
+        "managed" => InferenceEngine.Managed,
         "auto" => InferenceEngine.Auto,
-        _ => throw new ArgumentException($"{setting} {value}: expected torch, onnx or auto"),
+        _ => throw new ArgumentException($"{setting} {value}: expected torch, onnx, managed or auto"),
     };
 
     /// <summary>Decode threads for image batches (null: one per core).</summary>

@@ -3,10 +3,14 @@ namespace SharpClip.Pipelines;
 /// <summary>Which engine computes a pipeline's embeddings. Training always runs on libtorch, whatever this says.</summary>
 public enum InferenceEngine
 {
-    /// <summary>ONNX Runtime where it can run the model (float32 on the CPU), libtorch otherwise.</summary>
+    /// <summary>The fastest engine that can run the model: the managed engine for a float32 Vision Transformer on a CPU
+    /// with AVX-512, else ONNX Runtime (float32 on the CPU), else libtorch.</summary>
     Auto,
     /// <summary>libtorch, through the model's own modules.</summary>
     Torch,
     /// <summary>ONNX Runtime running the graphs SharpClip writes from the loaded weights; float32 on the CPU only.</summary>
     Onnx,
+    /// <summary>SharpClip's own AVX-512 kernels in C# (<see cref="Managed.ManagedClipEncoder"/>): float32 Vision
+    /// Transformer CLIPs on the CPU.</summary>
+    Managed,
 }

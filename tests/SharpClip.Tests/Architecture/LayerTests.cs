@@ -28,15 +28,16 @@ public sealed partial class LayerTests
         ["ZeroShot"] = ["Files", "Text", "Modeling"],
         ["Data"] = ["Files", "Text", "Vision"],
         ["Onnx"] = ["Files", "Runtime", "Text", "Vision", "Modeling"],
-        ["Pipelines"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Onnx"],
-        ["Training"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines"],
-        ["Evaluation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Plotting", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines", "Training"],
-        ["Scoring"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines"],
-        ["Search"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Onnx", "Pipelines"],
-        ["Export"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "Onnx"],
-        ["Generation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Plotting", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines", "Training", "Scoring"],
+        ["Managed"] = ["Files", "Runtime", "Text", "Vision", "Modeling"],
+        ["Pipelines"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Onnx", "Managed"],
+        ["Training"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Managed", "Pipelines"],
+        ["Evaluation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Plotting", "Checkpoints", "ZeroShot", "Data", "Onnx", "Managed", "Pipelines", "Training"],
+        ["Scoring"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Managed", "Pipelines"],
+        ["Search"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Onnx", "Managed", "Pipelines"],
+        ["Export"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "Onnx", "Managed"],
+        ["Generation"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Plotting", "Checkpoints", "ZeroShot", "Data", "Onnx", "Managed", "Pipelines", "Training", "Scoring"],
         // The facade (namespace SharpClip: Clip, AddSharpClip) sits on the use cases it fronts.
-        ["Api"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Pipelines", "Scoring", "Search"],
+        ["Api"] = ["Files", "Runtime", "Text", "Vision", "Modeling", "Checkpoints", "ZeroShot", "Data", "Onnx", "Managed", "Pipelines", "Scoring", "Search"],
     };
 
     static readonly string CoreRoot = Path.Combine(Fixtures.RepoRoot, "src", "SharpClip");

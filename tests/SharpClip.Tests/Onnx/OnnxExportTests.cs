@@ -97,7 +97,7 @@ public class OnnxExportTests : IDisposable
         var (exit, _, err) = CliProcess.Run("embed", "--model", reference.WeightsPath, "--vocab", Fixtures.VocabPath, "--engine", "tensorrt",
             "--text", "a cat", "--output", Path.Combine(_dir.Path, "x.npy"));
         Assert.NotEqual(0, exit);
-        Assert.Contains("--engine tensorrt: expected torch, onnx or auto", err);
+        Assert.Contains("--engine tensorrt: expected torch, onnx, managed or auto", err);
         Assert.DoesNotContain("   at ", err);
     }
 

@@ -252,7 +252,7 @@ public class OnnxInt8Tests(ITestOutputHelper output)
     public void PrecisionInt8RunsTheInt8GraphOnTheOnnxEngine()
     {
         Assert.Equal(Precision.Int8, ComputeTarget.ParsePrecision("INT8", "--precision"));
-        using var fp32 = ClipPipeline.Load(Weights(FirstModel), new ClipPipelineOptions { Engine = InferenceEngine.Auto });
+        using var fp32 = ClipPipeline.Load(Weights(FirstModel), new ClipPipelineOptions { Engine = InferenceEngine.Onnx });
         foreach (var engine in new[] { InferenceEngine.Auto, InferenceEngine.Onnx })
         {
             using var int8 = ClipPipeline.Load(Weights(FirstModel), new ClipPipelineOptions { Engine = engine, Precision = Precision.Int8 });

@@ -1,24 +1,26 @@
 using static TorchSharp.torch;
 
-namespace SharpClip.Onnx;
+namespace SharpClip.Modeling;
 
 /// <summary>
-/// The live tensors of one tower, by their state-dict keys (the reference's names), handed to the graph writer one key
-/// at a time. Every key the tower has must be written into the graph: <see cref="RequireAllUsed"/> fails, naming the
-/// keys, when a module gained a tensor the writer does not know, so a changed model never exports as a silently
-/// partial graph.
+/// The live tensors of one tower, by their state-dict keys (the reference's names), handed to an engine that copies
+/// them (the ONNX graph writer, the managed engine) one key at a time. Every key the tower has must be read:
+/// <see cref="RequireAllUsed"/> fails, naming the keys, when a module gained a tensor the reader does not know, so a
+/// changed model never runs as a silently partial tower.
 /// </summary>
 internal sealed class TowerWeights
 {
     readonly IReadOnlyDictionary<string, Tensor> _tensors;
     readonly HashSet<string> _used = [];
-    readonly string _source;
+    readonly string _source, _reader;
 
     /// <param name="stateDict">The model's state dict (tensors are borrowed, not copied or disposed).</param>
     /// <param name="belongs">Which keys make up this tower.</param>
     /// <param name="source">The model's source, named in errors.</param>
-    public TowerWeights(IReadOnlyDictionary<string, Tensor> stateDict, Func<string, bool> belongs, string source)
+    /// <param name="reader">Who reads them, named in errors ("the ONNX writer").</param>
+    public TowerWeights(IReadOnlyDictionary<string, Tensor> stateDict, Func<string, bool> belongs, string source, string reader = "the ONNX writer")
     {
+        _reader = reader;
         _tensors = stateDict.Where(kv => belongs(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         _source = source;
     }
@@ -29,7 +31,7 @@ internal sealed class TowerWeights
         get
         {
             if (!_tensors.TryGetValue(key, out var t))
-                throw new InvalidDataException($"{_source}: the ONNX writer needs '{key}', which the model does not have");
+                throw new InvalidDataException($"{_source}: {_reader} needs '{key}', which the model does not have");
             _used.Add(key);
             return t;
         }
@@ -43,7 +45,7 @@ internal sealed class TowerWeights
         var left = _tensors.Keys.Where(k => !_used.Contains(k) && !k.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal).ToList();
         if (left.Count > 0)
-            throw new NotSupportedException($"{_source}: the ONNX writer does not know what to do with the {tower} tensor(s) " +
+            throw new NotSupportedException($"{_source}: {_reader} does not know what to do with the {tower} tensor(s) " +
                                             $"{string.Join(", ", left.Take(5))}{(left.Count > 5 ? $" and {left.Count - 5} more" : "")}");
     }
 }

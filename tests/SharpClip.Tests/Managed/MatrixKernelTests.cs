@@ -1,0 +1,55 @@
+using SharpClip.Managed;
+using SharpClip.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Tests.Managed;
+
+/// <summary>The managed engine's matrix product against libtorch's, over the shapes its tiling treats differently.</summary>
+public unsafe class MatrixKernelTests
+{
+    [Theory]
+    [InlineData(1, 7, 32, 0, 32, false, null)]         // one row (a 4-row tile with 3 padded rows), 7 inner
+    [InlineData(5, 300, 64, 0, 64, false, null)]        // an 8-row tile with 3 padded rows; two inner blocks
+    [InlineData(13, 256, 40, 0, 40, true, null)]        // 12 + 1 rows; a last panel of 8 columns; added to what y holds
+    [InlineData(50, 520, 96, 32, 96, false, "QuickGelu")] // columns 32…96 only; three inner blocks; activation
+    [InlineData(150, 64, 33, 0, 33, false, "Gelu")]     // more rows than one row block, a last panel of 1 column
+    [InlineData(700, 96, 64, 0, 64, true, null)]        // more rows than one super-block
+    public void MatchesLibtorch(int rows, int inner, int outer, int columnStart, int columnEnd, bool accumulate, string? activation)
+    {
+        if (!MatrixKernel.IsSupported) return; // nothing runs it there: ManagedEngineTests checks the refusal
+        Activation? act = activation is null ? null : Enum.Parse<Activation>(activation);
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(rows + inner);
+        var x = torch.randn(rows, inner);
+        var weight = torch.randn(outer, inner) / Math.Sqrt(inner);
+        var bias = torch.randn(outer);
+        var start = torch.randn(rows, outer);
+        using var packed = PackedMatrix.FromLinear(weight, bias);
+        int ldx = inner + 3, ldy = outer + 5;                                   // strides wider than the rows
+        using var xs = AlignedBuffer.Zeroed((long)rows * ldx);
+        using var ys = AlignedBuffer.Zeroed((long)rows * ldy);
+        var xv = x.data<float>().ToArray();
+        var sv = start.data<float>().ToArray();
+        for (int r = 0; r < rows; r++)
+        {
+            xv.AsSpan(r * inner, inner).CopyTo(new Span<float>(xs.Data + (long)r * ldx, inner));
+            sv.AsSpan(r * outer, outer).CopyTo(new Span<float>(ys.Data + (long)r * ldy, outer));
+        }
+        MatrixKernel.Multiply(xs.Data, rows, ldx, packed, ys.Data + columnStart, ldy, columnStart, columnEnd, accumulate, act, threads: 2);
+
+        var expected = torch.nn.functional.linear(x, weight, bias);
+        if (act == Activation.QuickGelu) expected = expected * torch.sigmoid(expected * 1.702);
+        if (act == Activation.Gelu) expected = torch.nn.functional.gelu(expected);
+        if (accumulate) expected = expected + start;
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < outer; j++)
+            {
+                float got = ys.Data[(long)r * ldy + j];
+                float want = j >= columnStart && j < columnEnd ? expected[r, j].item<float>() : sv[r * outer + j]; // columns outside untouched
+                Assert.True(Math.Abs(got - want) <= 2e-5f * (1 + Math.Abs(want)), $"[{r},{j}]: {got} vs {want}");
+            }
+        for (int r = 0; r < rows; r++)                                          // the padding between rows untouched
+            for (int j = outer; j < ldy; j++) Assert.Equal(0f, ys.Data[(long)r * ldy + j]);
+    }
+}
