@@ -17,7 +17,7 @@ namespace SharpClip.Bench;
 /// bar), on the same random weights, in one process, contender after contender within each run (so a change in the
 /// machine's load falls on all of them).
 /// Usage: <c>engines [--reference DIR] [--rows vit-image,vit-text,vit-caption,rn50-image] [--runs 7]
-/// [--engines managed,onnx,torch] [--neighbour]</c>. DIR holds openai_vit_image.onnx, openai_vit_text.onnx and
+/// [--engines managed,onnx,torch] [--neighbour] [--out FILE]</c>. DIR holds openai_vit_image.onnx, openai_vit_text.onnx and
 /// openai_rn50_image.onnx exported by openai/CLIP's code (<c>bench/SharpClip.Bench/reference/export_openai_clip_onnx.py</c>);
 /// they run with ONNX Runtime's default session options and 2 threads, as a .NET user would run them. Without them
 /// the table has SharpClip's engines only.
@@ -34,6 +34,9 @@ public static class EngineBench
         var engines = Option("--engines", "managed,onnx").Split(',');
         int runs = BenchSupport.IntOption(args, "--runs", 7);
         int threads = torch.get_num_threads();
+        var output = Option("--out", Path.Combine("artifacts", "bench", $"engines-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));
+        var results = new List<object>();
+        string loadBefore = BenchSupport.LoadAverage();
         using var neighbour = args.Contains("--neighbour") ? OnnxBench.BusyNeighbour.Start() : null;
         var cpu = CpuFeatures.Current;
         Console.WriteLine($"{cpu.ModelName}, {cpu.LogicalCores} cores; flags {string.Join(" ", cpu.RelevantFlags)}; threads {threads}; " +
@@ -71,6 +74,7 @@ public static class EngineBench
                     string Ratio(string name) => medians.TryGetValue(name, out var ms) && medians.TryGetValue("openai", out var barMs) ? $"{barMs / ms,11:F2}" : $"{"-",11}";
                     var what = row.Tower == "image" ? "images" : row.Trim ? "captions ≤16 (trimmed)" : "texts, all 77 positions";
                     Console.WriteLine($"{row.Model,-9} {what,-22} {row.Batch,5} {string.Join(" ", engines.Select(Rate))} {Rate("openai")} {string.Join(" ", engines.Select(Ratio))}");
+                    results.Add(new { row.Model, Input = what, row.Batch, ItemsPerSecond = medians.ToDictionary(kv => kv.Key, kv => row.Batch / (kv.Value / 1000)) });
                 }
             }
             finally
@@ -79,6 +83,11 @@ public static class EngineBench
             }
         }
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
+        BenchSupport.WriteReport(output, new
+        {
+            Cpu = cpu.ModelName, Flags = cpu.RelevantFlags.ToArray(), Threads = threads, Runs = runs, Neighbour = neighbour is not null,
+            LoadBefore = loadBefore, LoadAfter = BenchSupport.LoadAverage(), Rows = results,
+        });
         return 0;
     }
 
