@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using SharpClip.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,7 +19,7 @@ namespace SharpClip.Managed;
 /// </remarks>
 public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
 {
-    static readonly ConditionalWeakTable<ClipModel, ManagedClipEncoder> _shared = new();
+    static readonly SharedPerModel<ManagedClipEncoder> _shared = new();
 
     readonly ClipModel _model;
     readonly Lazy<ManagedVisionTower> _image;
@@ -44,16 +43,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     }
 
     /// <summary>The encoder for <paramref name="model"/>, made once per model object and shared while the model lives.</summary>
-    public static ManagedClipEncoder For(ClipModel model)
-    {
-        lock (_shared)
-        {
-            if (_shared.TryGetValue(model, out var known) && !known._disposed) return known;
-            var made = new ManagedClipEncoder(model);
-            _shared.AddOrUpdate(model, made);
-            return made;
-        }
-    }
+    public static ManagedClipEncoder For(ClipModel model) => _shared.Get(model, known => !known._disposed, () => new ManagedClipEncoder(model));
 
     /// <summary>Whether this engine can run <paramref name="model"/> on this CPU; the reason when it cannot.</summary>
     public static bool CanRun(ClipModel model, out string reason)
@@ -85,10 +75,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     public Tensor EmbedImages(Tensor pixels, bool normalize = true)
     {
         var config = Config;
-        if (pixels.dim() != 4 || pixels.shape[1] != 3)
-            throw new ArgumentException($"pixels must be [images, 3, height, width]; got [{string.Join(",", pixels.shape)}]", nameof(pixels));
-        if (pixels.shape[2] != config.ImageResolution || pixels.shape[3] != config.ImageResolution)
-            throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this model takes {config.ImageResolution}×{config.ImageResolution}", nameof(pixels));
+        _model.RequireImageShape(pixels);
         ObjectDisposedException.ThrowIf(_disposed, this);
         using var scope = torch.NewDisposeScope();
         var input = pixels.detach().to(ScalarType.Float32, CPU).contiguous();
@@ -128,15 +115,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
         return Finish(features, normalize, "text").MoveToOuterDisposeScope();
     }
 
-    Tensor Finish(Tensor features, bool normalize, string what)
-    {
-        if (!normalize) return _model.Finite(features, what);
-        using (features)
-        {
-            using var _ = torch.inference_mode();
-            return _model.Finite(Embeddings.L2Normalize(features), what);
-        }
-    }
+    Tensor Finish(Tensor features, bool normalize, string what) => _model.FinishEmbeddings(features, normalize, what);
 
     T Build<T>(string tower, Func<string, bool> belongs, Func<TowerWeights, T> make) where T : IDisposable
     {
@@ -160,8 +139,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        lock (_shared)
-            if (_shared.TryGetValue(_model, out var known) && ReferenceEquals(known, this)) _shared.Remove(_model);
+        _shared.Forget(_model, this);
         if (_image.IsValueCreated) _image.Value.Dispose();
         if (_text.IsValueCreated) _text.Value.Dispose();
     }

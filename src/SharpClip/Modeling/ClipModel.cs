@@ -113,6 +113,28 @@ public sealed class ClipModel : TextTransformer, IClipEncoder
         throw new InvalidDataException($"{Source}: its {what} embeddings contain NaN or infinity (weights that overflow, or a training run that diverged)");
     }
 
+    /// <summary>What another engine hands back from a tower: <paramref name="features"/> (taken over), L2-normalised when
+    /// asked, refused when not finite — as <see cref="EmbedImages"/> / <see cref="EmbedTexts"/> finish theirs.</summary>
+    internal Tensor FinishEmbeddings(Tensor features, bool normalize, string what)
+    {
+        if (!normalize) return Finite(features, what);
+        using (features)
+        {
+            using var _ = torch.inference_mode();
+            return Finite(Embeddings.L2Normalize(features), what);
+        }
+    }
+
+    /// <summary>Refuses pixels that are not [images, 3, r, r] at this model's resolution, saying what they are.</summary>
+    internal void RequireImageShape(Tensor pixels)
+    {
+        int r = Config.ImageResolution;
+        if (pixels.dim() != 4 || pixels.shape[1] != 3)
+            throw new ArgumentException($"pixels must be [images, 3, height, width]; got [{string.Join(",", pixels.shape)}]", nameof(pixels));
+        if (pixels.shape[2] != r || pixels.shape[3] != r)
+            throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this model takes {r}×{r}", nameof(pixels));
+    }
+
     /// <summary>Moves and converts the weights (floating-point parameters and buffers; BatchNorm's counter stays int64).</summary>
     public ClipModel To(Device device, ScalarType dtype)
     {

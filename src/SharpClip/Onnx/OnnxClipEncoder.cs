@@ -25,7 +25,7 @@ namespace SharpClip.Onnx;
 /// </remarks>
 public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
 {
-    static readonly ConditionalWeakTable<ClipModel, OnnxClipEncoder> _shared = new();
+    static readonly SharedPerModel<OnnxClipEncoder> _shared = new();
 
     readonly ClipModel _model;
     readonly Lazy<InferenceSession> _image;
@@ -56,13 +56,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
     public static OnnxClipEncoder For(ClipModel model, OnnxEngineOptions? options = null)
     {
         options ??= new OnnxEngineOptions();
-        lock (_shared)
-        {
-            if (_shared.TryGetValue(model, out var known) && !known._disposed && known.Options == options) return known;
-            var made = new OnnxClipEncoder(model, options);
-            _shared.AddOrUpdate(model, made);
-            return made;
-        }
+        return _shared.Get(model, known => !known._disposed && known.Options == options, () => new OnnxClipEncoder(model, options));
     }
 
     /// <summary>Whether this engine can run <paramref name="model"/>; the reason when it cannot.</summary>
@@ -84,11 +78,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
     /// <summary>See <see cref="IClipEncoder.EmbedImages"/>.</summary>
     public Tensor EmbedImages(Tensor pixels, bool normalize = true)
     {
-        var config = Config;
-        if (pixels.dim() != 4 || pixels.shape[1] != 3)
-            throw new ArgumentException($"pixels must be [images, 3, height, width]; got [{string.Join(",", pixels.shape)}]", nameof(pixels));
-        if (pixels.shape[2] != config.ImageResolution || pixels.shape[3] != config.ImageResolution)
-            throw new ArgumentException($"pixels are {pixels.shape[3]}×{pixels.shape[2]}; this model takes {config.ImageResolution}×{config.ImageResolution}", nameof(pixels));
+        _model.RequireImageShape(pixels);
         using var scope = torch.NewDisposeScope();
         var input = pixels.detach().to(ScalarType.Float32, CPU).contiguous();
         var features = Run(_image.Value, ClipOnnxGraphs.PixelValues, input, TensorElementType.Float, ClipOnnxGraphs.ImageEmbeds, _imageChunk, trim: false);
@@ -106,15 +96,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         return Finish(features, normalize, "text").MoveToOuterDisposeScope();
     }
 
-    Tensor Finish(Tensor features, bool normalize, string what)
-    {
-        if (!normalize) return _model.Finite(features, what);
-        using (features)
-        {
-            using var _ = torch.inference_mode();
-            return _model.Finite(Embeddings.L2Normalize(features), what);
-        }
-    }
+    Tensor Finish(Tensor features, bool normalize, string what) => _model.FinishEmbeddings(features, normalize, what);
 
     /// <summary>
     /// One tower over a batch, <paramref name="chunk"/> rows per ONNX Runtime run: each chunk's rows of the input tensor's
@@ -183,8 +165,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        lock (_shared)
-            if (_shared.TryGetValue(_model, out var known) && ReferenceEquals(known, this)) _shared.Remove(_model);
+        _shared.Forget(_model, this);
         if (_image.IsValueCreated) _image.Value.Dispose();
         if (_text.IsValueCreated) _text.Value.Dispose();
         _sessionOptions.Dispose();

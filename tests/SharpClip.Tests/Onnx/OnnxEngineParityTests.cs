@@ -2,7 +2,6 @@ using SharpClip.Modeling;
 using SharpClip.Onnx;
 using SharpClip.Tests.Infrastructure;
 using SharpClip.Tests.Modeling;
-using SharpClip.ZeroShot;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -10,7 +9,7 @@ using static TorchSharp.torch;
 namespace SharpClip.Tests.Onnx;
 
 /// <summary>
-/// The fidelity checks of <see cref="ModelParityTests"/> run on the ONNX Runtime engine: every <c>models</c> entry of the
+/// <see cref="EngineParity"/>'s fidelity checks on the ONNX Runtime engine (and its other ways of writing the graph): every <c>models</c> entry of the
 /// fixture manifest (the reference set and tests/fixtures/clip-extra: ViTs, ModifiedResNets with odd channel counts, a
 /// 3-head ViT) through the graphs SharpClip writes, against the reference's own outputs with the same bars.
 /// </summary>
@@ -19,9 +18,7 @@ public class OnnxEngineParityTests(ITestOutputHelper output)
 {
     public static IEnumerable<object[]> Models => Fixtures.Ids("models");
 
-    const double FeatureTolerance = 1e-4;
-    const double LogitTolerance = 1e-3;
-    const double ZeroShotTolerance = 1e-4;
+    const double FeatureTolerance = EngineParity.FeatureTolerance;
 
     [Theory, MemberData(nameof(Models))]
     public void FeaturesAndLogitsMatchTheReference(string id)
@@ -29,35 +26,8 @@ public class OnnxEngineParityTests(ITestOutputHelper output)
         using var reference = new ReferenceModel(id);
         using var model = ClipModel.Load(reference.WeightsPath);
         using var onnx = new OnnxClipEncoder(model);
-        using var scope = torch.NewDisposeScope();
-        var pixels = reference.Tensor("eval", "pixel_values");
-        var ids = reference.Tensor("eval", "input_ids");
-
-        var image = onnx.EmbedImages(pixels, normalize: false);
-        TensorAssert.Close(reference.Tensor("eval", "image_features"), image, FeatureTolerance, $"{id} onnx image_features");
-        var text = onnx.EmbedTexts(ids, normalize: false, trimPadding: false);
-        TensorAssert.Close(reference.Tensor("eval", "text_features"), text, FeatureTolerance, $"{id} onnx text_features (all positions)");
-        var trimmed = onnx.EmbedTexts(ids, normalize: false);
-        TensorAssert.Close(reference.Tensor("eval", "text_features"), trimmed, FeatureTolerance, $"{id} onnx text_features (padding trimmed)");
-
-        // The figures behind the bars, for both engines (visible with --logger "console;verbosity=detailed").
-        using (torch.inference_mode())
-            output.WriteLine($"{id}: image max|Δ|/max|ref| onnx {Relative(reference.Tensor("eval", "image_features"), image):E2}, " +
-                             $"torch {Relative(reference.Tensor("eval", "image_features"), model.EncodeImages(pixels)):E2}; " +
-                             $"text onnx {Relative(reference.Tensor("eval", "text_features"), text):E2}, " +
-                             $"torch {Relative(reference.Tensor("eval", "text_features"), model.EncodeTexts(ids)):E2}");
-
-        var perImage = model.Similarity(image, text);
-        TensorAssert.Close(reference.Tensor("eval", "logits_per_image"), perImage, LogitTolerance, $"{id} onnx logits_per_image");
-        TensorAssert.Close(reference.Tensor("eval", "logits_per_text"), perImage.t(), LogitTolerance, $"{id} onnx logits_per_text");
-
-        // The engine's normalised embeddings, as the pipeline uses them.
-        TensorAssert.Close(Embeddings.L2Normalize(reference.Tensor("eval", "image_features")), onnx.EmbedImages(pixels), FeatureTolerance, $"{id} onnx EmbedImages");
-        TensorAssert.Close(Embeddings.L2Normalize(reference.Tensor("eval", "text_features")), onnx.EmbedTexts(ids), FeatureTolerance, $"{id} onnx EmbedTexts");
+        EngineParity.FeaturesAndLogits(onnx, model, reference, $"{id} onnx", output);
     }
-
-    static double Relative(Tensor expected, Tensor actual) =>
-        (actual - expected).abs().max().item<float>() / expected.abs().max().item<float>();
 
     [Theory, MemberData(nameof(Models))]
     public void FusedAttentionGivesTheReferenceFeaturesToo(string id)
@@ -103,12 +73,6 @@ public class OnnxEngineParityTests(ITestOutputHelper output)
         using var reference = new ReferenceModel(id);
         using var model = ClipModel.Load(reference.WeightsPath);
         using var onnx = new OnnxClipEncoder(model);
-        using var scope = torch.NewDisposeScope();
-        var zs = reference.Section("zero_shot");
-        var classNames = zs.GetProperty("classnames").EnumerateArray().Select(e => e.GetString()!).ToList();
-        using var classifier = ZeroShotClassifier.FromTokenIds(onnx, reference.Tensor("zero_shot", "input_ids"), classNames.Count, classNames, batchSize: 4);
-        TensorAssert.Close(reference.Tensor("zero_shot", "weights"), classifier.Weights, ZeroShotTolerance, $"{id} onnx zero-shot weights");
-        var probs = classifier.Predict(onnx.EmbedImages(reference.Tensor("eval", "pixel_values")));
-        TensorAssert.Close(reference.Tensor("zero_shot", "probs"), probs, ZeroShotTolerance, $"{id} onnx zero-shot probs from onnx features");
+        EngineParity.ZeroShot(onnx, reference, $"{id} onnx");
     }
 }
