@@ -51,8 +51,8 @@ internal sealed unsafe class PackedMatrix : IDisposable
         return new PackedMatrix(Floats(weight.detach()), (int)weight.shape[0], (int)weight.shape[1], null);
     }
 
-    /// <summary>Columns <paramref name="start"/> … start+count of a [in, out] matrix as a layer of its own (the query, or
-    /// the key and value parts of a packed in-projection).</summary>
+    /// <summary>Output features <paramref name="start"/> … start+count of nn.Linear's [out, in] weight and its bias as a
+    /// layer of their own (the query part, or the key and value parts, of attention's packed in-projection).</summary>
     public static PackedMatrix FromLinearRows(Tensor weight, Tensor? bias, long start, long count)
     {
         using var scope = torch.NewDisposeScope();
