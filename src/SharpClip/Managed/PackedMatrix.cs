@@ -5,7 +5,7 @@ namespace SharpClip.Managed;
 
 /// <summary>
 /// The right-hand side of <c>y = x·W + b</c>, W [inner, outer], copied once into the order <see cref="MatrixKernel"/>
-/// reads it: blocks of <see cref="MatrixKernel.DepthBlock"/> inner rows, each cut into panels of
+/// reads it: blocks of <see cref="BlockDepth"/> inner rows, each cut into panels of
 /// <see cref="MatrixKernel.PanelWidth"/> output columns stored row after row, so the kernel's inner loop reads one
 /// contiguous stream. Output columns are padded with zeros to a whole panel; the bias (zero when the layer has none)
 /// is padded the same way.
@@ -20,12 +20,14 @@ internal sealed unsafe class PackedMatrix : IDisposable
         Outer = outer;
         PaddedOuter = (outer + MatrixKernel.PanelWidth - 1) / MatrixKernel.PanelWidth * MatrixKernel.PanelWidth;
         HasBias = bias is not null;
+        int blocks = (inner + MatrixKernel.MaxDepthBlock - 1) / MatrixKernel.MaxDepthBlock;
+        BlockDepth = Math.Max(1, (inner + blocks - 1) / Math.Max(blocks, 1));
         _panels = AlignedBuffer.Zeroed((long)inner * PaddedOuter);
         _bias = AlignedBuffer.Zeroed(PaddedOuter);
         float* panels = _panels.Data;
-        for (int k0 = 0; k0 < inner; k0 += MatrixKernel.DepthBlock)
+        for (int k0 = 0; k0 < inner; k0 += BlockDepth)
         {
-            int depth = Math.Min(MatrixKernel.DepthBlock, inner - k0);
+            int depth = Math.Min(BlockDepth, inner - k0);
             for (int j0 = 0; j0 < outer; j0 += MatrixKernel.PanelWidth)
             {
                 int columns = Math.Min(MatrixKernel.PanelWidth, outer - j0);
@@ -66,6 +68,10 @@ internal sealed unsafe class PackedMatrix : IDisposable
     public int PaddedOuter { get; }
     public bool HasBias { get; }
 
+    /// <summary>Inner rows per block: the inner dimension cut into equal blocks of at most
+    /// <see cref="MatrixKernel.MaxDepthBlock"/> (768 → 2 × 384, 512 → 2 × 256, 2048 → 6 × 342…).</summary>
+    public int BlockDepth { get; }
+
     /// <summary>The padded bias, <see cref="PaddedOuter"/> values.</summary>
     public float* Bias => _bias.Data;
 
@@ -73,7 +79,7 @@ internal sealed unsafe class PackedMatrix : IDisposable
     /// <paramref name="j0"/> (a panel start).</summary>
     public float* Panel(int k0, int j0)
     {
-        int depth = Math.Min(MatrixKernel.DepthBlock, Inner - k0);
+        int depth = Math.Min(BlockDepth, Inner - k0);
         return _panels.Data + (long)k0 * PaddedOuter + (long)j0 * depth;
     }
 

@@ -24,8 +24,8 @@ public class ManagedEngineTests
     });
 
     /// <summary>
-    /// Width 80 in heads of 16 or 20 (the value panel is part of a kernel panel), MLP 320 wide (two inner blocks of 256 for its
-    /// output projection, added to the residual), embed dim 40 (a last panel of 8 columns), 17 tokens per image and up
+    /// Width 80 in heads of 16 or 20 (the value panel is part of a kernel panel), MLP 480 wide (two inner blocks of 240
+    /// for its output projection, added to the residual), embed dim 40 (a last panel of 8 columns), 17 tokens per image and up
     /// to 20 per text, GELU. Everything the fixtures' ViT-B-shaped models never reach.
     /// </summary>
     static ClipModel OddModel(Activation activation, int visionHeadWidth = 16)
@@ -33,7 +33,7 @@ public class ManagedEngineTests
         torch.manual_seed(7);
         var model = new ClipModel(new ClipConfig
         {
-            EmbedDim = 40, ImageResolution = 32, VisionLayers = [2], VisionWidth = 80, VisionPatchSize = 8, VisionHeadWidth = visionHeadWidth,
+            EmbedDim = 40, ImageResolution = 32, VisionLayers = [2], VisionWidth = 80, VisionPatchSize = 8, VisionHeadWidth = visionHeadWidth, VisionMlpRatio = 6,
             ContextLength = 20, VocabSize = 300, TextWidth = 48, TextHeads = 3, TextLayers = 2, Activation = activation,
         });
         model.eval();
