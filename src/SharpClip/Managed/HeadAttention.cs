@@ -32,13 +32,17 @@ internal static unsafe class HeadAttention
         public readonly bool Causal = causal;
     }
 
+    /// <summary>Below this many scores (a pooled row's attention at batch 1 is a few hundred) splitting across threads
+    /// costs more than it saves.</summary>
+    const long SerialScores = 4096;
+
     /// <summary>Runs attention over every sequence and head of <paramref name="layout"/>.</summary>
     public static void Run(in Layout layout, int heads, int headWidth, int threads)
     {
         int items = layout.Sequences * heads;
         int parts = Math.Min(Math.Max(threads, 1), items);
         var copy = layout;
-        if (parts == 1 || (long)items * layout.Tokens * layout.QueriesPerSequence < 4096)
+        if (parts == 1 || (long)items * layout.Tokens * layout.QueriesPerSequence < SerialScores)
         {
             Range(copy, heads, headWidth, 0, items);
             return;

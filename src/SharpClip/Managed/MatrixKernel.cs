@@ -11,9 +11,10 @@ namespace SharpClip.Managed;
 /// </summary>
 /// <remarks>
 /// <para>Why our own: ONNX Runtime's MLAS multiplies at ≈ 390 GFLOP/s on this project's 2-core Zen 5 (92 % of the
-/// 426 measured peak) but its bias add is a separate pass over the output (≈ 350 GFLOP/s as a Gemm), and the
-/// LayerNorms, activations, residual sums and attention reshuffles between its kernels cost a quarter of a ViT's time
-/// (<c>bench … onnx-profile</c>). This kernel multiplies at MLAS's rate and leaves no pass for the rest to make.</para>
+/// 426 measured peak) but its bias add is a separate pass over the output (≈ 350 GFLOP/s as a Gemm); in the ViT-B/32
+/// graph at batch 8 its Gemms ran at ≈ 320 GFLOP/s and the LayerNorms, activations, residual sums and attention
+/// reshuffles between them took 16 % of the kernel time (<c>bench … onnx-profile</c>). This kernel multiplies at
+/// MLAS's rate and leaves no separate pass for the bias, activation or residual sum.</para>
 /// <para>The micro-kernel keeps a 12×32 tile of the output in 24 of the 32 vector registers and, per step along the
 /// inner dimension, reads two vectors of a packed weight panel and broadcasts 12 values of <c>x</c> (read in place,
 /// row-major, no packing: measured as fast as packed for these sizes). Rows left over at the end run as tiles of 8
@@ -39,7 +40,8 @@ internal static unsafe class MatrixKernel
 
     /// <summary>Rows whose outputs all inner blocks update before the next rows start: for a tall input (a batch of 64
     /// captions is 4,928 rows) the outputs of the rows in hand stay in cache between blocks instead of making a round
-    /// trip to memory per block (measured 250-280 → 300-380 GFLOP/s on the text tower's shapes; no change for ≤ 576 rows).</summary>
+    /// trip to memory per block (measured on those 4,928 rows: the 2,048-deep product 289 against 249-277 GFLOP/s, the
+    /// 512-deep ones 347-360 against 312-352; up to 576 rows nothing changes).</summary>
     const int SuperBlock = 576;
 
     /// <summary>Rows of the largest tile: 12×2 accumulators, two weight vectors and a broadcast fill 27 of 32 registers.</summary>
@@ -88,6 +90,7 @@ internal static unsafe class MatrixKernel
         float* sums = stackalloc float[TileRows * PanelWidth];                  // one tile's sums, finished from here
         int block = w.BlockDepth;
         float* edge = stackalloc float[TileRows * MaxDepthBlock];              // the last, partial tile's rows of x
+        nint xStride = (nint)ldx * sizeof(float);
         for (int s0 = 0; s0 < rows; s0 += SuperBlock)
         for (int k0 = 0; k0 < inner; k0 += block)
         {
@@ -97,19 +100,21 @@ internal static unsafe class MatrixKernel
             for (int r0 = s0; r0 < Math.Min(rows, s0 + SuperBlock); r0 += RowBlock)
             {
                 int rowEnd = Math.Min(Math.Min(rows, s0 + SuperBlock), r0 + RowBlock);
-                // The row block's tiles: 12 rows while they last, then one of 8 or 4 (partial at the very end only).
-                int tailStart = r0 + (rowEnd - r0) / TileRows * TileRows, tail = rowEnd - tailStart;
-                int tailRows = tail == 0 ? 0 : tail > 4 ? 8 : 4;
-                int partialStart = tailRows == 8 && tail >= 8 ? tailStart + 8 : tailStart;
-                int partialRows = tailRows == 8 && tail >= 8 ? 4 : tailRows;
-                int partialValid = rowEnd - partialStart;
-                bool partial = partialValid > 0 && partialValid < partialRows;
-                if (partial)
+                // The row block's tiles: 12 rows while they last, then 8 if 8 are left, then one last tile of 8 or 4
+                // for the 1-7 rows still left, read from a zero-padded copy when those rows do not fill it.
+                int twelves = r0 + (rowEnd - r0) / TileRows * TileRows;
+                int eight = rowEnd - twelves >= 8 ? 8 : 0;
+                int lastStart = twelves + eight, lastValid = rowEnd - lastStart, lastRows = lastValid > 4 ? 8 : 4;
+                bool padded = lastValid > 0 && lastValid < lastRows;
+                float* last0 = x + (long)lastStart * ldx + k0;
+                nint lastStride = (nint)ldx * sizeof(float);
+                if (padded)
                 {
-                    // The partial tile reads a copy of its rows padded with zero rows, so nothing past x is read.
                     new Span<float>(edge, TileRows * block).Clear();
-                    for (int r = 0; r < partialValid; r++)
-                        new Span<float>(x + (long)(partialStart + r) * ldx + k0, depth).CopyTo(new Span<float>(edge + r * block, depth));
+                    for (int r = 0; r < lastValid; r++)
+                        new Span<float>(x + (long)(lastStart + r) * ldx + k0, depth).CopyTo(new Span<float>(edge + r * block, depth));
+                    last0 = edge;
+                    lastStride = (nint)block * sizeof(float);
                 }
                 for (int p = panelFrom; p < panelTo; p++)
                 {
@@ -118,29 +123,23 @@ internal static unsafe class MatrixKernel
                     // The first tile of a panel reads it from memory; it also asks for the next panel, so that one
                     // arrives while this panel's other tiles run (the later tiles re-ask for their own, already cached).
                     float* ahead = p + 1 < panelTo ? w.Panel(k0, j0 + PanelWidth) : panel;
-                    int r = r0;
-                    for (; r + TileRows <= rowEnd; r += TileRows)
+                    for (int r = r0; r < twelves; r += TileRows)
                     {
-                        Tile<Rows12>(x + (long)r * ldx + k0, (nint)ldx * sizeof(float), panel, depth, sums, ahead);
+                        Tile<Rows12>(x + (long)r * ldx + k0, xStride, panel, depth, sums, ahead);
                         ahead = panel;
                         FinishTile(sums, TileRows, c + (long)r * ldy, ldy, columns, bias, finish);
                     }
-                    if (tail >= 8)
+                    if (eight > 0)
                     {
-                        Tile<Rows8>(x + (long)r * ldx + k0, (nint)ldx * sizeof(float), panel, depth, sums, ahead);
+                        Tile<Rows8>(x + (long)twelves * ldx + k0, xStride, panel, depth, sums, ahead);
                         ahead = panel;
-                        FinishTile(sums, 8, c + (long)r * ldy, ldy, columns, bias, finish);
-                        r += 8;
+                        FinishTile(sums, 8, c + (long)twelves * ldy, ldy, columns, bias, finish);
                     }
-                    if (r < rowEnd)
+                    if (lastValid > 0)
                     {
-                        bool fromEdge = partial && r == partialStart;
-                        float* a = fromEdge ? edge : x + (long)r * ldx + k0;
-                        nint stride = (nint)(fromEdge ? block : ldx) * sizeof(float);
-                        int valid = rowEnd - r;
-                        if (valid > 4) Tile<Rows8>(a, stride, panel, depth, sums, ahead);
-                        else Tile<Rows4>(a, stride, panel, depth, sums, ahead);
-                        FinishTile(sums, valid, c + (long)r * ldy, ldy, columns, bias, finish);
+                        if (lastRows == 8) Tile<Rows8>(last0, lastStride, panel, depth, sums, ahead);
+                        else Tile<Rows4>(last0, lastStride, panel, depth, sums, ahead);
+                        FinishTile(sums, lastValid, c + (long)lastStart * ldy, ldy, columns, bias, finish);
                     }
                 }
             }

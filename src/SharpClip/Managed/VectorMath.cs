@@ -16,8 +16,8 @@ internal static class VectorMath
 
     /// <summary>
     /// erf from Numerical Recipes' Chebyshev fit of erfc (fractional error below 1.2e-7): <c>erfc(z) = t·e^(−z²+P(t))</c>,
-    /// <c>t = 1/(1+z/2)</c>, <c>z = |x|</c>. The absolute error of erf is then below 1.2e-7, which in GELU's
-    /// <c>0.5·x·(1+erf)</c> is under float32's own rounding of the result.
+    /// <c>t = 1/(1+z/2)</c>, <c>z = |x|</c>. The absolute error of erf is then below 1.2e-7, at most 0.6e-7·|x| in GELU's
+    /// <c>0.5·x·(1+erf)</c>: far inside the engine's 1e-4 bar (tested against libtorch's GELU).
     /// </summary>
     public static Vector512<float> Erf(Vector512<float> x)
     {
@@ -42,8 +42,8 @@ internal static class VectorMath
     /// e^x to about 1 ulp, 16 at a time: <c>2^n·e^r</c> with <c>n = round(x·log₂e)</c>, <c>r = x − n·ln 2</c> (ln 2 split
     /// in two so r is exact), e^r from Cephes' degree-6 polynomial for expf, and 2^n applied by <c>vscalefps</c>, which
     /// over- and underflows to ∞ and 0 as exp does. Inputs below −104 (−∞ from a mask included) give 0. Why not
-    /// <see cref="Vector512.Exp(Vector512{float})"/>: it measured 8 ns per vector here, a fifth of an MLP matrix
-    /// product's time spent in its activation; this takes a few cycles.
+    /// <see cref="Vector512.Exp(Vector512{float})"/>: it measured 8 ns per vector here, and the MLP's product with
+    /// QuickGELU ran 298 GFLOP/s against 351 without; with this one 348-356 against 365-373.
     /// </summary>
     public static Vector512<float> Exp(Vector512<float> x)
     {

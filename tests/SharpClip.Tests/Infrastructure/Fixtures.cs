@@ -116,6 +116,12 @@ public static class Fixtures
     public static JsonElement Entry(string arrayPath, string id) =>
         Array(arrayPath).Single(e => e.GetProperty("id").GetString() == id);
 
+    /// <summary>The first <c>models</c> entry that is (or is not) a Vision Transformer, from its manifest config
+    /// (<c>vision_patch_size</c> null for a ModifiedResNet), without loading any weights.</summary>
+    public static string FirstModel(bool visionTransformer) => Array("models").First(e =>
+        (e.GetProperty("config").GetProperty("vision_patch_size").ValueKind != JsonValueKind.Null) == visionTransformer)
+        .GetProperty("id").GetString()!;
+
     /// <summary>Files of the images a manifest section lists in <c>image_ids</c>, in its order.</summary>
     public static string[] ImagePaths(JsonElement section) => section.GetProperty("image_ids").EnumerateArray()
         .Select(id => PathOf(Entry("images", id.GetString()!).GetProperty("file").GetString()!)).ToArray();

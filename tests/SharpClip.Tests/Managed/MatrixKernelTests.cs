@@ -13,6 +13,8 @@ public unsafe class MatrixKernelTests
     [InlineData(5, 400, 64, 0, 64, false, null)]        // an 8-row tile with 3 padded rows; two inner blocks of 200
     [InlineData(13, 770, 40, 0, 40, true, null)]        // 12 + 1 rows; a last panel of 8 columns; added to what y holds over 3 blocks
     [InlineData(50, 1000, 96, 32, 96, false, "QuickGelu")] // columns 32…96 only; three inner blocks of 334; activation
+    [InlineData(20, 96, 64, 0, 64, false, null)]        // 12 + 8 rows: the 8-row tile full, nothing left
+    [InlineData(22, 96, 64, 0, 64, true, null)]         // 12 + 8 + 2 rows: an 8-row tile, then a padded 4-row one
     [InlineData(150, 64, 33, 0, 33, false, "Gelu")]     // more rows than one row block, a last panel of 1 column
     [InlineData(700, 96, 64, 0, 64, true, null)]        // more rows than one super-block
     public void MatchesLibtorch(int rows, int inner, int outer, int columnStart, int columnEnd, bool accumulate, string? activation)

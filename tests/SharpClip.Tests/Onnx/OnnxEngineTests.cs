@@ -18,9 +18,7 @@ public class OnnxEngineTests
     [Fact]
     public void AutoRunsFloat32OnTheFastestEngineThatCanAndBf16OnTorch()
     {
-        var vit = Fixtures.Ids("models").Select(o => (string)o[0]).First(id => ClipConfigOf(id).IsVisionTransformer);
-        var resnet = Fixtures.Ids("models").Select(o => (string)o[0]).First(id => !ClipConfigOf(id).IsVisionTransformer);
-        using (var fp32 = ClipPipeline.Load(Weights(vit), new ClipPipelineOptions { Engine = InferenceEngine.Auto }))
+        using (var fp32 = ClipPipeline.Load(Weights(Fixtures.FirstModel(visionTransformer: true)), new ClipPipelineOptions { Engine = InferenceEngine.Auto }))
         {
             // A ViT runs on the managed engine where the CPU has AVX-512 (measured faster there: bench … engines), on ONNX Runtime elsewhere.
             if (SharpClip.Managed.ManagedClipEncoder.CanRun(fp32.Model, out var why))
@@ -34,7 +32,7 @@ public class OnnxEngineTests
                 Assert.Contains(why, fp32.EngineDescription);
             }
         }
-        using (var fp32 = ClipPipeline.Load(Weights(resnet), new ClipPipelineOptions { Engine = InferenceEngine.Auto }))
+        using (var fp32 = ClipPipeline.Load(Weights(Fixtures.FirstModel(visionTransformer: false)), new ClipPipelineOptions { Engine = InferenceEngine.Auto }))
         {
             Assert.IsType<OnnxClipEncoder>(fp32.Encoder);
             Assert.StartsWith("onnx (auto", fp32.EngineDescription);
@@ -43,12 +41,6 @@ public class OnnxEngineTests
         using var bf16 = ClipPipeline.Load(Weights(FirstModel), new ClipPipelineOptions { Engine = InferenceEngine.Auto, Precision = Precision.BFloat16 });
         Assert.Same(bf16.Model, bf16.Encoder);
         Assert.Contains("BFloat16", bf16.EngineDescription);
-    }
-
-    static ClipConfig ClipConfigOf(string id)
-    {
-        using var model = ClipModel.Load(Weights(id));
-        return model.Config;
     }
 
     [Fact]
