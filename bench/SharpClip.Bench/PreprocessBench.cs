@@ -14,6 +14,7 @@ public static class PreprocessBench
 {
     public static int Run(string[] args)
     {
+        if (BenchSupport.Option(args, "--list", "") is { Length: > 0 } list) return Folder(File.ReadAllLines(list));
         int images = BenchSupport.IntOption(args, "--images", 300);
         string json = BenchSupport.Option(args, "--json", Path.Combine("artifacts", "bench", "preprocess.json"));
         string dir = Directory.CreateTempSubdirectory("sharpclip-bench-").FullName;
@@ -91,6 +92,67 @@ public static class PreprocessBench
         using var noisy = (rgb + noise).Cast(NetVips.Enums.BandFormat.Uchar);
         using var srgb = noisy.Copy(interpretation: NetVips.Enums.Interpretation.Srgb);
         return srgb.JpegsaveBuffer(q: 90);
+    }
+
+    /// <summary>
+    /// Per-format stage costs over a list of files (the embed suite's folder, say), one thread: decode, resize+crop
+    /// and normalise, each file once after one warm-up pass, so an end-to-end figure can be split into its parts.
+    /// </summary>
+    static int Folder(IReadOnlyList<string> files)
+    {
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(224));
+        foreach (var f in files.Take(8)) processor.Process(f);
+        var stages = new Dictionary<string, (int N, double Read, double Decode, double Resize, double Normalize, double Pixels)>();
+        foreach (var f in files)
+        {
+            var sw = Stopwatch.StartNew();
+            var bytes = File.ReadAllBytes(f);
+            double read = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            var decoded = ImageDecoder.Decode(bytes, f);
+            double decode = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            var rgb = processor.ResizeAndCrop(decoded);
+            double resize = sw.Elapsed.TotalMilliseconds;
+            sw.Restart();
+            processor.Normalize(rgb);
+            double normalize = sw.Elapsed.TotalMilliseconds;
+            string ext = Path.GetExtension(f).ToLowerInvariant();
+            var s = stages.GetValueOrDefault(ext);
+            stages[ext] = (s.N + 1, s.Read + read, s.Decode + decode, s.Resize + resize, s.Normalize + normalize, s.Pixels + (double)decoded.Width * decoded.Height);
+        }
+        Console.WriteLine($"{files.Count} files, one thread, ms per image (load average {BenchSupport.LoadAverage()})");
+        foreach (var (ext, s) in stages)
+            Console.WriteLine($"  {ext,-5} x{s.N,4}: read {s.Read / s.N,6:F2}  decode {s.Decode / s.N,6:F2}  resize+crop {s.Resize / s.N,6:F2}  " +
+                              $"normalise {s.Normalize / s.N,6:F3}  ({s.Pixels / s.N / 1e6:F2} MP, decode {s.Pixels / s.Decode / 1e3:F0} MP/s)");
+        SkiaTrial(files);
+        return 0;
+    }
+
+    static void SkiaTrial(IReadOnlyList<string> files)
+    {
+        var t = new Dictionary<string, (int N, double Ms, int Same)>();
+        foreach (var f in files)
+        {
+            var bytes = File.ReadAllBytes(f);
+            var sw = Stopwatch.StartNew();
+            using var data = SkiaSharp.SKData.CreateCopy(bytes);
+            using var codec = SkiaSharp.SKCodec.Create(data);
+            var info = codec.Info.WithColorType(SkiaSharp.SKColorType.Rgba8888).WithAlphaType(SkiaSharp.SKAlphaType.Unpremul).WithColorSpace(null);
+            using var bmp = new SkiaSharp.SKBitmap(info);
+            var r = codec.GetPixels(info, bmp.GetPixels());
+            if (r != SkiaSharp.SKCodecResult.Success) throw new Exception(r.ToString());
+            double ms = sw.Elapsed.TotalMilliseconds;
+            var v = ImageDecoder.Decode(bytes, f);
+            var px = bmp.GetPixelSpan();
+            int diff = 0;
+            for (int i = 0; i < v.Width * v.Height; i++)
+                for (int c = 0; c < 3; c++) diff = Math.Max(diff, Math.Abs(px[i * 4 + c] - v.Samples[i * 3 + c]));
+            string ext = Path.GetExtension(f);
+            var s = t.GetValueOrDefault(ext);
+            t[ext] = (s.N + 1, s.Ms + ms, Math.Max(s.Same, diff));
+        }
+        foreach (var (ext, s) in t) Console.WriteLine($"  skia {ext}: decode {s.Ms / s.N:F2} ms, max diff vs vips {s.Same}");
     }
 
     /// <summary>Mean wall-clock and process CPU milliseconds per call.</summary>

@@ -60,7 +60,7 @@ internal static unsafe class HeadAttention
         int valuePanels = (headWidth + W - 1) / W;
         // Scratch of this thread: scaled queries [queries][head_width], keys as panels [keys/32][head_width][32],
         // values as panels [value_panels][keys][32], probabilities [queries][keys], one tile's sums [12][32].
-        using var scratch = new AlignedBuffer((long)queries * headWidth + (long)keys * headWidth + (long)valuePanels * keys * W
+        using var scratch = AlignedBuffer.Scratch((long)queries * headWidth + (long)keys * headWidth + (long)valuePanels * keys * W
                                               + (long)queries * keys + 12 * W);
         float* q = scratch.Data, keyPanels = q + (long)queries * headWidth, valuePanelsData = keyPanels + (long)keys * headWidth,
             p = valuePanelsData + (long)valuePanels * keys * W, sums = p + (long)queries * keys;

@@ -22,7 +22,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     static readonly SharedPerModel<ManagedClipEncoder> _shared = new();
 
     readonly ClipModel _model;
-    readonly Lazy<ManagedVisionTower> _image;
+    readonly Lazy<IManagedImageTower> _image;
     readonly Lazy<ManagedTextTower> _text;
     bool _disposed;
 
@@ -36,8 +36,8 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
         _model = model;
         Threads = threads ?? torch.get_num_threads();
         if (Threads <= 0) throw new ArgumentOutOfRangeException(nameof(threads), Threads, "threads must be positive");
-        _image = new Lazy<ManagedVisionTower>(() => Build("image", key => key.StartsWith("visual.", StringComparison.Ordinal),
-            w => new ManagedVisionTower(w, _model.Config)));
+        _image = new Lazy<IManagedImageTower>(() => Build<IManagedImageTower>("image", key => key.StartsWith("visual.", StringComparison.Ordinal),
+            w => _model.Config.IsVisionTransformer ? new ManagedVisionTower(w, _model.Config) : new ManagedResNetTower(w, _model.Config)));
         _text = new Lazy<ManagedTextTower>(() => Build("text", key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale",
             w => new ManagedTextTower(w, _model.Config)));
     }
@@ -48,11 +48,9 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     /// <summary>Whether this engine can run <paramref name="model"/> on this CPU; the reason when it cannot.</summary>
     public static bool CanRun(ClipModel model, out string reason)
     {
-        var config = model.Config;
         reason = !MatrixKernel.IsSupported ? "the managed engine needs AVX-512 (this CPU or runtime has none)"
             : model.Device.type != DeviceType.CPU ? $"the model is on {model.Device}; the managed engine runs on the CPU"
             : model.DType != ScalarType.Float32 ? $"the model computes in {model.DType}; the managed engine runs float32"
-            : !config.IsVisionTransformer ? "the managed engine runs Vision Transformer models; this image tower is a ModifiedResNet"
             : "";
         return reason.Length == 0;
     }

@@ -40,7 +40,7 @@ internal sealed unsafe class ManagedTextTower : IDisposable
     {
         if (tokens < 1 || tokens > _context) throw new ArgumentException($"{tokens} token positions; this model has {_context}", nameof(tokens));
         int width = _width, ld = ManagedTransformer.Stride(width);
-        using var x = new AlignedBuffer((long)texts * tokens * ld);           // [texts·tokens, width], row stride ld
+        using var x = AlignedBuffer.Scratch((long)texts * tokens * ld);           // [texts·tokens, width], row stride ld
         var eot = new int[texts];
         for (int t = 0; t < texts; t++)
         {
@@ -55,7 +55,7 @@ internal sealed unsafe class ManagedTextTower : IDisposable
             }
             eot[t] = end;
         }
-        using var pooled = new AlignedBuffer((long)texts * ld);
+        using var pooled = AlignedBuffer.Scratch((long)texts * ld);
         fixed (int* rows = eot) _transformer.Forward(x.Data, texts, tokens, causal: true, rows, pooled.Data, threads);
         _lnFinal.Apply(pooled.Data, ld, pooled.Data, ld, texts, threads);
         MatrixKernel.Multiply(pooled.Data, texts, ld, _projection, output, EmbedDim, 0, EmbedDim, false, null, threads);

@@ -91,10 +91,10 @@ internal sealed unsafe class ManagedTransformer : IDisposable
     public void Forward(float* x, int sequences, int tokens, bool causal, int* positions, float* pooled, int threads)
     {
         int rows = sequences * tokens, ld = Stride(Width), ldQkv = Stride(3 * Width), ldHidden = Stride(MlpWidth);
-        using var normed = new AlignedBuffer((long)rows * ld);
-        using var qkv = new AlignedBuffer((long)rows * ldQkv);
-        using var attended = new AlignedBuffer((long)rows * ld);
-        using var hidden = new AlignedBuffer((long)rows * ldHidden);
+        using var normed = AlignedBuffer.Scratch((long)rows * ld);
+        using var qkv = AlignedBuffer.Scratch((long)rows * ldQkv);
+        using var attended = AlignedBuffer.Scratch((long)rows * ld);
+        using var hidden = AlignedBuffer.Scratch((long)rows * ldHidden);
         var work = new Buffers(normed.Data, ld, qkv.Data, ldQkv, hidden.Data, ldHidden);
         for (int i = 0; i < _blocks.Length - 1; i++)
         {
@@ -135,7 +135,7 @@ internal sealed unsafe class ManagedTransformer : IDisposable
         float* keysValues = work.Qkv;                                           // [rows, 2·width] (stride ldQkv): K | V of every token
         MatrixKernel.Multiply(work.Normed, rows, ld, b.KeysValues!, keysValues, work.LdQkv, 0, 2 * width, false, null, threads);
         int ldHidden = Stride(MlpWidth);
-        using var rowBuffers = new AlignedBuffer((long)sequences * (3 * ld + ldHidden));
+        using var rowBuffers = AlignedBuffer.Scratch((long)sequences * (3 * ld + ldHidden));
         float* normedRows = rowBuffers.Data, queries = normedRows + (long)sequences * ld, attended = queries + (long)sequences * ld,
             hidden = attended + (long)sequences * ld;
         for (int s = 0; s < sequences; s++)

@@ -8,7 +8,7 @@ namespace SharpClip.Managed;
 /// images' patches (a stride-P, P×P convolution without bias is exactly that), class token and positions, ln_pre, the
 /// blocks, ln_post of the class token and the projection.
 /// </summary>
-internal sealed unsafe class ManagedVisionTower : IDisposable
+internal sealed unsafe class ManagedVisionTower : IManagedImageTower
 {
     readonly PackedMatrix _patches, _projection;
     readonly AlignedBuffer _classToken, _positions;
@@ -44,13 +44,13 @@ internal sealed unsafe class ManagedVisionTower : IDisposable
     public void Encode(float* pixels, int images, float* output, int threads)
     {
         int cells = _grid * _grid, tokens = cells + 1, width = _width, patchValues = 3 * _patch * _patch;
-        using var patches = new AlignedBuffer((long)images * cells * patchValues);
+        using var patches = AlignedBuffer.Scratch((long)images * cells * patchValues);
         Unfold(pixels, images, patches.Data);
-        using var embedded = new AlignedBuffer((long)images * cells * width);
+        using var embedded = AlignedBuffer.Scratch((long)images * cells * width);
         MatrixKernel.Multiply(patches.Data, images * cells, patchValues, _patches, embedded.Data, width, 0, width, false, null, threads);
 
         int ld = ManagedTransformer.Stride(width);
-        using var x = new AlignedBuffer((long)images * tokens * ld);            // [images·tokens, width], row stride ld
+        using var x = AlignedBuffer.Scratch((long)images * tokens * ld);            // [images·tokens, width], row stride ld
         for (int i = 0; i < images; i++)
         {
             float* first = x.Data + (long)i * tokens * ld;
@@ -61,7 +61,7 @@ internal sealed unsafe class ManagedVisionTower : IDisposable
         _lnPre.Apply(x.Data, ld, x.Data, ld, images * tokens, threads);
 
         var classRows = new int[images];                                       // every image pools its class token, row 0
-        using var pooled = new AlignedBuffer((long)images * ld);
+        using var pooled = AlignedBuffer.Scratch((long)images * ld);
         fixed (int* rows = classRows) _transformer.Forward(x.Data, images, tokens, causal: false, rows, pooled.Data, threads);
         _lnPost.Apply(pooled.Data, ld, pooled.Data, ld, images, threads);
         MatrixKernel.Multiply(pooled.Data, images, ld, _projection, output, EmbedDim, 0, EmbedDim, false, null, threads);

@@ -51,40 +51,46 @@ internal static unsafe class MatrixKernel
     public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     /// <summary>
-    /// Output columns [<paramref name="columnStart"/>, <paramref name="columnEnd"/>) of <c>x·W + b</c>, written to
-    /// <paramref name="y"/> (which points at column <paramref name="columnStart"/> of row 0), added to what
-    /// <paramref name="y"/> holds when <paramref name="accumulate"/> (a residual sum), else passed through
-    /// <paramref name="activation"/>. <paramref name="columnStart"/> must be a multiple of <see cref="PanelWidth"/>.
+    /// Output columns [<paramref name="columnStart"/>, <paramref name="columnEnd"/>) of <c>act(x·W + b)</c>, written to
+    /// <paramref name="y"/> (which points at column <paramref name="columnStart"/> of row 0), or
+    /// <c>act(y + x·W + b)</c> when <paramref name="accumulate"/> (a residual sum; a ResNet block's ReLU comes after it).
+    /// <paramref name="columnStart"/> must be a multiple of <see cref="PanelWidth"/>.
     /// </summary>
     // x: [rows, inner] with row stride ldx; y: [rows, columnEnd-columnStart] with row stride ldy
     public static void Multiply(float* x, int rows, int ldx, PackedMatrix w, float* y, int ldy, int columnStart, int columnEnd,
-        bool accumulate, Activation? activation, int threads)
+        bool accumulate, OutputActivation activation, int threads)
     {
         if (columnStart % PanelWidth != 0) throw new ArgumentException($"column start {columnStart} is not a multiple of {PanelWidth}", nameof(columnStart));
         if (rows == 0 || columnEnd <= columnStart) return;
-        if (accumulate && activation is not null) throw new ArgumentException("a residual sum takes no activation", nameof(activation));
+        if (!Enum.IsDefined(activation)) throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
         int firstPanel = columnStart / PanelWidth, panels = (columnEnd - columnStart + PanelWidth - 1) / PanelWidth;
         int parts = Math.Min(Math.Max(threads, 1), panels);
-        var act = activation switch { null => Act.None, Activation.QuickGelu => Act.QuickGelu, Activation.Gelu => Act.Gelu,
-            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation") };
         if (parts == 1)
         {
-            Panels(x, rows, ldx, w, y, ldy, columnStart, columnEnd, firstPanel, firstPanel + panels, accumulate, act);
+            Panels(x, rows, ldx, w, y, ldy, columnStart, columnEnd, firstPanel, firstPanel + panels, accumulate, activation);
             return;
         }
         nint xs = (nint)x, ys = (nint)y;
         WorkerTeam.Run(parts, part =>
         {
             int from = firstPanel + (int)((long)panels * part / parts), to = firstPanel + (int)((long)panels * (part + 1) / parts);
-            Panels((float*)xs, rows, ldx, w, (float*)ys, ldy, columnStart, columnEnd, from, to, accumulate, act);
+            Panels((float*)xs, rows, ldx, w, (float*)ys, ldy, columnStart, columnEnd, from, to, accumulate, activation);
         });
     }
 
-    enum Act : byte { None, QuickGelu, Gelu }
+    /// <summary>The same with a transformer's activation (none for a residual sum).</summary>
+    public static void Multiply(float* x, int rows, int ldx, PackedMatrix w, float* y, int ldy, int columnStart, int columnEnd,
+        bool accumulate, Activation? activation, int threads)
+    {
+        if (accumulate && activation is not null) throw new ArgumentException("a transformer's residual sum takes no activation", nameof(activation));
+        var act = activation switch { null => OutputActivation.None, Activation.QuickGelu => OutputActivation.QuickGelu, Activation.Gelu => OutputActivation.Gelu,
+            _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation") };
+        Multiply(x, rows, ldx, w, y, ldy, columnStart, columnEnd, accumulate, act, threads);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Panels(float* x, int rows, int ldx, PackedMatrix w, float* y, int ldy, int columnStart, int columnEnd,
-        int panelFrom, int panelTo, bool accumulate, Act act)
+        int panelFrom, int panelTo, bool accumulate, OutputActivation act)
     {
         int inner = w.Inner;
         float* sums = stackalloc float[TileRows * PanelWidth];                  // one tile's sums, finished from here
@@ -96,7 +102,8 @@ internal static unsafe class MatrixKernel
         {
             int depth = Math.Min(block, inner - k0);
             bool first = k0 == 0, last = k0 + depth == inner;
-            var finish = new Finish(accumulate || !first, last, last ? act : Act.None);
+            var finish = new Finish(accumulate || !first, last, last ? act : OutputActivation.None);
+            var plan = new WholeTilePlan(first, last, accumulate, act);
             for (int r0 = s0; r0 < Math.Min(rows, s0 + SuperBlock); r0 += RowBlock)
             {
                 int rowEnd = Math.Min(Math.Min(rows, s0 + SuperBlock), r0 + RowBlock);
@@ -123,27 +130,77 @@ internal static unsafe class MatrixKernel
                     // The first tile of a panel reads it from memory; it also asks for the next panel, so that one
                     // arrives while this panel's other tiles run (the later tiles re-ask for their own, already cached).
                     float* ahead = p + 1 < panelTo ? w.Panel(k0, j0 + PanelWidth) : panel;
+                    // A whole panel's tiles start from the bias (plus the residual) or an earlier block's sums and
+                    // store straight into the output, ReLU included; only a GELU goes through the staging tile. A
+                    // narrow last panel is staged so nothing past the output's width is read or written.
+                    bool whole = columns == PanelWidth;
                     for (int r = r0; r < twelves; r += TileRows)
                     {
-                        Tile<Rows12>(x + (long)r * ldx + k0, xStride, panel, depth, sums, ahead);
+                        float* a = x + (long)r * ldx + k0, cr = c + (long)r * ldy;
+                        if (!whole) StagedTile<Rows12>(a, xStride, panel, depth, sums, ahead, TileRows, cr, ldy, columns, bias, finish);
+                        else if (WholeTile<Rows12>(a, xStride, panel, depth, cr, ldy, bias, sums, ahead, plan))
+                            FinishTile(sums, TileRows, cr, ldy, columns, bias, plan.Staged);
                         ahead = panel;
-                        FinishTile(sums, TileRows, c + (long)r * ldy, ldy, columns, bias, finish);
                     }
                     if (eight > 0)
                     {
-                        Tile<Rows8>(x + (long)twelves * ldx + k0, xStride, panel, depth, sums, ahead);
+                        float* a = x + (long)twelves * ldx + k0, cr = c + (long)twelves * ldy;
+                        if (!whole) StagedTile<Rows8>(a, xStride, panel, depth, sums, ahead, 8, cr, ldy, columns, bias, finish);
+                        else if (WholeTile<Rows8>(a, xStride, panel, depth, cr, ldy, bias, sums, ahead, plan))
+                            FinishTile(sums, 8, cr, ldy, columns, bias, plan.Staged);
                         ahead = panel;
-                        FinishTile(sums, 8, c + (long)twelves * ldy, ldy, columns, bias, finish);
                     }
                     if (lastValid > 0)
                     {
-                        if (lastRows == 8) Tile<Rows8>(last0, lastStride, panel, depth, sums, ahead);
-                        else Tile<Rows4>(last0, lastStride, panel, depth, sums, ahead);
-                        FinishTile(sums, lastValid, c + (long)lastStart * ldy, ldy, columns, bias, finish);
+                        // 1-7 rows: always staged (the tile runs 4 or 8 rows, the output has fewer).
+                        if (lastRows == 8) StagedTile<Rows8>(last0, lastStride, panel, depth, sums, ahead, lastValid, c + (long)lastStart * ldy, ldy, columns, bias, finish);
+                        else StagedTile<Rows4>(last0, lastStride, panel, depth, sums, ahead, lastValid, c + (long)lastStart * ldy, ldy, columns, bias, finish);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>How a whole tile (all 32 columns, every row in the output) of one inner block starts and ends.</summary>
+    readonly struct WholeTilePlan(bool first, bool last, bool accumulate, OutputActivation act)
+    {
+        public readonly bool First = first, Accumulate = accumulate;
+        /// <summary>A GELU on the last block: the tile is stored to the staging tile and finished from there.</summary>
+        public readonly bool Gelu = last && act is OutputActivation.QuickGelu or OutputActivation.Gelu;
+        public readonly bool Relu = last && act == OutputActivation.Relu;
+        public Finish Staged => new(false, false, Gelu ? Activation : OutputActivation.None);
+        readonly OutputActivation Activation = act;
+    }
+
+    /// <summary>A whole tile: the first block starts from the bias (plus the output's residual when accumulating), later
+    /// blocks from the output's partial sums; the sums go straight to the output (ReLU applied in registers), or to
+    /// <paramref name="sums"/> when a GELU must follow (returns true then).</summary>
+    static bool WholeTile<TRows>(float* a, nint stride, float* panel, int depth, float* c, int ldc, float* bias, float* sums, float* ahead,
+        in WholeTilePlan plan) where TRows : struct, ITileRows
+    {
+        float* dest = plan.Gelu ? sums : c;
+        nint ldDest = plan.Gelu ? PanelWidth : ldc;
+        if (!plan.First)
+        {
+            if (plan.Relu) Tile<TRows, FromRows, WithRelu>(a, stride, panel, depth, c, ldc, null, dest, ldDest, ahead);
+            else Tile<TRows, FromRows, NoRelu>(a, stride, panel, depth, c, ldc, null, dest, ldDest, ahead);
+        }
+        else if (plan.Accumulate)
+        {
+            if (plan.Relu) Tile<TRows, FromRowsPlusBias, WithRelu>(a, stride, panel, depth, c, ldc, bias, dest, ldDest, ahead);
+            else Tile<TRows, FromRowsPlusBias, NoRelu>(a, stride, panel, depth, c, ldc, bias, dest, ldDest, ahead);
+        }
+        else if (plan.Relu) Tile<TRows, FromRows, WithRelu>(a, stride, panel, depth, bias, 0, null, dest, ldDest, ahead);
+        else Tile<TRows, FromRows, NoRelu>(a, stride, panel, depth, bias, 0, null, dest, ldDest, ahead);
+        return plan.Gelu;
+    }
+
+    /// <summary>A tile summed from zero into the staging tile, then finished into the output by <see cref="FinishTile"/>.</summary>
+    static void StagedTile<TRows>(float* a, nint stride, float* panel, int depth, float* sums, float* ahead, int rows, float* c, int ldc,
+        int columns, float* bias, in Finish finish) where TRows : struct, ITileRows
+    {
+        Tile<TRows, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, sums, PanelWidth, ahead);
+        FinishTile(sums, rows, c, ldc, columns, bias, finish);
     }
 
     /// <summary>
@@ -155,34 +212,72 @@ internal static unsafe class MatrixKernel
     public static void TileProduct(float* a, int lda, int rows, float* panel, int depth, float* sums)
     {
         nint stride = (nint)lda * sizeof(float);
-        if (rows > 8) Tile<Rows12>(a, stride, panel, depth, sums, panel);
-        else if (rows > 4) Tile<Rows8>(a, stride, panel, depth, sums, panel);
-        else Tile<Rows4>(a, stride, panel, depth, sums, panel);
+        if (rows > 8) Tile<Rows12, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, sums, PanelWidth, panel);
+        else if (rows > 4) Tile<Rows8, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, sums, PanelWidth, panel);
+        else Tile<Rows4, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, sums, PanelWidth, panel);
     }
 
-    /// <summary>What happens to a tile's sums: added to the output's values (a later block, or a residual), then on the
-    /// last block the bias and the activation.</summary>
-    readonly record struct Finish(bool Load, bool Last, Act Activation);
+    /// <summary>What happens to a staged tile's sums: added to the output's values (a later block, or a residual), then
+    /// (on the last block) the bias, then the activation.</summary>
+    readonly record struct Finish(bool Load, bool Bias, OutputActivation Activation);
 
     interface ITileRows { static abstract int Count { get; } }
     struct Rows12 : ITileRows { public static int Count => 12; }
     struct Rows8 : ITileRows { public static int Count => 8; }
     struct Rows4 : ITileRows { public static int Count => 4; }
 
+    /// <summary>Where a tile's sums start (fixed per instantiation, so the choice costs the loop nothing): at zero, at
+    /// rows of <c>start</c> (row stride 0 repeats one row: the bias), or at those rows plus the bias.</summary>
+    interface ITileStart { static abstract bool Loads { get; } static abstract bool AddsBias { get; } }
+    struct FromZero : ITileStart { public static bool Loads => false; public static bool AddsBias => false; }
+    struct FromRows : ITileStart { public static bool Loads => true; public static bool AddsBias => false; }
+    struct FromRowsPlusBias : ITileStart { public static bool Loads => true; public static bool AddsBias => true; }
+
+    interface ITileRelu { static abstract bool Applies { get; } }
+    struct NoRelu : ITileRelu { public static bool Applies => false; }
+    struct WithRelu : ITileRelu { public static bool Applies => true; }
+
     /// <summary>
-    /// The micro-kernel: a [rows, 32] tile of sums over <paramref name="depth"/> inner indices, written to
-    /// <paramref name="sums"/> [12][32]. Nothing but loads, broadcasts and fused multiply-adds: any call or branch on the
-    /// sums after the loop would make the JIT keep the accumulators on the stack inside it (measured: 4× slower).
+    /// The micro-kernel: a [rows, 32] tile of sums over <paramref name="depth"/> inner indices, started as
+    /// <typeparamref name="TStart"/> says, through a ReLU if <typeparamref name="TRelu"/> says so, written to
+    /// <paramref name="dest"/>. Nothing but loads, broadcasts and fused multiply-adds in the loop, and no call or branch
+    /// on the sums after it: either would make the JIT keep the accumulators on the stack inside it (measured: 4× slower).
     /// </summary>
-    // a: TRows rows of x (stride in bytes), from the block's first inner index; b: the panel, [depth][32]
+    // a: TRows rows of x (stride in bytes), from the block's first inner index; b: the panel, [depth][32];
+    // start, dest: [TRows][32] with row strides in floats; bias: [32] (read when TStart adds it)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile<TRows>(float* a, nint stride, float* b, int depth, float* sums, float* ahead) where TRows : struct, ITileRows
+    static void Tile<TRows, TStart, TRelu>(float* a, nint stride, float* b, int depth, float* start, nint ldStart, float* bias,
+        float* dest, nint ldDest, float* ahead) where TRows : struct, ITileRows where TStart : struct, ITileStart where TRelu : struct, ITileRelu
     {
         byte* r0 = (byte*)a, r3 = r0 + 3 * stride, r6 = r0 + 6 * stride, r9 = r0 + 9 * stride;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default,
             c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default,
             c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default,
             c90 = default, c91 = default, ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        if (TStart.Loads)
+        {
+            var bias0 = TStart.AddsBias ? Vector512.Load(bias) : default;
+            var bias1 = TStart.AddsBias ? Vector512.Load(bias + 16) : default;
+            float* s0 = start;
+            c00 = Vector512.Load(s0) + bias0; c01 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+            c10 = Vector512.Load(s0) + bias0; c11 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+            c20 = Vector512.Load(s0) + bias0; c21 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+            c30 = Vector512.Load(s0) + bias0; c31 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+            if (TRows.Count > 4)
+            {
+                c40 = Vector512.Load(s0) + bias0; c41 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+                c50 = Vector512.Load(s0) + bias0; c51 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+                c60 = Vector512.Load(s0) + bias0; c61 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+                c70 = Vector512.Load(s0) + bias0; c71 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+            }
+            if (TRows.Count > 8)
+            {
+                c80 = Vector512.Load(s0) + bias0; c81 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+                c90 = Vector512.Load(s0) + bias0; c91 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+                ca0 = Vector512.Load(s0) + bias0; ca1 = Vector512.Load(s0 + 16) + bias1; s0 += ldStart;
+                cb0 = Vector512.Load(s0) + bias0; cb1 = Vector512.Load(s0 + 16) + bias1;
+            }
+        }
         for (int p = 0; p < depth; p++)
         {
             var b0 = Vector512.Load(b);
@@ -212,17 +307,33 @@ internal static unsafe class MatrixKernel
             }
             r0 += sizeof(float); r3 += sizeof(float); r6 += sizeof(float); r9 += sizeof(float);
         }
-        c00.Store(sums); c01.Store(sums + 16); c10.Store(sums + 32); c11.Store(sums + 48);
-        c20.Store(sums + 64); c21.Store(sums + 80); c30.Store(sums + 96); c31.Store(sums + 112);
+        if (TRelu.Applies)
+        {
+            c00 = VectorMath.Relu(c00); c01 = VectorMath.Relu(c01); c10 = VectorMath.Relu(c10); c11 = VectorMath.Relu(c11);
+            c20 = VectorMath.Relu(c20); c21 = VectorMath.Relu(c21); c30 = VectorMath.Relu(c30); c31 = VectorMath.Relu(c31);
+            c40 = VectorMath.Relu(c40); c41 = VectorMath.Relu(c41); c50 = VectorMath.Relu(c50); c51 = VectorMath.Relu(c51);
+            c60 = VectorMath.Relu(c60); c61 = VectorMath.Relu(c61); c70 = VectorMath.Relu(c70); c71 = VectorMath.Relu(c71);
+            c80 = VectorMath.Relu(c80); c81 = VectorMath.Relu(c81); c90 = VectorMath.Relu(c90); c91 = VectorMath.Relu(c91);
+            ca0 = VectorMath.Relu(ca0); ca1 = VectorMath.Relu(ca1); cb0 = VectorMath.Relu(cb0); cb1 = VectorMath.Relu(cb1);
+        }
+        float* d = dest;
+        c00.Store(d); c01.Store(d + 16); d += ldDest;
+        c10.Store(d); c11.Store(d + 16); d += ldDest;
+        c20.Store(d); c21.Store(d + 16); d += ldDest;
+        c30.Store(d); c31.Store(d + 16); d += ldDest;
         if (TRows.Count > 4)
         {
-            c40.Store(sums + 128); c41.Store(sums + 144); c50.Store(sums + 160); c51.Store(sums + 176);
-            c60.Store(sums + 192); c61.Store(sums + 208); c70.Store(sums + 224); c71.Store(sums + 240);
+            c40.Store(d); c41.Store(d + 16); d += ldDest;
+            c50.Store(d); c51.Store(d + 16); d += ldDest;
+            c60.Store(d); c61.Store(d + 16); d += ldDest;
+            c70.Store(d); c71.Store(d + 16); d += ldDest;
         }
         if (TRows.Count > 8)
         {
-            c80.Store(sums + 256); c81.Store(sums + 272); c90.Store(sums + 288); c91.Store(sums + 304);
-            ca0.Store(sums + 320); ca1.Store(sums + 336); cb0.Store(sums + 352); cb1.Store(sums + 368);
+            c80.Store(d); c81.Store(d + 16); d += ldDest;
+            c90.Store(d); c91.Store(d + 16); d += ldDest;
+            ca0.Store(d); ca1.Store(d + 16); d += ldDest;
+            cb0.Store(d); cb1.Store(d + 16);
         }
     }
 
@@ -249,11 +360,13 @@ internal static unsafe class MatrixKernel
                 v0 += Vector512.Load(target);
                 v1 += Vector512.Load(target + 16);
             }
-            if (finish.Last)
+            if (finish.Bias)
             {
-                v0 = Activate(v0 + bias0, finish.Activation);
-                v1 = Activate(v1 + bias1, finish.Activation);
+                v0 += bias0;
+                v1 += bias1;
             }
+            v0 = Activate(v0, finish.Activation);
+            v1 = Activate(v1, finish.Activation);
             v0.Store(target);
             v1.Store(target + 16);
             if (narrow) new Span<float>(staged, columns).CopyTo(new Span<float>(q, columns));
@@ -261,10 +374,14 @@ internal static unsafe class MatrixKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector512<float> Activate(Vector512<float> v, Act act) => act switch
+    static Vector512<float> Activate(Vector512<float> v, OutputActivation act) => act switch
     {
-        Act.QuickGelu => VectorMath.QuickGelu(v),
-        Act.Gelu => VectorMath.Gelu(v),
+        OutputActivation.QuickGelu => VectorMath.QuickGelu(v),
+        OutputActivation.Gelu => VectorMath.Gelu(v),
+        OutputActivation.Relu => VectorMath.Relu(v),
         _ => v,
     };
 }
+
+/// <summary>What <see cref="MatrixKernel"/> applies to each output after the bias (and the residual sum, if any).</summary>
+internal enum OutputActivation : byte { None, QuickGelu, Gelu, Relu }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -6,6 +7,10 @@ namespace SharpClip.Managed;
 /// <summary>The elementwise functions of CLIP's towers on 16 floats at a time, computed as the reference writes them.</summary>
 internal static class VectorMath
 {
+    /// <summary>max(0, x), NaN kept (vmaxps returns its second operand when either is NaN), as PyTorch's ReLU does.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Relu(Vector512<float> x) => Avx512F.Max(Vector512<float>.Zero, x);
+
     /// <summary>QuickGELU, <c>x·sigmoid(1.702x)</c> (openai/CLIP's activation), sigmoid as <c>1/(1+e^(−z))</c>.</summary>
     public static Vector512<float> QuickGelu(Vector512<float> x) =>
         x / (Vector512<float>.One + Exp(x * Vector512.Create(-1.702f)));

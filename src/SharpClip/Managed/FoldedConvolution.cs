@@ -1,0 +1,165 @@
+using System.Runtime.CompilerServices;
+using SharpClip.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpClip.Managed;
+
+/// <summary>
+/// A bias-free convolution followed by an eval-mode BatchNorm, as one convolution with a bias: the BatchNorm's
+/// <c>γ/√(var + ε)</c> scales each output channel's weights and <c>β − mean·γ/√(var + ε)</c> is the bias, so the
+/// product's epilogue does the whole normalisation. Runs on <see cref="FeatureMap"/>s: a 1×1 convolution is one
+/// <see cref="MatrixKernel"/> product over the pixel rows; a k×k one first gathers each output pixel's k·k input rows
+/// into one row (im2col, chunk by chunk so the gathered rows stay in cache) and multiplies those.
+/// </summary>
+internal sealed unsafe class FoldedConvolution : IDisposable
+{
+    /// <summary>PyTorch's BatchNorm2d default, which every CLIP ResNet uses.</summary>
+    public const double Epsilon = 1e-5;
+
+    /// <summary>Gathered floats up to which a convolution gathers every output pixel at once and splits the product's
+    /// columns across threads (the small late stages, whose weights are large); above it each thread takes its own
+    /// range of pixels, chunk by chunk.</summary>
+    const long WholeGather = 1 << 21;
+
+    /// <summary>Gathered floats per chunk and thread: 512 KiB, within L2 beside a weight panel block.</summary>
+    const int ChunkFloats = 1 << 17;
+
+    /// <summary>Output tiles (2×2 pixels each) from which a 3×3 convolution runs as Winograd's F(2×2, 3×3): below it
+    /// (a late stage at batch 1) the 16 transformed weight matrices, 16/9 the direct weights' size, cost more to read
+    /// than the multiplications they save.</summary>
+    const int WinogradMinTiles = 64;
+
+    readonly PackedMatrix _matrix;
+    readonly WinogradConvolution? _winograd;
+
+    /// <param name="w">The tower's weights.</param>
+    /// <param name="convolution">The Conv2d's key (its <c>.weight</c>: [out, in, k, k]).</param>
+    /// <param name="norm">The BatchNorm2d's key (<c>.weight</c>, <c>.bias</c>, <c>.running_mean</c>, <c>.running_var</c>).</param>
+    /// <param name="stride">The convolution's stride.</param>
+    /// <param name="padding">Zero padding on each side.</param>
+    public FoldedConvolution(TowerWeights w, string convolution, string norm, int stride = 1, int padding = 0)
+    {
+        using var scope = torch.NewDisposeScope();
+        var weight = w[$"{convolution}.weight"].detach().to(ScalarType.Float64, CPU);   // [out, in, k, k]
+        if (weight.dim() != 4 || weight.shape[2] != weight.shape[3])
+            throw new NotSupportedException($"{convolution}: the managed engine runs square 2-D convolutions, not [{string.Join(", ", weight.shape)}]");
+        var gamma = w[$"{norm}.weight"].detach().to(ScalarType.Float64, CPU);
+        var beta = w[$"{norm}.bias"].detach().to(ScalarType.Float64, CPU);
+        var mean = w[$"{norm}.running_mean"].detach().to(ScalarType.Float64, CPU);
+        var variance = w[$"{norm}.running_var"].detach().to(ScalarType.Float64, CPU);
+        var scale = gamma / (variance + Epsilon).sqrt();                          // [out]
+        OutChannels = (int)weight.shape[0];
+        InChannels = (int)weight.shape[1];
+        Kernel = (int)weight.shape[2];
+        Stride = stride;
+        Padding = padding;
+        // Rows of the gathered input are (dy, dx, channel): the weight's [out, in, dy, dx] permuted to match.
+        var rows = weight.permute(0, 2, 3, 1).reshape(OutChannels, -1) * scale.unsqueeze(1);
+        var bias = beta - mean * scale;
+        _matrix = PackedMatrix.FromLinear(rows.to(ScalarType.Float32), bias.to(ScalarType.Float32));
+        if (Kernel == 3 && stride == 1 && padding == 1 && WinogradConvolution.Fits(InChannels, OutChannels))
+        {
+            try
+            {
+                _winograd = new WinogradConvolution(weight * scale.reshape(-1, 1, 1, 1), bias);
+            }
+            catch
+            {
+                _matrix.Dispose();
+                throw;
+            }
+        }
+    }
+
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public int Kernel { get; }
+    public int Stride { get; }
+    public int Padding { get; }
+
+    /// <summary>The output's side for an input side (PyTorch's floor rule).</summary>
+    public int OutputSide(int side) => (side + 2 * Padding - Kernel) / Stride + 1;
+
+    bool Pointwise => Kernel == 1 && Stride == 1 && Padding == 0;
+
+    /// <summary>
+    /// <c>output = act(conv(input) + bias)</c>, or <c>act(output + conv(input) + bias)</c> when
+    /// <paramref name="accumulate"/> (the residual sum). <paramref name="output"/> must have the shape
+    /// <see cref="OutputSide"/> gives.
+    /// </summary>
+    public void Apply(in FeatureMap input, in FeatureMap output, bool accumulate, OutputActivation activation, int threads)
+    {
+        if (input.Channels != InChannels || output.Channels != OutChannels || output.Images != input.Images
+            || output.Height != OutputSide(input.Height) || output.Width != OutputSide(input.Width))
+            throw new ArgumentException($"convolution {InChannels}→{OutChannels} ({Kernel}×{Kernel}, stride {Stride}): input " +
+                $"[{input.Images}, {input.Height}, {input.Width}, {input.Channels}] does not give output [{output.Images}, {output.Height}, {output.Width}, {output.Channels}]");
+        if (Pointwise)
+        {
+            MatrixKernel.Multiply(input.Data, input.Rows, input.Ld, _matrix, output.Data, output.Ld, 0, OutChannels, accumulate, activation, threads);
+            return;
+        }
+        if (_winograd is not null && !accumulate && activation is (OutputActivation.None or OutputActivation.Relu)
+            && input.Images * ((input.Height + 1) / 2) * ((input.Width + 1) / 2) >= WinogradMinTiles)
+        {
+            _winograd.Apply(input, output, activation, threads);
+            return;
+        }
+        int depth = Kernel * Kernel * InChannels, ldc = FeatureMap.Stride(depth), rows = output.Rows;
+        var from = input;
+        var to = output;
+        if ((long)rows * ldc <= WholeGather)
+        {
+            using var gathered = AlignedBuffer.Scratch((long)rows * ldc);
+            float* g = gathered.Data;
+            nint gs = (nint)g;
+            RowOps.ForRows(rows, threads, (first, end) => Gather(from, to, first, end - first, (float*)gs + (long)first * ldc, ldc));
+            MatrixKernel.Multiply(g, rows, ldc, _matrix, output.Data, output.Ld, 0, OutChannels, accumulate, activation, threads);
+            return;
+        }
+        int chunk = Math.Max(12, ChunkFloats / ldc / 12 * 12);
+        int parts = Math.Max(1, Math.Min(threads, (rows + chunk - 1) / chunk));
+        WorkerTeam.Run(parts, part =>
+        {
+            int first = (int)((long)rows * part / parts), end = (int)((long)rows * (part + 1) / parts);
+            using var gathered = AlignedBuffer.Scratch((long)chunk * ldc);
+            for (int r = first; r < end; r += chunk)
+            {
+                int count = Math.Min(chunk, end - r);
+                Gather(from, to, r, count, gathered.Data, ldc);
+                MatrixKernel.Multiply(gathered.Data, count, ldc, _matrix, to.Data + (long)r * to.Ld, to.Ld, 0, OutChannels, accumulate, activation, threads: 1);
+            }
+        });
+    }
+
+    /// <summary>Output pixels [<paramref name="first"/>, +<paramref name="count"/>) as rows of their k·k input pixels'
+    /// channels, (dy, dx) in order, zeros where the window hangs over the padding.</summary>
+    // rows: [count, k·k·in] with row stride ldr
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void Gather(in FeatureMap input, in FeatureMap output, int first, int count, float* rows, int ldr)
+    {
+        int k = Kernel, c = InChannels, pixels = output.Height * output.Width;
+        for (int r = 0; r < count; r++)
+        {
+            int o = first + r, image = o / pixels, within = o % pixels, oy = within / output.Width, ox = within % output.Width;
+            float* row = rows + (long)r * ldr;
+            for (int dy = 0; dy < k; dy++)
+            {
+                int iy = oy * Stride + dy - Padding;
+                for (int dx = 0; dx < k; dx++, row += c)
+                {
+                    int ix = ox * Stride + dx - Padding;
+                    if ((uint)iy < (uint)input.Height && (uint)ix < (uint)input.Width)
+                        RowOps.Copy(input.Data + (((long)image * input.Height + iy) * input.Width + ix) * input.Ld, row, c);
+                    else new Span<float>(row, c).Clear();
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _matrix.Dispose();
+        _winograd?.Dispose();
+    }
+}

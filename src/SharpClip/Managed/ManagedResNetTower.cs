@@ -1,0 +1,227 @@
+using SharpClip.Modeling;
+
+namespace SharpClip.Managed;
+
+/// <summary>
+/// <see cref="ModifiedResNet"/> on the managed kernels, in eval mode: the three-convolution stem and its 2×2 average
+/// pool, the bottleneck stages (each convolution's BatchNorm folded into it, see <see cref="FoldedConvolution"/>;
+/// the residual sum and its ReLU done in the last convolution's epilogue), and the attention pool (the mean pixel as
+/// the one query over the mean and every pixel, heads on <see cref="HeadAttention"/>), on channels-last maps.
+/// </summary>
+internal sealed unsafe class ManagedResNetTower : IManagedImageTower
+{
+    /// <summary>One residual unit: 1×1, 3×3, average pool (stride &gt; 1), 1×1, plus the shortcut, then ReLU.</summary>
+    sealed class Bottleneck : IDisposable
+    {
+        public readonly FoldedConvolution Reduce, Spatial, Expand;
+        public readonly FoldedConvolution? Shortcut;
+        public readonly int Stride;
+
+        public Bottleneck(TowerWeights w, string p, int stride)
+        {
+            Stride = stride;
+            try
+            {
+                Reduce = new FoldedConvolution(w, $"{p}.conv1", $"{p}.bn1");
+                Spatial = new FoldedConvolution(w, $"{p}.conv2", $"{p}.bn2", padding: 1);
+                Expand = new FoldedConvolution(w, $"{p}.conv3", $"{p}.bn3");
+                if (w.Has($"{p}.downsample.0.weight")) Shortcut = new FoldedConvolution(w, $"{p}.downsample.0", $"{p}.downsample.1");
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The unit's output map (new memory, or <paramref name="x"/> itself when there is no shortcut
+        /// projection: the sum is made in place).</summary>
+        public FeatureMap Forward(in FeatureMap x, List<AlignedBuffer> keep, int threads)
+        {
+            var reduced = FeatureMap.Allocate(x.Images, x.Height, x.Width, Reduce.OutChannels, out var b1);
+            using (b1)
+            {
+                Reduce.Apply(x, reduced, false, OutputActivation.Relu, threads);
+                var spatial = FeatureMap.Allocate(x.Images, x.Height, x.Width, Spatial.OutChannels, out var b2);
+                using (b2)
+                {
+                    Spatial.Apply(reduced, spatial, false, OutputActivation.Relu, threads);
+                    int side = AveragePool.OutputSide(x.Height, Stride), sideW = AveragePool.OutputSide(x.Width, Stride);
+                    var pooled = spatial;
+                    AlignedBuffer? b3 = null;
+                    if (Stride > 1)
+                    {
+                        pooled = FeatureMap.Allocate(x.Images, side, sideW, spatial.Channels, out b3);
+                        AveragePool.Apply(spatial, Stride, pooled, threads);
+                    }
+                    using (b3)
+                    {
+                        var output = x;
+                        if (Shortcut is not null)
+                        {
+                            output = FeatureMap.Allocate(x.Images, side, sideW, Expand.OutChannels, out var b4);
+                            keep.Add(b4);
+                            var input = x;
+                            AlignedBuffer? b5 = null;
+                            if (Stride > 1)
+                            {
+                                input = FeatureMap.Allocate(x.Images, side, sideW, x.Channels, out b5);
+                                AveragePool.Apply(x, Stride, input, threads);
+                            }
+                            using (b5) Shortcut.Apply(input, output, false, OutputActivation.None, threads);
+                        }
+                        Expand.Apply(pooled, output, true, OutputActivation.Relu, threads);
+                        return output;
+                    }
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            Reduce?.Dispose(); Spatial?.Dispose(); Expand?.Dispose(); Shortcut?.Dispose();
+        }
+    }
+
+    readonly FoldedConvolution[] _stem = new FoldedConvolution[3];
+    readonly List<Bottleneck> _blocks = [];
+    readonly PackedMatrix _queries, _keys, _values, _output;
+    readonly AlignedBuffer _positions;
+    readonly int _resolution, _width, _heads;
+
+    public ManagedResNetTower(TowerWeights w, ClipConfig config)
+    {
+        if (config.IsVisionTransformer) throw new NotSupportedException("not a ModifiedResNet");
+        _resolution = config.ImageResolution;
+        _heads = config.VisionHeads;
+        try
+        {
+            _stem[0] = new FoldedConvolution(w, "visual.conv1", "visual.bn1", stride: 2, padding: 1);
+            _stem[1] = new FoldedConvolution(w, "visual.conv2", "visual.bn2", padding: 1);
+            _stem[2] = new FoldedConvolution(w, "visual.conv3", "visual.bn3", padding: 1);
+            for (int stage = 0; stage < config.VisionLayers.Length; stage++)
+                for (int i = 0; i < config.VisionLayers[stage]; i++)
+                    _blocks.Add(new Bottleneck(w, $"visual.layer{stage + 1}.{i}", stage > 0 && i == 0 ? 2 : 1));
+            _queries = PackedMatrix.FromLinear(w["visual.attnpool.q_proj.weight"], w["visual.attnpool.q_proj.bias"]);
+            _keys = PackedMatrix.FromLinear(w["visual.attnpool.k_proj.weight"], w["visual.attnpool.k_proj.bias"]);
+            _values = PackedMatrix.FromLinear(w["visual.attnpool.v_proj.weight"], w["visual.attnpool.v_proj.bias"]);
+            _output = PackedMatrix.FromLinear(w["visual.attnpool.c_proj.weight"], w["visual.attnpool.c_proj.bias"]);
+            _positions = TensorCopy.ToNative(TensorCopy.Floats(w["visual.attnpool.positional_embedding"])); // [grid²+1, width]
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        _width = _queries.Inner;
+        if (_width % _heads != 0) throw new NotSupportedException($"attention pool width {_width} is not a multiple of {_heads} heads");
+        EmbedDim = _output.Outer;
+    }
+
+    public int EmbedDim { get; }
+
+    /// <summary>Image features, not normalised.</summary>
+    // pixels: [images, 3, resolution, resolution] contiguous; output: [images, embed_dim]
+    public void Encode(float* pixels, int images, float* output, int threads)
+    {
+        var keep = new List<AlignedBuffer>();
+        try
+        {
+            var x = Stem(pixels, images, keep, threads);
+            foreach (var block in _blocks) x = block.Forward(x, keep, threads);
+            Pool(x, output, threads);
+        }
+        finally
+        {
+            foreach (var b in keep) b.Dispose();
+        }
+    }
+
+    /// <summary>conv–BN–ReLU three times (the first with stride 2), then a 2×2 average pool: [r, r, 3] → [r/4, r/4, width].</summary>
+    FeatureMap Stem(float* pixels, int images, List<AlignedBuffer> keep, int threads)
+    {
+        int r = _resolution;
+        using var rgb = AlignedBuffer.Scratch((long)images * r * r * 3);
+        ToChannelsLast(pixels, images, r, rgb.Data);
+        var x = new FeatureMap(rgb.Data, images, r, r, 3, 3);
+        var owned = new List<AlignedBuffer>();
+        try
+        {
+            foreach (var conv in _stem)
+            {
+                int side = conv.OutputSide(x.Height);
+                var y = FeatureMap.Allocate(images, side, side, conv.OutChannels, out var buffer);
+                owned.Add(buffer);
+                conv.Apply(x, y, false, OutputActivation.Relu, threads);
+                x = y;
+            }
+            int pooledSide = AveragePool.OutputSide(x.Height, 2);
+            var pooled = FeatureMap.Allocate(images, pooledSide, pooledSide, x.Channels, out var kept);
+            keep.Add(kept);
+            AveragePool.Apply(x, 2, pooled, threads);
+            return pooled;
+        }
+        finally
+        {
+            foreach (var b in owned) b.Dispose();
+        }
+    }
+
+    // pixels: [images, 3, r, r] → rgb: [images·r·r, 3]
+    static void ToChannelsLast(float* pixels, int images, int r, float* rgb)
+    {
+        long plane = (long)r * r;
+        for (int i = 0; i < images; i++)
+            for (int c = 0; c < 3; c++)
+            {
+                float* from = pixels + (i * 3L + c) * plane, to = rgb + i * plane * 3 + c;
+                for (long p = 0; p < plane; p++) to[p * 3] = from[p];
+            }
+    }
+
+    /// <summary>The attention pool: tokens = [mean pixel, every pixel] + positions; the mean token's attention over all
+    /// of them through q/k/v, then c_proj.</summary>
+    // x: [images, grid, grid, width]; output: [images, embed_dim]
+    void Pool(in FeatureMap x, float* output, int threads)
+    {
+        int images = x.Images, pixels = x.Height * x.Width, tokens = pixels + 1, width = x.Channels, ld = FeatureMap.Stride(width);
+        if (width != _width || (long)tokens * width != _positions.Length)
+            throw new InvalidOperationException($"the attention pool expects {_positions.Length / _width - 1} pixels of {_width} channels, " +
+                                                $"the stages gave {pixels} of {width}");
+        using var buffers = AlignedBuffer.Scratch((long)images * (3 * tokens + 2) * ld);
+        float* all = buffers.Data, keys = all + (long)images * tokens * ld, values = keys + (long)images * tokens * ld,
+            queries = values + (long)images * tokens * ld, attended = queries + (long)images * ld;
+        float* positions = _positions.Data;
+        for (int i = 0; i < images; i++)
+        {
+            float* first = all + (long)i * tokens * ld;
+            new Span<float>(first, width).Clear();
+            for (int p = 0; p < pixels; p++)
+            {
+                float* pixel = x.Data + ((long)i * pixels + p) * x.Ld;
+                RowOps.Add(first, pixel, first, width);                        // the mean's sum, pixel by pixel
+                RowOps.Add(pixel, positions + (long)(p + 1) * width, first + (long)(p + 1) * ld, width);
+            }
+            for (int c = 0; c < width; c++) first[c] = first[c] / pixels + positions[c];
+        }
+        int rows = images * tokens;
+        MatrixKernel.Multiply(all, rows, ld, _keys, keys, ld, 0, width, false, OutputActivation.None, threads);
+        MatrixKernel.Multiply(all, rows, ld, _values, values, ld, 0, width, false, OutputActivation.None, threads);
+        MatrixKernel.Multiply(all, images, tokens * ld, _queries, queries, ld, 0, width, false, OutputActivation.None, threads);
+        var zeros = new int[images];                                            // the query is token 0 of each image
+        fixed (int* queryPositions = zeros)
+        {
+            var layout = new HeadAttention.Layout(queries, ld, keys, ld, values, ld, attended, ld, images, tokens, 1, queryPositions, causal: false);
+            HeadAttention.Run(layout, _heads, width / _heads, threads);
+        }
+        MatrixKernel.Multiply(attended, images, ld, _output, output, EmbedDim, 0, EmbedDim, false, OutputActivation.None, threads);
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _stem) c?.Dispose();
+        foreach (var b in _blocks) b.Dispose();
+        _queries?.Dispose(); _keys?.Dispose(); _values?.Dispose(); _output?.Dispose();
+        _positions?.Dispose();
+    }
+}
