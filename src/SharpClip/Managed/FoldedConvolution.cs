@@ -48,7 +48,8 @@ internal sealed unsafe class FoldedConvolution : IDisposable
         var beta = w[$"{norm}.bias"].detach().to(ScalarType.Float64, CPU);
         var mean = w[$"{norm}.running_mean"].detach().to(ScalarType.Float64, CPU);
         var variance = w[$"{norm}.running_var"].detach().to(ScalarType.Float64, CPU);
-        var scale = gamma / (variance + Epsilon).sqrt();                          // [out]
+        using Scalar epsilon = Epsilon;                                         // held for the op (see KeptScalars)
+        var scale = gamma / variance.add(epsilon, KeptScalars.One).sqrt();       // [out]
         OutChannels = (int)weight.shape[0];
         InChannels = (int)weight.shape[1];
         Kernel = (int)weight.shape[2];

@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace SharpClip.Managed;
 
 /// <summary>
-/// The managed engine: a Vision Transformer CLIP's two towers on SharpClip's own AVX-512 kernels in C#
+/// The managed engine: a CLIP's two towers (a Vision Transformer or a ModifiedResNet image tower, see
+/// <see cref="ManagedVisionTower"/> and <see cref="ManagedResNetTower"/>) on SharpClip's own AVX-512 kernels in C#
 /// (<see cref="MatrixKernel"/>), with the same embeddings as the model's <see cref="ClipModel.EmbedImages"/> /
 /// <see cref="ClipModel.EmbedTexts"/> (float32 CPU tensors, normalised the same way, padding trimmed the same way, the
 /// same NaN check). Why a third engine: ONNX Runtime's matrix products already run near this CPU's peak, and what it
@@ -27,7 +28,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     bool _disposed;
 
     /// <summary>An encoder with weights of its own (see <see cref="For"/> for the shared one).</summary>
-    /// <param name="model">A Vision Transformer CLIP in float32 on the CPU.</param>
+    /// <param name="model">A CLIP in float32 on the CPU.</param>
     /// <param name="threads">Threads per call; null takes libtorch's thread count, so every engine uses the same cores.</param>
     /// <exception cref="NotSupportedException">the model or this CPU is one the engine cannot run (<see cref="CanRun"/> says why).</exception>
     public ManagedClipEncoder(ClipModel model, int? threads = null)

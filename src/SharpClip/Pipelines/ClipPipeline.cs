@@ -297,8 +297,12 @@ public sealed class ClipPipeline : IDisposable
             InferenceEngine.Onnx => throw new ArgumentException($"engine onnx: {why}; use engine torch or auto"),
             InferenceEngine.Managed when managed => (ManagedClipEncoder.For(model), "managed (asked for)"),
             InferenceEngine.Managed => throw new ArgumentException($"engine managed: {whyNotManaged}; use engine onnx, torch or auto"),
-            _ when managed => (ManagedClipEncoder.For(model), "managed (auto: a float32 Vision Transformer on an AVX-512 CPU)"),
-            _ when onnx => (OnnxClipEncoder.For(model), $"onnx (auto: float32 on the CPU; not managed: {whyNotManaged})"),
+            _ when managed && model.Config.IsVisionTransformer => (ManagedClipEncoder.For(model), "managed (auto: a float32 Vision Transformer on an AVX-512 CPU)"),
+            // A ModifiedResNet: the managed engine runs it (engine managed) but ONNX Runtime was faster at batch 1 and
+            // level at batch 8 (bench … engines), so auto keeps ONNX Runtime.
+            _ when onnx => (OnnxClipEncoder.For(model), managed
+                ? "onnx (auto: a float32 ModifiedResNet, which ONNX Runtime runs faster than the managed engine at small batches)"
+                : $"onnx (auto: float32 on the CPU; not managed: {whyNotManaged})"),
             _ => (model, $"torch (auto: {why})"),
         };
     }

@@ -4,13 +4,14 @@ namespace SharpClip.Pipelines;
 public enum InferenceEngine
 {
     /// <summary>The fastest engine that can run the model: the managed engine for a float32 Vision Transformer on a CPU
-    /// with AVX-512, else ONNX Runtime (float32 on the CPU), else libtorch.</summary>
+    /// with AVX-512, else ONNX Runtime (float32 on the CPU; ModifiedResNets too, faster there at small batches), else
+    /// libtorch.</summary>
     Auto,
     /// <summary>libtorch, through the model's own modules.</summary>
     Torch,
     /// <summary>ONNX Runtime running the graphs SharpClip writes from the loaded weights; float32 on the CPU only.</summary>
     Onnx,
-    /// <summary>SharpClip's own AVX-512 kernels in C# (<see cref="Managed.ManagedClipEncoder"/>): float32 Vision
-    /// Transformer CLIPs on the CPU.</summary>
+    /// <summary>SharpClip's own AVX-512 kernels in C# (<see cref="Managed.ManagedClipEncoder"/>): float32 CLIPs (Vision
+    /// Transformers and ModifiedResNets) on the CPU.</summary>
     Managed,
 }
