@@ -8,7 +8,9 @@ namespace SharpClip.Bench;
 /// <summary>
 /// Images per second for CLIP preprocessing of 1024×768 JPEGs into float32 [3, 224, 224] tensors: one thread, and
 /// the parallel batch API on every core. Also times the stages (decode, resize+crop, normalise) on one thread.
-/// Usage: <c>dotnet run -c Release --project bench/SharpClip.Bench -- preprocess [--images N] [--json FILE]</c>.
+/// Usage: <c>dotnet run -c Release --project bench/SharpClip.Bench -- preprocess [--images N] [--json FILE]</c>, or
+/// <c>preprocess --list FILE</c> for the per-format stage costs of the files FILE lists (the embed suite writes
+/// <c>artifacts/bench-embed/images-200.txt</c>): what an end-to-end figure spends outside the model.
 /// </summary>
 public static class PreprocessBench
 {
@@ -125,34 +127,7 @@ public static class PreprocessBench
         foreach (var (ext, s) in stages)
             Console.WriteLine($"  {ext,-5} x{s.N,4}: read {s.Read / s.N,6:F2}  decode {s.Decode / s.N,6:F2}  resize+crop {s.Resize / s.N,6:F2}  " +
                               $"normalise {s.Normalize / s.N,6:F3}  ({s.Pixels / s.N / 1e6:F2} MP, decode {s.Pixels / s.Decode / 1e3:F0} MP/s)");
-        SkiaTrial(files);
         return 0;
-    }
-
-    static void SkiaTrial(IReadOnlyList<string> files)
-    {
-        var t = new Dictionary<string, (int N, double Ms, int Same)>();
-        foreach (var f in files)
-        {
-            var bytes = File.ReadAllBytes(f);
-            var sw = Stopwatch.StartNew();
-            using var data = SkiaSharp.SKData.CreateCopy(bytes);
-            using var codec = SkiaSharp.SKCodec.Create(data);
-            var info = codec.Info.WithColorType(SkiaSharp.SKColorType.Rgba8888).WithAlphaType(SkiaSharp.SKAlphaType.Unpremul).WithColorSpace(null);
-            using var bmp = new SkiaSharp.SKBitmap(info);
-            var r = codec.GetPixels(info, bmp.GetPixels());
-            if (r != SkiaSharp.SKCodecResult.Success) throw new Exception(r.ToString());
-            double ms = sw.Elapsed.TotalMilliseconds;
-            var v = ImageDecoder.Decode(bytes, f);
-            var px = bmp.GetPixelSpan();
-            int diff = 0;
-            for (int i = 0; i < v.Width * v.Height; i++)
-                for (int c = 0; c < 3; c++) diff = Math.Max(diff, Math.Abs(px[i * 4 + c] - v.Samples[i * 3 + c]));
-            string ext = Path.GetExtension(f);
-            var s = t.GetValueOrDefault(ext);
-            t[ext] = (s.N + 1, s.Ms + ms, Math.Max(s.Same, diff));
-        }
-        foreach (var (ext, s) in t) Console.WriteLine($"  skia {ext}: decode {s.Ms / s.N:F2} ms, max diff vs vips {s.Same}");
     }
 
     /// <summary>Mean wall-clock and process CPU milliseconds per call.</summary>
