@@ -38,6 +38,9 @@ internal static unsafe class MatrixKernel
     /// <summary>Rows of <c>x</c> run against one panel before the next panel: their 12 KiB per tile stay in L2.</summary>
     const int RowBlock = 144;
 
+    /// <summary>Inner blocks up to this deep prefetch the next tile's rows (see <see cref="WholeTile{TRows}"/>).</summary>
+    const int PrefetchDepth = 256;
+
     /// <summary>Rows whose outputs all inner blocks update before the next rows start: for a tall input (a batch of 64
     /// captions is 4,928 rows) the outputs of the rows in hand stay in cache between blocks instead of making a round
     /// trip to memory per block (measured on those 4,928 rows: the 2,048-deep product 289 against 249-277 GFLOP/s, the
@@ -178,6 +181,20 @@ internal static unsafe class MatrixKernel
     static bool WholeTile<TRows>(float* a, nint stride, float* panel, int depth, float* c, int ldc, float* bias, float* sums, float* ahead,
         in WholeTilePlan plan) where TRows : struct, ITileRows
     {
+        // With a short inner dimension (a ResNet's 64-256-deep 1×1 convolutions and Winograd products) a tile is over
+        // before its output rows and rows of x arrive from memory: ask for the next tile's while this one multiplies
+        // (RN50 at batch 8 5-9 % faster). Deeper tiles hide the wait themselves (ViT-B/32 at batch 1 was 7 % slower with it).
+        if (depth <= PrefetchDepth)
+        {
+            float* nextC = c + (long)TRows.Count * ldc;
+            byte* nextA = (byte*)a + TRows.Count * stride;
+            for (int r = 0; r < TRows.Count; r++)
+            {
+                Sse.Prefetch0(nextC + (long)r * ldc);
+                Sse.Prefetch0(nextC + (long)r * ldc + 16);
+                Sse.Prefetch0(nextA + r * stride);
+            }
+        }
         float* dest = plan.Gelu ? sums : c;
         nint ldDest = plan.Gelu ? PanelWidth : ldc;
         if (!plan.First)
