@@ -18,8 +18,8 @@ internal sealed unsafe class FoldedConvolution : IDisposable
     public const double Epsilon = 1e-5;
 
     /// <summary>Gathered floats up to which a convolution gathers every output pixel at once and splits the product's
-    /// columns across threads (the small late stages, whose weights are large); above it each thread takes its own
-    /// range of pixels, chunk by chunk.</summary>
+    /// columns across threads (the small late stages, whose weights are large); above it, or when there are fewer
+    /// 32-column panels than threads (the stem's 32 channels), each thread takes its own range of pixels, chunk by chunk.</summary>
     const long WholeGather = 1 << 21;
 
     /// <summary>Gathered floats per chunk and thread: 512 KiB, within L2 beside a weight panel block.</summary>
@@ -109,7 +109,8 @@ internal sealed unsafe class FoldedConvolution : IDisposable
         int depth = Kernel * Kernel * InChannels, ldc = FeatureMap.Stride(depth), rows = output.Rows;
         var from = input;
         var to = output;
-        if ((long)rows * ldc <= WholeGather)
+        int panels = (OutChannels + MatrixKernel.PanelWidth - 1) / MatrixKernel.PanelWidth;
+        if ((long)rows * ldc <= WholeGather && panels >= threads)
         {
             using var gathered = AlignedBuffer.Scratch((long)rows * ldc);
             float* g = gathered.Data;
@@ -150,8 +151,11 @@ internal sealed unsafe class FoldedConvolution : IDisposable
                 for (int dx = 0; dx < k; dx++, row += c)
                 {
                     int ix = ox * Stride + dx - Padding;
-                    if ((uint)iy < (uint)input.Height && (uint)ix < (uint)input.Width)
-                        RowOps.Copy(input.Data + (((long)image * input.Height + iy) * input.Width + ix) * input.Ld, row, c);
+                    bool inside = (uint)iy < (uint)input.Height && (uint)ix < (uint)input.Width;
+                    float* pixel = input.Data + (((long)image * input.Height + iy) * input.Width + ix) * input.Ld;
+                    if (c < 16)                                                 // the image's 3 channels: no call per pixel
+                        for (int i = 0; i < c; i++) row[i] = inside ? pixel[i] : 0;
+                    else if (inside) RowOps.Copy(pixel, row, c);
                     else new Span<float>(row, c).Clear();
                 }
             }
