@@ -62,6 +62,28 @@ internal static unsafe class RowOps
             part => body((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts)));
     }
 
+    /// <summary><c>Σ a[i]·b[i]</c> over <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Dot(float* a, float* b, int count)
+    {
+        var sum = Vector512<float>.Zero;
+        int i = 0;
+        for (; i <= count - 16; i += 16) sum = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), sum);
+        float total = Vector512.Sum(sum);
+        for (; i < count; i++) total += a[i] * b[i];
+        return total;
+    }
+
+    /// <summary><c>y[i] += s·x[i]</c> over <paramref name="count"/> floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AddScaled(float* y, float* x, float s, int count)
+    {
+        var scale = Vector512.Create(s);
+        int i = 0;
+        for (; i <= count - 16; i += 16) Vector512.FusedMultiplyAdd(Vector512.Load(x + i), scale, Vector512.Load(y + i)).Store(y + i);
+        for (; i < count; i++) y[i] += s * x[i];
+    }
+
     /// <summary><c>y[i] = a[i] + b[i]</c> over <paramref name="count"/> floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* a, float* b, float* y, int count)
