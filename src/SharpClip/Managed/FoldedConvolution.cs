@@ -141,9 +141,9 @@ internal sealed unsafe class FoldedConvolution : IDisposable
     void Gather(in FeatureMap input, in FeatureMap output, int first, int count, float* rows, int ldr)
     {
         int k = Kernel, c = InChannels, pixels = output.Height * output.Width;
+        int image = first / pixels, oy = first % pixels / output.Width, ox = first % output.Width;  // advanced, not divided, per row
         for (int r = 0; r < count; r++)
         {
-            int o = first + r, image = o / pixels, within = o % pixels, oy = within / output.Width, ox = within % output.Width;
             float* row = rows + (long)r * ldr;
             for (int dy = 0; dy < k; dy++)
             {
@@ -151,13 +151,20 @@ internal sealed unsafe class FoldedConvolution : IDisposable
                 for (int dx = 0; dx < k; dx++, row += c)
                 {
                     int ix = ox * Stride + dx - Padding;
-                    bool inside = (uint)iy < (uint)input.Height && (uint)ix < (uint)input.Width;
-                    float* pixel = input.Data + (((long)image * input.Height + iy) * input.Width + ix) * input.Ld;
-                    if (c < 16)                                                 // the image's 3 channels: no call per pixel
-                        for (int i = 0; i < c; i++) row[i] = inside ? pixel[i] : 0;
-                    else if (inside) RowOps.Copy(pixel, row, c);
+                    if ((uint)iy < (uint)input.Height && (uint)ix < (uint)input.Width)
+                    {
+                        float* pixel = input.Data + (((long)image * input.Height + iy) * input.Width + ix) * input.Ld;
+                        if (c < 16) for (int i = 0; i < c; i++) row[i] = pixel[i];    // the image's 3 channels: no call per pixel
+                        else RowOps.Copy(pixel, row, c);
+                    }
+                    else if (c < 16) for (int i = 0; i < c; i++) row[i] = 0;
                     else new Span<float>(row, c).Clear();
                 }
+            }
+            if (++ox == output.Width)
+            {
+                ox = 0;
+                if (++oy == output.Height) { oy = 0; image++; }
             }
         }
     }
