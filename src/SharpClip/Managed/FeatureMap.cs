@@ -25,3 +25,26 @@ internal readonly unsafe struct FeatureMap(float* data, int images, int height, 
         return new FeatureMap(buffer.Data, images, height, width, channels, ld);
     }
 }
+
+/// <summary>The maps a stretch of a forward pass allocates, freed together when it ends.</summary>
+internal sealed class FeatureMaps : IDisposable
+{
+    readonly List<AlignedBuffer> _buffers = [];
+
+    /// <summary>A new map of this shape, freed with the others.</summary>
+    public FeatureMap Allocate(int images, int height, int width, int channels)
+    {
+        var map = FeatureMap.Allocate(images, height, width, channels, out var buffer);
+        _buffers.Add(buffer);
+        return map;
+    }
+
+    /// <summary>A new map with <paramref name="like"/>'s images and channels and the given sides.</summary>
+    public FeatureMap Allocate(in FeatureMap like, int height, int width) => Allocate(like.Images, height, width, like.Channels);
+
+    public void Dispose()
+    {
+        foreach (var b in _buffers) b.Dispose();
+        _buffers.Clear();
+    }
+}

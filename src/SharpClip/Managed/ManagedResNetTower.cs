@@ -7,7 +7,7 @@ namespace SharpClip.Managed;
 /// <see cref="ModifiedResNet"/> on the managed kernels, in eval mode: the three-convolution stem and its 2×2 average
 /// pool, the bottleneck stages (each convolution's BatchNorm folded into it, see <see cref="FoldedConvolution"/>;
 /// the residual sum and its ReLU done in the last convolution's epilogue), and the attention pool (the mean pixel as
-/// the one query over the mean and every pixel, heads on <see cref="HeadAttention"/>), on channels-last maps.
+/// the one query over the mean and every pixel, re-associated per head, see <see cref="Pool"/>), on channels-last maps.
 /// </summary>
 internal sealed unsafe class ManagedResNetTower : IManagedImageTower
 {
@@ -35,47 +35,33 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
             }
         }
 
-        /// <summary>The unit's output map (new memory, or <paramref name="x"/> itself when there is no shortcut
-        /// projection: the sum is made in place).</summary>
-        public FeatureMap Forward(in FeatureMap x, List<AlignedBuffer> keep, int threads)
+        /// <summary>The unit's output map: new memory from <paramref name="kept"/> behind a shortcut projection, else
+        /// <paramref name="x"/> itself (the identity's sum is made in place).</summary>
+        public FeatureMap Forward(in FeatureMap x, FeatureMaps kept, int threads)
         {
-            var reduced = FeatureMap.Allocate(x.Images, x.Height, x.Width, Reduce.OutChannels, out var b1);
-            using (b1)
+            using var scratch = new FeatureMaps();
+            var reduced = scratch.Allocate(x.Images, x.Height, x.Width, Reduce.OutChannels);
+            Reduce.Apply(x, reduced, false, OutputActivation.Relu, threads);
+            var spatial = scratch.Allocate(x.Images, x.Height, x.Width, Spatial.OutChannels);
+            Spatial.Apply(reduced, spatial, false, OutputActivation.Relu, threads);
+            var pooled = Pool(spatial, scratch, threads);
+            var output = x;
+            if (Shortcut is not null)
             {
-                Reduce.Apply(x, reduced, false, OutputActivation.Relu, threads);
-                var spatial = FeatureMap.Allocate(x.Images, x.Height, x.Width, Spatial.OutChannels, out var b2);
-                using (b2)
-                {
-                    Spatial.Apply(reduced, spatial, false, OutputActivation.Relu, threads);
-                    int side = AveragePool.OutputSide(x.Height, Stride), sideW = AveragePool.OutputSide(x.Width, Stride);
-                    var pooled = spatial;
-                    AlignedBuffer? b3 = null;
-                    if (Stride > 1)
-                    {
-                        pooled = FeatureMap.Allocate(x.Images, side, sideW, spatial.Channels, out b3);
-                        AveragePool.Apply(spatial, Stride, pooled, threads);
-                    }
-                    using (b3)
-                    {
-                        var output = x;
-                        if (Shortcut is not null)
-                        {
-                            output = FeatureMap.Allocate(x.Images, side, sideW, Expand.OutChannels, out var b4);
-                            keep.Add(b4);
-                            var input = x;
-                            AlignedBuffer? b5 = null;
-                            if (Stride > 1)
-                            {
-                                input = FeatureMap.Allocate(x.Images, side, sideW, x.Channels, out b5);
-                                AveragePool.Apply(x, Stride, input, threads);
-                            }
-                            using (b5) Shortcut.Apply(input, output, false, OutputActivation.None, threads);
-                        }
-                        Expand.Apply(pooled, output, true, OutputActivation.Relu, threads);
-                        return output;
-                    }
-                }
+                output = kept.Allocate(x.Images, pooled.Height, pooled.Width, Shortcut.OutChannels);
+                Shortcut.Apply(Pool(x, scratch, threads), output, false, OutputActivation.None, threads);
             }
+            Expand.Apply(pooled, output, true, OutputActivation.Relu, threads);     // relu(shortcut + bn3(conv3(·)))
+            return output;
+        }
+
+        /// <summary>The unit's anti-aliasing average pool (nothing at stride 1).</summary>
+        FeatureMap Pool(in FeatureMap map, FeatureMaps scratch, int threads)
+        {
+            if (Stride == 1) return map;
+            var pooled = scratch.Allocate(map, AveragePool.OutputSide(map.Height, Stride), AveragePool.OutputSide(map.Width, Stride));
+            AveragePool.Apply(map, Stride, pooled, threads);
+            return pooled;
         }
 
         public void Dispose()
@@ -137,47 +123,30 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
     // pixels: [images, 3, resolution, resolution] contiguous; output: [images, embed_dim]
     public void Encode(float* pixels, int images, float* output, int threads)
     {
-        var keep = new List<AlignedBuffer>();
-        try
-        {
-            var x = Stem(pixels, images, keep, threads);
-            foreach (var block in _blocks) x = block.Forward(x, keep, threads);
-            Pool(x, output, threads);
-        }
-        finally
-        {
-            foreach (var b in keep) b.Dispose();
-        }
+        using var kept = new FeatureMaps();
+        var x = Stem(pixels, images, kept, threads);
+        foreach (var block in _blocks) x = block.Forward(x, kept, threads);
+        Pool(x, output, threads);
     }
 
     /// <summary>conv–BN–ReLU three times (the first with stride 2), then a 2×2 average pool: [r, r, 3] → [r/4, r/4, width].</summary>
-    FeatureMap Stem(float* pixels, int images, List<AlignedBuffer> keep, int threads)
+    FeatureMap Stem(float* pixels, int images, FeatureMaps kept, int threads)
     {
         int r = _resolution;
+        using var scratch = new FeatureMaps();
         using var rgb = AlignedBuffer.Scratch((long)images * r * r * 3);
         ToChannelsLast(pixels, images, r, rgb.Data);
         var x = new FeatureMap(rgb.Data, images, r, r, 3, 3);
-        var owned = new List<AlignedBuffer>();
-        try
+        foreach (var conv in _stem)
         {
-            foreach (var conv in _stem)
-            {
-                int side = conv.OutputSide(x.Height);
-                var y = FeatureMap.Allocate(images, side, side, conv.OutChannels, out var buffer);
-                owned.Add(buffer);
-                conv.Apply(x, y, false, OutputActivation.Relu, threads);
-                x = y;
-            }
-            int pooledSide = AveragePool.OutputSide(x.Height, 2);
-            var pooled = FeatureMap.Allocate(images, pooledSide, pooledSide, x.Channels, out var kept);
-            keep.Add(kept);
-            AveragePool.Apply(x, 2, pooled, threads);
-            return pooled;
+            int side = conv.OutputSide(x.Height);
+            var y = scratch.Allocate(images, side, side, conv.OutChannels);
+            conv.Apply(x, y, false, OutputActivation.Relu, threads);
+            x = y;
         }
-        finally
-        {
-            foreach (var b in owned) b.Dispose();
-        }
+        var pooled = kept.Allocate(x, AveragePool.OutputSide(x.Height, 2), AveragePool.OutputSide(x.Width, 2));
+        AveragePool.Apply(x, 2, pooled, threads);
+        return pooled;
     }
 
     // pixels: [images, 3, r, r] → rgb: [images·r·r, 3]

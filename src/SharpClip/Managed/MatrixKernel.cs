@@ -6,8 +6,8 @@ using SharpClip.Modeling;
 namespace SharpClip.Managed;
 
 /// <summary>
-/// <c>y = act(x·W + b)</c> or <c>y += x·W + b</c> in float32 with AVX-512: the one matrix product the managed engine
-/// runs, with the bias, the activation and the residual sum done while the result is still in registers.
+/// <c>y = act(x·W + b)</c> or <c>y = act(y + x·W + b)</c> in float32 with AVX-512: the one matrix product the managed
+/// engine runs, with the bias, the activation and the residual sum done while the result is still in registers.
 /// </summary>
 /// <remarks>
 /// <para>Why our own: ONNX Runtime's MLAS multiplies at ≈ 390 GFLOP/s on this project's 2-core Zen 5 (92 % of the
@@ -18,8 +18,11 @@ namespace SharpClip.Managed;
 /// <para>The micro-kernel keeps a 12×32 tile of the output in 24 of the 32 vector registers and, per step along the
 /// inner dimension, reads two vectors of a packed weight panel and broadcasts 12 values of <c>x</c> (read in place,
 /// row-major, no packing: measured as fast as packed for these sizes). Rows left over at the end run as tiles of 8
-/// or 4 rows; columns are processed in panels of 32, and threads take disjoint ranges of panels, so no two threads
-/// write the same output and the sums are the same whatever the thread count.</para>
+/// or 4 rows; columns are processed in panels of 32, and threads take disjoint ranges of panels (or of rows, when
+/// there are few panels and many rows), so no two threads write the same output and the sums are the same whatever
+/// the thread count. A whole tile starts from the bias (plus the residual) or the previous inner block's sums and is
+/// stored straight to the output, a ReLU applied in registers; a GELU, a narrow last panel or a partial last tile go
+/// through a staging tile.</para>
 /// </remarks>
 [SkipLocalsInit]
 internal static unsafe class MatrixKernel
@@ -183,12 +186,13 @@ internal static unsafe class MatrixKernel
     /// <summary>How a whole tile (all 32 columns, every row in the output) of one inner block starts and ends.</summary>
     readonly struct WholeTilePlan(bool first, bool last, bool accumulate, OutputActivation act)
     {
+        readonly OutputActivation _activation = act;
         public readonly bool First = first, Accumulate = accumulate;
         /// <summary>A GELU on the last block: the tile is stored to the staging tile and finished from there.</summary>
         public readonly bool Gelu = last && act is OutputActivation.QuickGelu or OutputActivation.Gelu;
         public readonly bool Relu = last && act == OutputActivation.Relu;
-        public Finish Staged => new(false, false, Gelu ? Activation : OutputActivation.None);
-        readonly OutputActivation Activation = act;
+        /// <summary>How a staged GELU tile is finished: its sums already hold the bias and any residual.</summary>
+        public Finish Staged => new(false, false, Gelu ? _activation : OutputActivation.None);
     }
 
     /// <summary>A whole tile: the first block starts from the bias (plus the output's residual when accumulating), later
