@@ -16,8 +16,8 @@ namespace SharpClip.Bench;
 /// Issue 14's table: every engine SharpClip has against ONNX Runtime running openai/CLIP's own exported graph (the
 /// bar), on the same random weights, in one process, contender after contender within each run (so a change in the
 /// machine's load falls on all of them).
-/// Usage: <c>engines [--reference DIR] [--rows vit-image,vit-text,vit-caption,rn50-image] [--runs 7]
-/// [--engines managed,onnx,torch] [--neighbour] [--out FILE]</c>. DIR holds openai_vit_image.onnx, openai_vit_text.onnx and
+/// Usage: <c>engines [--reference DIR] [--rows vit-image,vit-text,vit-caption,rn50-image] [--batches 1,8] [--runs 7]
+/// [--engines managed,onnx,torch] [--neighbour] [--out FILE]</c> (--batches keeps those rows' batch sizes only). DIR holds openai_vit_image.onnx, openai_vit_text.onnx and
 /// openai_rn50_image.onnx exported by openai/CLIP's code (<c>bench/SharpClip.Bench/reference/export_openai_clip_onnx.py</c>);
 /// they run with ONNX Runtime's default session options and 2 threads, as a .NET user would run them. Without them
 /// the table has SharpClip's engines only.
@@ -45,7 +45,8 @@ public static class EngineBench
         Console.WriteLine("openai = ONNX Runtime on openai/CLIP's exported graph (default session options): the bar. Items per second; ratio = engine / openai.");
         Console.WriteLine($"{"model",-9} {"input",-22} {"batch",5} {string.Join(" ", engines.Select(e => $"{e,9}"))} {"openai",9} {string.Join(" ", engines.Select(e => $"{e + "/bar",11}"))}");
 
-        foreach (var group in Rows(rows).GroupBy(r => r.Model))
+        var batches = Option("--batches", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet();
+        foreach (var group in Rows(rows).Where(r => batches.Count == 0 || batches.Contains(r.Batch)).GroupBy(r => r.Model))
         {
             torch.manual_seed(0);
             using var model = new ClipModel(ClipPresets.Get(group.Key));
