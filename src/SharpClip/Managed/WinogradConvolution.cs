@@ -113,10 +113,11 @@ internal sealed unsafe class WinogradConvolution : IDisposable
             {
                 // Bᵀ d: rows 0-2, 1+2, 2-1, 1-3 of the patch (each a row of 4 pixels)
                 var d = new PatchRows(rows, ch);
-                var t0 = d.Row(0) - d.Row(2);
-                var t1 = d.Row(1) + d.Row(2);
-                var t2 = d.Row(2) - d.Row(1);
-                var t3 = d.Row(1) - d.Row(3);
+                Quad d0 = d.Row(0), d1 = d.Row(1), d2 = d.Row(2), d3 = d.Row(3);
+                var t0 = d0 - d2;
+                var t1 = d1 + d2;
+                var t2 = d2 - d1;
+                var t3 = d1 - d3;
                 StoreColumns(t0, dst + ch, 0, plane);
                 StoreColumns(t1, dst + ch, 4, plane);
                 StoreColumns(t2, dst + ch, 8, plane);
