@@ -23,8 +23,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     static readonly SharedPerModel<ManagedClipEncoder> _shared = new();
 
     readonly ClipModel _model;
-    readonly Lazy<IManagedImageTower> _image;
-    readonly Lazy<ManagedTextTower> _text;
+    readonly LazyTowers<IManagedImageTower, ManagedTextTower> _towers;
     bool _disposed;
 
     /// <summary>An encoder with weights of its own (see <see cref="For"/> for the shared one).</summary>
@@ -37,10 +36,11 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
         _model = model;
         Threads = threads ?? torch.get_num_threads();
         if (Threads <= 0) throw new ArgumentOutOfRangeException(nameof(threads), Threads, "threads must be positive");
-        _image = new Lazy<IManagedImageTower>(() => Build<IManagedImageTower>("image", key => key.StartsWith("visual.", StringComparison.Ordinal),
-            w => _model.Config.IsVisionTransformer ? new ManagedVisionTower(w, _model.Config) : new ManagedResNetTower(w, _model.Config)));
-        _text = new Lazy<ManagedTextTower>(() => Build("text", key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale",
-            w => new ManagedTextTower(w, _model.Config)));
+        _towers = new(
+            () => Build<IManagedImageTower>("image", key => key.StartsWith("visual.", StringComparison.Ordinal),
+                w => _model.Config.IsVisionTransformer ? new ManagedVisionTower(w, _model.Config) : new ManagedResNetTower(w, _model.Config)),
+            () => Build("text", key => !key.StartsWith("visual.", StringComparison.Ordinal) && key != "logit_scale",
+                w => new ManagedTextTower(w, _model.Config)));
     }
 
     /// <summary>The encoder for <paramref name="model"/>, made once per model object and shared while the model lives.</summary>
@@ -79,7 +79,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
         using var scope = torch.NewDisposeScope();
         var input = pixels.detach().to(ScalarType.Float32, CPU).contiguous();
         int images = (int)input.shape[0];
-        var tower = _image.Value;
+        var tower = _towers.Image;
         var features = torch.empty(images, tower.EmbedDim, dtype: ScalarType.Float32);
         float* pixelData = (float*)TensorCopy.Address(input), featureData = (float*)TensorCopy.Address(features);
         long perImage = 3L * config.ImageResolution * config.ImageResolution;
@@ -99,7 +99,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
         using var scope = torch.NewDisposeScope();
         var used = (trimPadding ? TextPadding.Trim(ids) : ids).to(ScalarType.Int64, CPU).contiguous();
         int texts = (int)used.shape[0];
-        var tower = _text.Value;
+        var tower = _towers.Text;
         var features = torch.empty(texts, tower.EmbedDim, dtype: ScalarType.Float32);
         float* featureData = (float*)TensorCopy.Address(features);
         for (int start = 0; start < texts; start += TextChunk)
@@ -139,7 +139,6 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
         if (_disposed) return;
         _disposed = true;
         _shared.Forget(_model, this);
-        if (_image.IsValueCreated) _image.Value.Dispose();
-        if (_text.IsValueCreated) _text.Value.Dispose();
+        _towers.Dispose();
     }
 }

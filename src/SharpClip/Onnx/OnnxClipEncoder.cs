@@ -28,8 +28,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
     static readonly SharedPerModel<OnnxClipEncoder> _shared = new();
 
     readonly ClipModel _model;
-    readonly Lazy<InferenceSession> _image;
-    readonly Lazy<InferenceSession> _text;
+    readonly LazyTowers<InferenceSession, InferenceSession> _towers;
     readonly SessionOptions _sessionOptions;
     readonly int _imageChunk, _textChunk;
     bool _disposed;
@@ -46,10 +45,11 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         if (_imageChunk <= 0 || _textChunk <= 0)
             throw new ArgumentOutOfRangeException(nameof(options), $"chunk sizes must be positive; got image {_imageChunk}, text {_textChunk}");
         _sessionOptions = CreateSessionOptions(Options);
-        _image = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention, Options.Quantization,
-            contribResidualNorm: Options.FusedResidualNorm, calibration: Options.Calibration)));
-        _text = new Lazy<InferenceSession>(() => CreateSession(ClipOnnxGraphs.TextTower(_model, Options.FusedAttention, Options.Quantization,
-            contribResidualNorm: Options.FusedResidualNorm)));
+        _towers = new(
+            () => CreateSession(ClipOnnxGraphs.ImageTower(_model, Options.FusedAttention, Options.Quantization,
+                contribResidualNorm: Options.FusedResidualNorm, calibration: Options.Calibration)),
+            () => CreateSession(ClipOnnxGraphs.TextTower(_model, Options.FusedAttention, Options.Quantization,
+                contribResidualNorm: Options.FusedResidualNorm)));
     }
 
     /// <summary>The encoder for <paramref name="model"/>, made once per model object and shared while the model lives.</summary>
@@ -81,7 +81,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         _model.RequireImageShape(pixels);
         using var scope = torch.NewDisposeScope();
         var input = pixels.detach().to(ScalarType.Float32, CPU).contiguous();
-        var features = Run(_image.Value, ClipOnnxGraphs.PixelValues, input, TensorElementType.Float, ClipOnnxGraphs.ImageEmbeds, _imageChunk, trim: false);
+        var features = Run(_towers.Image, ClipOnnxGraphs.PixelValues, input, TensorElementType.Float, ClipOnnxGraphs.ImageEmbeds, _imageChunk, trim: false);
         return Finish(features, normalize, "image").MoveToOuterDisposeScope();
     }
 
@@ -92,7 +92,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         using var scope = torch.NewDisposeScope();
         var used = trimPadding ? TextPadding.Trim(ids) : ids;
         var input = used.to(ScalarType.Int64, CPU).contiguous();
-        var features = Run(_text.Value, ClipOnnxGraphs.InputIds, input, TensorElementType.Int64, ClipOnnxGraphs.TextEmbeds, _textChunk, trimPadding);
+        var features = Run(_towers.Text, ClipOnnxGraphs.InputIds, input, TensorElementType.Int64, ClipOnnxGraphs.TextEmbeds, _textChunk, trimPadding);
         return Finish(features, normalize, "text").MoveToOuterDisposeScope();
     }
 
@@ -166,8 +166,7 @@ public sealed class OnnxClipEncoder : IClipEncoder, IDisposable
         if (_disposed) return;
         _disposed = true;
         _shared.Forget(_model, this);
-        if (_image.IsValueCreated) _image.Value.Dispose();
-        if (_text.IsValueCreated) _text.Value.Dispose();
+        _towers.Dispose();
         _sessionOptions.Dispose();
     }
 }
