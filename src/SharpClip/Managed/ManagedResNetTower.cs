@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using SharpClip.Modeling;
+using TorchSharp;
 
 namespace SharpClip.Managed;
 
@@ -99,12 +100,13 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
             int headWidth = (int)keys.shape[0] / _heads;
             _keysByHead = new PackedMatrix[_heads];
             _valuesByHead = new PackedMatrix[_heads];
-            for (int h = 0; h < _heads; h++)
-            {
-                using (var rows = keys.narrow(0, (long)h * headWidth, headWidth).t()) // [in, head_width]: q_h·W_k,h as a product
-                    _keysByHead[h] = PackedMatrix.FromLinear(rows, null);
-                _valuesByHead[h] = PackedMatrix.FromLinearRows(values, valueBias, (long)h * headWidth, headWidth);
-            }
+            using (torch.NewDisposeScope())                                     // the per-head views
+                for (int h = 0; h < _heads; h++)
+                {
+                    // W_k,h transposed ([in, head_width]), so that q_h·W_k,h is the product it packs
+                    _keysByHead[h] = PackedMatrix.FromLinear(keys.narrow(0, (long)h * headWidth, headWidth).t(), null);
+                    _valuesByHead[h] = PackedMatrix.FromLinearRows(values, valueBias, (long)h * headWidth, headWidth);
+                }
             _positions = TensorCopy.ToNative(TensorCopy.Floats(w["visual.attnpool.positional_embedding"])); // [grid²+1, width]
         }
         catch
