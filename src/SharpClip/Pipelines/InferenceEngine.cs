@@ -3,9 +3,8 @@ namespace SharpClip.Pipelines;
 /// <summary>Which engine computes a pipeline's embeddings. Training always runs on libtorch, whatever this says.</summary>
 public enum InferenceEngine
 {
-    /// <summary>The fastest engine that can run the model: the managed engine for a float32 Vision Transformer on a CPU
-    /// with AVX-512, else ONNX Runtime (float32 on the CPU; ModifiedResNets too, faster there at small batches), else
-    /// libtorch.</summary>
+    /// <summary>The fastest engine that can run the model: the managed engine for a float32 model on a CPU with
+    /// AVX-512, else ONNX Runtime (float32 on the CPU), else libtorch.</summary>
     Auto,
     /// <summary>libtorch, through the model's own modules.</summary>
     Torch,
