@@ -18,23 +18,11 @@ public class OnnxEngineTests
     [Fact]
     public void AutoRunsFloat32OnTheFastestEngineThatCanAndBf16OnTorch()
     {
-        using (var fp32 = ClipPipeline.Load(Weights(Fixtures.FirstModel(visionTransformer: true)), new ClipPipelineOptions { Engine = InferenceEngine.Auto }))
+        // A ViT or a ModifiedResNet runs on the managed engine where the CPU has AVX-512 (measured faster there, or level
+        // for RN50 at batch 1: bench … engines), on ONNX Runtime elsewhere, saying why.
+        foreach (bool visionTransformer in new[] { true, false })
         {
-            // A ViT runs on the managed engine where the CPU has AVX-512 (measured faster there: bench … engines), on ONNX Runtime elsewhere.
-            if (SharpClip.Managed.ManagedClipEncoder.CanRun(fp32.Model, out var why))
-            {
-                Assert.IsType<SharpClip.Managed.ManagedClipEncoder>(fp32.Encoder);
-                Assert.StartsWith("managed (auto", fp32.EngineDescription);
-            }
-            else
-            {
-                Assert.IsType<OnnxClipEncoder>(fp32.Encoder);
-                Assert.Contains(why, fp32.EngineDescription);
-            }
-        }
-        using (var fp32 = ClipPipeline.Load(Weights(Fixtures.FirstModel(visionTransformer: false)), new ClipPipelineOptions { Engine = InferenceEngine.Auto }))
-        {
-            // A ModifiedResNet too (measured faster at batch 8, level at batch 1); ONNX Runtime where the CPU lacks AVX-512, saying why.
+            using var fp32 = ClipPipeline.Load(Weights(Fixtures.FirstModel(visionTransformer)), new ClipPipelineOptions { Engine = InferenceEngine.Auto });
             if (SharpClip.Managed.ManagedClipEncoder.CanRun(fp32.Model, out var why))
             {
                 Assert.IsType<SharpClip.Managed.ManagedClipEncoder>(fp32.Encoder);
