@@ -17,8 +17,13 @@ internal static class BenchSupport
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
     }
 
-    public static int IntOption(string[] args, string name, int fallback) =>
-        int.TryParse(Option(args, name, ""), out var v) ? v : fallback;
+    /// <summary>A whole-number option; a value that is not one is refused, naming the option (not silently the default).</summary>
+    public static int IntOption(string[] args, string name, int fallback)
+    {
+        var text = Option(args, name, "");
+        if (text.Length == 0) return fallback;
+        return int.TryParse(text, out var v) ? v : throw new ArgumentException($"{name} {text}: expected a whole number");
+    }
 
     /// <summary>The 1, 5 and 15-minute load averages ("n/a" off Linux): figures from a busy machine are not comparable.</summary>
     public static string LoadAverage()

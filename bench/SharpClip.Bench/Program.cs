@@ -15,6 +15,7 @@ public static class Program
         ["onnx-profile"] = OnnxProfileBench.Run,
         ["onnx-batches"] = OnnxBatchBench.Run,
         ["engines"] = EngineBench.Run,
+        ["convolutions"] = ConvolutionBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,
@@ -27,7 +28,18 @@ public static class Program
     public static int Main(string[] args)
     {
         SharpClip.Demos.DemoRegistry.RegisterAll(); // the suites train and search on the demo data and the toy encoder
-        if (args.Length > 0 && Suites.TryGetValue(args[0], out var run)) return run(args[1..]);
+        if (args.Length > 0 && Suites.TryGetValue(args[0], out var run))
+        {
+            try
+            {
+                return run(args[1..]);
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                Console.Error.WriteLine($"{args[0]}: {e.Message}");  // a wrong flag or value: one line, no stack trace
+                return 2;
+            }
+        }
         Console.WriteLine($"usage: SharpClip.Bench <suite> [args]; suites: {string.Join(", ", Suites.Keys)}");
         return 1;
     }

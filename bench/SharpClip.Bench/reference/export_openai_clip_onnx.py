@@ -27,6 +27,8 @@ class Tower(torch.nn.Module):
 
 
 def export(clip, image_name, text_name=None):
+    # Debian's torch 1.13 traces parameters that require grad as constants and refuses them, no_grad or not.
+    clip.requires_grad_(False)
     with torch.no_grad():
         torch.onnx.export(Tower(clip.encode_image), torch.randn(2, 3, 224, 224), os.path.join(out_dir, image_name),
                           input_names=["pixel_values"], output_names=["image_embeds"],

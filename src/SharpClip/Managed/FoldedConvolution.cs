@@ -25,11 +25,11 @@ internal sealed unsafe class FoldedConvolution : IDisposable
     /// <summary>Gathered floats per chunk and thread: 512 KiB, within L2 beside a weight panel block.</summary>
     const int ChunkFloats = 1 << 17;
 
-    /// <summary>Output tiles (2×2 pixels each) from which a 3×3 convolution runs as Winograd's F(2×2, 3×3). An
-    /// estimate, not a measured optimum: with few tiles (a late stage at batch 1) the 16 transformed weight matrices,
-    /// 16/9 the direct weights' size, take longer to stream than the multiplications they save take to do. Lowering it
-    /// to 32, with the threads sharing the products' columns, measured no different on RN50.</summary>
-    const int WinogradMinTiles = 64;
+    /// <summary>Output tiles (2×2 pixels each) from which a 3×3 convolution runs as Winograd's F(2×2, 3×3): RN50's
+    /// smallest map at batch 1 (7×7, 16 tiles, 512 channels, the weights read from memory) measured 0.70–0.72 ms against
+    /// the direct path's 0.84 with the threads sharing the products' columns (<c>bench … convolutions</c>); below 16
+    /// nothing was measured.</summary>
+    const int WinogradMinTiles = 16;
 
     readonly PackedMatrix _matrix;
     readonly WinogradConvolution? _winograd;
@@ -74,6 +74,9 @@ internal sealed unsafe class FoldedConvolution : IDisposable
         }
     }
 
+    /// <summary>True when the convolution has a Winograd form (3×3, stride 1, padding 1, channels in 16s).</summary>
+    public bool HasWinograd => _winograd is not null;
+
     public int InChannels { get; }
     public int OutChannels { get; }
     public int Kernel { get; }
@@ -91,6 +94,11 @@ internal sealed unsafe class FoldedConvolution : IDisposable
     /// <see cref="OutputSide"/> gives.
     /// </summary>
     public void Apply(in FeatureMap input, in FeatureMap output, bool accumulate, OutputActivation activation, int threads)
+        => Apply(input, output, accumulate, activation, threads, ConvolutionPath.Auto);
+
+    /// <summary>The same on a chosen path (the bench compares them; <see cref="ConvolutionPath.Auto"/> is what the
+    /// engine runs).</summary>
+    internal void Apply(in FeatureMap input, in FeatureMap output, bool accumulate, OutputActivation activation, int threads, ConvolutionPath path)
     {
         if (input.Channels != InChannels || output.Channels != OutChannels || output.Images != input.Images
             || output.Height != OutputSide(input.Height) || output.Width != OutputSide(input.Width))
@@ -101,10 +109,14 @@ internal sealed unsafe class FoldedConvolution : IDisposable
             MatrixKernel.Multiply(input.Data, input.Rows, input.Ld, _matrix, output.Data, output.Ld, 0, OutChannels, accumulate, activation, threads);
             return;
         }
-        if (_winograd is not null && !accumulate && activation is (OutputActivation.None or OutputActivation.Relu)
-            && input.Images * ((input.Height + 1) / 2) * ((input.Width + 1) / 2) >= WinogradMinTiles)
+        bool winogradFits = _winograd is not null && !accumulate && activation is (OutputActivation.None or OutputActivation.Relu);
+        if (path == ConvolutionPath.Auto)
+            path = winogradFits && input.Images * ((input.Height + 1) / 2) * ((input.Width + 1) / 2) >= WinogradMinTiles
+                ? ConvolutionPath.Winograd : ConvolutionPath.Direct;
+        if (path != ConvolutionPath.Direct)
         {
-            _winograd.Apply(input, output, activation, threads);
+            if (!winogradFits) throw new NotSupportedException($"convolution {InChannels}→{OutChannels} ({Kernel}×{Kernel}, stride {Stride}) has no Winograd form here");
+            _winograd!.Apply(input, output, activation, threads, path == ConvolutionPath.WinogradSharedColumns ? true : path == ConvolutionPath.WinogradOwnTiles ? false : null);
             return;
         }
         int depth = Kernel * Kernel * InChannels, ldc = FeatureMap.Stride(depth), rows = output.Rows;
@@ -176,3 +188,4 @@ internal sealed unsafe class FoldedConvolution : IDisposable
         _winograd?.Dispose();
     }
 }
+

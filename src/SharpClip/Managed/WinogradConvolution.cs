@@ -26,6 +26,12 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     /// <summary>Floats of transformed inputs and products per chunk and thread (1 MiB: in L2 with a weight panel).</summary>
     const int ChunkFloats = 1 << 18;
 
+    /// <summary>Tiles up to which the threads share the products' columns instead of taking tiles each (the weights
+    /// read from memory, <c>bench … convolutions</c>: 14×14 at batch 1, 49 tiles, 256 channels 0.32–0.46 ms against
+    /// 0.44–0.49 each taking its own; 512 channels 1.34–1.63 against 1.87–2.34; 7×7 at batch 8, 128 tiles, 3.4–3.8
+    /// against 3.9–4.4; 14×14 at batch 8, 392 tiles: shared lost at 256 channels, 2.9–3.3 against 2.6–2.9).</summary>
+    const int SharedColumnsMaxTiles = 128;
+
     readonly PackedMatrix[] _transformed = new PackedMatrix[16];              // ξ = 4i + j: [in, out] of (G g Gᵀ)[i, j]
     readonly AlignedBuffer _bias;
 
@@ -61,7 +67,9 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     public int OutChannels { get; }
 
     /// <summary><c>output = act(conv(input) + bias)</c>; output has the input's height and width.</summary>
-    public void Apply(in FeatureMap input, in FeatureMap output, OutputActivation activation, int threads)
+    /// <remarks>With <paramref name="sharedColumns"/> true the threads split the products' columns over all tiles, with
+    /// false each takes its own tiles, with null the shape decides (<see cref="SharedColumnsMaxTiles"/>).</remarks>
+    public void Apply(in FeatureMap input, in FeatureMap output, OutputActivation activation, int threads, bool? sharedColumns = null)
     {
         int tilesY = (input.Height + 1) / 2, tilesX = (input.Width + 1) / 2, tiles = input.Images * tilesY * tilesX;
         int ldIn = FeatureMap.Stride(InChannels), ldOut = FeatureMap.Stride(OutChannels);
@@ -71,6 +79,11 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         chunk = Math.Min(chunk, (tiles + parts - 1) / parts);
         var from = input;
         var to = output;
+        if (threads > 1 && OutChannels / MatrixKernel.PanelWidth >= threads && (sharedColumns ?? tiles <= SharedColumnsMaxTiles))
+        {
+            ApplySharedColumns(from, to, tilesY, tilesX, tiles, ldIn, ldOut, activation, threads);
+            return;
+        }
         WorkerTeam.Run(parts, part =>
         {
             int first = (int)((long)tiles * part / parts), end = (int)((long)tiles * (part + 1) / parts);
@@ -85,6 +98,38 @@ internal sealed unsafe class WinogradConvolution : IDisposable
                         0, OutChannels, false, OutputActivation.None, threads: 1);
                 TransformOutputs(m, chunk, ldOut, to, tilesY, tilesX, t, count, activation);
             }
+        });
+    }
+
+    /// <summary>
+    /// All tiles as one chunk with the threads splitting the 16 products' columns (a late stage at batch 1: 49 tiles of
+    /// a 14×14 map, too few to give each thread its own, and each thread would stream all 16 weight matrices): the
+    /// threads transform their share of the tiles, then each runs its panels of all 16 products, then transforms its
+    /// share of the sums — three hand-overs instead of one per product.
+    /// </summary>
+    void ApplySharedColumns(FeatureMap input, FeatureMap output, int tilesY, int tilesX, int tiles, int ldIn, int ldOut,
+        OutputActivation activation, int threads)
+    {
+        using var work = AlignedBuffer.Scratch(16L * tiles * (ldIn + ldOut));
+        nint vs = (nint)work.Data, ms = (nint)(work.Data + 16L * tiles * ldIn);
+        int panels = OutChannels / MatrixKernel.PanelWidth, tileParts = Math.Min(threads, tiles);
+        // v and m: [16, tiles, ld]; a part's tiles start at row `first` of each of the 16 planes
+        WorkerTeam.Run(tileParts, part =>
+        {
+            int first = tiles * part / tileParts, end = tiles * (part + 1) / tileParts;
+            TransformInputs(input, tilesY, tilesX, first, end - first, (float*)vs + (long)first * ldIn, tiles, ldIn);
+        });
+        WorkerTeam.Run(threads, part =>
+        {
+            int from = panels * part / threads * MatrixKernel.PanelWidth, to = panels * (part + 1) / threads * MatrixKernel.PanelWidth;
+            for (int xi = 0; xi < 16; xi++)
+                MatrixKernel.Multiply((float*)vs + (long)xi * tiles * ldIn, tiles, ldIn, _transformed[xi], (float*)ms + (long)xi * tiles * ldOut + from,
+                    ldOut, from, to, false, OutputActivation.None, threads: 1);
+        });
+        WorkerTeam.Run(tileParts, part =>
+        {
+            int first = tiles * part / tileParts, end = tiles * (part + 1) / tileParts;
+            TransformOutputs((float*)ms + (long)first * ldOut, tiles, ldOut, output, tilesY, tilesX, first, end - first, activation);
         });
     }
 

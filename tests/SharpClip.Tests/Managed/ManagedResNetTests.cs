@@ -15,14 +15,20 @@ namespace SharpClip.Tests.Managed;
 public unsafe class ManagedResNetTests
 {
     [Theory]
-    [InlineData(1, 5, 16, 32, 3, 1, 1, false)]   // 9 tiles: below Winograd's threshold, gathered rows
-    [InlineData(2, 30, 16, 32, 3, 1, 1, false)]  // 450 tiles: Winograd, each thread its own tiles in chunks of 204 + 21
-    [InlineData(5, 7, 32, 48, 3, 1, 1, false)]   // 80 tiles of a 7×7 map: Winograd with tiles half outside the map
-    [InlineData(3, 7, 32, 16, 3, 1, 1, false)]   // 48 tiles: gathered rows
-    [InlineData(2, 11, 3, 8, 3, 2, 1, false)]    // the stem's first convolution: stride 2, 3 channels
-    [InlineData(4, 48, 24, 16, 3, 1, 1, false)]  // 24 channels (no Winograd); over 2M gathered floats: per-thread chunks
-    [InlineData(2, 9, 64, 48, 1, 1, 0, true)]    // 1×1: one product, added to a residual before the ReLU
-    public void ConvolutionsMatchLibtorch(int images, int side, int inChannels, int outChannels, int kernel, int stride, int padding, bool residual)
+    [InlineData(1, 5, 16, 32, 3, 1, 1, false, "Auto")]   // 9 tiles: below Winograd's threshold, gathered rows
+    [InlineData(2, 30, 16, 32, 3, 1, 1, false, "Auto")]  // 450 tiles: Winograd, each thread its own tiles in chunks of 204 + 21
+    [InlineData(5, 7, 32, 48, 3, 1, 1, false, "Auto")]   // 80 tiles of a 7×7 map, tiles half outside it; 1½ panels: own tiles
+    [InlineData(3, 7, 32, 16, 3, 1, 1, false, "Auto")]   // 48 tiles, half a panel of outputs: own tiles
+    [InlineData(1, 14, 32, 64, 3, 1, 1, false, "Auto")]  // 49 tiles, 2 panels: the threads share the columns (batch 1, 14×14)
+    [InlineData(1, 7, 64, 96, 3, 1, 1, false, "Auto")]   // 16 tiles, 3 panels split 1 + 2: shared columns, partial tiles
+    [InlineData(2, 9, 32, 64, 3, 1, 1, false, "Direct")] // each path on a shape the others also run
+    [InlineData(2, 9, 32, 64, 3, 1, 1, false, "WinogradOwnTiles")]
+    [InlineData(2, 9, 32, 64, 3, 1, 1, false, "WinogradSharedColumns")]
+    [InlineData(2, 11, 3, 8, 3, 2, 1, false, "Auto")]    // the stem's first convolution: stride 2, 3 channels
+    [InlineData(4, 48, 24, 16, 3, 1, 1, false, "Auto")]  // 24 channels (no Winograd); over 2M gathered floats: per-thread chunks
+    [InlineData(2, 9, 64, 48, 1, 1, 0, true, "Auto")]    // 1×1: one product, added to a residual before the ReLU
+    public void ConvolutionsMatchLibtorch(int images, int side, int inChannels, int outChannels, int kernel, int stride, int padding, bool residual,
+        string path)   // a ConvolutionPath (internal, so named here)
     {
         if (!MatrixKernel.IsSupported) return; // nothing runs it there: ManagedEngineTests checks the refusal
         using var scope = torch.NewDisposeScope();
@@ -42,7 +48,7 @@ public unsafe class ManagedResNetTests
 
         using var input = new MapCopy(x);
         using var output = new MapCopy(start);
-        conv.Apply(input.Map, output.Map, residual, OutputActivation.Relu, threads: 2);
+        conv.Apply(input.Map, output.Map, residual, OutputActivation.Relu, threads: 2, Enum.Parse<ConvolutionPath>(path));
 
         // In float64: libtorch's float32 oneDNN convolution is wrong for channel counts like 24 (see AlignedConv2d).
         Tensor D(Tensor t) => t.to(ScalarType.Float64);
