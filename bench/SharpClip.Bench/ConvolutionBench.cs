@@ -12,7 +12,8 @@ namespace SharpClip.Bench;
 /// threads) rests on figures: every path of a shape alternated run by run, median milliseconds and the
 /// GFLOP/s-equivalent of the direct sum (2 × multiply-adds of the direct convolution / time), the weights read from
 /// memory as in a model (copies run in turn).
-/// Usage: <c>convolutions [--batch 1] [--runs 15] [--threads N]</c>.
+/// Usage: <c>convolutions [--batch 1] [--runs 15] [--threads N] [--only stem.conv2,layer1,…] [--paths auto,direct] [--pause MS]</c> (--pause sleeps before
+/// each run: the cost of starting cold, as a model's first convolution after an idle spell does).
 /// </summary>
 public static class ConvolutionBench
 {
@@ -41,7 +42,10 @@ public static class ConvolutionBench
                           $"load average {BenchSupport.LoadAverage()}. ms (GFLOP/s-equivalent of the direct sum); auto = the engine's choice.");
         Console.WriteLine($"{"shape",-10} {"in→out",-9} {"kernel, map",10} {string.Join(" ", Paths.Select(p => $"{Label(p),18}"))}");
         torch.manual_seed(0);
-        foreach (var shape in Shapes)
+        var only = BenchSupport.Option(args, "--only", "");
+        int pause = BenchSupport.IntOption(args, "--pause", 0);
+        var onlyPaths = BenchSupport.Option(args, "--paths", "");
+        foreach (var shape in Shapes.Where(s => only.Length == 0 || only.Split(',').Contains(s.Name)))
         {
             using var scope = torch.NewDisposeScope();
             var state = new Dictionary<string, Tensor>
@@ -59,17 +63,19 @@ public static class ConvolutionBench
             var conv = convs[0];
             int turn = 0;
             int side = conv.OutputSide(shape.Side);
-            using var input = AlignedBuffer.Zeroed((long)batch * shape.Side * shape.Side * FeatureMap.Stride(shape.In));
+            using var input = AlignedBuffer.Zeroed((long)batch * shape.Side * shape.Side * InputStride(shape.In));
             using var output = AlignedBuffer.Zeroed((long)batch * side * side * FeatureMap.Stride(shape.Out));
             var random = new Random(1);
             for (long i = 0; i < input.Length; i++) input.Data[i] = (float)(random.NextDouble() - 0.5);
-            var x = new FeatureMap(input.Data, batch, shape.Side, shape.Side, shape.In, FeatureMap.Stride(shape.In));
+            var x = new FeatureMap(input.Data, batch, shape.Side, shape.Side, shape.In, InputStride(shape.In));
             var y = new FeatureMap(output.Data, batch, side, side, shape.Out, FeatureMap.Stride(shape.Out));
-            var paths = Paths.Where(p => p is ConvolutionPath.Auto or ConvolutionPath.Direct || conv.HasWinograd).ToList();
+            var paths = Paths.Where(p => (p is ConvolutionPath.Auto or ConvolutionPath.Direct || conv.HasWinograd)
+                                         && (onlyPaths.Length == 0 || onlyPaths.Split(',').Contains(Label(p)))).ToList();
             var ms = paths.ToDictionary(p => p, _ => new List<double>());
             for (int run = -2; run < runs; run++)
                 foreach (var path in paths)
                 {
+                    if (pause > 0) Thread.Sleep(pause);
                     var sw = Stopwatch.StartNew();
                     convs[turn++ % copies].Apply(x, y, false, OutputActivation.Relu, threads, path);
                     if (run >= 0) ms[path].Add(sw.Elapsed.TotalMilliseconds);
@@ -86,6 +92,9 @@ public static class ConvolutionBench
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
         return 0;
     }
+
+    /// <summary>The image's 3 channels are packed (as the tower's stem lays them out), feature maps padded rows.</summary>
+    static int InputStride(int channels) => channels == 3 ? 3 : FeatureMap.Stride(channels);
 
     static string Label(ConvolutionPath path) => path switch
     {
