@@ -107,6 +107,7 @@ internal static unsafe class HeadAttention
     }
 
     // keyPanels[k/32][d][k%32] = key k's element d (zero for padded keys)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackKeys(in Layout l, int sequence, int offset, int headWidth, int keys, float* keyPanels)
     {
         const int W = MatrixKernel.PanelWidth;
@@ -124,6 +125,7 @@ internal static unsafe class HeadAttention
     }
 
     // valuePanels[c][k][j] = value k's element c·32+j (zero past the head width and for padded keys)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackValues(in Layout l, int sequence, int offset, int headWidth, int keys, float* valuePanels)
     {
         const int W = MatrixKernel.PanelWidth;

@@ -198,6 +198,7 @@ internal static unsafe class MatrixKernel
     /// <summary>A whole tile: the first block starts from the bias (plus the output's residual when accumulating), later
     /// blocks from the output's partial sums; the sums go straight to the output (ReLU applied in registers), or to
     /// <paramref name="sums"/> when a GELU must follow (returns true then).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static bool WholeTile<TRows>(float* a, nint stride, float* panel, int depth, float* c, int ldc, float* bias, float* sums, float* ahead,
         in WholeTilePlan plan) where TRows : struct, ITileRows
     {
@@ -234,6 +235,7 @@ internal static unsafe class MatrixKernel
     }
 
     /// <summary>A tile summed from zero into the staging tile, then finished into the output by <see cref="FinishTile"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void StagedTile<TRows>(float* a, nint stride, float* panel, int depth, float* sums, float* ahead, int rows, float* c, int ldc,
         int columns, float* bias, in Finish finish) where TRows : struct, ITileRows
     {
@@ -247,6 +249,7 @@ internal static unsafe class MatrixKernel
     /// [<paramref name="depth"/>][32] panel. The tile run has 12, 8 or 4 rows, so <paramref name="a"/> must have
     /// readable rows up to <paramref name="rows"/> rounded up to a multiple of 4.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TileProduct(float* a, int lda, int rows, float* panel, int depth, float* sums)
     {
         nint stride = (nint)lda * sizeof(float);
