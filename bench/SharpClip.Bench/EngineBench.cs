@@ -17,7 +17,8 @@ namespace SharpClip.Bench;
 /// bar), on the same random weights, in one process, contender after contender within each run (so a change in the
 /// machine's load falls on all of them).
 /// Usage: <c>engines [--reference DIR] [--rows vit-image,vit-text,vit-caption,rn50-image] [--batches 1,8] [--runs 7]
-/// [--engines managed,onnx,torch] [--neighbour] [--out FILE]</c> (--batches keeps those rows' batch sizes only). DIR holds openai_vit_image.onnx, openai_vit_text.onnx and
+/// [--engines managed,onnx,torch] [--neighbour] [--out FILE]</c> (--batches keeps those rows' batch sizes only; batch-1 rows run
+/// 4 × --runs). DIR holds openai_vit_image.onnx, openai_vit_text.onnx and
 /// openai_rn50_image.onnx exported by openai/CLIP's code (<c>bench/SharpClip.Bench/reference/export_openai_clip_onnx.py</c>);
 /// they run with ONNX Runtime's default session options and 2 threads, as a .NET user would run them. Without them
 /// the table has SharpClip's engines only.
@@ -40,7 +41,7 @@ public static class EngineBench
         using var neighbour = args.Contains("--neighbour") ? OnnxBench.BusyNeighbour.Start() : null;
         var cpu = CpuFeatures.Current;
         Console.WriteLine($"{cpu.ModelName}, {cpu.LogicalCores} cores; flags {string.Join(" ", cpu.RelevantFlags)}; threads {threads}; " +
-                          $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}; median of {runs} runs after 2 warm-ups; load average {BenchSupport.LoadAverage()}" +
+                          $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}; median of {runs} runs ({BatchOneRuns(runs)} at batch 1) after 2 warm-ups; load average {BenchSupport.LoadAverage()}" +
                           (neighbour is null ? "" : $"; one busy process beside (pid {neighbour.Pid})"));
         Console.WriteLine("openai = ONNX Runtime on openai/CLIP's exported graph (default session options): the bar. Items per second; ratio = engine / openai.");
         Console.WriteLine($"{"model",-9} {"input",-22} {"batch",5} {string.Join(" ", engines.Select(e => $"{e,9}"))} {"openai",9} {string.Join(" ", engines.Select(e => $"{e + "/bar",11}"))}");
@@ -70,7 +71,7 @@ public static class EngineBench
                         if (encoder is not null) contenders.Add((engine, () => Embed(encoder, input, row)));
                     }
                     if (bar is not null) contenders.Add(("openai", () => RunSession(bar, input, row.Tower == "image")));
-                    var medians = Time(contenders, runs);
+                    var medians = Time(contenders, row.Batch == 1 ? BatchOneRuns(runs) : runs);
                     string Rate(string name) => medians.TryGetValue(name, out var ms) ? $"{row.Batch / (ms / 1000),9:F2}" : $"{"-",9}";
                     string Ratio(string name) => medians.TryGetValue(name, out var ms) && medians.TryGetValue("openai", out var barMs) ? $"{barMs / ms,11:F2}" : $"{"-",11}";
                     var what = row.Tower == "image" ? "images" : row.Trim ? "captions ≤16 (trimmed)" : "texts, all 77 positions";
@@ -86,7 +87,7 @@ public static class EngineBench
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
         BenchSupport.WriteReport(output, new
         {
-            Cpu = cpu.ModelName, Flags = cpu.RelevantFlags.ToArray(), Threads = threads, Runs = runs, Neighbour = neighbour is not null,
+            Cpu = cpu.ModelName, Flags = cpu.RelevantFlags.ToArray(), Threads = threads, Runs = runs, RunsAtBatchOne = BatchOneRuns(runs), Neighbour = neighbour is not null,
             LoadBefore = loadBefore, LoadAfter = BenchSupport.LoadAverage(), Rows = results,
         });
         return 0;
@@ -120,6 +121,10 @@ public static class EngineBench
     }
 
     const int PauseMs = 50;
+
+    /// <summary>Runs of a batch-1 row: one image or caption per run is a few milliseconds, so its median over the
+    /// default 7–9 runs moved by ±15 % between runs minutes apart (RN50: 0.83–1.16 of the bar over one day).</summary>
+    static int BatchOneRuns(int runs) => 4 * runs;
 
     /// <summary>Median wall milliseconds per contender, the contenders taking turns within each run.</summary>
     static Dictionary<string, double> Time(List<(string Name, Action Run)> contenders, int runs)
