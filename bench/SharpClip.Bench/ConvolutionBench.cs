@@ -32,7 +32,7 @@ public static class ConvolutionBench
         new("l4.expand", 512, 2048, 7, 1, 1), new("l4.0.short", 1024, 2048, 7, 1, 1), new("l4.reduce", 2048, 512, 7, 1, 1),
     ];
 
-    static readonly ConvolutionPath[] Paths = [ConvolutionPath.Auto, ConvolutionPath.Direct, ConvolutionPath.WinogradOwnTiles, ConvolutionPath.WinogradSharedColumns];
+    static readonly ConvolutionPath[] Paths = [ConvolutionPath.Auto, ConvolutionPath.Direct, ConvolutionPath.WinogradOwnTiles, ConvolutionPath.WinogradSharedColumns, ConvolutionPath.Winograd4];
 
     public static unsafe int Run(string[] args)
     {
@@ -59,7 +59,8 @@ public static class ConvolutionBench
             long weightBytes = 4L * shape.Kernel * shape.Kernel * shape.In * shape.Out;
             int copies = (int)Math.Clamp((64L << 20) / weightBytes + 1, 1, 256);
             var convs = Enumerable.Range(0, copies).Select(_ =>
-                new FoldedConvolution(new TowerWeights(state, _ => true, "bench", "the managed engine"), "c", "n", shape.Stride, padding: shape.Kernel / 2)).ToList();
+                new FoldedConvolution(new TowerWeights(state, _ => true, "bench", "the managed engine"), "c", "n", shape.Stride, padding: shape.Kernel / 2,
+                    winograd4: shape.Side % 4 == 0)).ToList();
             var conv = convs[0];
             int turn = 0;
             int side = conv.OutputSide(shape.Side);
@@ -69,7 +70,7 @@ public static class ConvolutionBench
             for (long i = 0; i < input.Length; i++) input.Data[i] = (float)(random.NextDouble() - 0.5);
             var x = new FeatureMap(input.Data, batch, shape.Side, shape.Side, shape.In, InputStride(shape.In));
             var y = new FeatureMap(output.Data, batch, side, side, shape.Out, FeatureMap.Stride(shape.Out));
-            var paths = Paths.Where(p => (p is ConvolutionPath.Auto or ConvolutionPath.Direct || conv.HasWinograd)
+            var paths = Paths.Where(p => (p is ConvolutionPath.Auto or ConvolutionPath.Direct || conv.HasWinograd && p != ConvolutionPath.Winograd4 || conv.HasWinograd4)
                                          && (onlyPaths.Length == 0 || onlyPaths.Split(',').Contains(Label(p)))).ToList();
             var ms = paths.ToDictionary(p => p, _ => new List<double>());
             for (int run = -2; run < runs; run++)
@@ -102,6 +103,7 @@ public static class ConvolutionBench
         ConvolutionPath.Direct => "direct",
         ConvolutionPath.WinogradOwnTiles => "winograd own tiles",
         ConvolutionPath.WinogradSharedColumns => "winograd shared",
+        ConvolutionPath.Winograd4 => "winograd 4×4",
         _ => path.ToString(),
     };
 }

@@ -13,4 +13,6 @@ internal enum ConvolutionPath
     WinogradOwnTiles,
     /// <summary>Winograd with the threads splitting the products' columns over all tiles.</summary>
     WinogradSharedColumns,
+    /// <summary>Winograd F(4×4, 3×3), its own choice of splitting.</summary>
+    Winograd4,
 }

@@ -19,13 +19,14 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
         public readonly FoldedConvolution? Shortcut;
         public readonly int Stride;
 
-        public Bottleneck(TowerWeights w, string p, int stride)
+        // side: the unit's input map's side (its 3×3 runs there, before the pool)
+        public Bottleneck(TowerWeights w, string p, int stride, int side)
         {
             Stride = stride;
             try
             {
                 Reduce = new FoldedConvolution(w, $"{p}.conv1", $"{p}.bn1");
-                Spatial = new FoldedConvolution(w, $"{p}.conv2", $"{p}.bn2", padding: 1);
+                Spatial = new FoldedConvolution(w, $"{p}.conv2", $"{p}.bn2", padding: 1, winograd4: side % 4 == 0);
                 Expand = new FoldedConvolution(w, $"{p}.conv3", $"{p}.bn3");
                 if (w.Has($"{p}.downsample.0.weight")) Shortcut = new FoldedConvolution(w, $"{p}.downsample.0", $"{p}.downsample.1");
             }
@@ -86,11 +87,17 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
         try
         {
             _stem[0] = new FoldedConvolution(w, "visual.conv1", "visual.bn1", stride: 2, padding: 1);
-            _stem[1] = new FoldedConvolution(w, "visual.conv2", "visual.bn2", padding: 1);
-            _stem[2] = new FoldedConvolution(w, "visual.conv3", "visual.bn3", padding: 1);
+            int side = _stem[0].OutputSide(_resolution);
+            _stem[1] = new FoldedConvolution(w, "visual.conv2", "visual.bn2", padding: 1, winograd4: side % 4 == 0);
+            _stem[2] = new FoldedConvolution(w, "visual.conv3", "visual.bn3", padding: 1, winograd4: side % 4 == 0);
+            side = AveragePool.OutputSide(side, 2);
             for (int stage = 0; stage < config.VisionLayers.Length; stage++)
                 for (int i = 0; i < config.VisionLayers[stage]; i++)
-                    _blocks.Add(new Bottleneck(w, $"visual.layer{stage + 1}.{i}", stage > 0 && i == 0 ? 2 : 1));
+                {
+                    int stride = stage > 0 && i == 0 ? 2 : 1;
+                    _blocks.Add(new Bottleneck(w, $"visual.layer{stage + 1}.{i}", stride, side));
+                    if (stride > 1) side = AveragePool.OutputSide(side, stride);
+                }
             _queries = PackedMatrix.FromLinear(w["visual.attnpool.q_proj.weight"], w["visual.attnpool.q_proj.bias"]);
             _output = PackedMatrix.FromLinear(w["visual.attnpool.c_proj.weight"], w["visual.attnpool.c_proj.bias"]);
             var keys = w["visual.attnpool.k_proj.weight"];                     // [width, width]: out × in

@@ -6,19 +6,22 @@ using static TorchSharp.torch;
 namespace SharpClip.Managed;
 
 /// <summary>
-/// A 3×3, stride-1, padding-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin &amp; Gray, 2016): each
-/// 2×2 block of outputs comes from the 4×4 input patch around it as <c>Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A</c>, so per input
-/// channel and output channel it takes 16 multiplications where the direct sum takes 36 — 2.25× fewer. The 16
-/// element-wise products summed over input channels are 16 matrix products ([tiles, in] · [in, out]) on
-/// <see cref="MatrixKernel"/>; the transforms of d and of the sums are additions only.
+/// A 3×3, stride-1, padding-1 convolution by Winograd's minimal filtering (Lavin &amp; Gray, 2016): each m×m block of
+/// outputs comes from the (m+2)×(m+2) input patch around it as <c>Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A</c>. F(2×2, 3×3) takes 16
+/// multiplications per input and output channel where the direct sum takes 36 (2.25× fewer), F(4×4, 3×3) 36 where it
+/// takes 144 (4× fewer). The (m+2)² element-wise products summed over input channels are as many matrix products
+/// ([tiles, in] · [in, out]) on <see cref="MatrixKernel"/>; the transforms of d and of the sums are additions and
+/// multiplications by small constants.
 /// </summary>
 /// <remarks>
 /// <para>Why: a ModifiedResNet spends over half its multiply-adds in 3×3 convolutions, and ONNX Runtime already runs
 /// its direct convolutions near this CPU's peak, so matching it leaves nothing to gain from the arithmetic rate; fewer
-/// multiplications is the remaining way. The transform matrices hold 0, ±1 and ±½ only, so the result differs from
-/// the direct sum by float32 rounding of a few more additions (tested against the direct path and libtorch).</para>
-/// <para>Tiles are transformed and multiplied a chunk at a time so the 16 transformed inputs and 16 products stay in
-/// L2 (measured on RN50's last stage at batch 8: chunks of up to 196 tiles, 13 MiB of inputs and products per thread,
+/// multiplications is the remaining way. F(2×2)'s matrices hold 0, ±1 and ±½, F(4×4)'s up to 8 (Aᵀ) and 1/24 (G), so
+/// its rounding grows more; both are tested against libtorch in float64 (1e-5 relative per convolution) and RN50's
+/// features against the torch engine (7e-7 relative). F(4×4)'s weights are 4× the direct ones, so the tower asks for
+/// it only where the maps are large and the channels few (see <see cref="FoldedConvolution"/>).</para>
+/// <para>Tiles are transformed and multiplied a chunk at a time so the transformed inputs and products stay in L2
+/// (measured on RN50's last stage at batch 8: chunks of up to 196 tiles, 13 MiB of inputs and products per thread,
 /// ran 360 GFLOP/s-equivalent; chunks within 1 MiB, 750).</para>
 /// </remarks>
 internal sealed unsafe class WinogradConvolution : IDisposable
@@ -32,7 +35,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     /// against 3.9–4.4; 14×14 at batch 8, 392 tiles: shared lost at 256 channels, 2.9–3.3 against 2.6–2.9).</summary>
     const int SharedColumnsMaxTiles = 128;
 
-    readonly PackedMatrix[] _transformed = new PackedMatrix[16];              // ξ = 4i + j: [in, out] of (G g Gᵀ)[i, j]
+    readonly PackedMatrix[] _transformed;                                      // ξ = αi + j: [in, out] of (G g Gᵀ)[i, j]
     readonly AlignedBuffer _bias;
 
     /// <summary>True when the engine's vectors fit the channel counts (whole 16-float vectors on both sides).</summary>
@@ -40,20 +43,28 @@ internal sealed unsafe class WinogradConvolution : IDisposable
 
     /// <param name="weight">[out, in, 3, 3], BatchNorm scale already applied (float64).</param>
     /// <param name="bias">[out] (float64).</param>
-    public WinogradConvolution(Tensor weight, Tensor bias)
+    /// <param name="outputTile">2 for F(2×2, 3×3), 4 for F(4×4, 3×3).</param>
+    public WinogradConvolution(Tensor weight, Tensor bias, int outputTile = 2)
     {
         using var scope = torch.NewDisposeScope();
         InChannels = (int)weight.shape[1];
         OutChannels = (int)weight.shape[0];
         if (!Fits(InChannels, OutChannels) || weight.shape[2] != 3 || weight.shape[3] != 3)
-            throw new ArgumentException($"Winograd F(2x2, 3x3) here takes 3x3 kernels and channels in multiples of 16, not [{string.Join(", ", weight.shape)}]");
-        var g = torch.tensor(new double[] { 1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1 }, ScalarType.Float64).reshape(4, 3);
-        var u = torch.einsum("ij,ocjk,lk->ocil", g, weight, g);                  // [out, in, 4, 4]
+            throw new ArgumentException($"Winograd convolutions here take 3x3 kernels and channels in multiples of 16, not [{string.Join(", ", weight.shape)}]");
+        if (outputTile is not (2 or 4)) throw new ArgumentOutOfRangeException(nameof(outputTile), outputTile, "F(2×2, 3×3) or F(4×4, 3×3)");
+        OutputTile = outputTile;
+        _transformed = new PackedMatrix[Planes];
+        // G: F(2×2) interpolates at 0, ±1, ∞; F(4×4) at 0, ±1, ±2, ∞ (Lavin & Gray's matrices).
+        var g = outputTile == 2
+            ? torch.tensor(new double[] { 1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1 }, ScalarType.Float64).reshape(4, 3)
+            : torch.tensor(new double[] { 0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+                                          1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1 }, ScalarType.Float64).reshape(6, 3);
+        var u = torch.einsum("ij,ocjk,lk->ocil", g, weight, g);                  // [out, in, α, α]
         try
         {
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++)
-                    _transformed[4 * i + j] = PackedMatrix.FromLinear(u[.., .., i, j].to(ScalarType.Float32), null);
+            for (int i = 0; i < Alpha; i++)
+                for (int j = 0; j < Alpha; j++)
+                    _transformed[Alpha * i + j] = PackedMatrix.FromLinear(u[.., .., i, j].to(ScalarType.Float32), null);
         }
         catch
         {
@@ -66,14 +77,26 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     public int InChannels { get; }
     public int OutChannels { get; }
 
+    /// <summary>Output pixels per tile side: 2 (F(2×2, 3×3)) or 4 (F(4×4, 3×3)).</summary>
+    public int OutputTile { get; }
+
+    /// <summary>Input patch side: the tile plus the kernel's reach.</summary>
+    int Alpha => OutputTile + 2;
+
+    /// <summary>Element-wise products per tile, one matrix product each.</summary>
+    int Planes => Alpha * Alpha;
+
+    /// <summary>Tiles that cover a map of this side.</summary>
+    public int TilesAcross(int side) => (side + OutputTile - 1) / OutputTile;
+
     /// <summary><c>output = act(conv(input) + bias)</c>; output has the input's height and width.</summary>
     /// <remarks>With <paramref name="sharedColumns"/> true the threads split the products' columns over all tiles, with
     /// false each takes its own tiles, with null the shape decides (<see cref="SharedColumnsMaxTiles"/>).</remarks>
     public void Apply(in FeatureMap input, in FeatureMap output, OutputActivation activation, int threads, bool? sharedColumns = null)
     {
-        int tilesY = (input.Height + 1) / 2, tilesX = (input.Width + 1) / 2, tiles = input.Images * tilesY * tilesX;
-        int ldIn = FeatureMap.Stride(InChannels), ldOut = FeatureMap.Stride(OutChannels);
-        int chunk = ChunkFloats / (16 * (ldIn + ldOut));
+        int tilesY = TilesAcross(input.Height), tilesX = TilesAcross(input.Width), tiles = input.Images * tilesY * tilesX;
+        int ldIn = FeatureMap.Stride(InChannels), ldOut = FeatureMap.Stride(OutChannels), planes = Planes;
+        int chunk = ChunkFloats / (planes * (ldIn + ldOut));
         chunk = Math.Max(12, chunk / 12 * 12);
         int parts = Math.Max(1, Math.Min(threads, (tiles + chunk - 1) / chunk));
         chunk = Math.Min(chunk, (tiles + parts - 1) / parts);
@@ -87,13 +110,13 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         WorkerTeam.Run(parts, part =>
         {
             int first = (int)((long)tiles * part / parts), end = (int)((long)tiles * (part + 1) / parts);
-            using var work = AlignedBuffer.Scratch(16L * chunk * (ldIn + ldOut));
-            float* v = work.Data, m = v + 16L * chunk * ldIn;
+            using var work = AlignedBuffer.Scratch((long)planes * chunk * (ldIn + ldOut));
+            float* v = work.Data, m = v + (long)planes * chunk * ldIn;
             for (int t = first; t < end; t += chunk)
             {
                 int count = Math.Min(chunk, end - t);
                 TransformInputs(from, tilesY, tilesX, t, count, v, chunk, ldIn);
-                for (int xi = 0; xi < 16; xi++)
+                for (int xi = 0; xi < planes; xi++)
                     MatrixKernel.Multiply(v + (long)xi * chunk * ldIn, count, ldIn, _transformed[xi], m + (long)xi * chunk * ldOut, ldOut,
                         0, OutChannels, false, OutputActivation.None, threads: 1);
                 TransformOutputs(m, chunk, ldOut, to, tilesY, tilesX, t, count, activation);
@@ -102,18 +125,19 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     }
 
     /// <summary>
-    /// All tiles as one chunk with the threads splitting the 16 products' columns (a late stage at batch 1: 49 tiles of
-    /// a 14×14 map, too few to give each thread its own, and each thread would stream all 16 weight matrices): the
-    /// threads transform their share of the tiles, then each runs its panels of all 16 products, then transforms its
+    /// All tiles as one chunk with the threads splitting the products' columns (a late stage at batch 1: 49 tiles of
+    /// a 14×14 map, too few to give each thread its own, and each thread would stream all the weight matrices): the
+    /// threads transform their share of the tiles, then each runs its panels of all the products, then transforms its
     /// share of the sums — three hand-overs instead of one per product.
     /// </summary>
     void ApplySharedColumns(FeatureMap input, FeatureMap output, int tilesY, int tilesX, int tiles, int ldIn, int ldOut,
         OutputActivation activation, int threads)
     {
-        using var work = AlignedBuffer.Scratch(16L * tiles * (ldIn + ldOut));
-        nint vs = (nint)work.Data, ms = (nint)(work.Data + 16L * tiles * ldIn);
+        int planes = Planes;
+        using var work = AlignedBuffer.Scratch((long)planes * tiles * (ldIn + ldOut));
+        nint vs = (nint)work.Data, ms = (nint)(work.Data + (long)planes * tiles * ldIn);
         int panels = OutChannels / MatrixKernel.PanelWidth, tileParts = Math.Min(threads, tiles);
-        // v and m: [16, tiles, ld]; a part's tiles start at row `first` of each of the 16 planes
+        // v and m: [planes, tiles, ld]; a part's tiles start at row `first` of each plane
         WorkerTeam.Run(tileParts, part =>
         {
             int first = tiles * part / tileParts, end = tiles * (part + 1) / tileParts;
@@ -122,7 +146,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         WorkerTeam.Run(threads, part =>
         {
             int from = panels * part / threads * MatrixKernel.PanelWidth, to = panels * (part + 1) / threads * MatrixKernel.PanelWidth;
-            for (int xi = 0; xi < 16; xi++)
+            for (int xi = 0; xi < planes; xi++)
                 MatrixKernel.Multiply((float*)vs + (long)xi * tiles * ldIn, tiles, ldIn, _transformed[xi], (float*)ms + (long)xi * tiles * ldOut + from,
                     ldOut, from, to, false, OutputActivation.None, threads: 1);
         });
@@ -133,9 +157,25 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         });
     }
 
-    /// <summary>Bᵀ d B for tiles [first, +count), 16 channels at a time: v[ξ][tile][channel].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>Bᵀ d B for tiles [first, +count): v[ξ][tile][channel].</summary>
     void TransformInputs(in FeatureMap input, int tilesY, int tilesX, int first, int count, float* v, int chunk, int ld)
+    {
+        if (OutputTile == 2) TransformInputs2(input, tilesY, tilesX, first, count, v, chunk, ld);
+        else TransformInputs4(input, tilesY, tilesX, first, count, v, chunk, ld);
+    }
+
+    /// <summary>Aᵀ m A plus the bias through the activation, written to the tile's outputs that lie inside the map.</summary>
+    void TransformOutputs(float* m, int chunk, int ld, in FeatureMap output, int tilesY, int tilesX, int first, int count, OutputActivation activation)
+    {
+        if (activation is not (OutputActivation.None or OutputActivation.Relu))
+            throw new NotSupportedException($"activation {activation} after a Winograd convolution");
+        if (OutputTile == 2) TransformOutputs2(m, chunk, ld, output, tilesY, tilesX, first, count, activation);
+        else TransformOutputs4(m, chunk, ld, output, tilesY, tilesX, first, count, activation == OutputActivation.Relu);
+    }
+
+    /// <summary>F(2×2, 3×3)'s Bᵀ d B for tiles [first, +count), 16 channels at a time: v[ξ][tile][channel].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void TransformInputs2(in FeatureMap input, int tilesY, int tilesX, int first, int count, float* v, int chunk, int ld)
     {
         int perImage = tilesY * tilesX;
         long plane = (long)chunk * ld;
@@ -199,9 +239,9 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         (q.B - q.D).Store(dst + (first + 3) * plane);
     }
 
-    /// <summary>Aᵀ m A plus the bias through the activation, written to the tile's 2×2 outputs that lie inside the map.</summary>
+    /// <summary>F(2×2, 3×3)'s Aᵀ m A plus the bias through the activation, written to the tile's 2×2 outputs that lie inside the map.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void TransformOutputs(float* m, int chunk, int ld, in FeatureMap output, int tilesY, int tilesX, int first, int count, OutputActivation activation)
+    void TransformOutputs2(float* m, int chunk, int ld, in FeatureMap output, int tilesY, int tilesX, int first, int count, OutputActivation activation)
     {
         int perImage = tilesY * tilesX;
         long plane = (long)chunk * ld;
@@ -238,6 +278,118 @@ internal sealed unsafe class WinogradConvolution : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>F(4×4, 3×3)'s Bᵀ d B for tiles [first, +count) (6×6 patches), 16 channels at a time: v[ξ][tile][channel].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void TransformInputs4(in FeatureMap input, int tilesY, int tilesX, int first, int count, float* v, int chunk, int ld)
+    {
+        int perImage = tilesY * tilesX;
+        long plane = (long)chunk * ld;
+        nint* rows = stackalloc nint[36];
+        var t = stackalloc Vector512<float>[36];                                 // Bᵀ d: t[6i + c]
+        var out6 = stackalloc Vector512<float>[6];
+        using var zeroRow = AlignedBuffer.Zeroed(InChannels);                   // the padding's pixel
+        float* zeros = zeroRow.Data;
+        for (int n = 0; n < count; n++)
+        {
+            int tile = first + n, image = tile / perImage, ty = tile % perImage / tilesX, tx = tile % tilesX;
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 6; c++)
+                {
+                    int y = 4 * ty - 1 + r, x = 4 * tx - 1 + c;
+                    rows[6 * r + c] = (uint)y < (uint)input.Height && (uint)x < (uint)input.Width
+                        ? (nint)(input.Data + (((long)image * input.Height + y) * input.Width + x) * input.Ld) : (nint)zeros;
+                }
+            float* dst = v + (long)n * ld;
+            for (int ch = 0; ch < InChannels; ch += 16)
+            {
+                for (int c = 0; c < 6; c++)                                      // Bᵀ down each column of the patch
+                    InputRows(Load(rows[c], ch), Load(rows[6 + c], ch), Load(rows[12 + c], ch), Load(rows[18 + c], ch),
+                        Load(rows[24 + c], ch), Load(rows[30 + c], ch), t + c, 6);
+                for (int i = 0; i < 6; i++)                                      // then along each row: (Bᵀ d) B
+                {
+                    Vector512<float>* row = t + 6 * i;
+                    InputRows(row[0], row[1], row[2], row[3], row[4], row[5], out6, 1);
+                    for (int j = 0; j < 6; j++) out6[j].Store(dst + ch + (6 * i + j) * plane);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Load(nint row, int channel) => Vector512.Load((float*)row + channel);
+
+    /// <summary>F(4×4, 3×3)'s Bᵀ applied to six values: rows 4·d0 − 5·d2 + d4, (d4 − 4·d2) ± (d3 − 4·d1),
+    /// (d4 − d2) ± 2·(d3 − d1), 4·d1 − 5·d3 + d5; written to o[0], o[step], … .</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void InputRows(Vector512<float> d0, Vector512<float> d1, Vector512<float> d2, Vector512<float> d3, Vector512<float> d4,
+        Vector512<float> d5, Vector512<float>* o, int step)
+    {
+        var four = Vector512.Create(4f);
+        var five = Vector512.Create(5f);
+        var a = d4 - four * d2;
+        var b = d3 - four * d1;
+        var c = d4 - d2;
+        var d = (d3 - d1) * Vector512.Create(2f);
+        o[0] = four * d0 - five * d2 + d4;
+        o[step] = a + b;
+        o[2 * step] = a - b;
+        o[3 * step] = c + d;
+        o[4 * step] = c - d;
+        o[5 * step] = four * d1 - five * d3 + d5;
+    }
+
+    /// <summary>F(4×4, 3×3)'s Aᵀ m A plus the bias (and ReLU), written to the tile's 4×4 outputs that lie inside the map.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    void TransformOutputs4(float* m, int chunk, int ld, in FeatureMap output, int tilesY, int tilesX, int first, int count, bool relu)
+    {
+        int perImage = tilesY * tilesX;
+        long plane = (long)chunk * ld;
+        var s = stackalloc Vector512<float>[24];                                 // Aᵀ m: s[6i + j], i < 4
+        var o = stackalloc Vector512<float>[4];
+        for (int n = 0; n < count; n++)
+        {
+            int tile = first + n, image = tile / perImage, ty = tile % perImage / tilesX, tx = tile % tilesX;
+            int y0 = 4 * ty, x0 = 4 * tx, rowsIn = Math.Min(4, output.Height - y0), columnsIn = Math.Min(4, output.Width - x0);
+            float* top = output.Data + (((long)image * output.Height + y0) * output.Width + x0) * output.Ld;
+            float* src = m + (long)n * ld;
+            for (int ch = 0; ch < OutChannels; ch += 16)
+            {
+                float* p = src + ch;
+                for (int j = 0; j < 6; j++)                                      // Aᵀ down each column of m
+                    OutputRows(Vector512.Load(p + j * plane), Vector512.Load(p + (6 + j) * plane), Vector512.Load(p + (12 + j) * plane),
+                        Vector512.Load(p + (18 + j) * plane), Vector512.Load(p + (24 + j) * plane), Vector512.Load(p + (30 + j) * plane), s + j, 6);
+                var bias = Vector512.Load(_bias.Data + ch);
+                for (int i = 0; i < rowsIn; i++)                                 // then along each row
+                {
+                    Vector512<float>* row = s + 6 * i;
+                    OutputRows(row[0], row[1], row[2], row[3], row[4], row[5], o, 1);
+                    float* y = top + (long)i * output.Width * output.Ld + ch;
+                    for (int c = 0; c < columnsIn; c++)
+                    {
+                        var value = o[c] + bias;
+                        (relu ? VectorMath.Relu(value) : value).Store(y + (long)c * output.Ld);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>F(4×4, 3×3)'s Aᵀ applied to six values: m0 + (m1 + m2) + (m3 + m4), (m1 − m2) + 2·(m3 − m4),
+    /// (m1 + m2) + 4·(m3 + m4), (m1 − m2) + 8·(m3 − m4) + m5; written to o[0], o[step], … .</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void OutputRows(Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, Vector512<float> m4,
+        Vector512<float> m5, Vector512<float>* o, int step)
+    {
+        var sum12 = m1 + m2;
+        var difference12 = m1 - m2;
+        var sum34 = m3 + m4;
+        var difference34 = m3 - m4;
+        o[0] = m0 + sum12 + sum34;
+        o[step] = difference12 + Vector512.Create(2f) * difference34;
+        o[2 * step] = sum12 + Vector512.Create(4f) * sum34;
+        o[3 * step] = difference12 + Vector512.Create(8f) * difference34 + m5;
     }
 
     public void Dispose()

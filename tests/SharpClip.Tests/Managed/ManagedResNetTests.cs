@@ -16,7 +16,11 @@ public unsafe class ManagedResNetTests
 {
     [Theory]
     [InlineData(1, 5, 16, 32, 3, 1, 1, false, "Auto")]   // 9 tiles: below Winograd's threshold, gathered rows
-    [InlineData(2, 30, 16, 32, 3, 1, 1, false, "Auto")]  // 450 tiles: Winograd, each thread its own tiles in chunks of 204 + 21
+    [InlineData(2, 30, 16, 32, 3, 1, 1, false, "Winograd")] // 450 tiles: F(2×2), each thread its own tiles in chunks of 204 + 21
+    [InlineData(1, 32, 16, 32, 3, 1, 1, false, "Auto")]  // 64 tiles of 4×4 on a 32×32 map: F(4×4, 3×3), own tiles
+    [InlineData(2, 16, 32, 64, 3, 1, 1, false, "Auto")]  // 32 tiles of 4×4: too few, F(2×2) with 128 tiles
+    [InlineData(3, 9, 32, 64, 3, 1, 1, false, "Winograd4")] // F(4×4) on a 9×9 map (forced): the last tiles 1 pixel wide and tall
+    [InlineData(1, 14, 64, 64, 3, 1, 1, false, "Winograd4")] // 16 tiles, 2 panels: shared columns, half-outside tiles
     [InlineData(5, 7, 32, 48, 3, 1, 1, false, "Auto")]   // 80 tiles of a 7×7 map, tiles half outside it; 1½ panels: own tiles
     [InlineData(3, 7, 32, 16, 3, 1, 1, false, "Auto")]   // 48 tiles, half a panel of outputs: own tiles
     [InlineData(1, 14, 32, 64, 3, 1, 1, false, "Auto")]  // 49 tiles, 2 panels: the threads share the columns (batch 1, 14×14)
@@ -41,7 +45,7 @@ public unsafe class ManagedResNetTests
             ["n.running_mean"] = torch.randn(outChannels) * 0.1,
             ["n.running_var"] = torch.rand(outChannels) + 0.5,
         };
-        using var conv = new FoldedConvolution(new TowerWeights(weights, _ => true, "test", "the managed engine"), "c", "n", stride, padding);
+        using var conv = new FoldedConvolution(new TowerWeights(weights, _ => true, "test", "the managed engine"), "c", "n", stride, padding, winograd4: true);
         var x = torch.randn(images, inChannels, side, side);
         int outSide = conv.OutputSide(side);
         var start = torch.randn(images, outChannels, outSide, outSide);
@@ -94,11 +98,16 @@ public unsafe class ManagedResNetTests
     static ClipModel SmallResNet()
     {
         torch.manual_seed(11);
-        var model = new ClipModel(new ClipConfig
+        return WithRandomNorms(new ClipModel(new ClipConfig
         {
             EmbedDim = 40, ImageResolution = 96, VisionLayers = [2, 1, 1, 1], VisionWidth = 16, VisionPatchSize = null,
             ContextLength = 8, VocabSize = 300, TextWidth = 32, TextHeads = 2, TextLayers = 1,
-        });
+        }));
+    }
+
+    /// <summary>The model in eval mode with its BatchNorms' statistics and affine values random.</summary>
+    static ClipModel WithRandomNorms(ClipModel model)
+    {
         model.eval();
         using (torch.no_grad())
             foreach (var (name, tensor) in model.state_dict())
@@ -112,6 +121,24 @@ public unsafe class ManagedResNetTests
                 }
             }
         return model;
+    }
+
+    /// <summary>RN50 itself (random weights and norms): every path at its real sizes — F(4×4) on the 112, 56 and 28 maps,
+    /// F(2×2) with shared columns on 14 and 7, the stride-2 stem — against the torch engine, within the fidelity bar's
+    /// tenth (measured 7e-7 relative).</summary>
+    [Fact]
+    public void Rn50GivesTheTorchEnginesFeatures()
+    {
+        if (!MatrixKernel.IsSupported) return;
+        torch.manual_seed(5);
+        using var model = WithRandomNorms(new ClipModel(ClipPresets.Get("RN50")));
+        using var scope = torch.NewDisposeScope();
+        var pixels = torch.randn(2, 3, 224, 224);
+        var expected = model.EmbedImages(pixels, normalize: false);
+        using var managed = new ManagedClipEncoder(model, threads: 2);
+        var got = managed.EmbedImages(pixels, normalize: false);
+        double relative = (got - expected).abs().max().item<float>() / expected.abs().max().item<float>();
+        Assert.True(relative < 1e-5, $"relative difference {relative:E2}");
     }
 
     [Fact]
