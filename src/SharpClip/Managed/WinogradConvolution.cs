@@ -157,11 +157,25 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         });
     }
 
-    /// <summary>Bᵀ d B for tiles [first, +count): v[ξ][tile][channel].</summary>
+    /// <summary>Bᵀ d B for tiles [first, +count), 16 channels at a time: v[ξ][tile][channel].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void TransformInputs(in FeatureMap input, int tilesY, int tilesX, int first, int count, float* v, int chunk, int ld)
     {
-        if (OutputTile == 2) TransformInputs2(input, tilesY, tilesX, first, count, v, chunk, ld);
-        else TransformInputs4(input, tilesY, tilesX, first, count, v, chunk, ld);
+        int perImage = tilesY * tilesX, side = Alpha;
+        long plane = (long)chunk * ld;
+        nint* patch = stackalloc nint[36];                                      // the patch's pixel rows, row by row
+        var columns = stackalloc Vector512<float>[36];                           // F(4×4)'s Bᵀ d
+        using var zeroRow = AlignedBuffer.Zeroed(InChannels);                   // the padding's pixel
+        float* zeros = zeroRow.Data;
+        for (int n = 0; n < count; n++)
+        {
+            int tile = first + n, image = tile / perImage, ty = tile % perImage / tilesX, tx = tile % tilesX;
+            Patch(input, image, OutputTile * ty - 1, OutputTile * tx - 1, side, zeros, patch);
+            float* dst = v + (long)n * ld;
+            for (int ch = 0; ch < InChannels; ch += 16)
+                if (OutputTile == 2) InputTile2(new Span<nint>(patch, 16), ch, dst + ch, plane);
+                else InputTile4(patch, ch, dst + ch, plane, columns);
+        }
     }
 
     /// <summary>Aᵀ m A plus the bias through the activation, written to the tile's outputs that lie inside the map.</summary>
@@ -173,42 +187,31 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         else TransformOutputs4(m, chunk, ld, output, tilesY, tilesX, first, count, activation == OutputActivation.Relu);
     }
 
-    /// <summary>F(2×2, 3×3)'s Bᵀ d B for tiles [first, +count), 16 channels at a time: v[ξ][tile][channel].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void TransformInputs2(in FeatureMap input, int tilesY, int tilesX, int first, int count, float* v, int chunk, int ld)
+    /// <summary>F(2×2, 3×3)'s Bᵀ d B of one 4×4 patch at 16 channels, stored as planes ξ = 0 … 15.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void InputTile2(Span<nint> rows, int channel, float* dst, long plane)
     {
-        int perImage = tilesY * tilesX;
-        long plane = (long)chunk * ld;
-        Span<nint> rows = stackalloc nint[16];
-        using var zeroRow = AlignedBuffer.Zeroed(InChannels);                   // the padding's pixel
-        float* zeros = zeroRow.Data;
-        for (int n = 0; n < count; n++)
-        {
-            int tile = first + n, image = tile / perImage, ty = tile % perImage / tilesX, tx = tile % tilesX;
-            // The 4×4 patch's pixel rows (a zero row where it hangs over the padding).
-            for (int r = 0; r < 4; r++)
-                for (int c = 0; c < 4; c++)
-                {
-                    int y = 2 * ty - 1 + r, x = 2 * tx - 1 + c;
-                    rows[4 * r + c] = (uint)y < (uint)input.Height && (uint)x < (uint)input.Width
-                        ? (nint)(input.Data + (((long)image * input.Height + y) * input.Width + x) * input.Ld) : (nint)zeros;
-                }
-            float* dst = v + (long)n * ld;
-            for (int ch = 0; ch < InChannels; ch += 16)
+        // Bᵀ d: rows 0-2, 1+2, 2-1, 1-3 of the patch (each a row of 4 pixels)
+        var d = new PatchRows(rows, channel);
+        Quad d0 = d.Row(0), d1 = d.Row(1), d2 = d.Row(2), d3 = d.Row(3);
+        StoreColumns(d0 - d2, dst, 0, plane);
+        StoreColumns(d1 + d2, dst, 4, plane);
+        StoreColumns(d2 - d1, dst, 8, plane);
+        StoreColumns(d1 - d3, dst, 12, plane);
+    }
+
+    /// <summary>The pixel rows of a side × side patch whose corner is (<paramref name="top"/>, <paramref name="left"/>),
+    /// row by row: <paramref name="zeros"/> where it hangs over the padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Patch(in FeatureMap input, int image, int top, int left, int side, float* zeros, nint* rows)
+    {
+        for (int r = 0; r < side; r++)
+            for (int c = 0; c < side; c++)
             {
-                // Bᵀ d: rows 0-2, 1+2, 2-1, 1-3 of the patch (each a row of 4 pixels)
-                var d = new PatchRows(rows, ch);
-                Quad d0 = d.Row(0), d1 = d.Row(1), d2 = d.Row(2), d3 = d.Row(3);
-                var t0 = d0 - d2;
-                var t1 = d1 + d2;
-                var t2 = d2 - d1;
-                var t3 = d1 - d3;
-                StoreColumns(t0, dst + ch, 0, plane);
-                StoreColumns(t1, dst + ch, 4, plane);
-                StoreColumns(t2, dst + ch, 8, plane);
-                StoreColumns(t3, dst + ch, 12, plane);
+                int y = top + r, x = left + c;
+                rows[side * r + c] = (uint)y < (uint)input.Height && (uint)x < (uint)input.Width
+                    ? (nint)(input.Data + (((long)image * input.Height + y) * input.Width + x) * input.Ld) : (nint)zeros;
             }
-        }
     }
 
     /// <summary>One row of a patch: four pixels' 16 channels.</summary>
@@ -280,40 +283,18 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         }
     }
 
-    /// <summary>F(4×4, 3×3)'s Bᵀ d B for tiles [first, +count) (6×6 patches), 16 channels at a time: v[ξ][tile][channel].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    void TransformInputs4(in FeatureMap input, int tilesY, int tilesX, int first, int count, float* v, int chunk, int ld)
+    /// <summary>F(4×4, 3×3)'s Bᵀ d B of one 6×6 patch at 16 channels, stored as planes ξ = 0 … 35.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void InputTile4(nint* rows, int ch, float* dst, long plane, Vector512<float>* t)
     {
-        int perImage = tilesY * tilesX;
-        long plane = (long)chunk * ld;
-        nint* rows = stackalloc nint[36];
-        var t = stackalloc Vector512<float>[36];                                 // Bᵀ d: t[6i + c]
-        var out6 = stackalloc Vector512<float>[6];
-        using var zeroRow = AlignedBuffer.Zeroed(InChannels);                   // the padding's pixel
-        float* zeros = zeroRow.Data;
-        for (int n = 0; n < count; n++)
+        for (int c = 0; c < 6; c++)                                              // Bᵀ down each column of the patch: t[6i + c]
+            InputRows(Load(rows[c], ch), Load(rows[6 + c], ch), Load(rows[12 + c], ch), Load(rows[18 + c], ch),
+                Load(rows[24 + c], ch), Load(rows[30 + c], ch), t + c, 6);
+        for (int i = 0; i < 6; i++)                                              // then along each row: (Bᵀ d) B, in place
         {
-            int tile = first + n, image = tile / perImage, ty = tile % perImage / tilesX, tx = tile % tilesX;
-            for (int r = 0; r < 6; r++)
-                for (int c = 0; c < 6; c++)
-                {
-                    int y = 4 * ty - 1 + r, x = 4 * tx - 1 + c;
-                    rows[6 * r + c] = (uint)y < (uint)input.Height && (uint)x < (uint)input.Width
-                        ? (nint)(input.Data + (((long)image * input.Height + y) * input.Width + x) * input.Ld) : (nint)zeros;
-                }
-            float* dst = v + (long)n * ld;
-            for (int ch = 0; ch < InChannels; ch += 16)
-            {
-                for (int c = 0; c < 6; c++)                                      // Bᵀ down each column of the patch
-                    InputRows(Load(rows[c], ch), Load(rows[6 + c], ch), Load(rows[12 + c], ch), Load(rows[18 + c], ch),
-                        Load(rows[24 + c], ch), Load(rows[30 + c], ch), t + c, 6);
-                for (int i = 0; i < 6; i++)                                      // then along each row: (Bᵀ d) B
-                {
-                    Vector512<float>* row = t + 6 * i;
-                    InputRows(row[0], row[1], row[2], row[3], row[4], row[5], out6, 1);
-                    for (int j = 0; j < 6; j++) out6[j].Store(dst + ch + (6 * i + j) * plane);
-                }
-            }
+            Vector512<float>* row = t + 6 * i;
+            InputRows(row[0], row[1], row[2], row[3], row[4], row[5], row, 1);
+            for (int j = 0; j < 6; j++) row[j].Store(dst + (6 * i + j) * plane);
         }
     }
 
