@@ -130,12 +130,7 @@ internal sealed unsafe class FoldedConvolution : IDisposable
             return;
         }
         bool winogradFits = _winograd is not null && !accumulate && activation is (OutputActivation.None or OutputActivation.Relu);
-        if (path == ConvolutionPath.Auto)
-            path = !winogradFits ? ConvolutionPath.Direct
-                : _winograd4 is not null && input.Height % 4 == 0 && input.Width % 4 == 0
-                  && (long)input.Images * (input.Height / 4) * (input.Width / 4) >= Winograd4MinTiles
-                    ? ConvolutionPath.Winograd4
-                : input.Images * ((input.Height + 1) / 2) * ((input.Width + 1) / 2) >= WinogradMinTiles ? ConvolutionPath.Winograd : ConvolutionPath.Direct;
+        if (path == ConvolutionPath.Auto) path = winogradFits ? ChooseWinograd(input) : ConvolutionPath.Direct;
         if (path == ConvolutionPath.Winograd4)
         {
             if (!winogradFits || _winograd4 is null) throw new NotSupportedException($"convolution {InChannels}→{OutChannels} ({Kernel}×{Kernel}, stride {Stride}) has no F(4×4, 3×3) form here");
@@ -145,7 +140,8 @@ internal sealed unsafe class FoldedConvolution : IDisposable
         if (path != ConvolutionPath.Direct)
         {
             if (!winogradFits) throw new NotSupportedException($"convolution {InChannels}→{OutChannels} ({Kernel}×{Kernel}, stride {Stride}) has no Winograd form here");
-            _winograd!.Apply(input, output, activation, threads, path == ConvolutionPath.WinogradSharedColumns ? true : path == ConvolutionPath.WinogradOwnTiles ? false : null);
+            bool? sharedColumns = path switch { ConvolutionPath.WinogradSharedColumns => true, ConvolutionPath.WinogradOwnTiles => false, _ => null };
+            _winograd!.Apply(input, output, activation, threads, sharedColumns);
             return;
         }
         int depth = Kernel * Kernel * InChannels, ldc = FeatureMap.Stride(depth), rows = output.Rows;
@@ -174,6 +170,16 @@ internal sealed unsafe class FoldedConvolution : IDisposable
                 MatrixKernel.Multiply(gathered.Data, count, ldc, _matrix, to.Data + (long)r * to.Ld, to.Ld, 0, OutChannels, accumulate, activation, threads: 1);
             }
         });
+    }
+
+    /// <summary>F(4×4) on a map its tiles cover with enough of them, else F(2×2) with enough tiles, else gathered rows.</summary>
+    ConvolutionPath ChooseWinograd(in FeatureMap input)
+    {
+        if (_winograd4 is not null && input.Height % 4 == 0 && input.Width % 4 == 0
+            && (long)input.Images * (input.Height / 4) * (input.Width / 4) >= Winograd4MinTiles)
+            return ConvolutionPath.Winograd4;
+        return (long)input.Images * ((input.Height + 1) / 2) * ((input.Width + 1) / 2) >= WinogradMinTiles
+            ? ConvolutionPath.Winograd : ConvolutionPath.Direct;
     }
 
     /// <summary>Output pixels [<paramref name="first"/>, +<paramref name="count"/>) as rows of their k·k input pixels'
@@ -218,4 +224,3 @@ internal sealed unsafe class FoldedConvolution : IDisposable
         _winograd4?.Dispose();
     }
 }
-
