@@ -37,6 +37,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
 
     readonly PackedMatrix[] _transformed;                                      // ξ = αi + j: [in, out] of (G g Gᵀ)[i, j]
     readonly AlignedBuffer _bias;
+    readonly AlignedBuffer _zeros;                                              // the padding's pixel: InChannels zeros
 
     /// <summary>True when the engine's vectors fit the channel counts (whole 16-float vectors on both sides).</summary>
     public static bool Fits(int inChannels, int outChannels) => inChannels % 16 == 0 && outChannels % 16 == 0;
@@ -72,6 +73,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
             throw;
         }
         _bias = TensorCopy.ToNative(TensorCopy.Floats(bias.to(ScalarType.Float32)));
+        _zeros = AlignedBuffer.Zeroed(InChannels);
     }
 
     public int InChannels { get; }
@@ -86,8 +88,11 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     /// <summary>Element-wise products per tile, one matrix product each.</summary>
     int Planes => Alpha * Alpha;
 
+    /// <summary>Output panels of the products, a narrow last one counted.</summary>
+    int Panels => (OutChannels + MatrixKernel.PanelWidth - 1) / MatrixKernel.PanelWidth;
+
     /// <summary>Tiles that cover a map of this side.</summary>
-    public int TilesAcross(int side) => (side + OutputTile - 1) / OutputTile;
+    int TilesAcross(int side) => (side + OutputTile - 1) / OutputTile;
 
     /// <summary><c>output = act(conv(input) + bias)</c>; output has the input's height and width.</summary>
     /// <remarks>With <paramref name="sharedColumns"/> true the threads split the products' columns over all tiles, with
@@ -102,7 +107,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         chunk = Math.Min(chunk, (tiles + parts - 1) / parts);
         var from = input;
         var to = output;
-        if (threads > 1 && OutChannels / MatrixKernel.PanelWidth >= threads && (sharedColumns ?? tiles <= SharedColumnsMaxTiles))
+        if (threads > 1 && Panels >= threads && (sharedColumns ?? tiles <= SharedColumnsMaxTiles))
         {
             ApplySharedColumns(from, to, tilesY, tilesX, tiles, ldIn, ldOut, activation, threads);
             return;
@@ -136,7 +141,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         int planes = Planes;
         using var work = AlignedBuffer.Scratch((long)planes * tiles * (ldIn + ldOut));
         nint vs = (nint)work.Data, ms = (nint)(work.Data + (long)planes * tiles * ldIn);
-        int panels = OutChannels / MatrixKernel.PanelWidth, tileParts = Math.Min(threads, tiles);
+        int panels = Panels, tileParts = Math.Min(threads, tiles);
         // v and m: [planes, tiles, ld]; a part's tiles start at row `first` of each plane
         WorkerTeam.Run(tileParts, part =>
         {
@@ -145,7 +150,8 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         });
         WorkerTeam.Run(threads, part =>
         {
-            int from = panels * part / threads * MatrixKernel.PanelWidth, to = panels * (part + 1) / threads * MatrixKernel.PanelWidth;
+            // the last part's range ends at the output's width (a narrow last panel is the kernel's to handle)
+            int from = panels * part / threads * MatrixKernel.PanelWidth, to = Math.Min(OutChannels, panels * (part + 1) / threads * MatrixKernel.PanelWidth);
             for (int xi = 0; xi < planes; xi++)
                 MatrixKernel.Multiply((float*)vs + (long)xi * tiles * ldIn, tiles, ldIn, _transformed[xi], (float*)ms + (long)xi * tiles * ldOut + from,
                     ldOut, from, to, false, OutputActivation.None, threads: 1);
@@ -165,8 +171,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         long plane = (long)chunk * ld;
         nint* patch = stackalloc nint[36];                                      // the patch's pixel rows, row by row
         var columns = stackalloc Vector512<float>[36];                           // F(4×4)'s Bᵀ d
-        using var zeroRow = AlignedBuffer.Zeroed(InChannels);                   // the padding's pixel
-        float* zeros = zeroRow.Data;
+        float* zeros = _zeros.Data;
         for (int n = 0; n < count; n++)
         {
             int tile = first + n, image = tile / perImage, ty = tile % perImage / tilesX, tx = tile % tilesX;
@@ -377,5 +382,6 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     {
         foreach (var t in _transformed) t?.Dispose();
         _bias?.Dispose();
+        _zeros?.Dispose();
     }
 }

@@ -25,6 +25,7 @@ public unsafe class ManagedResNetTests
     [InlineData(3, 7, 32, 16, 3, 1, 1, false, "Auto")]   // 48 tiles, half a panel of outputs: own tiles
     [InlineData(1, 14, 32, 64, 3, 1, 1, false, "Auto")]  // 49 tiles, 2 panels: the threads share the columns (batch 1, 14×14)
     [InlineData(1, 7, 64, 96, 3, 1, 1, false, "Auto")]   // 16 tiles, 3 panels split 1 + 2: shared columns, partial tiles
+    [InlineData(1, 14, 32, 80, 3, 1, 1, false, "Auto")]  // 49 tiles, 2½ panels: shared columns, the half panel staged
     [InlineData(2, 9, 32, 64, 3, 1, 1, false, "Direct")] // each path on a shape the others also run
     [InlineData(2, 9, 32, 64, 3, 1, 1, false, "WinogradOwnTiles")]
     [InlineData(2, 9, 32, 64, 3, 1, 1, false, "WinogradSharedColumns")]
