@@ -25,7 +25,7 @@ public static class ConvolutionBench
         new("layer1", 64, 64, 56, 1), new("layer2.0", 128, 128, 56, 1), new("layer2", 128, 128, 28, 1),
         new("layer3.0", 256, 256, 28, 1), new("layer3", 256, 256, 14, 1), new("layer4.0", 512, 512, 14, 1),
         new("layer4", 512, 512, 7, 1),
-        new("l1.reduce", 64, 64, 56, 1, 1), new("l1.expand", 64, 256, 56, 1, 1), new("l1.reduce", 256, 64, 56, 1, 1),
+        new("l1.0.reduce", 64, 64, 56, 1, 1), new("l1.expand", 64, 256, 56, 1, 1), new("l1.reduce", 256, 64, 56, 1, 1),
         new("l2.0.reduce", 256, 128, 56, 1, 1), new("l2.expand", 128, 512, 28, 1, 1), new("l2.0.short", 256, 512, 28, 1, 1),
         new("l2.reduce", 512, 128, 28, 1, 1), new("l3.0.reduce", 512, 256, 28, 1, 1), new("l3.expand", 256, 1024, 14, 1, 1),
         new("l3.0.short", 512, 1024, 14, 1, 1), new("l3.reduce", 1024, 256, 14, 1, 1), new("l4.0.reduce", 1024, 512, 14, 1, 1),
@@ -38,14 +38,14 @@ public static class ConvolutionBench
     {
         int batch = BenchSupport.IntOption(args, "--batch", 1), runs = BenchSupport.IntOption(args, "--runs", 15);
         int threads = BenchSupport.IntOption(args, "--threads", torch.get_num_threads());
+        var only = Names(BenchSupport.Option(args, "--only", ""), "--only", Shapes.Select(s => s.Name));
+        int pause = BenchSupport.IntOption(args, "--pause", 0);
+        var onlyPaths = Names(BenchSupport.Option(args, "--paths", ""), "--paths", Paths.Select(Label));
         Console.WriteLine($"RN50's convolutions + BatchNorm + ReLU, batch {batch}, {threads} threads, median of {runs} alternated runs; " +
                           $"load average {BenchSupport.LoadAverage()}. ms (GFLOP/s-equivalent of the direct sum); auto = the engine's choice.");
         Console.WriteLine($"{"shape",-10} {"in→out",-9} {"kernel, map",10} {string.Join(" ", Paths.Select(p => $"{Label(p),18}"))}");
         torch.manual_seed(0);
-        var only = BenchSupport.Option(args, "--only", "");
-        int pause = BenchSupport.IntOption(args, "--pause", 0);
-        var onlyPaths = BenchSupport.Option(args, "--paths", "");
-        foreach (var shape in Shapes.Where(s => only.Length == 0 || only.Split(',').Contains(s.Name)))
+        foreach (var shape in Shapes.Where(s => only.Count == 0 || only.Contains(s.Name)))
         {
             using var scope = torch.NewDisposeScope();
             var state = new Dictionary<string, Tensor>
@@ -70,8 +70,7 @@ public static class ConvolutionBench
             for (long i = 0; i < input.Length; i++) input.Data[i] = (float)(random.NextDouble() - 0.5);
             var x = new FeatureMap(input.Data, batch, shape.Side, shape.Side, shape.In, InputStride(shape.In));
             var y = new FeatureMap(output.Data, batch, side, side, shape.Out, FeatureMap.Stride(shape.Out));
-            var paths = Paths.Where(p => (p is ConvolutionPath.Auto or ConvolutionPath.Direct || conv.HasWinograd && p != ConvolutionPath.Winograd4 || conv.HasWinograd4)
-                                         && (onlyPaths.Length == 0 || onlyPaths.Split(',').Contains(Label(p)))).ToList();
+            var paths = Paths.Where(p => CanRun(conv, p) && (onlyPaths.Count == 0 || onlyPaths.Contains(Label(p)))).ToList();
             var ms = paths.ToDictionary(p => p, _ => new List<double>());
             for (int run = -2; run < runs; run++)
                 foreach (var path in paths)
@@ -92,6 +91,23 @@ public static class ConvolutionBench
         }
         Console.WriteLine($"load average after: {BenchSupport.LoadAverage()}");
         return 0;
+    }
+
+    static bool CanRun(FoldedConvolution conv, ConvolutionPath path) => path switch
+    {
+        ConvolutionPath.Auto or ConvolutionPath.Direct => true,
+        ConvolutionPath.Winograd4 => conv.HasWinograd4,
+        _ => conv.HasWinograd,
+    };
+
+    /// <summary>A comma-separated filter, each name checked against <paramref name="known"/> (a typo would print an empty table).</summary>
+    static HashSet<string> Names(string list, string option, IEnumerable<string> known)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var knownNames = known.ToHashSet();
+        foreach (var name in names)
+            if (!knownNames.Contains(name)) throw new ArgumentException($"{option} {name}: expected one of {string.Join(", ", knownNames)}");
+        return names;
     }
 
     /// <summary>The image's 3 channels are packed (as the tower's stem lays them out), feature maps padded rows.</summary>

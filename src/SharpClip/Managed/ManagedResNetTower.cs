@@ -8,7 +8,7 @@ namespace SharpClip.Managed;
 /// <see cref="ModifiedResNet"/> on the managed kernels, in eval mode: the three-convolution stem and its 2×2 average
 /// pool, the bottleneck stages (each convolution's BatchNorm folded into it, see <see cref="FoldedConvolution"/>;
 /// the residual sum and its ReLU done in the last convolution's epilogue), and the attention pool (the mean pixel as
-/// the one query over the mean and every pixel, re-associated per head, see <see cref="Pool"/>), on channels-last maps.
+/// the one query over the mean and every pixel, re-associated per head, see <see cref="AttentionPool"/>), on channels-last maps.
 /// </summary>
 internal sealed unsafe class ManagedResNetTower : IManagedImageTower
 {
@@ -135,7 +135,7 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
         using var kept = new FeatureMaps();
         var x = Stem(pixels, images, kept, threads);
         foreach (var block in _blocks) x = block.Forward(x, kept, threads);
-        Pool(x, output, threads);
+        AttentionPool(x, output, threads);
     }
 
     /// <summary>conv–BN–ReLU three times (the first with stride 2), then a 2×2 average pool: [r, r, 3] → [r/4, r/4, width].</summary>
@@ -178,7 +178,7 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
     /// formed for the 50 tokens: RN50 does 15 M multiply-adds per image here instead of 420 M.
     /// </summary>
     // x: [images, grid, grid, width]; output: [images, embed_dim]
-    void Pool(in FeatureMap x, float* output, int threads)
+    void AttentionPool(in FeatureMap x, float* output, int threads)
     {
         int images = x.Images, pixels = x.Height * x.Width, tokens = pixels + 1, width = x.Channels, ld = FeatureMap.Stride(width);
         if (width != _width || (long)tokens * width != _positions.Length)

@@ -297,8 +297,8 @@ public sealed class ClipPipeline : IDisposable
             InferenceEngine.Onnx => throw new ArgumentException($"engine onnx: {why}; use engine torch or auto"),
             InferenceEngine.Managed when managed => (ManagedClipEncoder.For(model), "managed (asked for)"),
             InferenceEngine.Managed => throw new ArgumentException($"engine managed: {whyNotManaged}; use engine onnx, torch or auto"),
-            // ViTs and ResNets alike: for RN50 the managed engine ran 1.17-1.24x the onnx engine at batch 8 and the two
-            // swapped places between runs at batch 1 (31.8 vs 26.8, 26.6 vs 30.7 images/s; bench … engines).
+            // ViTs and ResNets alike: for RN50 the managed engine ran 1.17-1.30x the onnx engine at batch 8 and
+            // 1.02-1.16x at batch 1 over the runs of 7 December (bench … engines).
             _ when managed => (ManagedClipEncoder.For(model), "managed (auto: float32 on an AVX-512 CPU)"),
             _ when onnx => (OnnxClipEncoder.For(model), $"onnx (auto: float32 on the CPU; not managed: {whyNotManaged})"),
             _ => (model, $"torch (auto: {why})"),
