@@ -8,7 +8,7 @@ namespace SharpClip.Tests.Managed;
 public unsafe class AlignedBufferTests
 {
     [Fact]
-    public void AReturnedScratchBufferIsReusedAndAlignedAndWeightsAreNot()
+    public void AReturnedScratchBufferIsReusedAlignedAndPooledOnce()
     {
         float* first;
         using (var a = AlignedBuffer.Scratch(300_001))                              // an odd length: capacity 2^19

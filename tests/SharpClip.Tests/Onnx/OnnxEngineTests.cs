@@ -18,8 +18,8 @@ public class OnnxEngineTests
     [Fact]
     public void AutoRunsFloat32OnTheFastestEngineThatCanAndBf16OnTorch()
     {
-        // A ViT or a ModifiedResNet runs on the managed engine where the CPU has AVX-512 (measured faster there, or level
-        // for RN50 at batch 1: bench … engines), on ONNX Runtime elsewhere, saying why.
+        // A ViT or a ModifiedResNet runs on the managed engine where the CPU has AVX-512 (measured faster there than the
+        // onnx engine: bench … engines), on ONNX Runtime elsewhere, saying why.
         foreach (bool visionTransformer in new[] { true, false })
         {
             using var fp32 = ClipPipeline.Load(Weights(Fixtures.FirstModel(visionTransformer)), new ClipPipelineOptions { Engine = InferenceEngine.Auto });
