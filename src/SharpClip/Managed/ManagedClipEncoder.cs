@@ -6,7 +6,7 @@ namespace SharpClip.Managed;
 
 /// <summary>
 /// The managed engine: a CLIP's two towers (a Vision Transformer or a ModifiedResNet image tower, see
-/// <see cref="ManagedVisionTower"/> and <see cref="ManagedResNetTower"/>) on SharpClip's own AVX-512 kernels in C#
+/// <see cref="ManagedVisionTower"/> and <see cref="ManagedResNetTower"/>) on SharpClip's own AVX-512 (or AVX2) kernels in C#
 /// (<see cref="MatrixKernel"/>), with the same embeddings as the model's <see cref="ClipModel.EmbedImages"/> /
 /// <see cref="ClipModel.EmbedTexts"/> (float32 CPU tensors, normalised the same way, padding trimmed the same way, the
 /// same NaN check). Why a third engine: ONNX Runtime's matrix products already run near this CPU's peak, and what it
@@ -49,7 +49,7 @@ public sealed unsafe class ManagedClipEncoder : IClipEncoder, IDisposable
     /// <summary>Whether this engine can run <paramref name="model"/> on this CPU; the reason when it cannot.</summary>
     public static bool CanRun(ClipModel model, out string reason)
     {
-        reason = !MatrixKernel.IsSupported ? "the managed engine needs AVX-512 (this CPU or runtime has none)"
+        reason = !MatrixKernel.IsSupported ? "the managed engine needs AVX2 and FMA (this CPU or runtime has neither AVX-512 nor those)"
             : model.Device.type != DeviceType.CPU ? $"the model is on {model.Device}; the managed engine runs on the CPU"
             : model.DType != ScalarType.Float32 ? $"the model computes in {model.DType}; the managed engine runs float32"
             : "";

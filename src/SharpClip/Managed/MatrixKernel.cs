@@ -6,8 +6,9 @@ using SharpClip.Modeling;
 namespace SharpClip.Managed;
 
 /// <summary>
-/// <c>y = act(x·W + b)</c> or <c>y = act(y + x·W + b)</c> in float32 with AVX-512: the one matrix product the managed
-/// engine runs, with the bias, the activation and the residual sum done while the result is still in registers.
+/// <c>y = act(x·W + b)</c> or <c>y = act(y + x·W + b)</c> in float32 with AVX-512 (or AVX2, see
+/// <see cref="Tile256{TRows, TStart, TRelu}"/>): the one matrix product the managed engine runs, with the bias, the
+/// activation and the residual sum done while the result is still in registers.
 /// </summary>
 /// <remarks>
 /// <para>Why our own: ONNX Runtime's MLAS multiplies at ≈ 390 GFLOP/s on this project's 2-core Zen 5 (92 % of the
@@ -25,7 +26,7 @@ namespace SharpClip.Managed;
 /// through a staging tile.</para>
 /// </remarks>
 [SkipLocalsInit]
-internal static unsafe class MatrixKernel
+internal static unsafe partial class MatrixKernel
 {
     /// <summary>Output columns per weight panel: two 16-float vectors.</summary>
     public const int PanelWidth = 32;
@@ -53,8 +54,28 @@ internal static unsafe class MatrixKernel
     /// <summary>Rows of the largest tile: 12×2 accumulators, two weight vectors and a broadcast fill 27 of 32 registers.</summary>
     const int TileRows = 12;
 
-    /// <summary>True when this CPU has the AVX-512 instructions the kernel is written in.</summary>
-    public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+    /// <summary>True when this CPU has the instructions one of the micro-kernels is written in: AVX-512, or AVX2 with
+    /// FMA (see <see cref="Width"/>).</summary>
+    public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated || Fma.IsSupported && Avx2.IsSupported;
+
+    static KernelWidth _width = Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? KernelWidth.Avx512 : KernelWidth.Avx2;
+
+    /// <summary>
+    /// Which micro-kernel the products run: AVX-512's where the CPU (and the runtime) has it, else AVX2's. Setting it
+    /// to AVX2 on an AVX-512 CPU is for tests and the bench (the AVX2 kernel's sums and speed on this machine); every
+    /// other op of the engine follows the runtime (<c>DOTNET_EnableAVX512=0</c> hides AVX-512 from all of it).
+    /// </summary>
+    public static KernelWidth Width
+    {
+        get => _width;
+        set
+        {
+            if (value == KernelWidth.Avx512 && !(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
+                throw new PlatformNotSupportedException("the AVX-512 kernel needs AVX-512 (this CPU or runtime has none)");
+            if (!Enum.IsDefined(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "unknown kernel width");
+            _width = value;
+        }
+    }
 
     /// <summary>
     /// Output columns [<paramref name="columnStart"/>, <paramref name="columnEnd"/>) of <c>act(x·W + b)</c>, written to
@@ -265,6 +286,7 @@ internal static unsafe class MatrixKernel
     interface ITileRows { static abstract int Count { get; } }
     struct Rows12 : ITileRows { public static int Count => 12; }
     struct Rows8 : ITileRows { public static int Count => 8; }
+    struct Rows6 : ITileRows { public static int Count => 6; }
     struct Rows4 : ITileRows { public static int Count => 4; }
 
     /// <summary>Where a tile's sums start (fixed per instantiation, so the choice costs the loop nothing): at zero, at
@@ -286,8 +308,17 @@ internal static unsafe class MatrixKernel
     /// </summary>
     // a: TRows rows of x (stride in bytes), from the block's first inner index; b: the panel, [depth][32];
     // start, dest: [TRows][32] with row strides in floats; bias: [32] (read when TStart adds it)
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Tile<TRows, TStart, TRelu>(float* a, nint stride, float* b, int depth, float* start, nint ldStart, float* bias,
+        float* dest, nint ldDest, float* ahead) where TRows : struct, ITileRows where TStart : struct, ITileStart where TRelu : struct, ITileRelu
+    {
+        if (_width == KernelWidth.Avx512) Tile512<TRows, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead);
+        else Tile256<TRows, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead);
+    }
+
+    /// <summary>The AVX-512 micro-kernel: 12×2 accumulators of 16 floats (see <see cref="Tile{TRows, TStart, TRelu}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile512<TRows, TStart, TRelu>(float* a, nint stride, float* b, int depth, float* start, nint ldStart, float* bias,
         float* dest, nint ldDest, float* ahead) where TRows : struct, ITileRows where TStart : struct, ITileStart where TRelu : struct, ITileRelu
     {
         byte* r0 = (byte*)a, r3 = r0 + 3 * stride, r6 = r0 + 6 * stride, r9 = r0 + 9 * stride;
@@ -423,6 +454,9 @@ internal static unsafe class MatrixKernel
         _ => v,
     };
 }
+
+/// <summary>The registers <see cref="MatrixKernel"/>'s micro-kernel works in.</summary>
+internal enum KernelWidth : byte { Avx512, Avx2 }
 
 /// <summary>What <see cref="MatrixKernel"/> applies to each output after the bias (and the residual sum, if any).</summary>
 internal enum OutputActivation : byte { None, QuickGelu, Gelu, Relu }

@@ -298,8 +298,11 @@ public sealed class ClipPipeline : IDisposable
             InferenceEngine.Managed when managed => (ManagedClipEncoder.For(model), "managed (asked for)"),
             InferenceEngine.Managed => throw new ArgumentException($"engine managed: {whyNotManaged}; use engine onnx, torch or auto"),
             // ViTs and ResNets alike: for RN50 the managed engine ran 1.17-1.30x the onnx engine at batch 8 and
-            // 1.02-1.16x at batch 1 over the runs of 7 December (bench … engines).
-            _ when managed => (ManagedClipEncoder.For(model), "managed (auto: float32 on an AVX-512 CPU)"),
+            // 1.02-1.16x at batch 1 over the runs of 7 December (bench … engines). On AVX2 (AVX-512 hidden with
+            // bench/hide-avx512/run, 7 December, four runs) it was level with the onnx engine on ViT-B/32 (0.82-1.09x;
+            // texts at batch 64 0.90-0.99x; beside a busy process 0.88-0.99x) and ahead on RN50 (1.07-1.29x; beside a
+            // busy process 1.24-1.40x): both engines' products run at the AVX2 FMA peak, so ViTs have little to win.
+            _ when managed => (ManagedClipEncoder.For(model), $"managed (auto: float32 on an {(MatrixKernel.Width == KernelWidth.Avx512 ? "AVX-512" : "AVX2")} CPU)"),
             _ when onnx => (OnnxClipEncoder.For(model), $"onnx (auto: float32 on the CPU; not managed: {whyNotManaged})"),
             _ => (model, $"torch (auto: {why})"),
         };

@@ -5,21 +5,31 @@ using static TorchSharp.torch;
 
 namespace SharpClip.Tests.Managed;
 
-/// <summary>The managed engine's matrix product against libtorch's, over the shapes its tiling treats differently.</summary>
+/// <summary>The managed engine's matrix product against libtorch's, over the shapes its tiling treats differently, with
+/// each micro-kernel this CPU can run (AVX-512's and AVX2's: the kernel width is process-wide, hence the collection).</summary>
+[Collection(KernelWidthScope.Collection)]
 public unsafe class MatrixKernelTests
 {
-    [Theory]
-    [InlineData(1, 7, 32, 0, 32, false, null)]         // one row (a 4-row tile with 3 padded rows), 7 inner
-    [InlineData(5, 400, 64, 0, 64, false, null)]        // an 8-row tile with 3 padded rows; two inner blocks of 200
-    [InlineData(13, 770, 40, 0, 40, true, null)]        // 12 + 1 rows; a last panel of 8 columns; added to what y holds over 3 blocks
-    [InlineData(50, 1000, 96, 32, 96, false, "QuickGelu")] // columns 32…96 only; three inner blocks of 334; activation
-    [InlineData(20, 96, 64, 0, 64, false, null)]        // 12 + 8 rows: the 8-row tile full, nothing left
-    [InlineData(22, 96, 64, 0, 64, true, null)]         // 12 + 8 + 2 rows: an 8-row tile, then a padded 4-row one
-    [InlineData(150, 64, 33, 0, 33, false, "Gelu")]     // more rows than one row block, a last panel of 1 column
-    [InlineData(700, 96, 64, 0, 64, true, null)]        // more rows than one super-block
-    public void MatchesLibtorch(int rows, int inner, int outer, int columnStart, int columnEnd, bool accumulate, string? activation)
+    static readonly object?[][] Shapes =
+    [
+        [1, 7, 32, 0, 32, false, null],          // one row (a 4-row tile with 3 padded rows), 7 inner
+        [5, 400, 64, 0, 64, false, null],        // an 8-row tile with 3 padded rows; two inner blocks of 200
+        [13, 770, 40, 0, 40, true, null],        // 12 + 1 rows; a last panel of 8 columns; added to what y holds over 3 blocks
+        [50, 1000, 96, 32, 96, false, "QuickGelu"], // columns 32…96 only; three inner blocks of 334; activation
+        [20, 96, 64, 0, 64, false, null],        // 12 + 8 rows: the 8-row tile full, nothing left
+        [22, 96, 64, 0, 64, true, null],         // 12 + 8 + 2 rows: an 8-row tile, then a padded 4-row one
+        [150, 64, 33, 0, 33, false, "Gelu"],     // more rows than one row block, a last panel of 1 column
+        [700, 96, 64, 0, 64, true, null],        // more rows than one super-block
+    ];
+
+    /// <summary>Every shape with every kernel width this CPU runs (none where the engine is refused).</summary>
+    public static IEnumerable<object?[]> Cases =>
+        from width in KernelWidthScope.Runnable from shape in Shapes select (object?[])[width.ToString(), .. shape];
+
+    [Theory, MemberData(nameof(Cases))]
+    public void MatchesLibtorch(string width, int rows, int inner, int outer, int columnStart, int columnEnd, bool accumulate, string? activation)
     {
-        if (!MatrixKernel.IsSupported) return; // nothing runs it there: ManagedEngineTests checks the refusal
+        using var kernel = new KernelWidthScope(Enum.Parse<KernelWidth>(width));
         Activation? act = activation is null ? null : Enum.Parse<Activation>(activation);
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(rows + inner);
