@@ -40,7 +40,9 @@ public static class EngineBench
         string loadBefore = BenchSupport.LoadAverage();
         using var neighbour = args.Contains("--neighbour") ? OnnxBench.BusyNeighbour.Start() : null;
         var cpu = CpuFeatures.Current;
-        Console.WriteLine($"{cpu.ModelName}, {cpu.LogicalCores} cores; flags {string.Join(" ", cpu.RelevantFlags)}; threads {threads}; " +
+        // /proc/cpuinfo lists the CPU's flags even where bench/hide-avx512/run hides AVX-512 from this process's CPUID.
+        string isa = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512 in use" : "no AVX-512 seen by this process";
+        Console.WriteLine($"{cpu.ModelName}, {cpu.LogicalCores} cores; flags {string.Join(" ", cpu.RelevantFlags)} ({isa}; managed kernel {SharpClip.Managed.MatrixKernel.Width}); threads {threads}; " +
                           $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}; median of {runs} runs ({BatchOneRuns(runs)} at batch 1) after 2 warm-ups; load average {BenchSupport.LoadAverage()}" +
                           (neighbour is null ? "" : $"; one busy process beside (pid {neighbour.Pid})"));
         Console.WriteLine("openai = ONNX Runtime on openai/CLIP's exported graph (default session options): the bar. Items per second; ratio = engine / openai.");

@@ -16,6 +16,7 @@ public static class Program
         ["onnx-batches"] = OnnxBatchBench.Run,
         ["engines"] = EngineBench.Run,
         ["convolutions"] = ConvolutionBench.Run,
+        ["products"] = ProductBench.Run,
         ["search"] = SearchBench.Run,
         ["evaluation"] = EvaluationBench.Run,
         ["training"] = TrainingBench.Run,
