@@ -61,7 +61,7 @@ internal sealed unsafe class PackedMatrix : IDisposable
         return FromLinear(weight.narrow(0, start, count), bias?.narrow(0, start, count));
     }
 
-    static float[] Floats(Tensor t) => t.to(ScalarType.Float32, CPU).contiguous().data<float>().ToArray();
+    static float[] Floats(Tensor t) => TensorCopy.Floats(t);
 
     public int Inner { get; }
     public int Outer { get; }

@@ -8,11 +8,13 @@ namespace SharpClip.Managed;
 /// <summary>Copies of live tensors as managed or native float32 (the engine snapshots the weights once).</summary>
 internal static unsafe class TensorCopy
 {
-    /// <summary>The tensor's values, row-major, as float32.</summary>
+    /// <summary>The tensor's values, row-major, as float32: one copy of its memory (TorchSharp's accessor
+    /// <c>data&lt;float&gt;().ToArray()</c> went element by element and made most of a tower's first-call cost).</summary>
     public static float[] Floats(Tensor t)
     {
         using var scope = torch.NewDisposeScope();
-        return t.detach().to(ScalarType.Float32, CPU).contiguous().data<float>().ToArray();
+        var values = t.detach().to(ScalarType.Float32, CPU).contiguous();
+        return MemoryMarshal.Cast<byte, float>(values.bytes).ToArray();
     }
 
     /// <summary>The first element of a contiguous CPU tensor's memory (valid while the tensor lives).</summary>
