@@ -41,7 +41,7 @@ public static class EngineBench
         using var neighbour = args.Contains("--neighbour") ? OnnxBench.BusyNeighbour.Start() : null;
         var cpu = CpuFeatures.Current;
         // /proc/cpuinfo lists the CPU's flags even where bench/hide-avx512/run hides AVX-512 from this process's CPUID.
-        string isa = System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512 in use" : "no AVX-512 seen by this process";
+        string isa = SharpClip.Managed.MatrixKernel.HasAvx512 ? "AVX-512 in use" : "no AVX-512 seen by this process";
         Console.WriteLine($"{cpu.ModelName}, {cpu.LogicalCores} cores; flags {string.Join(" ", cpu.RelevantFlags)} ({isa}; managed kernel {SharpClip.Managed.MatrixKernel.Width}); threads {threads}; " +
                           $"ONNX Runtime {OrtEnv.Instance().GetVersionString()}; median of {runs} runs ({BatchOneRuns(runs)} at batch 1) after 2 warm-ups; load average {BenchSupport.LoadAverage()}" +
                           (neighbour is null ? "" : $"; one busy process beside (pid {neighbour.Pid})"));

@@ -30,7 +30,7 @@ public static class ProductBench
         var asked = BenchSupport.Option(args, "--kernels", "avx512,avx2").Split(',', StringSplitOptions.RemoveEmptyEntries);
         foreach (var name in asked)
             if (!known.ContainsKey(name)) throw new ArgumentException($"--kernels {name}: expected avx512 or avx2");
-        bool hasAvx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+        bool hasAvx512 = MatrixKernel.HasAvx512;
         var kernels = asked.Where(n => n != "avx512" || hasAvx512).ToList();
         if (!MatrixKernel.IsSupported || kernels.Count == 0) throw new ArgumentException("--kernels: none of them runs on this CPU");
         Console.WriteLine($"ViT-B/32's products, {rows} rows, {threads} threads, median of {runs} alternated runs; load average {BenchSupport.LoadAverage()}" +

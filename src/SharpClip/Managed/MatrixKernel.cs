@@ -56,9 +56,12 @@ internal static unsafe partial class MatrixKernel
 
     /// <summary>True when this CPU has the instructions one of the micro-kernels is written in: AVX-512, or AVX2 with
     /// FMA (see <see cref="Width"/>).</summary>
-    public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated || Fma.IsSupported && Avx2.IsSupported;
+    public static bool IsSupported => HasAvx512 || Fma.IsSupported && Avx2.IsSupported;
 
-    static KernelWidth _width = Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? KernelWidth.Avx512 : KernelWidth.Avx2;
+    /// <summary>True when the CPU has AVX-512 and the runtime uses it (<c>DOTNET_EnableAVX512=0</c> turns it off).</summary>
+    public static bool HasAvx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    static KernelWidth _width = HasAvx512 ? KernelWidth.Avx512 : KernelWidth.Avx2;
 
     /// <summary>
     /// Which micro-kernel the products run: AVX-512's where the CPU (and the runtime) has it, else AVX2's. Setting it
@@ -70,7 +73,7 @@ internal static unsafe partial class MatrixKernel
         get => _width;
         set
         {
-            if (value == KernelWidth.Avx512 && !(Avx512F.IsSupported && Vector512.IsHardwareAccelerated))
+            if (value == KernelWidth.Avx512 && !HasAvx512)
                 throw new PlatformNotSupportedException("the AVX-512 kernel needs AVX-512 (this CPU or runtime has none)");
             if (!Enum.IsDefined(value)) throw new ArgumentOutOfRangeException(nameof(value), value, "unknown kernel width");
             _width = value;

@@ -73,7 +73,8 @@ internal static class VectorMath
     /// <c>x·2^n</c> for whole <paramref name="n"/> without AVX-512's <c>vscalefps</c>: two factors <c>2^⌊n/2⌋</c> and
     /// <c>2^(n−⌊n/2⌋)</c>, each a normal float built from its exponent bits for |n| ≤ 252, so the product rounds once,
     /// into a subnormal or to 0 below 2^−126 and to ∞ above the float range, as <c>vscalefps</c> does. n is clamped to
-    /// ±250 first (<see cref="Exp"/> gives −151 … 185 for finite results; a NaN stays NaN through <paramref name="x"/>).
+    /// ±250 first (<see cref="Exp"/>'s n is −150 or more, and above 128 e^x is ∞ anyway; a NaN stays NaN through
+    /// <paramref name="x"/>).
     /// </summary>
     public static Vector512<float> ScaleByPowerOfTwo(Vector512<float> x, Vector512<float> n)
     {

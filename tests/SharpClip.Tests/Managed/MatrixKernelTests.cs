@@ -64,4 +64,37 @@ public unsafe class MatrixKernelTests
         for (int r = 0; r < rows; r++)                                          // the padding between rows untouched
             for (int j = outer; j < ldy; j++) Assert.Equal(0f, ys.Data[(long)r * ldy + j]);
     }
+
+    /// <summary>The AVX2 kernel runs each output's chain of fused multiply-adds as the AVX-512 one does, so the two give
+    /// the same bits (every shape, residual and activation included); only where the CPU has both.</summary>
+    [Fact]
+    public void BothKernelsGiveTheSameBits()
+    {
+        if (!MatrixKernel.HasAvx512) return; // one kernel only: MatchesLibtorch checks it
+        foreach (var shape in Shapes)
+        {
+            int rows = (int)shape[0]!, inner = (int)shape[1]!, outer = (int)shape[2]!, columnStart = (int)shape[3]!, columnEnd = (int)shape[4]!;
+            bool accumulate = (bool)shape[5]!;
+            Activation? act = shape[6] is string name ? Enum.Parse<Activation>(name) : null;
+            using var scope = torch.NewDisposeScope();
+            torch.manual_seed(rows * 7 + inner);
+            using var packed = PackedMatrix.FromLinear(torch.randn(outer, inner) / Math.Sqrt(inner), torch.randn(outer));
+            var xv = torch.randn(rows, inner).data<float>().ToArray();
+            var start = torch.randn(rows, outer).data<float>().ToArray();
+            using var xs = AlignedBuffer.Zeroed((long)rows * inner);
+            xv.CopyTo(new Span<float>(xs.Data, xv.Length));
+            var results = new List<float[]>();
+            foreach (var width in new[] { KernelWidth.Avx512, KernelWidth.Avx2 })
+            {
+                using var kernel = new KernelWidthScope(width);
+                using var ys = AlignedBuffer.Zeroed((long)rows * outer);
+                start.CopyTo(new Span<float>(ys.Data, start.Length));
+                MatrixKernel.Multiply(xs.Data, rows, inner, packed, ys.Data + columnStart, outer, columnStart, columnEnd, accumulate, act, threads: 2);
+                results.Add(new Span<float>(ys.Data, rows * outer).ToArray());
+            }
+            for (int i = 0; i < results[0].Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(results[0][i]) == BitConverter.SingleToInt32Bits(results[1][i]),
+                    $"{rows}×{inner}→{outer}, element {i}: AVX-512 {results[0][i]:R}, AVX2 {results[1][i]:R}");
+        }
+    }
 }
