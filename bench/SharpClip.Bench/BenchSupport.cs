@@ -120,3 +120,6 @@ internal static class BenchSupport
         return sw.Elapsed.TotalMilliseconds;
     }
 }
+
+/// <summary>A process the bench runs (a contender, the Python reference) failed; it printed its own error.</summary>
+public sealed class BenchFailure(string message) : Exception(message);

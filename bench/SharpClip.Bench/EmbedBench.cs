@@ -130,10 +130,11 @@ public static class EmbedBench
         var psi = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true };
         psi.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
         foreach (var a in arguments) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
+        using var p = Process.Start(psi) ?? throw new BenchFailure($"could not start {exe}");
         var lines = p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         p.WaitForExit();
-        if (p.ExitCode != 0 || lines.Length == 0) throw new InvalidOperationException($"{exe} {string.Join(' ', psi.ArgumentList)} exited with {p.ExitCode}");
+        if (p.ExitCode != 0 || lines.Length == 0)
+            throw new BenchFailure($"{exe} {string.Join(' ', psi.ArgumentList)} exited with {p.ExitCode} (its error is above); the rounds before it are printed, none written");
         return lines[^1];
     }
 

@@ -40,6 +40,11 @@ public static class Program
                 Console.Error.WriteLine($"{args[0]}: {e.Message}");  // a wrong flag or value: one line, no stack trace
                 return 2;
             }
+            catch (BenchFailure e)
+            {
+                Console.Error.WriteLine($"{args[0]}: {e.Message}");  // a contender's process failed and said why
+                return 1;
+            }
         }
         Console.WriteLine($"usage: SharpClip.Bench <suite> [args]; suites: {string.Join(", ", Suites.Keys)}");
         return 1;
