@@ -22,7 +22,7 @@ public sealed class ModelOptions
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Images or texts per forward pass.", DefaultValueFactory = _ => 32 };
     public Option<string> Engine { get; } = new("--engine")
     {
-        Description = "torch (libtorch), onnx (ONNX Runtime running the graph SharpClip writes from the weights; fp32 on the CPU), managed (SharpClip's own AVX-512 or AVX2 kernels; fp32 on the CPU) or auto (managed where it can run the model, else onnx, else torch).",
+        Description = "torch (libtorch), onnx (ONNX Runtime running the graph SharpClip writes from the weights; fp32 on the CPU), managed (SharpClip's own AVX-512 or AVX2 kernels; fp32 on the CPU) or auto (managed where it runs the model faster — with AVX-512, or a ResNet with AVX2 —, else onnx, else torch).",
         DefaultValueFactory = _ => ClipPipelineOptions.DefaultEngineName,
     };
 

@@ -297,16 +297,25 @@ public sealed class ClipPipeline : IDisposable
             InferenceEngine.Onnx => throw new ArgumentException($"engine onnx: {why}; use engine torch or auto"),
             InferenceEngine.Managed when managed => (ManagedClipEncoder.For(model), "managed (asked for)"),
             InferenceEngine.Managed => throw new ArgumentException($"engine managed: {whyNotManaged}; use engine onnx, torch or auto"),
-            // ViTs and ResNets alike: for RN50 the managed engine ran 1.17-1.30x the onnx engine at batch 8 and
-            // 1.02-1.16x at batch 1 over the runs of 7 December (bench … engines). On AVX2 (AVX-512 hidden with
-            // bench/hide-avx512/run, 7 December, four runs) it was level with the onnx engine on ViT-B/32 (0.82-1.09x;
-            // texts at batch 64 0.90-0.99x; beside a busy process 0.88-0.99x) and ahead on RN50 (1.07-1.29x; beside a
-            // busy process 1.24-1.40x): both engines' products run at the AVX2 FMA peak, so ViTs have little to win.
-            _ when managed => (ManagedClipEncoder.For(model), $"managed (auto: float32 on an {(MatrixKernel.Width == KernelWidth.Avx512 ? "AVX-512" : "AVX2")} CPU)"),
-            _ when onnx => (OnnxClipEncoder.For(model), $"onnx (auto: float32 on the CPU; not managed: {whyNotManaged})"),
+            _ when managed && ManagedIsFaster(model) => (ManagedClipEncoder.For(model),
+                $"managed (auto: float32 on an {(MatrixKernel.Width == KernelWidth.Avx512 ? "AVX-512" : "AVX2")} CPU)"),
+            _ when onnx => (OnnxClipEncoder.For(model), managed
+                ? "onnx (auto: a Vision Transformer on a CPU without AVX-512, where ONNX Runtime embeds folders faster)"
+                : $"onnx (auto: float32 on the CPU; not managed: {whyNotManaged})"),
             _ => (model, $"torch (auto: {why})"),
         };
     }
+
+    /// <summary>
+    /// Where the managed engine is the faster choice for a float32 model it can run. With AVX-512: ViTs and ResNets alike
+    /// (RN50 1.17-1.30x the onnx engine at batch 8, 1.02-1.16x at batch 1 over the runs of 7 December; ViT-B/32 ahead
+    /// on every row; bench … engines). With AVX2 only (AVX-512 hidden with bench/hide-avx512/run, 7 December): ResNets
+    /// (RN50 1.07-1.29x, beside a busy process 1.24-1.40x), not ViTs: ViT-B/32 was level model-only (0.82-1.09x: both
+    /// engines' products run at the AVX2 FMA peak) but `embed` of 200 files ran 16.6-17.7 images/s against ONNX
+    /// Runtime's 19.9-21.0 (bench … embed), the managed engine's fixed split of each product between the threads
+    /// suffering more from the decoding threads beside it.
+    /// </summary>
+    static bool ManagedIsFaster(ClipModel model) => MatrixKernel.Width == KernelWidth.Avx512 || !model.Config.IsVisionTransformer;
 
     /// <summary>int8 exists only as the ONNX engine's quantized graph: engine onnx or auto run it, engines torch and
     /// managed are refused rather than silently computing float32.</summary>

@@ -29,7 +29,8 @@ public sealed record ClipPipelineOptions
     /// <summary>
     /// The engine that computes embeddings: libtorch, ONNX Runtime or the managed engine (the same numbers within float32
     /// rounding, faster on CPUs where libtorch's matrix products are slow), or Auto (the managed engine for a float32 model
-    /// on a CPU with AVX-512 or AVX2, else ONNX Runtime where the model runs in float32 on the CPU, else libtorch).
+    /// on a CPU with AVX-512, a ResNet also with AVX2 alone, else ONNX Runtime where the model runs in float32 on the
+    /// CPU, else libtorch).
     /// </summary>
     public InferenceEngine Engine { get; init; } = DefaultEngine;
 

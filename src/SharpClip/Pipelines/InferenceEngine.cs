@@ -4,7 +4,7 @@ namespace SharpClip.Pipelines;
 public enum InferenceEngine
 {
     /// <summary>The fastest engine that can run the model: the managed engine for a float32 model on a CPU with
-    /// AVX-512 or AVX2 (and FMA), else ONNX Runtime (float32 on the CPU), else libtorch.</summary>
+    /// AVX-512 (a ResNet also with AVX2 and FMA alone), else ONNX Runtime (float32 on the CPU), else libtorch.</summary>
     Auto,
     /// <summary>libtorch, through the model's own modules.</summary>
     Torch,

@@ -18,12 +18,14 @@ public class OnnxEngineTests
     [Fact]
     public void AutoRunsFloat32OnTheFastestEngineThatCanAndBf16OnTorch()
     {
-        // A ViT or a ModifiedResNet runs on the managed engine where the CPU has AVX-512 or AVX2 (measured faster than
-        // the onnx engine with AVX-512, level or faster with AVX2: bench … engines), on ONNX Runtime elsewhere, saying why.
+        // A ViT or a ModifiedResNet runs on the managed engine where the CPU has AVX-512, a ResNet also with AVX2 only
+        // (measured faster than the onnx engine there: bench … engines, embed), on ONNX Runtime elsewhere, saying why
+        // (AutoOnAvx2Tests switches the kernel to check the AVX2 choice on an AVX-512 CPU).
         foreach (bool visionTransformer in new[] { true, false })
         {
             using var fp32 = ClipPipeline.Load(Weights(Fixtures.FirstModel(visionTransformer)), new ClipPipelineOptions { Engine = InferenceEngine.Auto });
-            if (SharpClip.Managed.ManagedClipEncoder.CanRun(fp32.Model, out var why))
+            if (SharpClip.Managed.ManagedClipEncoder.CanRun(fp32.Model, out var why)
+                && (SharpClip.Managed.MatrixKernel.Width == SharpClip.Managed.KernelWidth.Avx512 || !visionTransformer))
             {
                 Assert.IsType<SharpClip.Managed.ManagedClipEncoder>(fp32.Encoder);
                 Assert.StartsWith("managed (auto", fp32.EngineDescription);
@@ -33,7 +35,8 @@ public class OnnxEngineTests
             {
                 Assert.IsType<OnnxClipEncoder>(fp32.Encoder);
                 Assert.StartsWith("onnx (auto", fp32.EngineDescription);
-                Assert.Contains(why, fp32.EngineDescription);
+                if (why.Length > 0) Assert.Contains(why, fp32.EngineDescription);
+                else Assert.Contains("without AVX-512", fp32.EngineDescription);
             }
         }
         using var bf16 = ClipPipeline.Load(Weights(FirstModel), new ClipPipelineOptions { Engine = InferenceEngine.Auto, Precision = Precision.BFloat16 });
