@@ -18,6 +18,17 @@ internal static class BenchSupport
     }
 
     /// <summary>A whole-number option; a value that is not one is refused, naming the option (not silently the default).</summary>
+    /// <summary>A comma-separated list of names, each checked against <paramref name="known"/> before any work starts (a
+    /// typo would otherwise print an empty table, or fail halfway).</summary>
+    public static HashSet<string> Names(string list, string option, IEnumerable<string> known)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var knownNames = known.ToHashSet();
+        foreach (var name in names)
+            if (!knownNames.Contains(name)) throw new ArgumentException($"{option} {name}: expected one of {string.Join(", ", knownNames)}");
+        return names;
+    }
+
     public static int IntOption(string[] args, string name, int fallback)
     {
         var text = Option(args, name, "");

@@ -38,9 +38,9 @@ public static class ConvolutionBench
     {
         int batch = BenchSupport.IntOption(args, "--batch", 1), runs = BenchSupport.IntOption(args, "--runs", 15);
         int threads = BenchSupport.IntOption(args, "--threads", torch.get_num_threads());
-        var only = Names(BenchSupport.Option(args, "--only", ""), "--only", Shapes.Select(s => s.Name));
+        var only = BenchSupport.Names(BenchSupport.Option(args, "--only", ""), "--only", Shapes.Select(s => s.Name));
         int pause = BenchSupport.IntOption(args, "--pause", 0);
-        var onlyPaths = Names(BenchSupport.Option(args, "--paths", ""), "--paths", Paths.Select(Label));
+        var onlyPaths = BenchSupport.Names(BenchSupport.Option(args, "--paths", ""), "--paths", Paths.Select(Label));
         Console.WriteLine($"RN50's convolutions + BatchNorm + ReLU, batch {batch}, {threads} threads, median of {runs} alternated runs; " +
                           $"load average {BenchSupport.LoadAverage()}. ms (GFLOP/s-equivalent of the direct sum); auto = the engine's choice.");
         Console.WriteLine($"{"shape",-10} {"in→out",-9} {"kernel, map",10} {string.Join(" ", Paths.Select(p => $"{Label(p),18}"))}");
@@ -99,16 +99,6 @@ public static class ConvolutionBench
         ConvolutionPath.Winograd4 => conv.HasWinograd4,
         _ => conv.HasWinograd,
     };
-
-    /// <summary>A comma-separated filter, each name checked against <paramref name="known"/> (a typo would print an empty table).</summary>
-    static HashSet<string> Names(string list, string option, IEnumerable<string> known)
-    {
-        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-        var knownNames = known.ToHashSet();
-        foreach (var name in names)
-            if (!knownNames.Contains(name)) throw new ArgumentException($"{option} {name}: expected one of {string.Join(", ", knownNames)}");
-        return names;
-    }
 
     /// <summary>The image's 3 channels are packed (as the tower's stem lays them out), feature maps padded rows.</summary>
     static int InputStride(int channels) => channels == 3 ? 3 : FeatureMap.Stride(channels);

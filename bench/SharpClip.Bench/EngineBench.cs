@@ -32,7 +32,7 @@ public static class EngineBench
         string Option(string name, string fallback) => BenchSupport.Option(args, name, fallback);
         var reference = Option("--reference", "");
         var rows = Option("--rows", "vit-image,vit-text,vit-caption,rn50-image").Split(',');
-        var engines = Option("--engines", "managed,onnx").Split(',');
+        var engines = BenchSupport.Names(Option("--engines", "managed,onnx"), "--engines", ["managed", "onnx", "torch"]).ToArray();
         int runs = BenchSupport.IntOption(args, "--runs", 7);
         int threads = torch.get_num_threads();
         var output = Option("--out", Path.Combine("artifacts", "bench", $"engines-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json"));
@@ -69,7 +69,7 @@ public static class EngineBench
                     var contenders = new List<(string Name, Action Run)>();
                     foreach (var engine in engines)
                     {
-                        IClipEncoder? encoder = engine switch { "managed" => managed, "onnx" => onnx, "torch" => model, _ => throw new ArgumentException($"--engines {engine}: expected managed, onnx or torch") };
+                        IClipEncoder? encoder = engine switch { "managed" => managed, "onnx" => onnx, _ => model };
                         if (encoder is not null) contenders.Add((engine, () => Embed(encoder, input, row)));
                     }
                     if (bar is not null) contenders.Add(("openai", () => RunSession(bar, input, row.Tower == "image")));

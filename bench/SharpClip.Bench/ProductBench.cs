@@ -26,16 +26,13 @@ public static class ProductBench
     {
         int rows = BenchSupport.IntOption(args, "--rows", 400), runs = BenchSupport.IntOption(args, "--runs", 15);
         int threads = BenchSupport.IntOption(args, "--threads", torch.get_num_threads());
-        var known = new Dictionary<string, KernelWidth> { ["avx512"] = KernelWidth.Avx512, ["avx2"] = KernelWidth.Avx2 };
-        var asked = BenchSupport.Option(args, "--kernels", "avx512,avx2").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        foreach (var name in asked)
-            if (!known.ContainsKey(name)) throw new ArgumentException($"--kernels {name}: expected avx512 or avx2");
+        var asked = BenchSupport.Names(BenchSupport.Option(args, "--kernels", "avx512,avx2"), "--kernels", ["avx512", "avx2"]);
         bool hasAvx512 = MatrixKernel.HasAvx512;
-        var kernels = asked.Where(n => n != "avx512" || hasAvx512).ToList();
+        var kernels = asked.Select(n => Enum.Parse<KernelWidth>(n, ignoreCase: true)).Where(k => k != KernelWidth.Avx512 || hasAvx512).ToList();
         if (!MatrixKernel.IsSupported || kernels.Count == 0) throw new ArgumentException("--kernels: none of them runs on this CPU");
         Console.WriteLine($"ViT-B/32's products, {rows} rows, {threads} threads, median of {runs} alternated runs; load average {BenchSupport.LoadAverage()}" +
                           (hasAvx512 ? "" : "; no AVX-512 seen by this process") + ". ms (GFLOP/s) per kernel.");
-        Console.WriteLine($"{"product",-14} {"inner→outer",-11} {string.Join(" ", kernels.Select(k => $"{k,16}"))}");
+        Console.WriteLine($"{"product",-14} {"inner→outer",-11} {string.Join(" ", kernels.Select(k => $"{k.ToString().ToLowerInvariant(),16}"))}");
         var original = MatrixKernel.Width;
         torch.manual_seed(0);
         foreach (var shape in Shapes)
@@ -57,7 +54,7 @@ public static class ProductBench
                 for (int run = -2; run < runs; run++)
                     foreach (var kernel in kernels)
                     {
-                        MatrixKernel.Width = known[kernel];
+                        MatrixKernel.Width = kernel;
                         var sw = Stopwatch.StartNew();
                         MatrixKernel.Multiply(x.Data, rows, shape.Inner, matrices[turn++ % copies], y.Data, shape.Outer, 0, shape.Outer,
                             shape.Residual, shape.Activation, threads);
