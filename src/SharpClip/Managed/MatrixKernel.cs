@@ -56,10 +56,13 @@ internal static unsafe partial class MatrixKernel
 
     /// <summary>True when this CPU has the instructions one of the micro-kernels is written in: AVX-512, or AVX2 with
     /// FMA (see <see cref="Width"/>).</summary>
-    public static bool IsSupported => HasAvx512 || Fma.IsSupported && Avx2.IsSupported;
+    public static bool IsSupported => HasAvx512 || HasAvx2;
 
     /// <summary>True when the CPU has AVX-512 and the runtime uses it (<c>DOTNET_EnableAVX512=0</c> turns it off).</summary>
     public static bool HasAvx512 => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>True when the CPU has AVX2 and FMA, which the AVX2 kernel is written in.</summary>
+    public static bool HasAvx2 => Fma.IsSupported && Avx2.IsSupported;
 
     static KernelWidth _width = HasAvx512 ? KernelWidth.Avx512 : KernelWidth.Avx2;
 
