@@ -70,17 +70,18 @@ internal sealed unsafe class FoldedConvolution : IDisposable
         Kernel = (int)weight.shape[2];
         Stride = stride;
         Padding = padding;
+        var folded = weight * scale.reshape(-1, 1, 1, 1);                       // [out, in, k, k], the norm's scale in
         // Rows of the gathered input are (dy, dx, channel): the weight's [out, in, dy, dx] permuted to match.
-        var rows = weight.permute(0, 2, 3, 1).reshape(OutChannels, -1) * scale.unsqueeze(1);
+        var rows = folded.permute(0, 2, 3, 1).reshape(OutChannels, -1);
         var bias = beta - mean * scale;
         _matrix = PackedMatrix.FromLinear(rows.to(ScalarType.Float32), bias.to(ScalarType.Float32));
         if (Kernel == 3 && stride == 1 && padding == 1 && WinogradConvolution.Fits(InChannels, OutChannels))
         {
             try
             {
-                _winograd = new WinogradConvolution(weight * scale.reshape(-1, 1, 1, 1), bias);
+                _winograd = new WinogradConvolution(folded, bias);
                 if (winograd4 && (long)InChannels * OutChannels <= Winograd4MaxWeights)
-                    _winograd4 = new WinogradConvolution(weight * scale.reshape(-1, 1, 1, 1), bias, outputTile: 4);
+                    _winograd4 = new WinogradConvolution(folded, bias, outputTile: 4);
             }
             catch
             {
