@@ -11,16 +11,29 @@ public sealed class DecodedImage
     readonly int[]? _ints;
 
     internal DecodedImage(PillowMode mode, int width, int height, byte[]? bytes, int[]? ints)
+        : this(mode, width, height, bytes, ints, borrowed: false) { }
+
+    DecodedImage(PillowMode mode, int width, int height, byte[]? bytes, int[]? ints, bool borrowed)
     {
         Mode = mode;
         Width = width;
         Height = height;
         long expected = (long)width * height * mode.Channels();
-        if (mode == PillowMode.I ? ints?.LongLength != expected : bytes?.LongLength != expected)
-            throw new ArgumentException($"{mode.PillowName()} image {width}x{height} needs {expected} samples");
+        bool fits = mode == PillowMode.I
+            ? ints?.LongLength == expected
+            : borrowed ? bytes?.LongLength >= expected : bytes?.LongLength == expected;
+        if (!fits) throw new ArgumentException($"{mode.PillowName()} image {width}x{height} needs {expected} samples");
         _bytes = bytes;
         _ints = ints;
     }
+
+    /// <summary>
+    /// An 8-bit image over the first samples of a buffer it does not own (<see cref="DecodeScratch"/>): valid only until
+    /// the owner reuses the buffer, so only for an image that is resized at once and never handed out. Everything made
+    /// from it (resized, cropped, converted) has arrays of its own.
+    /// </summary>
+    internal static DecodedImage Borrowed(PillowMode mode, int width, int height, byte[] buffer) =>
+        mode == PillowMode.I ? throw new ArgumentException("mode I images hold 32-bit samples", nameof(mode)) : new(mode, width, height, buffer, null, borrowed: true);
 
     public PillowMode Mode { get; }
     public int Width { get; }
@@ -30,7 +43,9 @@ public sealed class DecodedImage
     public int Channels => Mode.Channels();
 
     /// <summary>Interleaved 8-bit samples, <c>[height, width, channels]</c>; not available for mode "I".</summary>
-    public ReadOnlySpan<byte> Samples => _bytes ?? throw new InvalidOperationException("mode I images hold 32-bit samples; use IntSamples");
+    public ReadOnlySpan<byte> Samples => _bytes is { } b
+        ? b.AsSpan(0, Width * Height * Channels)
+        : throw new InvalidOperationException("mode I images hold 32-bit samples; use IntSamples");
 
     /// <summary>Mode "I" samples, <c>[height, width]</c>.</summary>
     public ReadOnlySpan<int> IntSamples => _ints ?? throw new InvalidOperationException($"mode {Mode.PillowName()} images hold 8-bit samples; use Samples");
@@ -76,7 +91,7 @@ public sealed class DecodedImage
         if (Mode is PillowMode.RGBA or PillowMode.LA)
         {
             // Pillow: convert to RGBa/La (premultiplied), resize, convert back.
-            var resized = PillowResampler.Resample8(PillowConvert.Premultiply(_bytes!, ch), Width, Height, ch, width, height, filter, region);
+            var resized = PillowResampler.Resample8(PillowConvert.Premultiply(Samples, ch), Width, Height, ch, width, height, filter, region);
             PillowConvert.UnpremultiplyInPlace(resized, ch);
             return new DecodedImage(Mode, region.Width, region.Height, resized, null);
         }

@@ -92,9 +92,39 @@ public static class ImageDecoder
         return header.Format switch
         {
             ImageFormat.Bmp => BmpReader.Decode(data, name),
-            ImageFormat.Ico => IcoReader.Decode(data, name, png => DecodeWithVips(png, ImageHeaderReader.Read(png, name), name)),
-            _ => DecodeWithVips(data, header, name),
+            ImageFormat.Ico => IcoReader.Decode(data, name, png => DecodeWithVips(png, ImageHeaderReader.Read(png, name), name, null)),
+            _ => DecodeWithVips(data, header, name, null),
         };
+    }
+
+    /// <summary>
+    /// <see cref="Decode(string)"/> into this thread's <see cref="DecodeScratch"/>: the file is read into a reused
+    /// buffer and, where the decoder's samples are the image's (an RGB JPEG, an RGB or RGBA PNG, a grey one), decoded
+    /// into another. The result is <see cref="DecodedImage.Borrowed"/>: valid until this thread's next transient decode.
+    /// </summary>
+    internal static DecodedImage DecodeTransient(string path)
+    {
+        var scratch = DecodeScratch.ForThisThread;
+        byte[] data;
+        int length;
+        using (var fs = OpenFile(path))
+        {
+            length = checked((int)fs.Length);
+            data = scratch.File(length);
+            fs.ReadExactly(data, 0, length);
+        }
+        return DecodeTransient(data.AsSpan(0, length), path, scratch);
+    }
+
+    /// <summary><see cref="Decode(byte[], string)"/> with the samples in this thread's <see cref="DecodeScratch"/>
+    /// where they can be (see <see cref="DecodeTransient(string)"/>).</summary>
+    internal static DecodedImage DecodeTransient(ReadOnlySpan<byte> data, string name) => DecodeTransient(data, name, DecodeScratch.ForThisThread);
+
+    static DecodedImage DecodeTransient(ReadOnlySpan<byte> data, string name, DecodeScratch scratch)
+    {
+        var header = ImageHeaderReader.Read(data, name);
+        // BMP and ICO are rare here and their readers take whole arrays: they decode as Decode does.
+        return header.Format is ImageFormat.Bmp or ImageFormat.Ico ? Decode(data.ToArray(), name) : DecodeWithVips(data, header, name, scratch);
     }
 
     /// <summary>Decodes an image from a stream (read to its end); <paramref name="name"/> names it in errors.</summary>
@@ -112,7 +142,9 @@ public static class ImageDecoder
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
     }
 
-    static DecodedImage DecodeWithVips(byte[] data, ImageHeader header, string name)
+    /// <summary>Decodes with libvips; with <paramref name="scratch"/>, the common case's samples go into its buffer and
+    /// the image is borrowed (see <see cref="DecodeTransient(string)"/>).</summary>
+    static DecodedImage DecodeWithVips(ReadOnlySpan<byte> data, ImageHeader header, string name, DecodeScratch? scratch)
     {
         EnsureVips();
         try
@@ -144,6 +176,13 @@ public static class ImageDecoder
                 return new DecodedImage(PillowMode.I, image.Width, image.Height, null, ints);
             }
 
+            int ch = header.Mode.Channels();
+            bool hasAlpha = bands is 2 or 4;
+            // Common case: the decoder's bands already are the mode's samples (RGB JPEG, grey PNG, RGBA PNG, ...).
+            bool samplesAreTheImage = bands == ch && header.Format != ImageFormat.Gif;
+            if (scratch is not null && samplesAreTheImage && !wide)
+                return DecodedImage.Borrowed(header.Mode, image.Width, image.Height, WriteSamples(image, scratch));
+
             // 16-bit samples become 8-bit the way Pillow's ";16B" unpackers do it: the high byte.
             byte[] src;
             if (wide)
@@ -154,10 +193,7 @@ public static class ImageDecoder
             }
             else src = image.WriteToMemory<byte>();
 
-            int ch = header.Mode.Channels();
-            bool hasAlpha = bands is 2 or 4;
-            // Common case: the decoder's bands already are the mode's samples (RGB JPEG, grey PNG, RGBA PNG, ...).
-            if (bands == ch && header.Format != ImageFormat.Gif) return new DecodedImage(header.Mode, image.Width, image.Height, src, null);
+            if (samplesAreTheImage) return new DecodedImage(header.Mode, image.Width, image.Height, src, null);
             var px = new byte[n * ch];
             int colourBands = hasAlpha ? bands - 1 : bands;
             for (int i = 0; i < n; i++)
@@ -189,6 +225,20 @@ public static class ImageDecoder
         {
             throw DecodeFailure.From(e, data, header, name);
         }
+    }
+
+    /// <summary>The decoded 8-bit samples, written by libvips straight into the scratch buffer (no buffer of its own to
+    /// copy from).</summary>
+    static unsafe byte[] WriteSamples(VipsImage image, DecodeScratch scratch)
+    {
+        long size = (long)image.Width * image.Height * image.Bands;
+        var samples = scratch.Samples(size);
+        fixed (byte* p = samples)
+        {
+            using var target = VipsImage.NewFromMemory((nint)p, (ulong)size, image.Width, image.Height, image.Bands, Enums.BandFormat.Uchar);
+            image.Write(target);
+        }
+        return samples;
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ internal static class PillowConvert
     static byte Clip8(int v) => v <= 0 ? (byte)0 : v < 256 ? (byte)v : (byte)255;
 
     /// <summary>RGBA → RGBa (or LA → La): colour samples multiplied by alpha; alpha is the last channel.</summary>
-    public static byte[] Premultiply(byte[] src, int channels)
+    public static byte[] Premultiply(ReadOnlySpan<byte> src, int channels)
     {
         var dst = new byte[src.Length];
         for (int p = 0; p < src.Length; p += channels)
