@@ -28,7 +28,7 @@ public static class EmbedBench
     const string Preset = "ViT-B/32";
 
     sealed record Result(string Contender, int Round, int Images, double Seconds, double ImagesPerSecond, double LoadSeconds,
-        double PeakRssMiB, double? ModelOnlyPerSecond, double Load1Min);
+        double PeakRssMiB, double? ModelOnlyPerSecond, double Load1Min, double? CoresBusy = null);
 
     public static int Run(string[] args)
     {
@@ -63,7 +63,8 @@ public static class EmbedBench
                     : RunWorker(contender["sharpclip-".Length..], model, list, batch, round);
                 runs.Add(run);
                 Console.WriteLine($"  round {round} {run.Contender,-16} {run.ImagesPerSecond,6:F2} images/s  ({run.Seconds:F1} s; load {run.LoadSeconds:F1} s; " +
-                                  $"peak RSS {run.PeakRssMiB:F0} MiB{(run.ModelOnlyPerSecond is { } m ? $"; model only {m:F2} images/s" : "")}; load avg {run.Load1Min:F2})");
+                                  $"peak RSS {run.PeakRssMiB:F0} MiB{(run.ModelOnlyPerSecond is { } m ? $"; model only {m:F2} images/s" : "")}" +
+                                  $"{(run.CoresBusy is { } busy ? $"; cores busy {busy:F2}" : "")}; load avg {run.Load1Min:F2})");
             }
 
         // Best of the rounds per contender: the run least disturbed by other work on a shared machine.
@@ -116,7 +117,8 @@ public static class EmbedBench
         }
         return new Result(contender, round, e.GetProperty("images").GetInt32(), e.GetProperty("seconds").GetDouble(), e.GetProperty("images_per_s").GetDouble(),
             e.GetProperty("load_s").GetDouble(), e.GetProperty("peak_rss_mib").GetDouble(),
-            e.TryGetProperty("model_only_images_per_s", out var m) ? m.GetDouble() : null, BenchSupport.LoadAverage1Min());
+            e.TryGetProperty("model_only_images_per_s", out var m) ? m.GetDouble() : null, BenchSupport.LoadAverage1Min(),
+            e.TryGetProperty("cores_busy", out var busy) ? busy.GetDouble() : null);
     }
 
     /// <summary>
@@ -164,8 +166,10 @@ public static class EmbedBench
         double load = sw.Elapsed.TotalSeconds;
 
         sw.Restart();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var results = pipeline.EmbedImages(files);
         double seconds = sw.Elapsed.TotalSeconds;
+        double busy = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds / seconds;
         if (results.FirstOrDefault(r => !r.Succeeded) is { } failed) throw new InvalidOperationException($"{failed.Source}: {failed.Error}");
 
         var ms = new double[3];
@@ -180,7 +184,7 @@ public static class EmbedBench
         {
             ["images"] = files.Count, ["seconds"] = seconds, ["images_per_s"] = files.Count / seconds, ["load_s"] = load,
             ["peak_rss_mib"] = BenchSupport.PeakRssMiB(), ["model_only_images_per_s"] = BenchSupport.PerSecond(batch, ms),
-            ["engine"] = pipeline.EngineDescription,
+            ["engine"] = pipeline.EngineDescription, ["cores_busy"] = busy,
         }));
         return 0;
     }
