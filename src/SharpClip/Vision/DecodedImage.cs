@@ -28,8 +28,8 @@ public sealed class DecodedImage
     }
 
     /// <summary>
-    /// An 8-bit image over the first samples of a buffer it does not own (<see cref="DecodeScratch"/>): valid only until
-    /// the owner reuses the buffer, so only for an image that is resized at once and never handed out. Everything made
+    /// An 8-bit image over the first samples of a buffer it does not own (<see cref="DecodeScratch"/>): valid only while
+    /// the lease on the buffer is held, so only for an image that is resized at once and never handed out. Everything made
     /// from it (resized, cropped, converted) has arrays of its own.
     /// </summary>
     internal static DecodedImage Borrowed(PillowMode mode, int width, int height, byte[] buffer) =>

@@ -98,13 +98,12 @@ public static class ImageDecoder
     }
 
     /// <summary>
-    /// <see cref="Decode(string)"/> into this thread's <see cref="DecodeScratch"/>: the file is read into a reused
-    /// buffer and, where the decoder's samples are the image's (an RGB JPEG, an RGB or RGBA PNG, a grey one), decoded
-    /// into another. The result is <see cref="DecodedImage.Borrowed"/>: valid until this thread's next transient decode.
+    /// <see cref="Decode(string)"/> into <paramref name="scratch"/>: the file is read into one of its buffers and, where
+    /// the decoder's samples are the image's (an RGB JPEG, an RGB or RGBA PNG, a grey one), decoded into the other. The
+    /// result is <see cref="DecodedImage.Borrowed"/>: valid while the scratch is held.
     /// </summary>
-    internal static DecodedImage DecodeTransient(string path)
+    internal static DecodedImage DecodeTransient(string path, DecodeScratch scratch)
     {
-        var scratch = DecodeScratch.ForThisThread;
         byte[] data;
         int length;
         using (var fs = OpenFile(path))
@@ -116,11 +115,9 @@ public static class ImageDecoder
         return DecodeTransient(data.AsSpan(0, length), path, scratch);
     }
 
-    /// <summary><see cref="Decode(byte[], string)"/> with the samples in this thread's <see cref="DecodeScratch"/>
-    /// where they can be (see <see cref="DecodeTransient(string)"/>).</summary>
-    internal static DecodedImage DecodeTransient(ReadOnlySpan<byte> data, string name) => DecodeTransient(data, name, DecodeScratch.ForThisThread);
-
-    static DecodedImage DecodeTransient(ReadOnlySpan<byte> data, string name, DecodeScratch scratch)
+    /// <summary><see cref="Decode(byte[], string)"/> with the samples in <paramref name="scratch"/> where they can be
+    /// (see <see cref="DecodeTransient(string, DecodeScratch)"/>).</summary>
+    internal static DecodedImage DecodeTransient(ReadOnlySpan<byte> data, string name, DecodeScratch scratch)
     {
         var header = ImageHeaderReader.Read(data, name);
         // BMP and ICO are rare here and their readers take whole arrays: they decode as Decode does.
@@ -143,7 +140,7 @@ public static class ImageDecoder
     }
 
     /// <summary>Decodes with libvips; with <paramref name="scratch"/>, the common case's samples go into its buffer and
-    /// the image is borrowed (see <see cref="DecodeTransient(string)"/>).</summary>
+    /// the image is borrowed (see <see cref="DecodeTransient(string, DecodeScratch)"/>).</summary>
     static DecodedImage DecodeWithVips(ReadOnlySpan<byte> data, ImageHeader header, string name, DecodeScratch? scratch)
     {
         EnsureVips();

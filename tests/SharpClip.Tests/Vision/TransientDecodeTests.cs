@@ -5,9 +5,9 @@ using VipsImage = NetVips.Image;
 namespace SharpClip.Tests.Vision;
 
 /// <summary>
-/// <see cref="ClipImageProcessor.Process(string)"/> decodes into buffers the thread reuses (<see cref="DecodeScratch"/>):
-/// its results must be those of the owned path (<see cref="ImageDecoder.Decode(string)"/>, then resize, crop and
-/// normalise) whatever the thread decoded before, and bad files must fail the same way.
+/// <see cref="ClipImageProcessor.Process(string)"/> decodes into reused buffers (<see cref="DecodeScratch"/>): its results
+/// must be those of the owned path (<see cref="ImageDecoder.Decode(string)"/>, then resize, crop and normalise) whatever
+/// the buffers held before, and bad files must fail the same way.
 /// </summary>
 public sealed class TransientDecodeTests : IDisposable
 {
@@ -49,8 +49,10 @@ public sealed class TransientDecodeTests : IDisposable
         var bytes = kind == "RGBA PNG" ? RgbaPng() : TestImages.Made[kind]();
         string path = _dir.Write("small." + (kind == "JPEG" ? "jpg" : "png"), bytes);
         var owned = ImageDecoder.Decode(path);
-        Processor.Process(LargerImage(3));
-        var borrowed = ImageDecoder.DecodeTransient(path);
+        using var scratch = DecodeScratch.Rent();
+        var larger = ImageDecoder.DecodeTransient(LargerImage(3), scratch);
+        Assert.Equal(640 * 480 * 3, larger.Samples.Length);
+        var borrowed = ImageDecoder.DecodeTransient(path, scratch);
         Assert.Equal((owned.Mode, owned.Width, owned.Height), (borrowed.Mode, borrowed.Width, borrowed.Height));
         Assert.Equal(owned.Samples.Length, borrowed.Samples.Length);
         Assert.True(owned.Samples.SequenceEqual(borrowed.Samples));
@@ -76,5 +78,19 @@ public sealed class TransientDecodeTests : IDisposable
         Assert.Equal((owned.Error, owned.Message), (transient.Error, transient.Message));
         // The thread's buffers still work after a failure.
         Assert.Equal(Processor.Normalize(Processor.ResizeAndCrop(ImageDecoder.Decode(LargerImage(4)))), Processor.Process(LargerImage(4)));
+    }
+
+    [Fact]
+    public void BuffersAreReusedWithinTheirBoundsAndRefusedAfterGivenBack()
+    {
+        var scratch = DecodeScratch.Rent();
+        var samples = scratch.Samples(1000);
+        Assert.Same(samples, scratch.Samples(500));
+        var huge = scratch.Samples(DecodeScratch.MaxKeptBytes + 1L);
+        Assert.NotSame(huge, scratch.Samples(DecodeScratch.MaxKeptBytes + 1L));    // too large to keep
+        Assert.Same(samples, scratch.Samples(1000));
+        scratch.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => scratch.Samples(10));
+        scratch.Dispose();                                                         // twice is harmless
     }
 }
