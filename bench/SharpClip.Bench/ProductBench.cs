@@ -43,8 +43,10 @@ public static class ProductBench
             long weightBytes = 4L * shape.Inner * shape.Outer;
             int copies = (int)Math.Clamp((64L << 20) / weightBytes + 1, 1, 256);
             var matrices = Enumerable.Range(0, copies).Select(_ => PackedMatrix.FromLinear(weight, bias)).ToList();
-            using var x = AlignedBuffer.Zeroed((long)rows * shape.Inner);
-            using var y = AlignedBuffer.Zeroed((long)rows * shape.Outer);
+            // Rows padded as the model pads them (ManagedTransformer.Stride), so the figures are the model's products.
+            int ldx = ManagedTransformer.Stride(shape.Inner), ldy = ManagedTransformer.Stride(shape.Outer);
+            using var x = AlignedBuffer.Zeroed((long)rows * ldx);
+            using var y = AlignedBuffer.Zeroed((long)rows * ldy);
             var random = new Random(1);
             for (long i = 0; i < x.Length; i++) x.Data[i] = (float)(random.NextDouble() - 0.5);
             var ms = kernels.ToDictionary(k => k, _ => new List<double>());
@@ -56,7 +58,7 @@ public static class ProductBench
                     {
                         MatrixKernel.Width = kernel;
                         var sw = Stopwatch.StartNew();
-                        MatrixKernel.Multiply(x.Data, rows, shape.Inner, matrices[turn++ % copies], y.Data, shape.Outer, 0, shape.Outer,
+                        MatrixKernel.Multiply(x.Data, rows, ldx, matrices[turn++ % copies], y.Data, ldy, 0, shape.Outer,
                             shape.Residual, shape.Activation, threads);
                         if (run >= 0) ms[kernel].Add(sw.Elapsed.TotalMilliseconds);
                     }
