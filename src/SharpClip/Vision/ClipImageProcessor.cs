@@ -189,14 +189,15 @@ public sealed class ClipImageProcessor
         ArgumentNullException.ThrowIfNull(items);
         var (w, h) = OutputSize;
         int each = 3 * w * h;
-        var all = new float[(long)items.Count * each];
         for (int i = 0; i < items.Count; i++)
-        {
             if (items[i].Length != each)
                 throw new ArgumentException($"item {i} holds {items[i].Length} floats; [3, {h}, {w}] needs {each}", nameof(items));
-            Array.Copy(items[i], 0, all, (long)i * each, each);
-        }
-        return torch.tensor(all, [items.Count, 3, h, w]);
+        // Each item copied once, straight into the tensor's memory (a batch of 32 is 19 MB: through a managed array
+        // first, that was a second copy and 19 MB of fresh pages per batch).
+        var batch = torch.empty([items.Count, 3, h, w], ScalarType.Float32);
+        var memory = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(batch.bytes);
+        for (int i = 0; i < items.Count; i++) items[i].CopyTo(memory.Slice(i * each, each));
+        return batch;
     }
 
     /// <summary>One <c>[3, H, W]</c> array as a CPU tensor of that shape.</summary>

@@ -14,6 +14,20 @@ public sealed class ClipImageProcessorTests : IDisposable
     static IEnumerable<string> FixtureFiles() => Fixtures.Array("images").Select(e => Fixtures.PathOf(e.GetProperty("file").GetString()!));
 
     [Fact]
+    public void BatchTensorStacksTheItemsInOrder()
+    {
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(8));
+        int each = 3 * 8 * 8;
+        var items = Enumerable.Range(0, 3).Select(k => Enumerable.Range(0, each).Select(i => k * 1000f + i).ToArray()).ToList();
+        using var batch = processor.ToBatchTensor(items);
+        Assert.Equal(new long[] { 3, 3, 8, 8 }, batch.shape);
+        Assert.Equal(items.SelectMany(x => x).ToArray(), batch.data<float>().ToArray());
+        using var none = processor.ToBatchTensor([]);
+        Assert.Equal(new long[] { 0, 3, 8, 8 }, none.shape);
+        Assert.Throws<ArgumentException>(() => processor.ToBatchTensor([new float[each - 1]]));
+    }
+
+    [Fact]
     public void BatchCollectsFailuresAndKeepsOrder()
     {
         var good = FixtureFiles().Take(3).ToList();
