@@ -6,6 +6,32 @@ namespace SharpClip.Tests.Vision;
 [Collection(nameof(ResamplerSimdSwitch))]
 public sealed class ResamplerTests
 {
+    /// <summary>The horizontal pass's rows come from the shared array pool: whatever a reused array held before (here
+    /// all zeros, then all 0xFF, left in the pool by this thread) must not reach the result, on either code path.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PooledRowsLeaveNoTrace(bool simd)
+    {
+        var img = DecodedImage.FromSamples(PillowMode.RGB, 301, 227, TestImages.Noise(301 * 227 * 3, 5));
+        byte[] ResizeAfterPoolHeld(byte fill)
+        {
+            // The pass needs 227 rows × 224 × 3 bytes; the pool rounds up to a power of two and hands this thread's
+            // last returned array of that size back first.
+            var stale = System.Buffers.ArrayPool<byte>.Shared.Rent(227 * 224 * 3);
+            Array.Fill(stale, fill);
+            System.Buffers.ArrayPool<byte>.Shared.Return(stale);
+            return img.ResizeRegion(298, 224, ResampleFilter.Bicubic, new PixelRect(37, 0, 224, 224)).Samples.ToArray();
+        }
+        try
+        {
+            PillowResampler_UseSimd(simd);
+            Assert.Equal(ResizeAfterPoolHeld(0), ResizeAfterPoolHeld(0xFF));
+            Assert.Equal(img.Resize(298, 224).Crop(new PixelRect(37, 0, 224, 224)).Samples.ToArray(), ResizeAfterPoolHeld(0x5A));
+        }
+        finally { PillowResampler_UseSimd(true); }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
