@@ -23,7 +23,8 @@ public sealed record ClipPipelineOptions
     /// </summary>
     public string? Int8CalibrationFolder { get; init; }
 
-    /// <summary>Images or texts per forward pass.</summary>
+    /// <summary>Images or texts per forward pass. A run over image files starts with a quarter batch, so the model
+    /// starts while the next images decode.</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>

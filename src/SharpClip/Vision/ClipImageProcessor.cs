@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -55,7 +56,7 @@ public sealed class ClipImageProcessor
         var box = p.DoCenterCrop ? TorchvisionGeometry.CenterCropBox(rw, rh, p.CropSize, p.CropSize) : PixelRect.Full(rw, rh);
         int x0 = Math.Max(0, box.X), y0 = Math.Max(0, box.Y);
         var inside = new PixelRect(x0, y0, Math.Min(rw, box.Right) - x0, Math.Min(rh, box.Bottom) - y0);
-        var rgb = image.ResizeRegion(rw, rh, p.Resample, inside).ToRgb();
+        var rgb = image.ResizeRegion(rw, rh, p.Resample, inside).ToRgbTakingPixels(); // the resized image is ours alone
         // Padding (crop larger than the resized image) only happens with unusual configs; torchvision pads with zeros.
         return inside == box ? rgb : rgb.Crop(new PixelRect(box.X - x0, box.Y - y0, box.Width, box.Height));
     }
@@ -72,6 +73,7 @@ public sealed class ClipImageProcessor
     }
 
     /// <summary>ToTensor + Normalize into <paramref name="destination"/> (<c>[3, H, W]</c>, e.g. one slot of a batch buffer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Normalize(RgbImage image, Span<float> destination)
     {
         int plane = image.Width * image.Height;
@@ -119,6 +121,51 @@ public sealed class ClipImageProcessor
         ArgumentNullException.ThrowIfNull(data);
         using var scratch = new DecodeScratch();
         return Process(ImageDecoder.DecodeTransient(data, name, scratch));
+    }
+
+    /// <summary>Preprocesses many files in parallel, as <see cref="ProcessBatch(IReadOnlyList{string}, int?, IProgress{int}?, CancellationToken)"/>,
+    /// straight into one batch tensor (this processor's crop size).</summary>
+    internal PreprocessedBatch ProcessBatchInto(IReadOnlyList<string> paths, int? maxDegreeOfParallelism, CancellationToken cancellationToken) =>
+        FillBatch(paths, paths, maxDegreeOfParallelism, cancellationToken, (path, slot) =>
+        {
+            using var scratch = new DecodeScratch();
+            Normalize(ResizeAndCrop(ImageDecoder.DecodeTransient(path, scratch)), slot);
+        });
+
+    /// <summary>In-memory encoded images into one batch tensor, as <see cref="ProcessBatchInto(IReadOnlyList{string}, int?, CancellationToken)"/>.</summary>
+    internal PreprocessedBatch ProcessBatchInto(IReadOnlyList<(byte[] Data, string Name)> images, int? maxDegreeOfParallelism, CancellationToken cancellationToken) =>
+        FillBatch(images, images.Select(i => i.Name).ToList(), maxDegreeOfParallelism, cancellationToken, (image, slot) =>
+        {
+            using var scratch = new DecodeScratch();
+            Normalize(ResizeAndCrop(ImageDecoder.DecodeTransient(image.Data, image.Name, scratch)), slot);
+        });
+
+    delegate void FillSlot<T>(T item, Span<float> slot);
+
+    PreprocessedBatch FillBatch<T>(IReadOnlyList<T> items, IReadOnlyList<string> sources, int? maxDegreeOfParallelism,
+        CancellationToken cancellationToken, FillSlot<T> fill)
+    {
+        var (w, h) = OutputSize;
+        var batch = new PreprocessedBatch(sources, h, w);
+        try
+        {
+            var options = new ParallelOptions
+            {
+                MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism ?? Environment.ProcessorCount),
+                CancellationToken = cancellationToken,
+            };
+            Parallel.For(0, items.Count, options, i =>
+            {
+                try { fill(items[i], batch.Slot(i)); }
+                catch (Exception e) when (IsInputError(e)) { batch.Fail(i, e); }
+            });
+            return batch;
+        }
+        catch
+        {
+            batch.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

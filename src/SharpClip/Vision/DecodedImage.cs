@@ -9,6 +9,7 @@ public sealed class DecodedImage
 {
     readonly byte[]? _bytes;
     readonly int[]? _ints;
+    readonly bool _borrowed;
 
     internal DecodedImage(PillowMode mode, int width, int height, byte[]? bytes, int[]? ints)
         : this(mode, width, height, bytes, ints, borrowed: false) { }
@@ -25,6 +26,7 @@ public sealed class DecodedImage
         if (!fits) throw new ArgumentException($"{mode.PillowName()} image {width}x{height} needs {expected} samples");
         _bytes = bytes;
         _ints = ints;
+        _borrowed = borrowed;
     }
 
     /// <summary>
@@ -124,5 +126,15 @@ public sealed class DecodedImage
         var rgb = new byte[n * 3];
         PillowConvert.ToRgb(Mode, _bytes, _ints, n, rgb);
         return new RgbImage(Width, Height, rgb);
+    }
+
+    /// <summary>
+    /// <see cref="ToRgb"/> for an intermediate image nobody else holds (a resize's result): an RGB image's own array is
+    /// taken as it is instead of copied. Not for a borrowed image, whose buffer goes back to the pool.
+    /// </summary>
+    internal RgbImage ToRgbTakingPixels()
+    {
+        if (Mode is PillowMode.RGB or PillowMode.P && !_borrowed && _bytes is { } b) return new RgbImage(Width, Height, b);
+        return ToRgb();
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -185,6 +186,7 @@ internal static class PillowResampler
 
     /// <summary>The vertical pass: <paramref name="dst"/> [region.Height, region.Width, channels] from the horizontal
     /// pass's rows in <paramref name="temp"/> (only its first rows × rowSamples are read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Vertical8(byte[] temp, int rowSamples, int rowFirst, PixelRect region, Coefficients vert, int[] k, byte[] dst)
     {
         if (UseSimd && Avx2.IsSupported)
@@ -210,6 +212,7 @@ internal static class PillowResampler
     /// The vertical pass with AVX2: 8 samples at a time, all taps summed in a register (exact integer sums), then
     /// rounded, shifted and saturated to 0..255 exactly as <see cref="Clip8"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Vertical8Avx2(byte[] temp, int rowSamples, int rowFirst, PixelRect region, Coefficients vert, int[] k, byte[] dst)
     {
         var half = Vector256.Create(Half);
@@ -245,6 +248,7 @@ internal static class PillowResampler
     }
 
     /// <summary>acc[i] += row[i] * k, with SIMD (exact: integer arithmetic).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void MultiplyAdd(ReadOnlySpan<byte> row, int k, Span<int> acc)
     {
         int i = 0;
@@ -267,6 +271,7 @@ internal static class PillowResampler
         for (; i < row.Length; i++) acc[i] += row[i] * k;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Horizontal8(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
         Coefficients c, int[] k)
     {
@@ -351,6 +356,7 @@ internal static class PillowResampler
     static readonly Vector256<int> Fold2 = Vector256.Create(2, 3, 0, 0, 0, 0, 0, 0);
     static readonly Vector256<int> Fold1 = Vector256.Create(1, 0, 0, 0, 0, 0, 0, 0);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Horizontal8Avx2(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
         Coefficients c, int[] k)
     {

@@ -54,6 +54,33 @@ public sealed class ClipImageProcessorTests : IDisposable
     }
 
     [Fact]
+    public void BatchIntoOneTensorEqualsOneByOneAndSkipsTheFailures()
+    {
+        var good = FixtureFiles().ToList();
+        var paths = new List<string> { good[0], _dir.Write("empty.png", []), good[1], _dir.File("missing.jpg") };
+        paths.AddRange(good.Skip(2));
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(32));
+        using var batch = processor.ProcessBatchInto(paths, 2, CancellationToken.None);
+
+        Assert.Equal(paths, batch.Sources);
+        Assert.IsType<ImageDecodeException>(batch.Error(1));
+        Assert.IsType<FileNotFoundException>(batch.Error(3));
+        var ok = Enumerable.Range(0, paths.Count).Where(i => i != 1 && i != 3).ToList();
+        Assert.Equal(ok, batch.Succeeded());
+        using var pixels = batch.Pixels();
+        Assert.Equal(new long[] { ok.Count, 3, 32, 32 }, pixels.shape);
+        var all = pixels.data<float>().ToArray();
+        for (int k = 0; k < ok.Count; k++)
+            Assert.Equal(processor.Process(paths[ok[k]]), all.AsSpan(k * 3 * 32 * 32, 3 * 32 * 32).ToArray());
+
+        // The same from bytes, none failing: the batch's own tensor.
+        var encoded = good.Take(3).Select(f => (File.ReadAllBytes(f), f)).ToList();
+        using var fromBytes = processor.ProcessBatchInto(encoded, 1, CancellationToken.None);
+        using var bytesPixels = fromBytes.Pixels();
+        Assert.Equal(good.Take(3).SelectMany(processor.Process).ToArray(), bytesPixels.data<float>().ToArray());
+    }
+
+    [Fact]
     public void BatchTensorStacksItemsInOrder()
     {
         var files = FixtureFiles().Take(4).ToList();
