@@ -73,22 +73,16 @@ public sealed class ClipImageProcessor
     }
 
     /// <summary>ToTensor + Normalize into <paramref name="destination"/> (<c>[3, H, W]</c>, e.g. one slot of a batch buffer).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Normalize(RgbImage image, Span<float> destination)
     {
         int plane = image.Width * image.Height;
         if (destination.Length != 3 * plane)
             throw new ArgumentException($"destination holds {destination.Length} floats; [3, {image.Height}, {image.Width}] needs {3 * plane}", nameof(destination));
-        var px = image.Pixels;
-        var r = destination[..plane];
-        var g = destination.Slice(plane, plane);
-        var b = destination.Slice(2 * plane, plane);
-        float[] lr = _lut[0], lg = _lut[1], lb = _lut[2];
-        for (int i = 0; i < plane; i++)
+        unsafe
         {
-            r[i] = lr[px[3 * i]];
-            g[i] = lg[px[3 * i + 1]];
-            b[i] = lb[px[3 * i + 2]];
+            fixed (byte* px = image.Pixels)
+            fixed (float* planes = destination, lr = _lut[0], lg = _lut[1], lb = _lut[2])
+                PlanarLookup.Split(px, plane, planes, planes + plane, planes + 2 * plane, lr, lg, lb);
         }
     }
 
