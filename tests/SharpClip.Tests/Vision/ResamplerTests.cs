@@ -40,20 +40,28 @@ public sealed class ResamplerTests
     public void SimdAndPortableLoopsAgree(int channels)
     {
         var modes = new[] { PillowMode.L, PillowMode.LA, PillowMode.RGB, PillowMode.RGBA };
-        foreach (var (w, h, ow, oh) in new[] { (123, 77, 50, 31), (40, 30, 97, 61), (301, 227, 224, 168), (7, 5, 313, 224), (64, 64, 63, 65) })
+        foreach (var (w, h, ow, oh) in new[] { (123, 77, 50, 31), (40, 30, 97, 61), (301, 227, 224, 168), (7, 5, 313, 224), (64, 64, 63, 65), (1200, 9, 299, 7) })
             foreach (var filter in new[] { ResampleFilter.Bicubic, ResampleFilter.Lanczos, ResampleFilter.Bilinear, ResampleFilter.Box, ResampleFilter.Hamming })
             {
                 var img = DecodedImage.FromSamples(modes[channels - 1], w, h, TestImages.Noise(w * h * channels, w * 31 + channels));
-                byte[] simd, portable;
-                try
+                byte[] Resized(bool simd, bool avx512)
                 {
-                    PillowResampler_UseSimd(true);
-                    simd = img.Resize(ow, oh, filter).Samples.ToArray();
-                    PillowResampler_UseSimd(false);
-                    portable = img.Resize(ow, oh, filter).Samples.ToArray();
+                    try
+                    {
+                        PillowResampler_UseSimd(simd);
+                        PillowResampler.UseAvx512 = avx512;
+                        return img.Resize(ow, oh, filter).Samples.ToArray();
+                    }
+                    finally
+                    {
+                        PillowResampler_UseSimd(true);
+                        PillowResampler.UseAvx512 = true;
+                    }
                 }
-                finally { PillowResampler_UseSimd(true); }
-                Assert.True(simd.AsSpan().SequenceEqual(portable), $"{channels} channels, {w}x{h} -> {ow}x{oh}, {filter}");
+                var portable = Resized(simd: false, avx512: false);
+                // On an AVX-512 machine the first is the AVX-512 horizontal pass, the second AVX2's; elsewhere both AVX2's.
+                Assert.True(Resized(simd: true, avx512: true).AsSpan().SequenceEqual(portable), $"{channels} channels, {w}x{h} -> {ow}x{oh}, {filter}");
+                Assert.True(Resized(simd: true, avx512: false).AsSpan().SequenceEqual(portable), $"AVX2: {channels} channels, {w}x{h} -> {ow}x{oh}, {filter}");
             }
     }
 
