@@ -126,7 +126,7 @@ public sealed class ClipPipeline : IDisposable
         var results = new EmbeddingResult[paths.Count];
         int done = 0;
         foreach (var (start, prepared) in Prefetched(paths.Count,
-                     (s, n) => Processor.ProcessBatchInto(Slice(paths, s, n), Options.DecodeThreads, cancellationToken), cancellationToken))
+                     (s, n, r) => Processor.ProcessBatchInto(Slice(paths, s, n), Options.DecodeThreads, cancellationToken, r), cancellationToken))
             using (prepared)
             {
                 EmbedPrepared(prepared, start, results, normalize);
@@ -146,7 +146,7 @@ public sealed class ClipPipeline : IDisposable
     {
         var results = new EmbeddingResult[images.Count];
         foreach (var (start, prepared) in Prefetched(images.Count,
-                     (s, n) => Processor.ProcessBatchInto(Slice(images, s, n), Options.DecodeThreads, cancellationToken), cancellationToken))
+                     (s, n, r) => Processor.ProcessBatchInto(Slice(images, s, n), Options.DecodeThreads, cancellationToken, r), cancellationToken))
             using (prepared)
                 EmbedPrepared(prepared, start, results, normalize);
         return results;
@@ -173,12 +173,13 @@ public sealed class ClipPipeline : IDisposable
     /// batch at nearly the same speed per image, and every later batch is full.
     /// </remarks>
     IEnumerable<(int Start, PreprocessedBatch Prepared)> Prefetched(int count,
-        Func<int, int, PreprocessedBatch> prepare, CancellationToken cancellationToken)
+        Func<int, int, BatchTensorRecycler, PreprocessedBatch> prepare, CancellationToken cancellationToken)
     {
         int batch = Options.BatchSize;
         int SizeAt(int start) => Math.Min(start == 0 ? FirstBatchSize(batch) : batch, count - start);
+        using var recycler = new BatchTensorRecycler(); // a finished batch's tensor is the next one's
         Task<PreprocessedBatch>? next = null;
-        Task<PreprocessedBatch> Start(int start) => Task.Run(() => prepare(start, SizeAt(start)), cancellationToken);
+        Task<PreprocessedBatch> Start(int start) => Task.Run(() => prepare(start, SizeAt(start), recycler), cancellationToken);
         try
         {
             if (count > 0) next = Start(0);

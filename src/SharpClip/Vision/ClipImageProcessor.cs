@@ -118,17 +118,19 @@ public sealed class ClipImageProcessor
     }
 
     /// <summary>Preprocesses many files in parallel, as <see cref="ProcessBatch(IReadOnlyList{string}, int?, IProgress{int}?, CancellationToken)"/>,
-    /// straight into one batch tensor (this processor's crop size).</summary>
-    internal PreprocessedBatch ProcessBatchInto(IReadOnlyList<string> paths, int? maxDegreeOfParallelism, CancellationToken cancellationToken) =>
-        FillBatch(paths, paths, maxDegreeOfParallelism, cancellationToken, (path, slot) =>
+    /// straight into one batch tensor (this processor's crop size), taken from <paramref name="recycler"/> when given.</summary>
+    internal PreprocessedBatch ProcessBatchInto(IReadOnlyList<string> paths, int? maxDegreeOfParallelism, CancellationToken cancellationToken,
+        BatchTensorRecycler? recycler = null) =>
+        FillBatch(paths, paths, maxDegreeOfParallelism, cancellationToken, recycler, (path, slot) =>
         {
             using var scratch = new DecodeScratch();
             Normalize(ResizeAndCrop(ImageDecoder.DecodeTransient(path, scratch)), slot);
         });
 
-    /// <summary>In-memory encoded images into one batch tensor, as <see cref="ProcessBatchInto(IReadOnlyList{string}, int?, CancellationToken)"/>.</summary>
-    internal PreprocessedBatch ProcessBatchInto(IReadOnlyList<(byte[] Data, string Name)> images, int? maxDegreeOfParallelism, CancellationToken cancellationToken) =>
-        FillBatch(images, images.Select(i => i.Name).ToList(), maxDegreeOfParallelism, cancellationToken, (image, slot) =>
+    /// <summary>In-memory encoded images into one batch tensor, as <see cref="ProcessBatchInto(IReadOnlyList{string}, int?, CancellationToken, BatchTensorRecycler?)"/>.</summary>
+    internal PreprocessedBatch ProcessBatchInto(IReadOnlyList<(byte[] Data, string Name)> images, int? maxDegreeOfParallelism, CancellationToken cancellationToken,
+        BatchTensorRecycler? recycler = null) =>
+        FillBatch(images, images.Select(i => i.Name).ToList(), maxDegreeOfParallelism, cancellationToken, recycler, (image, slot) =>
         {
             using var scratch = new DecodeScratch();
             Normalize(ResizeAndCrop(ImageDecoder.DecodeTransient(image.Data, image.Name, scratch)), slot);
@@ -137,10 +139,10 @@ public sealed class ClipImageProcessor
     delegate void FillSlot<T>(T item, Span<float> slot);
 
     PreprocessedBatch FillBatch<T>(IReadOnlyList<T> items, IReadOnlyList<string> sources, int? maxDegreeOfParallelism,
-        CancellationToken cancellationToken, FillSlot<T> fill)
+        CancellationToken cancellationToken, BatchTensorRecycler? recycler, FillSlot<T> fill)
     {
         var (w, h) = OutputSize;
-        var batch = new PreprocessedBatch(sources, h, w);
+        var batch = new PreprocessedBatch(sources, h, w, recycler);
         try
         {
             var options = new ParallelOptions

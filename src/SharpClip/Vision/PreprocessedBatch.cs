@@ -18,13 +18,20 @@ internal sealed class PreprocessedBatch : IDisposable
     readonly Exception?[] _errors;
     readonly IntPtr[] _slots;       // each item's [3, H, W] in the tensor's memory
     readonly int _each;
+    bool _disposed;
 
-    public PreprocessedBatch(IReadOnlyList<string> sources, int height, int width)
+    readonly BatchTensorRecycler? _recycler;
+
+    /// <summary>A batch for <paramref name="sources"/>; its tensor comes from (and goes back to) <paramref name="recycler"/>
+    /// when one is given.</summary>
+    public PreprocessedBatch(IReadOnlyList<string> sources, int height, int width, BatchTensorRecycler? recycler = null)
     {
         Sources = sources;
         _errors = new Exception?[sources.Count];
         _each = 3 * height * width;
-        _pixels = torch.empty([sources.Count, 3, height, width], ScalarType.Float32);
+        _recycler = recycler;
+        long[] shape = [sources.Count, 3, height, width];
+        _pixels = recycler?.Take(shape) ?? torch.empty(shape, ScalarType.Float32);
         _slots = new IntPtr[sources.Count];
         for (int i = 0; i < _slots.Length; i++)
         {
@@ -66,5 +73,14 @@ internal sealed class PreprocessedBatch : IDisposable
         return _pixels.index_select(0, index);
     }
 
-    public void Dispose() => _pixels.Dispose();
+    /// <summary>Gives the tensor to the recycler, or disposes it. Tensors <see cref="Pixels"/> returned must be disposed
+    /// first (they share its memory).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_recycler is not null) _recycler.GiveBack(_pixels);
+        else _pixels.Dispose();
+    }
+
 }

@@ -81,6 +81,30 @@ public sealed class ClipImageProcessorTests : IDisposable
     }
 
     [Fact]
+    public void RecycledBatchTensorsCarryNothingOver()
+    {
+        var good = FixtureFiles().Take(3).ToList();
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(32));
+        using var recycler = new BatchTensorRecycler();
+        using (var a = processor.ProcessBatchInto(good, 2, CancellationToken.None, recycler))
+        using (var pixels = a.Pixels())
+            Assert.Equal(new long[] { 3, 3, 32, 32 }, pixels.shape); // disposed first, then the batch gives its tensor back
+        // The same shape takes the finished batch's tensor, with the middle item now failing.
+        var paths = new List<string> { good[2], _dir.File("missing.jpg"), good[0] };
+        using var b = processor.ProcessBatchInto(paths, 2, CancellationToken.None, recycler);
+        using var kept = b.Pixels();
+        Assert.Equal(new long[] { 2, 3, 32, 32 }, kept.shape);
+        Assert.Equal(processor.Process(good[2]).Concat(processor.Process(good[0])).ToArray(), kept.data<float>().ToArray());
+
+        using var t = recycler.Take([2, 3, 8, 8]);
+        Assert.Equal(new long[] { 2, 3, 8, 8 }, t.shape);
+        recycler.GiveBack(t.alias());
+        using var again = recycler.Take([2, 3, 8, 8]);
+        again[0, 0, 0, 0] = TorchSharp.torch.tensor(42f);
+        Assert.Equal(42f, t[0, 0, 0, 0].item<float>()); // the same memory came back
+    }
+
+    [Fact]
     public void BatchTensorStacksItemsInOrder()
     {
         var files = FixtureFiles().Take(4).ToList();
