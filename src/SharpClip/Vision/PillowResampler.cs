@@ -162,9 +162,9 @@ internal static class PillowResampler
         {
             var horiz = Compute(w, outW, filter);
             if (UseSimd && UseAvx512 && Avx512F.IsSupported && Vector512.IsHardwareAccelerated && channels <= 4)
-                Horizontal8Avx512(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
+                Horizontal8Simd<Avx512Lanes>(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
             else if (UseSimd && Avx2.IsSupported && channels <= 4)
-                Horizontal8Avx2(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
+                Horizontal8Simd<Avx2Lanes>(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
             else
                 Horizontal8(src, w, channels, rowFirst, rows, temp, region.X, region.Width, horiz, horiz.Fixed());
         }
@@ -351,37 +351,34 @@ internal static class PillowResampler
     }
 
     /// <summary>
-    /// The horizontal pass with AVX2, same integer sums as <see cref="Horizontal8"/> (integer addition is exact, so
-    /// the order of the terms does not matter). Each 8-lane chunk covers whole pixels (2 for RGB, leaving 2 lanes
-    /// idle, so a lane always holds the same channel); each chunk's taps are repeated per channel, precomputed per
-    /// output. Outputs whose window would read past the row end use the scalar loop.
+    /// The horizontal pass with SIMD, same integer sums as <see cref="Horizontal8"/> (integer addition is exact, so the
+    /// order of the terms does not matter). Each chunk of <typeparamref name="TLanes"/>' lanes covers whole pixels (AVX2's 8
+    /// lanes: 2 RGB pixels, 2 lanes idle; AVX-512's 16: 5 RGB pixels, so a 1200 → 299 bicubic output's 18 taps take 4
+    /// steps instead of 9), so a lane always holds the same channel; each chunk's taps are repeated per channel,
+    /// precomputed per output. Outputs whose window would read past the row end use the scalar loop.
     /// </summary>
-    static readonly Vector256<int> Fold4 = Vector256.Create(4, 5, 6, 7, 0, 0, 0, 0);
-    static readonly Vector256<int> Fold3 = Vector256.Create(3, 4, 5, 6, 7, 7, 7, 7);
-    static readonly Vector256<int> Fold2 = Vector256.Create(2, 3, 0, 0, 0, 0, 0, 0);
-    static readonly Vector256<int> Fold1 = Vector256.Create(1, 0, 0, 0, 0, 0, 0, 0);
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Horizontal8Avx2(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
-        Coefficients c, int[] k)
+    static unsafe void Horizontal8Simd<TLanes>(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
+        Coefficients c, int[] k) where TLanes : struct, ISimdLanes
     {
-        int ppc = channels == 3 ? 2 : 8 / channels; // pixels per chunk
-        int step = ppc * channels;                   // bytes per chunk
+        int width = TLanes.Width;
+        int ppc = channels == 3 ? (width - 1) / 3 : width / channels; // pixels per chunk
+        int step = ppc * channels;                                     // bytes per chunk
         int chunks = (c.KSize + ppc - 1) / ppc;
         int rowBytes = w * channels;
-        // Lane coefficients: [outCount, chunks, 8]; and which outputs may take the vector path.
-        var lanes = new int[outCount * chunks * 8];
+        // Lane coefficients: [outCount, chunks, width]; and which outputs may take the vector path (width bytes readable).
+        var lanes = new int[outCount * chunks * width];
         var vector = new bool[outCount];
         for (int xx = 0; xx < outCount; xx++)
         {
             int o = x0 + xx, n = c.Count[o];
             int used = (n + ppc - 1) / ppc;
-            vector[xx] = c.Min[o] * channels + (used - 1) * step + 8 <= rowBytes;
+            vector[xx] = c.Min[o] * channels + (used - 1) * step + width <= rowBytes;
             for (int m = 0; m < chunks; m++)
                 for (int j = 0; j < step; j++)
                 {
                     int tap = m * ppc + j / channels;
-                    lanes[(xx * chunks + m) * 8 + j] = tap < n ? k[o * c.KSize + tap] : 0;
+                    lanes[(xx * chunks + m) * width + j] = tap < n ? k[o * c.KSize + tap] : 0;
                 }
         }
         fixed (byte* srcBase = src, dstBase = dst)
@@ -406,20 +403,9 @@ internal static class PillowResampler
                         }
                         continue;
                     }
-                    int used = (n + ppc - 1) / ppc;
-                    int* lp = laneBase + xx * chunks * 8;
-                    var acc = Vector256<int>.Zero;
-                    for (int m = 0; m < used; m++, p += step, lp += 8)
-                        acc = Avx2.Add(acc, Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p), Avx.LoadVector256(lp)));
-                    // Fold the lanes of each channel onto lanes 0..channels-1, then round, shift and clip like Clip8.
-                    if (channels == 3) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold3));
-                    else
-                    {
-                        acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold4));
-                        if (channels <= 2) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold2));
-                        if (channels == 1) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold1));
-                    }
-                    var v = Sse2.ShiftRightArithmetic(Sse2.Add(acc.GetLower(), Vector128.Create(Half)), PrecisionBits);
+                    var sums = TLanes.Sum(p, laneBase + xx * chunks * width, (n + ppc - 1) / ppc, step, channels);
+                    // Round, shift and clip like Clip8.
+                    var v = Sse2.ShiftRightArithmetic(Sse2.Add(sums, Vector128.Create(Half)), PrecisionBits);
                     var b = Sse2.PackUnsignedSaturate(Sse2.PackSignedSaturate(v, v), Sse2.PackSignedSaturate(v, v));
                     for (int ch = 0; ch < channels; ch++) d[ch] = b.GetElement(ch);
                 }
@@ -427,87 +413,74 @@ internal static class PillowResampler
         }
     }
 
-    // Lane sources that fold 16 lanes onto the first lanes: halving for 1, 2 and 4 channels; for 3 (five pixels in
-    // lanes 0-14) lanes 9-14 onto 0-5, then 3-5 onto 0-2, then lanes 6-8 added. Lane 15 (always a zero tap) fills the rest.
-    static readonly Vector512<int> Half8 = Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-    static readonly Vector512<int> Half4 = Vector512.Create(4, 5, 6, 7, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-    static readonly Vector512<int> Half2 = Vector512.Create(2, 3, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-    static readonly Vector512<int> Half1 = Vector512.Create(1, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-    static readonly Vector512<int> Rgb9 = Vector512.Create(9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-    static readonly Vector512<int> Rgb3 = Vector512.Create(3, 4, 5, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-    static readonly Vector512<int> Rgb6 = Vector512.Create(6, 7, 8, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-
-    /// <summary>
-    /// The horizontal pass with AVX-512: as <see cref="Horizontal8Avx2"/>, 16 lanes a step (five RGB pixels, four
-    /// RGBA), so a 1200 → 299 bicubic output's 18 taps take 4 steps instead of 9. Exact integer sums either way.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Horizontal8Avx512(byte[] src, int w, int channels, int rowFirst, int rows, byte[] dst, int x0, int outCount,
-        Coefficients c, int[] k)
+    /// <summary>The register width of <see cref="Horizontal8Simd{TLanes}"/>: one output's taps multiplied and summed a
+    /// chunk at a time, each channel's lanes then folded onto lanes 0 … channels−1.</summary>
+    internal interface ISimdLanes
     {
-        int ppc = channels == 3 ? 5 : 16 / channels; // pixels per chunk
-        int step = ppc * channels;                    // bytes per chunk (15 for RGB: lane 15 idles)
-        int chunks = (c.KSize + ppc - 1) / ppc;
-        int rowBytes = w * channels;
-        // Lane coefficients: [outCount, chunks, 16]; and which outputs may take the vector path (16 bytes readable).
-        var lanes = new int[outCount * chunks * 16];
-        var vector = new bool[outCount];
-        for (int xx = 0; xx < outCount; xx++)
+        static abstract int Width { get; }
+        // p: the output's first source pixel; lanes: [used, Width] coefficients
+        static abstract unsafe Vector128<int> Sum(byte* p, int* lanes, int used, int step, int channels);
+    }
+
+    internal readonly struct Avx2Lanes : ISimdLanes
+    {
+        public static int Width => 8;
+
+        static readonly Vector256<int> Fold4 = Vector256.Create(4, 5, 6, 7, 0, 0, 0, 0);
+        static readonly Vector256<int> Fold3 = Vector256.Create(3, 4, 5, 6, 7, 7, 7, 7);
+        static readonly Vector256<int> Fold2 = Vector256.Create(2, 3, 0, 0, 0, 0, 0, 0);
+        static readonly Vector256<int> Fold1 = Vector256.Create(1, 0, 0, 0, 0, 0, 0, 0);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector128<int> Sum(byte* p, int* lanes, int used, int step, int channels)
         {
-            int o = x0 + xx, n = c.Count[o];
-            int used = (n + ppc - 1) / ppc;
-            vector[xx] = c.Min[o] * channels + (used - 1) * step + 16 <= rowBytes;
-            for (int m = 0; m < chunks; m++)
-                for (int j = 0; j < step; j++)
-                {
-                    int tap = m * ppc + j / channels;
-                    lanes[(xx * chunks + m) * 16 + j] = tap < n ? k[o * c.KSize + tap] : 0;
-                }
-        }
-        fixed (byte* srcBase = src, dstBase = dst)
-        fixed (int* laneBase = lanes, kBase = k, minBase = c.Min, countBase = c.Count)
-        {
-            for (int r = 0; r < rows; r++)
+            var acc = Vector256<int>.Zero;
+            for (int m = 0; m < used; m++, p += step, lanes += 8)
+                acc = Avx2.Add(acc, Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p), Avx.LoadVector256(lanes)));
+            if (channels == 3) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold3));
+            else
             {
-                byte* srcRow = srcBase + (long)(rowFirst + r) * rowBytes;
-                byte* d = dstBase + (long)r * outCount * channels;
-                for (int xx = 0; xx < outCount; xx++, d += channels)
-                {
-                    int o = x0 + xx, n = countBase[o];
-                    byte* p = srcRow + minBase[o] * channels;
-                    if (!vector[xx])
-                    {
-                        int* kp = kBase + o * c.KSize;
-                        for (int ch = 0; ch < channels; ch++)
-                        {
-                            int s = Half;
-                            for (int x = 0; x < n; x++) s += p[x * channels + ch] * kp[x];
-                            d[ch] = Clip8(s);
-                        }
-                        continue;
-                    }
-                    int used = (n + ppc - 1) / ppc;
-                    int* lp = laneBase + xx * chunks * 16;
-                    var acc = Vector512<int>.Zero;
-                    for (int m = 0; m < used; m++, p += step, lp += 16)
-                        acc += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(p)), Vector512.Load(lp));
-                    if (channels == 3)
-                    {
-                        var t = acc + Avx512F.PermuteVar16x32(acc, Rgb9);
-                        acc = t + Avx512F.PermuteVar16x32(t, Rgb3) + Avx512F.PermuteVar16x32(acc, Rgb6);
-                    }
-                    else
-                    {
-                        acc += Avx512F.PermuteVar16x32(acc, Half8);
-                        acc += Avx512F.PermuteVar16x32(acc, Half4);
-                        if (channels <= 2) acc += Avx512F.PermuteVar16x32(acc, Half2);
-                        if (channels == 1) acc += Avx512F.PermuteVar16x32(acc, Half1);
-                    }
-                    var v = Sse2.ShiftRightArithmetic(Sse2.Add(acc.GetLower().GetLower(), Vector128.Create(Half)), PrecisionBits);
-                    var b = Sse2.PackUnsignedSaturate(Sse2.PackSignedSaturate(v, v), Sse2.PackSignedSaturate(v, v));
-                    for (int ch = 0; ch < channels; ch++) d[ch] = b.GetElement(ch);
-                }
+                acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold4));
+                if (channels <= 2) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold2));
+                if (channels == 1) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold1));
             }
+            return acc.GetLower();
+        }
+    }
+
+    internal readonly struct Avx512Lanes : ISimdLanes
+    {
+        public static int Width => 16;
+
+        // Lane sources: halving for 1, 2 and 4 channels; for 3 (five pixels in lanes 0-14) lanes 9-14 onto 0-5, then 3-5
+        // onto 0-2, then lanes 6-8 added. Lane 15 (a zero tap for RGB) fills the rest.
+        static readonly Vector512<int> Half8 = Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+        static readonly Vector512<int> Half4 = Vector512.Create(4, 5, 6, 7, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+        static readonly Vector512<int> Half2 = Vector512.Create(2, 3, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+        static readonly Vector512<int> Half1 = Vector512.Create(1, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+        static readonly Vector512<int> Rgb9 = Vector512.Create(9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+        static readonly Vector512<int> Rgb3 = Vector512.Create(3, 4, 5, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+        static readonly Vector512<int> Rgb6 = Vector512.Create(6, 7, 8, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static unsafe Vector128<int> Sum(byte* p, int* lanes, int used, int step, int channels)
+        {
+            var acc = Vector512<int>.Zero;
+            for (int m = 0; m < used; m++, p += step, lanes += 16)
+                acc += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(p)), Vector512.Load(lanes));
+            if (channels == 3)
+            {
+                var t = acc + Avx512F.PermuteVar16x32(acc, Rgb9);
+                acc = t + Avx512F.PermuteVar16x32(t, Rgb3) + Avx512F.PermuteVar16x32(acc, Rgb6);
+            }
+            else
+            {
+                acc += Avx512F.PermuteVar16x32(acc, Half8);
+                acc += Avx512F.PermuteVar16x32(acc, Half4);
+                if (channels <= 2) acc += Avx512F.PermuteVar16x32(acc, Half2);
+                if (channels == 1) acc += Avx512F.PermuteVar16x32(acc, Half1);
+            }
+            return acc.GetLower().GetLower();
         }
     }
 
