@@ -426,23 +426,20 @@ internal static class PillowResampler
     {
         public static int Width => 8;
 
-        static readonly Vector256<int> Fold4 = Vector256.Create(4, 5, 6, 7, 0, 0, 0, 0);
-        static readonly Vector256<int> Fold3 = Vector256.Create(3, 4, 5, 6, 7, 7, 7, 7);
-        static readonly Vector256<int> Fold2 = Vector256.Create(2, 3, 0, 0, 0, 0, 0, 0);
-        static readonly Vector256<int> Fold1 = Vector256.Create(1, 0, 0, 0, 0, 0, 0, 0);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector128<int> Sum(byte* p, int* lanes, int used, int step, int channels)
         {
             var acc = Vector256<int>.Zero;
             for (int m = 0; m < used; m++, p += step, lanes += 8)
                 acc = Avx2.Add(acc, Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(p), Avx.LoadVector256(lanes)));
-            if (channels == 3) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold3));
+            // Lane sources (constants, not static fields: a method compiled fully optimised at once would check the
+            // fields' class is initialised on every use).
+            if (channels == 3) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Vector256.Create(3, 4, 5, 6, 7, 7, 7, 7)));
             else
             {
-                acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold4));
-                if (channels <= 2) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold2));
-                if (channels == 1) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Fold1));
+                acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Vector256.Create(4, 5, 6, 7, 0, 0, 0, 0)));
+                if (channels <= 2) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Vector256.Create(2, 3, 0, 0, 0, 0, 0, 0)));
+                if (channels == 1) acc = Avx2.Add(acc, Avx2.PermuteVar8x32(acc, Vector256.Create(1, 0, 0, 0, 0, 0, 0, 0)));
             }
             return acc.GetLower();
         }
@@ -452,33 +449,26 @@ internal static class PillowResampler
     {
         public static int Width => 16;
 
-        // Lane sources: halving for 1, 2 and 4 channels; for 3 (five pixels in lanes 0-14) lanes 9-14 onto 0-5, then 3-5
-        // onto 0-2, then lanes 6-8 added. Lane 15 (a zero tap for RGB) fills the rest.
-        static readonly Vector512<int> Half8 = Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-        static readonly Vector512<int> Half4 = Vector512.Create(4, 5, 6, 7, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-        static readonly Vector512<int> Half2 = Vector512.Create(2, 3, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-        static readonly Vector512<int> Half1 = Vector512.Create(1, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-        static readonly Vector512<int> Rgb9 = Vector512.Create(9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-        static readonly Vector512<int> Rgb3 = Vector512.Create(3, 4, 5, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-        static readonly Vector512<int> Rgb6 = Vector512.Create(6, 7, 8, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15);
-
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static unsafe Vector128<int> Sum(byte* p, int* lanes, int used, int step, int channels)
         {
             var acc = Vector512<int>.Zero;
             for (int m = 0; m < used; m++, p += step, lanes += 16)
                 acc += Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(p)), Vector512.Load(lanes));
+            // Lane sources: for 3 channels (five pixels in lanes 0-14) lanes 9-14 onto 0-5, then 3-5 onto 0-2, then lanes
+            // 6-8 added; halving for 1, 2 and 4. Lane 15 (a zero tap for RGB) fills the rest.
             if (channels == 3)
             {
-                var t = acc + Avx512F.PermuteVar16x32(acc, Rgb9);
-                acc = t + Avx512F.PermuteVar16x32(t, Rgb3) + Avx512F.PermuteVar16x32(acc, Rgb6);
+                var t = acc + Avx512F.PermuteVar16x32(acc, Vector512.Create(9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15));
+                acc = t + Avx512F.PermuteVar16x32(t, Vector512.Create(3, 4, 5, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15))
+                        + Avx512F.PermuteVar16x32(acc, Vector512.Create(6, 7, 8, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15));
             }
             else
             {
-                acc += Avx512F.PermuteVar16x32(acc, Half8);
-                acc += Avx512F.PermuteVar16x32(acc, Half4);
-                if (channels <= 2) acc += Avx512F.PermuteVar16x32(acc, Half2);
-                if (channels == 1) acc += Avx512F.PermuteVar16x32(acc, Half1);
+                acc += Avx512F.PermuteVar16x32(acc, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15, 15, 15));
+                acc += Avx512F.PermuteVar16x32(acc, Vector512.Create(4, 5, 6, 7, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15));
+                if (channels <= 2) acc += Avx512F.PermuteVar16x32(acc, Vector512.Create(2, 3, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15));
+                if (channels == 1) acc += Avx512F.PermuteVar16x32(acc, Vector512.Create(1, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15));
             }
             return acc.GetLower().GetLower();
         }
