@@ -35,9 +35,10 @@ public static class Program
             {
                 return run(args[1..]);
             }
-            catch (Exception e) when (e is ArgumentException or FormatException)
+            catch (Exception e) when (e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
-                Console.Error.WriteLine($"{args[0]}: {e.Message}");  // a wrong flag or value: one line, no stack trace
+                // A wrong flag or value, a missing, unreadable or undecodable input file: one line naming it, no stack trace.
+                Console.Error.WriteLine($"{args[0]}: {e.Message}");
                 return 2;
             }
             catch (BenchFailure e)
