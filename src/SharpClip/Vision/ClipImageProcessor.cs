@@ -145,17 +145,20 @@ public sealed class ClipImageProcessor
         var batch = new PreprocessedBatch(sources, h, w, recycler);
         try
         {
-            var options = new ParallelOptions
-            {
-                MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism ?? Environment.ProcessorCount),
-                CancellationToken = cancellationToken,
-            };
-            Parallel.For(0, items.Count, options, i =>
+            Parallel.For(0, items.Count, Parallelism(maxDegreeOfParallelism, cancellationToken), i =>
             {
                 try { fill(items[i], batch.Slot(i)); }
                 catch (Exception e) when (IsInputError(e)) { batch.Fail(i, e); }
             });
             return batch;
+        }
+        catch (AggregateException e)
+        {
+            // Not an input's fault (an image of another size than the batch's, with no centre crop): the first reason,
+            // as the caller would have met it without the parallel loop.
+            batch.Dispose();
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
         }
         catch
         {
@@ -175,11 +178,7 @@ public sealed class ClipImageProcessor
         ArgumentNullException.ThrowIfNull(paths);
         var results = new PreprocessResult[paths.Count];
         int done = 0;
-        var options = new ParallelOptions
-        {
-            MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism ?? Environment.ProcessorCount),
-            CancellationToken = cancellationToken,
-        };
+        var options = Parallelism(maxDegreeOfParallelism, cancellationToken);
         Parallel.For(0, paths.Count, options, i =>
         {
             string path = paths[i];
@@ -199,11 +198,7 @@ public sealed class ClipImageProcessor
     {
         ArgumentNullException.ThrowIfNull(images);
         var results = new PreprocessResult[images.Count];
-        var options = new ParallelOptions
-        {
-            MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism ?? Environment.ProcessorCount),
-            CancellationToken = cancellationToken,
-        };
+        var options = Parallelism(maxDegreeOfParallelism, cancellationToken);
         Parallel.For(0, images.Count, options, i =>
         {
             var (data, name) = images[i];
@@ -219,12 +214,13 @@ public sealed class ClipImageProcessor
     /// </summary>
     public Tensor ProcessBatchToTensor(IReadOnlyList<string> paths, int? maxDegreeOfParallelism = null, CancellationToken cancellationToken = default)
     {
-        var results = ProcessBatch(paths, maxDegreeOfParallelism, null, cancellationToken);
-        var failed = results.Where(r => !r.Succeeded).ToList();
-        if (failed.Count == 1) ExceptionDispatchInfo.Capture(failed[0].Error!).Throw();
+        ArgumentNullException.ThrowIfNull(paths);
+        using var batch = ProcessBatchInto(paths, maxDegreeOfParallelism, cancellationToken); // each image written once, into the batch
+        var failed = Enumerable.Range(0, batch.Count).Select(batch.Error).OfType<Exception>().ToList();
+        if (failed.Count == 1) ExceptionDispatchInfo.Capture(failed[0]).Throw();
         if (failed.Count > 1)
-            throw new IOException($"{failed.Count} of {results.Count} images failed; first: {failed[0].Error!.Message}", failed[0].Error);
-        return ToBatchTensor(results.Select(r => r.PixelValues!).ToList());
+            throw new IOException($"{failed.Count} of {batch.Count} images failed; first: {failed[0].Message}", failed[0]);
+        return batch.Pixels();
     }
 
     /// <summary>Stacks <c>[3, H, W]</c> arrays (this processor's crop size) into a <c>float32 [B, 3, H, W]</c> CPU tensor.</summary>
@@ -246,6 +242,13 @@ public sealed class ClipImageProcessor
 
     /// <summary>One <c>[3, H, W]</c> array as a CPU tensor of that shape.</summary>
     public static Tensor ToTensor(float[] chw, int height, int width) => torch.tensor(chw, [3, height, width]);
+
+    /// <summary>At most <paramref name="maxDegreeOfParallelism"/> items at once (default: every core).</summary>
+    static ParallelOptions Parallelism(int? maxDegreeOfParallelism, CancellationToken cancellationToken) => new()
+    {
+        MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism ?? Environment.ProcessorCount),
+        CancellationToken = cancellationToken,
+    };
 
     /// <summary>Failures that belong to one input (bad or missing file), as opposed to bugs, which propagate.</summary>
     static bool IsInputError(Exception e) => e is IOException or UnauthorizedAccessException or InvalidDataException;

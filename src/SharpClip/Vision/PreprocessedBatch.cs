@@ -18,9 +18,8 @@ internal sealed class PreprocessedBatch : IDisposable
     readonly Exception?[] _errors;
     readonly IntPtr[] _slots;       // each item's [3, H, W] in the tensor's memory
     readonly int _each;
-    bool _disposed;
-
     readonly BatchTensorRecycler? _recycler;
+    bool _disposed;
 
     /// <summary>A batch for <paramref name="sources"/>; its tensor comes from (and goes back to) <paramref name="recycler"/>
     /// when one is given.</summary>
@@ -82,5 +81,4 @@ internal sealed class PreprocessedBatch : IDisposable
         if (_recycler is not null) _recycler.GiveBack(_pixels);
         else _pixels.Dispose();
     }
-
 }

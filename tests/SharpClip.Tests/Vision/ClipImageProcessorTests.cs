@@ -86,12 +86,17 @@ public sealed class ClipImageProcessorTests : IDisposable
         var good = FixtureFiles().Take(3).ToList();
         var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(32));
         using var recycler = new BatchTensorRecycler();
+        nint middle;
         using (var a = processor.ProcessBatchInto(good, 2, CancellationToken.None, recycler))
         using (var pixels = a.Pixels())
+        {
             Assert.Equal(new long[] { 3, 3, 32, 32 }, pixels.shape); // disposed first, then the batch gives its tensor back
-        // The same shape takes the finished batch's tensor, with the middle item now failing.
+            middle = AddressOf(a.Slot(1));
+        }
+        // The same shape takes the finished batch's tensor (its middle slot still holds good[1]), the middle item now failing.
         var paths = new List<string> { good[2], _dir.File("missing.jpg"), good[0] };
         using var b = processor.ProcessBatchInto(paths, 2, CancellationToken.None, recycler);
+        Assert.Equal(middle, AddressOf(b.Slot(1)));
         using var kept = b.Pixels();
         Assert.Equal(new long[] { 2, 3, 32, 32 }, kept.shape);
         Assert.Equal(processor.Process(good[2]).Concat(processor.Process(good[0])).ToArray(), kept.data<float>().ToArray());
@@ -102,6 +107,21 @@ public sealed class ClipImageProcessorTests : IDisposable
         using var again = recycler.Take([2, 3, 8, 8]);
         again[0, 0, 0, 0] = TorchSharp.torch.tensor(42f);
         Assert.Equal(42f, t[0, 0, 0, 0].item<float>()); // the same memory came back
+    }
+
+    static unsafe nint AddressOf(Span<float> slot) =>
+        (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(slot));
+
+    [Fact]
+    public void BatchTensorOfImagesOfTheirOwnSizesFailsWithOneClearError()
+    {
+        // No centre crop: each image keeps its own resized size, which one batch tensor cannot hold.
+        var processor = new ClipImageProcessor(PreprocessingInfo.ForResolution(32) with { DoCenterCrop = false });
+        var files = FixtureFiles().GroupBy(f => { var h = ImageDecoder.ReadHeader(f); return (double)h.Width / h.Height; })
+            .Select(g => g.First()).Take(2).ToList();
+        Assert.Equal(2, files.Count);
+        var e = Assert.Throws<ArgumentException>(() => processor.ProcessBatchToTensor(files));
+        Assert.Contains("needs", e.Message);
     }
 
     [Fact]

@@ -76,7 +76,7 @@ public sealed class TransientDecodeTests : IDisposable
         Processor.Process(LargerImage(3));
         var transient = Assert.Throws<ImageDecodeException>(() => Processor.Process(path));
         Assert.Equal((owned.Error, owned.Message), (transient.Error, transient.Message));
-        // The thread's buffers still work after a failure.
+        // Decoding still works after a failure (the failed decode's buffers went back to the pool).
         Assert.Equal(Processor.Normalize(Processor.ResizeAndCrop(ImageDecoder.Decode(LargerImage(4)))), Processor.Process(LargerImage(4)));
     }
 
