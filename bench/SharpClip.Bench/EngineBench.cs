@@ -17,7 +17,7 @@ namespace SharpClip.Bench;
 /// bar), on the same random weights, in one process, contender after contender within each run (so a change in the
 /// machine's load falls on all of them).
 /// Usage: <c>engines [--reference DIR] [--rows vit-image,vit-text,vit-caption,rn50-image] [--batches 1,8] [--runs 7]
-/// [--engines managed,onnx,torch] [--neighbour] [--out FILE]</c> (--batches keeps those rows' batch sizes only; batch-1 rows run
+/// [--engines managed,onnx,torch] [--neighbour] [--out FILE]</c> (--batches runs every row set at those batch sizes instead; batch-1 rows run
 /// 4 × --runs). DIR holds openai_vit_image.onnx, openai_vit_text.onnx and
 /// openai_rn50_image.onnx exported by openai/CLIP's code (<c>bench/SharpClip.Bench/reference/export_openai_clip_onnx.py</c>);
 /// they run with ONNX Runtime's default session options and 2 threads, as a .NET user would run them. Without them
@@ -49,7 +49,7 @@ public static class EngineBench
         Console.WriteLine($"{"model",-9} {"input",-22} {"batch",5} {string.Join(" ", engines.Select(e => $"{e,9}"))} {"openai",9} {string.Join(" ", engines.Select(e => $"{e + "/bar",11}"))}");
 
         var batches = Option("--batches", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet();
-        foreach (var group in Rows(rows).Where(r => batches.Count == 0 || batches.Contains(r.Batch)).GroupBy(r => r.Model))
+        foreach (var group in Rows(rows, batches).GroupBy(r => r.Model))
         {
             torch.manual_seed(0);
             using var model = new ClipModel(ClipPresets.Get(group.Key));
@@ -95,22 +95,25 @@ public static class EngineBench
         return 0;
     }
 
-    static IEnumerable<Row> Rows(string[] names)
+    /// <summary>Each row set at the issue's batch sizes, or at <paramref name="batches"/> when given (any sizes: how the
+    /// rate grows with the batch is what chooses a tower's chunk).</summary>
+    static IEnumerable<Row> Rows(string[] names, IReadOnlySet<int> batches)
     {
+        int[] Sizes(params int[] standard) => batches.Count == 0 ? standard : [.. batches.Order()];
         foreach (var name in names)
             switch (name)
             {
                 case "vit-image":
-                    foreach (int b in new[] { 1, 8, 32 }) yield return new("ViT-B/32", "image", b, "openai_vit_image.onnx", false);
+                    foreach (int b in Sizes(1, 8, 32)) yield return new("ViT-B/32", "image", b, "openai_vit_image.onnx", false);
                     break;
                 case "vit-text":
-                    foreach (int b in new[] { 1, 64 }) yield return new("ViT-B/32", "text", b, "openai_vit_text.onnx", false);
+                    foreach (int b in Sizes(1, 64)) yield return new("ViT-B/32", "text", b, "openai_vit_text.onnx", false);
                     break;
                 case "vit-caption":
-                    foreach (int b in new[] { 1, 64 }) yield return new("ViT-B/32", "text", b, "openai_vit_text.onnx", true);
+                    foreach (int b in Sizes(1, 64)) yield return new("ViT-B/32", "text", b, "openai_vit_text.onnx", true);
                     break;
                 case "rn50-image":
-                    foreach (int b in new[] { 1, 8 }) yield return new("RN50", "image", b, "openai_rn50_image.onnx", false);
+                    foreach (int b in Sizes(1, 8)) yield return new("RN50", "image", b, "openai_rn50_image.onnx", false);
                     break;
                 default: throw new ArgumentException($"--rows {name}: expected vit-image, vit-text, vit-caption or rn50-image");
             }

@@ -20,6 +20,8 @@ public static class ProductBench
     [
         new("attn.in (qkv)", 768, 2304, false, OutputActivation.None), new("attn.out", 768, 768, true, OutputActivation.None),
         new("mlp.fc (gelu)", 768, 3072, false, OutputActivation.QuickGelu), new("mlp.proj", 3072, 768, true, OutputActivation.None),
+        // The same product without its activation: what QuickGELU costs, read off the same run.
+        new("mlp.fc (none)", 768, 3072, false, OutputActivation.None),
     ];
 
     public static unsafe int Run(string[] args)

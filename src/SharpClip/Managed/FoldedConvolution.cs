@@ -159,10 +159,9 @@ internal sealed unsafe class FoldedConvolution : IDisposable
             return;
         }
         int chunk = Math.Max(12, ChunkFloats / ldc / 12 * 12);
-        int parts = Math.Max(1, Math.Min(threads, (rows + chunk - 1) / chunk));
-        WorkerTeam.Run(parts, part =>
+        // Threads claim whole chunks of pixels, so every pixel's sums are the same whoever runs them.
+        WorkerTeam.Share(rows, threads, chunk, (first, end) =>
         {
-            int first = (int)((long)rows * part / parts), end = (int)((long)rows * (part + 1) / parts);
             using var gathered = AlignedBuffer.Scratch((long)chunk * ldc);
             for (int r = first; r < end; r += chunk)
             {

@@ -47,8 +47,7 @@ internal static unsafe class HeadAttention
             Range(copy, heads, headWidth, 0, items);
             return;
         }
-        WorkerTeam.Run(parts,
-            part => Range(copy, heads, headWidth, (int)((long)items * part / parts), (int)((long)items * (part + 1) / parts)));
+        WorkerTeam.Share(items, parts, 1, (from, to) => Range(copy, heads, headWidth, from, to));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -19,9 +19,9 @@ namespace SharpClip.Managed;
 /// <para>The micro-kernel keeps a 12×32 tile of the output in 24 of the 32 vector registers and, per step along the
 /// inner dimension, reads two vectors of a packed weight panel and broadcasts 12 values of <c>x</c> (read in place,
 /// row-major, no packing: measured as fast as packed for these sizes). Rows left over at the end run as tiles of 8
-/// or 4 rows; columns are processed in panels of 32, and threads take disjoint ranges of panels (or of rows, when
-/// there are few panels and many rows), so no two threads write the same output and the sums are the same whatever
-/// the thread count. A whole tile starts from the bias (plus the residual) or the previous inner block's sums and is
+/// or 4 rows; columns are processed in panels of 32, and threads claim disjoint ranges of panels (or of whole row blocks,
+/// when there are few panels and many rows, see <see cref="WorkerTeam.Share"/>), so no two threads write the same output
+/// and the sums are the same whatever the thread count. A whole tile starts from the bias (plus the residual) or the previous inner block's sums and is
 /// stored straight to the output, a ReLU applied in registers; a GELU, a narrow last panel or a partial last tile go
 /// through a staging tile.</para>
 /// </remarks>
@@ -103,28 +103,21 @@ internal static unsafe partial class MatrixKernel
         {
             // Few panels and many rows (a ResNet's 64-channel 1×1 convolution over 3,136 pixels): threads take rows
             // instead, so each reads its rows of x once for all panels (with a panel each, both read all of x; that
-            // shape alone on 2 threads of a busy machine: 0.13-0.17 ms against 0.19). Each output is summed the same
-            // way either way, so the bits do not depend on the split.
-            int rowParts = threads;
-            WorkerTeam.Run(rowParts, part =>
-            {
-                int from = (int)((long)rows * part / rowParts), to = (int)((long)rows * (part + 1) / rowParts);
+            // shape alone on 2 threads of a busy machine: 0.13-0.17 ms against 0.19). Ranges start at whole row
+            // blocks, so every row falls in the same tile as on one thread and the bits do not depend on the split.
+            WorkerTeam.Share(rows, threads, RowBlock, (from, to) =>
                 Panels((float*)xs + (long)from * ldx, to - from, ldx, w, (float*)ys + (long)from * ldy, ldy, columnStart, columnEnd,
-                    firstPanel, firstPanel + panels, accumulate, activation);
-            });
+                    firstPanel, firstPanel + panels, accumulate, activation));
             return;
         }
-        int parts = Math.Min(threads, panels);
-        if (parts == 1)
+        if (threads == 1 || panels == 1)
         {
             Panels(x, rows, ldx, w, y, ldy, columnStart, columnEnd, firstPanel, firstPanel + panels, accumulate, activation);
             return;
         }
-        WorkerTeam.Run(parts, part =>
-        {
-            int from = firstPanel + (int)((long)panels * part / parts), to = firstPanel + (int)((long)panels * (part + 1) / parts);
-            Panels((float*)xs, rows, ldx, w, (float*)ys, ldy, columnStart, columnEnd, from, to, accumulate, activation);
-        });
+        // Threads take ranges of panels; each panel's sums are the same whoever computes them.
+        WorkerTeam.Share(panels, threads, 1, (from, to) =>
+            Panels((float*)xs, rows, ldx, w, (float*)ys, ldy, columnStart, columnEnd, firstPanel + from, firstPanel + to, accumulate, activation));
     }
 
     /// <summary>The same with a transformer's activation (none for a residual sum).</summary>

@@ -49,7 +49,8 @@ internal static unsafe class RowOps
         for (int i = vectorEnd; i < width; i++) y[i] = (x[i] - mean) * inverse * gamma[i] + beta[i];
     }
 
-    /// <summary>Runs <paramref name="body"/> over [from, to) ranges of <paramref name="rows"/>, one per thread.</summary>
+    /// <summary>Runs <paramref name="body"/> over [from, to) ranges of <paramref name="rows"/>, claimed by the threads
+    /// (<see cref="WorkerTeam.Share"/>).</summary>
     public static void ForRows(int rows, int threads, Action<int, int> body)
     {
         int parts = rows < ParallelRows ? 1 : Math.Min(Math.Max(threads, 1), rows);
@@ -58,8 +59,7 @@ internal static unsafe class RowOps
             body(0, rows);
             return;
         }
-        WorkerTeam.Run(parts,
-            part => body((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts)));
+        WorkerTeam.Share(rows, parts, 1, body);
     }
 
     /// <summary><c>Σ a[i]·b[i]</c> over <paramref name="count"/> floats.</summary>

@@ -103,8 +103,7 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         int ldIn = FeatureMap.Stride(InChannels), ldOut = FeatureMap.Stride(OutChannels), planes = Planes;
         int chunk = ChunkFloats / (planes * (ldIn + ldOut));
         chunk = Math.Max(12, chunk / 12 * 12);
-        int parts = Math.Max(1, Math.Min(threads, (tiles + chunk - 1) / chunk));
-        chunk = Math.Min(chunk, (tiles + parts - 1) / parts);
+        chunk = Math.Min(chunk, (tiles + threads - 1) / Math.Max(threads, 1));   // at least a chunk per thread
         var from = input;
         var to = output;
         if (threads > 1 && Panels >= threads && (sharedColumns ?? tiles <= SharedColumnsMaxTiles))
@@ -112,9 +111,9 @@ internal sealed unsafe class WinogradConvolution : IDisposable
             ApplySharedColumns(from, to, tilesY, tilesX, tiles, ldIn, ldOut, activation, threads);
             return;
         }
-        WorkerTeam.Run(parts, part =>
+        // Threads claim whole chunks of tiles (WorkerTeam.Share), so the chunks, and the sums, are the same whoever runs them.
+        WorkerTeam.Share(tiles, threads, chunk, (first, end) =>
         {
-            int first = (int)((long)tiles * part / parts), end = (int)((long)tiles * (part + 1) / parts);
             using var work = AlignedBuffer.Scratch((long)planes * chunk * (ldIn + ldOut));
             float* v = work.Data, m = v + (long)planes * chunk * ldIn;
             for (int t = first; t < end; t += chunk)
@@ -141,26 +140,20 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         int planes = Planes;
         using var work = AlignedBuffer.Scratch((long)planes * tiles * (ldIn + ldOut));
         nint vs = (nint)work.Data, ms = (nint)(work.Data + (long)planes * tiles * ldIn);
-        int panels = Panels, tileParts = Math.Min(threads, tiles);
-        // v and m: [planes, tiles, ld]; a part's tiles start at row `first` of each plane
-        WorkerTeam.Run(tileParts, part =>
+        int panels = Panels;
+        // v and m: [planes, tiles, ld]; a range of tiles starts at row `first` of each plane
+        WorkerTeam.Share(tiles, threads, 1, (first, end) =>
+            TransformInputs(input, tilesY, tilesX, first, end - first, (float*)vs + (long)first * ldIn, tiles, ldIn));
+        WorkerTeam.Share(panels, threads, 1, (first, end) =>
         {
-            int first = tiles * part / tileParts, end = tiles * (part + 1) / tileParts;
-            TransformInputs(input, tilesY, tilesX, first, end - first, (float*)vs + (long)first * ldIn, tiles, ldIn);
-        });
-        WorkerTeam.Run(threads, part =>
-        {
-            // the last part's range ends at the output's width (a narrow last panel is the kernel's to handle)
-            int from = panels * part / threads * MatrixKernel.PanelWidth, to = Math.Min(OutChannels, panels * (part + 1) / threads * MatrixKernel.PanelWidth);
+            // the last range ends at the output's width (a narrow last panel is the kernel's to handle)
+            int from = first * MatrixKernel.PanelWidth, to = Math.Min(OutChannels, end * MatrixKernel.PanelWidth);
             for (int xi = 0; xi < planes; xi++)
                 MatrixKernel.Multiply((float*)vs + (long)xi * tiles * ldIn, tiles, ldIn, _transformed[xi], (float*)ms + (long)xi * tiles * ldOut + from,
                     ldOut, from, to, false, OutputActivation.None, threads: 1);
         });
-        WorkerTeam.Run(tileParts, part =>
-        {
-            int first = tiles * part / tileParts, end = tiles * (part + 1) / tileParts;
-            TransformOutputs((float*)ms + (long)first * ldOut, tiles, ldOut, output, tilesY, tilesX, first, end - first, activation);
-        });
+        WorkerTeam.Share(tiles, threads, 1, (first, end) =>
+            TransformOutputs((float*)ms + (long)first * ldOut, tiles, ldOut, output, tilesY, tilesX, first, end - first, activation));
     }
 
     /// <summary>Bᵀ d B for tiles [first, +count), 16 channels at a time: v[ξ][tile][channel].</summary>

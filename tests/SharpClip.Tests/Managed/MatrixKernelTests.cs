@@ -97,4 +97,39 @@ public unsafe class MatrixKernelTests
                     $"{rows}×{inner}→{outer}, element {i}: AVX-512 {results[0][i]:R}, AVX2 {results[1][i]:R}");
         }
     }
+    /// <summary>Threads claim their ranges as they come free (<see cref="WorkerTeam.Share"/>), so which thread computes
+    /// which rows or panels changes from run to run; the sums must not. Rows split (two panels, many rows; 1,000 rows end
+    /// in a padded tile) and panels split, each run five times on 2 and 3 threads, against one thread bit for bit.</summary>
+    [Fact]
+    public void ClaimedRangesGiveOneThreadsBits()
+    {
+        if (!MatrixKernel.IsSupported) return;
+        foreach (var (rows, inner, outer, accumulate, act) in new (int, int, int, bool, Activation?)[]
+                     { (1000, 96, 40, true, null), (1000, 96, 64, false, Activation.QuickGelu), (50, 800, 300, false, null) })
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.manual_seed(rows + outer);
+            using var packed = PackedMatrix.FromLinear(torch.randn(outer, inner) / Math.Sqrt(inner), torch.randn(outer));
+            var xv = torch.randn(rows, inner).data<float>().ToArray();
+            var start = torch.randn(rows, outer).data<float>().ToArray();
+            using var xs = AlignedBuffer.Zeroed((long)rows * inner);
+            xv.CopyTo(new Span<float>(xs.Data, xv.Length));
+            float[] Run(int threads)
+            {
+                using var ys = AlignedBuffer.Zeroed((long)rows * outer);
+                start.CopyTo(new Span<float>(ys.Data, start.Length));
+                MatrixKernel.Multiply(xs.Data, rows, inner, packed, ys.Data, outer, 0, outer, accumulate, act, threads);
+                return new Span<float>(ys.Data, rows * outer).ToArray();
+            }
+            var one = Run(1);
+            foreach (int threads in new[] { 2, 3 })
+                for (int run = 0; run < 5; run++)
+                {
+                    var got = Run(threads);
+                    for (int i = 0; i < one.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(one[i]) == BitConverter.SingleToInt32Bits(got[i]),
+                            $"{rows}×{inner}→{outer} on {threads} threads, element {i}: {got[i]:R} against one thread's {one[i]:R}");
+                }
+        }
+    }
 }
