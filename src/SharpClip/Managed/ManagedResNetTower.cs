@@ -207,19 +207,28 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
         float scale = 1f / MathF.Sqrt(headWidth);
         for (int i = 0; i < images; i++)
             for (int c = 0; c < width; c++) queries[(long)i * ld + c] *= scale;
-        for (int h = 0; h < heads; h++)
-            MatrixKernel.Multiply(queries + h * headWidth, images, ld, _keysByHead[h], queryKeys + (long)h * ld, ldMix, 0, width, false, OutputActivation.None, threads);
+        // Heads are shared out whole, one job per step, not one job per head's product (RN50 at batch 1: 64 jobs of a
+        // few microseconds each, each waking the workers).
+        nint queriesP = (nint)queries, allP = (nint)all, qkP = (nint)queryKeys, wP = (nint)weights, attendedP = (nint)attended;
+        WorkerTeam.Share(heads, threads, 1, (from, to) =>
+        {
+            for (int h = from; h < to; h++)
+                MatrixKernel.Multiply((float*)queriesP + h * headWidth, images, ld, _keysByHead[h], (float*)qkP + (long)h * ld, ldMix, 0, width,
+                    false, OutputActivation.None, threads: 1);
+        });
         // per image and head: scores over the tokens, softmax, and the tokens' mix in place of the query-keys row
-        nint allP = (nint)all, qkP = (nint)queryKeys, wP = (nint)weights;
-        RowOps.ForRows(images * heads, threads, (from, to) =>
+        WorkerTeam.Share(images * heads, threads, 1, (from, to) =>
         {
             for (int item = from; item < to; item++)
                 MixTokens((float*)allP + (long)(item / heads) * tokens * ld, ld, tokens, width,
                     (float*)qkP + (long)item * ld, (float*)wP + (long)item * tokens);
         });
-        for (int h = 0; h < heads; h++)
-            MatrixKernel.Multiply(queryKeys + (long)h * ld, images, ldMix, _valuesByHead[h], attended + h * headWidth, ld, 0, headWidth,
-                false, OutputActivation.None, threads);
+        WorkerTeam.Share(heads, threads, 1, (from, to) =>
+        {
+            for (int h = from; h < to; h++)
+                MatrixKernel.Multiply((float*)qkP + (long)h * ld, images, ldMix, _valuesByHead[h], (float*)attendedP + h * headWidth, ld, 0, headWidth,
+                    false, OutputActivation.None, threads: 1);
+        });
         MatrixKernel.Multiply(attended, images, ld, _output, output, EmbedDim, 0, EmbedDim, false, OutputActivation.None, threads);
     }
 
