@@ -75,28 +75,25 @@ internal static unsafe class HeadAttention
                 float* row = l.Queries + ((long)sequence * l.QueriesPerSequence + i) * l.QueryStride + offset;
                 for (int d = 0; d < headWidth; d++) q[i * headWidth + d] = row[d] * scale;
             }
-            // scores = q·kᵀ, 12 queries × 32 keys per tile
+            // scores = q·kᵀ, 12 queries × 32 keys per tile; causally, only the key panels the tile's last query sees
             for (int i = 0; i < l.QueriesPerSequence; i += 12)
             {
-                int rows = Math.Min(12, l.QueriesPerSequence - i);
-                for (int k = 0; k < keys; k += W)
+                int rows = Math.Min(12, l.QueriesPerSequence - i), seen = SeenKeys(l, sequence, i + rows - 1, W);
+                for (int k = 0; k < seen; k += W)
                 {
                     MatrixKernel.TileProduct(q + i * headWidth, headWidth, rows, keyPanels + (long)k * headWidth, headWidth, sums);
                     for (int r = 0; r < rows; r++) RowOps.Copy(sums + r * W, p + (long)(i + r) * keys + k, W);
                 }
+                for (int r = 0; r < rows; r++) Softmax(p + (long)(i + r) * keys, Visible(l, sequence, i + r), seen);
             }
-            for (int i = 0; i < l.QueriesPerSequence; i++)
-            {
-                int position = l.QueryPositions is null ? i : l.QueryPositions[sequence];
-                Softmax(p + (long)i * keys, l.Causal ? position + 1 : l.Tokens, keys);
-            }
-            // out = p·v (probabilities past the visible keys are exact zeros), 12 queries × 32 value columns per tile
+            // out = p·v over the keys the tile's queries see (probabilities past a query's visible keys are exact zeros,
+            // and the ones past the tile's are never read: the same sums), 12 queries × 32 value columns per tile
             for (int i = 0; i < l.QueriesPerSequence; i += 12)
             {
-                int rows = Math.Min(12, l.QueriesPerSequence - i);
+                int rows = Math.Min(12, l.QueriesPerSequence - i), seen = SeenKeys(l, sequence, i + rows - 1, W);
                 for (int c = 0; c < valuePanels; c++)
                 {
-                    MatrixKernel.TileProduct(p + (long)i * keys, keys, rows, valuePanelsData + (long)c * keys * W, keys, sums);
+                    MatrixKernel.TileProduct(p + (long)i * keys, keys, rows, valuePanelsData + (long)c * keys * W, seen, sums);
                     int columns = Math.Min(W, headWidth - c * W);
                     for (int r = 0; r < rows; r++)
                         RowOps.Copy(sums + r * W, l.Output + ((long)sequence * l.QueriesPerSequence + i + r) * l.OutputStride + offset + c * W, columns);
@@ -104,6 +101,18 @@ internal static unsafe class HeadAttention
             }
         }
     }
+
+    /// <summary>Keys query <paramref name="i"/> of <paramref name="sequence"/> sees: up to its own position when causal, else all.</summary>
+    static int Visible(in Layout l, int sequence, int i)
+    {
+        if (!l.Causal) return l.Tokens;
+        int position = l.QueryPositions is null ? i : l.QueryPositions[sequence];
+        return position + 1;
+    }
+
+    /// <summary>The keys a tile whose last query is <paramref name="last"/> computes, in whole panels of <paramref name="width"/>:
+    /// a causal tile of early queries skips the panels none of them sees.</summary>
+    static int SeenKeys(in Layout l, int sequence, int last, int width) => (Visible(l, sequence, last) + width - 1) / width * width;
 
     // keyPanels[k/32][d][k%32] = key k's element d (zero for padded keys)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
