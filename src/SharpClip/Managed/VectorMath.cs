@@ -12,6 +12,7 @@ internal static class VectorMath
     public static Vector512<float> Relu(Vector512<float> x) => Vector512.MaxNative(Vector512<float>.Zero, x);
 
     /// <summary>QuickGELU, <c>x·sigmoid(1.702x)</c> (openai/CLIP's activation), sigmoid as <c>1/(1+e^(−z))</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> QuickGelu(Vector512<float> x) =>
         x / (Vector512<float>.One + Exp(x * Vector512.Create(-1.702f)));
 
@@ -52,7 +53,7 @@ internal static class VectorMath
     /// <see cref="Vector512.Exp(Vector512{float})"/>: it measured 8 ns per vector here, and the MLP's product with
     /// QuickGELU ran 298 GFLOP/s against 351 without; with this one 348-356 against 365-373.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x)
     {
         x = Vector512.Max(x, Vector512.Create(-104f));
