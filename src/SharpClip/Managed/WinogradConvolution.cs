@@ -29,11 +29,17 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     /// <summary>Floats of transformed inputs and products per chunk and thread (1 MiB: in L2 with a weight panel).</summary>
     const int ChunkFloats = 1 << 18;
 
-    /// <summary>Tiles up to which the threads share the products' columns instead of taking tiles each (the weights
-    /// read from memory, <c>bench … convolutions</c>: 14×14 at batch 1, 49 tiles, 256 channels 0.32–0.46 ms against
-    /// 0.44–0.49 each taking its own; 512 channels 1.34–1.63 against 1.87–2.34; 7×7 at batch 8, 128 tiles, 3.4–3.8
-    /// against 3.9–4.4; 14×14 at batch 8, 392 tiles: shared lost at 256 channels, 2.9–3.3 against 2.6–2.9).</summary>
+    /// <summary>Tiles up to which the threads share the products' columns instead of taking tiles each, when the weights
+    /// are large (<see cref="SharedColumnsMinWeights"/>): each thread taking its own tiles streams all the transformed
+    /// weights (<c>bench … convolutions</c>: 14×14 at batch 1, 49 tiles, 512 channels 1.64–1.79 ms shared against
+    /// 1.93–2.15 each taking its own; 7×7 at batch 8, 128 tiles, 3.4–3.8 against 3.9–4.4; 14×14 at batch 8, 392 tiles:
+    /// shared lost at 256 channels, 2.9–3.3 against 2.6–2.9).</summary>
     const int SharedColumnsMaxTiles = 128;
+
+    /// <summary>Input × output channels from which few tiles share the columns. Below, tiles claimed by the threads run
+    /// faster: 14×14 at batch 1, 49 tiles, 256 channels 0.50–0.51 ms against 0.57–0.64 shared (five runs; before the
+    /// threads claimed their tiles, shared had won there, 0.32–0.46 against 0.44–0.49).</summary>
+    const long SharedColumnsMinWeights = 512 * 512;
 
     readonly PackedMatrix[] _transformed;                                      // ξ = αi + j: [in, out] of (G g Gᵀ)[i, j]
     readonly AlignedBuffer _bias;
@@ -96,7 +102,8 @@ internal sealed unsafe class WinogradConvolution : IDisposable
 
     /// <summary><c>output = act(conv(input) + bias)</c>; output has the input's height and width.</summary>
     /// <remarks>With <paramref name="sharedColumns"/> true the threads split the products' columns over all tiles, with
-    /// false each takes its own tiles, with null the shape decides (<see cref="SharedColumnsMaxTiles"/>).</remarks>
+    /// false each takes its own tiles, with null the shape decides (<see cref="SharedColumnsMaxTiles"/>,
+    /// <see cref="SharedColumnsMinWeights"/>).</remarks>
     public void Apply(in FeatureMap input, in FeatureMap output, OutputActivation activation, int threads, bool? sharedColumns = null)
     {
         int tilesY = TilesAcross(input.Height), tilesX = TilesAcross(input.Width), tiles = input.Images * tilesY * tilesX;
@@ -106,7 +113,8 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         chunk = Math.Min(chunk, (tiles + threads - 1) / Math.Max(threads, 1));   // at least a chunk per thread
         var from = input;
         var to = output;
-        if (threads > 1 && Panels >= threads && (sharedColumns ?? tiles <= SharedColumnsMaxTiles))
+        if (threads > 1 && Panels >= threads
+            && (sharedColumns ?? (tiles <= SharedColumnsMaxTiles && (long)InChannels * OutChannels >= SharedColumnsMinWeights)))
         {
             ApplySharedColumns(from, to, tilesY, tilesX, tiles, ldIn, ldOut, activation, threads);
             return;
