@@ -158,7 +158,7 @@ internal sealed unsafe class FoldedConvolution : IDisposable
             MatrixKernel.Multiply(g, rows, ldc, _matrix, output.Data, output.Ld, 0, OutChannels, accumulate, activation, threads);
             return;
         }
-        int chunk = Math.Max(12, ChunkFloats / ldc / 12 * 12);
+        int chunk = WorkerTeam.EvenChunk(rows, Math.Max(12, ChunkFloats / ldc / 12 * 12), threads, 12);
         // Threads claim whole chunks of pixels, so every pixel's sums are the same whoever runs them.
         WorkerTeam.Share(rows, threads, chunk, (first, end) =>
         {

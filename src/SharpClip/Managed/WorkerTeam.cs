@@ -70,6 +70,25 @@ internal static class WorkerTeam
         if (job.Failure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
+    /// <summary>
+    /// A grain for <see cref="Share"/> when each grain is a chunk of work done whole: at most <paramref name="most"/>
+    /// items, as many chunks as make a whole number per thread, of equal size (a multiple of <paramref name="multiple"/>
+    /// when rounding up to one keeps the count). Why: RN50's first convolution at batch 1 gathers 12,544 rows in chunks
+    /// of at most 4,092; on 2 threads those were 4,092 ×3 and 268, one thread taking 8,184 rows and the other 4,360; as
+    /// 4 chunks of 3,144 it ran 0.24 ms against 0.30–0.35 (three alternations). Winograd's tiles keep their many chunks
+    /// of whole 12-row tiles: evened out (to 66 tiles) stem.conv2 lost 10 %.
+    /// </summary>
+    public static int EvenChunk(int items, int most, int threads, int multiple)
+    {
+        if (items <= 0) return 1;
+        int t = Math.Max(threads, 1);
+        int chunks = (items + most - 1) / most;
+        chunks = (chunks + t - 1) / t * t;
+        int chunk = (items + chunks - 1) / chunks;
+        int rounded = (chunk + multiple - 1) / multiple * multiple;
+        return rounded <= most && (items + rounded - 1) / rounded == (items + chunk - 1) / chunk ? rounded : chunk;
+    }
+
     /// <summary>Claims and runs ranges of <paramref name="job"/> until none are left.</summary>
     static void Work(Job job)
     {

@@ -82,4 +82,20 @@ public class WorkerTeamTests
         });
         Assert.All(inner, n => Assert.Equal(1, n));
     }
+
+    [Fact]
+    public void ChunksAreEvenAcrossTheThreads()
+    {
+        Assert.Equal(49, WorkerTeam.EvenChunk(196, 60, 2, 1));                  // 4 of 49, not 60, 60, 60, 16
+        Assert.Equal(3144, WorkerTeam.EvenChunk(12544, 4092, 2, 12));         // RN50's first convolution at batch 1
+        Assert.Equal(8, WorkerTeam.EvenChunk(16, 12, 2, 1));
+        Assert.Equal(25, WorkerTeam.EvenChunk(100, 48, 2, 12));               // 36 would make 3 chunks: not rounded
+        foreach (int items in new[] { 1, 5, 49, 196, 785, 3136 })
+            foreach (int most in new[] { 1, 12, 60, 4092 })
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    int chunk = WorkerTeam.EvenChunk(items, most, threads, 12);
+                    Assert.InRange(chunk, 1, Math.Max(most, 1));
+                }
+    }
 }
