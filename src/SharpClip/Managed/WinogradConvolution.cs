@@ -110,7 +110,8 @@ internal sealed unsafe class WinogradConvolution : IDisposable
         int ldIn = FeatureMap.Stride(InChannels), ldOut = FeatureMap.Stride(OutChannels), planes = Planes;
         int chunk = ChunkFloats / (planes * (ldIn + ldOut));
         chunk = Math.Max(12, chunk / 12 * 12);
-        chunk = Math.Min(chunk, (tiles + threads - 1) / Math.Max(threads, 1));   // at least a chunk per thread
+        int team = Math.Max(threads, 1);
+        chunk = Math.Min(chunk, (tiles + team - 1) / team);                       // at least a chunk per thread
         var from = input;
         var to = output;
         if (threads > 1 && Panels >= threads
