@@ -7,8 +7,8 @@ namespace SharpClip.Managed;
 /// <summary>The AVX2 micro-kernel: the same tiles as AVX-512's, in AVX2's sixteen 8-float registers.</summary>
 /// <remarks>
 /// A 12×32 tile does not fit 16 registers, so it runs as 16-column halves of 6 rows (12 accumulators, two weight
-/// vectors and a broadcast: 15 registers, the classic AVX2 shape), rows 0–5 both halves, then rows 6–11; 8- and 4-row
-/// tiles as halves of 4 rows. The packed panels stay 32 wide, so weights are packed once for either kernel: each half
+/// vectors and a broadcast: 15 registers, the classic AVX2 shape), rows 0–5 both halves, then rows 6–11; a tile of 7–11
+/// rows as two near-even groups (4–6 rows), one of up to 6 rows as one. The packed panels stay 32 wide, so weights are packed once for either kernel: each half
 /// reads its own 64-byte line of every panel row. Each output is still the same chain of fused multiply-adds over the
 /// inner index, from the same start, so its sums are the AVX-512 kernel's to the bit (tested).
 /// </remarks>
@@ -20,30 +20,30 @@ internal static unsafe partial class MatrixKernel
     static void Tile256<TRows, TStart, TRelu>(float* a, nint stride, float* b, int depth, float* start, nint ldStart, float* bias,
         float* dest, nint ldDest, float* ahead) where TRows : struct, ITileRows where TStart : struct, ITileStart where TRelu : struct, ITileRelu
     {
-        if (TRows.Count == 12)
-        {
-            for (int r = 0; r < 12; r += 6)
-            {
-                byte* ar = (byte*)a + r * stride;
-                float* sr = start + r * ldStart, dr = dest + r * ldDest;
-                Half256<Rows6, TStart, TRelu>(ar, stride, b, depth, sr, ldStart, bias, dr, ldDest, ahead);
-                Half256<Rows6, TStart, TRelu>(ar, stride, b + 16, depth, sr + 16, ldStart, bias + 16, dr + 16, ldDest, ahead + 16);
-            }
-        }
-        else
-        {
-            for (int r = 0; r < TRows.Count; r += 4)
-            {
-                byte* ar = (byte*)a + r * stride;
-                float* sr = start + r * ldStart, dr = dest + r * ldDest;
-                Half256<Rows4, TStart, TRelu>(ar, stride, b, depth, sr, ldStart, bias, dr, ldDest, ahead);
-                Half256<Rows4, TStart, TRelu>(ar, stride, b + 16, depth, sr + 16, ldStart, bias + 16, dr + 16, ldDest, ahead + 16);
-            }
-        }
+        // Rows 7-12 split into two halves as even as can be (7: 4 + 3, ..., 12: 6 + 6); the counts are constants per
+        // instantiation, so only one line of these runs.
+        if (TRows.Count <= 6) Rows256<TRows, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 0);
+        else if (TRows.Count == 12) { Rows256<Rows6, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 0); Rows256<Rows6, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 6); }
+        else if (TRows.Count == 11) { Rows256<Rows6, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 0); Rows256<Rows5, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 6); }
+        else if (TRows.Count == 10) { Rows256<Rows5, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 0); Rows256<Rows5, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 5); }
+        else if (TRows.Count == 9) { Rows256<Rows5, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 0); Rows256<Rows4, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 5); }
+        else if (TRows.Count == 8) { Rows256<Rows4, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 0); Rows256<Rows4, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 4); }
+        else { Rows256<Rows4, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 0); Rows256<Rows3, TStart, TRelu>(a, stride, b, depth, start, ldStart, bias, dest, ldDest, ahead, 4); }
+    }
+
+    /// <summary><typeparamref name="TRows"/> (1–6) rows from row <paramref name="first"/> of the tile, as its two 16-column halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Rows256<TRows, TStart, TRelu>(float* a, nint stride, float* b, int depth, float* start, nint ldStart, float* bias,
+        float* dest, nint ldDest, float* ahead, int first) where TRows : struct, ITileRows where TStart : struct, ITileStart where TRelu : struct, ITileRelu
+    {
+        byte* ar = (byte*)a + first * stride;
+        float* sr = start + first * ldStart, dr = dest + first * ldDest;
+        Half256<TRows, TStart, TRelu>(ar, stride, b, depth, sr, ldStart, bias, dr, ldDest, ahead);
+        Half256<TRows, TStart, TRelu>(ar, stride, b + 16, depth, sr + 16, ldStart, bias + 16, dr + 16, ldDest, ahead + 16);
     }
 
     /// <summary>
-    /// <typeparamref name="TRows"/> (6 or 4) rows × 16 columns: per inner index two 8-float weight vectors (from a
+    /// <typeparamref name="TRows"/> (1–6) rows × 16 columns: per inner index two 8-float weight vectors (from a
     /// 32-wide panel row, hence the stride) and a broadcast per row. As in the AVX-512 kernel, nothing but loads,
     /// broadcasts and fused multiply-adds in the loop and no call on the sums after it.
     /// </summary>
@@ -61,14 +61,11 @@ internal static unsafe partial class MatrixKernel
             var bias1 = TStart.AddsBias ? Vector256.Load(bias + 8) : default;
             float* s0 = start;
             c00 = Vector256.Load(s0) + bias0; c01 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart;
-            c10 = Vector256.Load(s0) + bias0; c11 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart;
-            c20 = Vector256.Load(s0) + bias0; c21 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart;
-            c30 = Vector256.Load(s0) + bias0; c31 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart;
-            if (TRows.Count > 4)
-            {
-                c40 = Vector256.Load(s0) + bias0; c41 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart;
-                c50 = Vector256.Load(s0) + bias0; c51 = Vector256.Load(s0 + 8) + bias1;
-            }
+            if (TRows.Count > 1) { c10 = Vector256.Load(s0) + bias0; c11 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart; }
+            if (TRows.Count > 2) { c20 = Vector256.Load(s0) + bias0; c21 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart; }
+            if (TRows.Count > 3) { c30 = Vector256.Load(s0) + bias0; c31 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart; }
+            if (TRows.Count > 4) { c40 = Vector256.Load(s0) + bias0; c41 = Vector256.Load(s0 + 8) + bias1; s0 += ldStart; }
+            if (TRows.Count > 5) { c50 = Vector256.Load(s0) + bias0; c51 = Vector256.Load(s0 + 8) + bias1; }
         }
         for (int p = 0; p < depth; p++)
         {
@@ -79,14 +76,11 @@ internal static unsafe partial class MatrixKernel
             ahead += PanelWidth;
             Vector256<float> s;
             s = Vector256.Create(*(float*)r0); c00 = Fma.MultiplyAdd(s, b0, c00); c01 = Fma.MultiplyAdd(s, b1, c01);
-            s = Vector256.Create(*(float*)(r0 + stride)); c10 = Fma.MultiplyAdd(s, b0, c10); c11 = Fma.MultiplyAdd(s, b1, c11);
-            s = Vector256.Create(*(float*)(r0 + 2 * stride)); c20 = Fma.MultiplyAdd(s, b0, c20); c21 = Fma.MultiplyAdd(s, b1, c21);
-            s = Vector256.Create(*(float*)r3); c30 = Fma.MultiplyAdd(s, b0, c30); c31 = Fma.MultiplyAdd(s, b1, c31);
-            if (TRows.Count > 4)
-            {
-                s = Vector256.Create(*(float*)(r3 + stride)); c40 = Fma.MultiplyAdd(s, b0, c40); c41 = Fma.MultiplyAdd(s, b1, c41);
-                s = Vector256.Create(*(float*)(r3 + 2 * stride)); c50 = Fma.MultiplyAdd(s, b0, c50); c51 = Fma.MultiplyAdd(s, b1, c51);
-            }
+            if (TRows.Count > 1) { s = Vector256.Create(*(float*)(r0 + stride)); c10 = Fma.MultiplyAdd(s, b0, c10); c11 = Fma.MultiplyAdd(s, b1, c11); }
+            if (TRows.Count > 2) { s = Vector256.Create(*(float*)(r0 + 2 * stride)); c20 = Fma.MultiplyAdd(s, b0, c20); c21 = Fma.MultiplyAdd(s, b1, c21); }
+            if (TRows.Count > 3) { s = Vector256.Create(*(float*)r3); c30 = Fma.MultiplyAdd(s, b0, c30); c31 = Fma.MultiplyAdd(s, b1, c31); }
+            if (TRows.Count > 4) { s = Vector256.Create(*(float*)(r3 + stride)); c40 = Fma.MultiplyAdd(s, b0, c40); c41 = Fma.MultiplyAdd(s, b1, c41); }
+            if (TRows.Count > 5) { s = Vector256.Create(*(float*)(r3 + 2 * stride)); c50 = Fma.MultiplyAdd(s, b0, c50); c51 = Fma.MultiplyAdd(s, b1, c51); }
             r0 += sizeof(float); r3 += sizeof(float);
         }
         if (TRelu.Applies)
@@ -99,13 +93,10 @@ internal static unsafe partial class MatrixKernel
         }
         float* d = dest;
         c00.Store(d); c01.Store(d + 8); d += ldDest;
-        c10.Store(d); c11.Store(d + 8); d += ldDest;
-        c20.Store(d); c21.Store(d + 8); d += ldDest;
-        c30.Store(d); c31.Store(d + 8); d += ldDest;
-        if (TRows.Count > 4)
-        {
-            c40.Store(d); c41.Store(d + 8); d += ldDest;
-            c50.Store(d); c51.Store(d + 8);
-        }
+        if (TRows.Count > 1) { c10.Store(d); c11.Store(d + 8); d += ldDest; }
+        if (TRows.Count > 2) { c20.Store(d); c21.Store(d + 8); d += ldDest; }
+        if (TRows.Count > 3) { c30.Store(d); c31.Store(d + 8); d += ldDest; }
+        if (TRows.Count > 4) { c40.Store(d); c41.Store(d + 8); d += ldDest; }
+        if (TRows.Count > 5) { c50.Store(d); c51.Store(d + 8); }
     }
 }

@@ -12,13 +12,16 @@ public unsafe class MatrixKernelTests
 {
     static readonly object?[][] Shapes =
     [
-        [1, 7, 32, 0, 32, false, null],          // one row (a 4-row tile with 3 padded rows), 7 inner
-        [5, 400, 64, 0, 64, false, null],        // an 8-row tile with 3 padded rows; two inner blocks of 200
-        [13, 770, 40, 0, 40, true, null],        // 12 + 1 rows; a last panel of 8 columns; added to what y holds over 3 blocks
-        [50, 1000, 96, 32, 96, false, "QuickGelu"], // columns 32…96 only; three inner blocks of 334; activation
-        [20, 96, 64, 0, 64, false, null],        // 12 + 8 rows: the 8-row tile full, nothing left
-        [22, 96, 64, 0, 64, true, null],         // 12 + 8 + 2 rows: an 8-row tile, then a padded 4-row one
-        [150, 64, 33, 0, 33, false, "Gelu"],     // more rows than one row block, a last panel of 1 column
+        [1, 7, 32, 0, 32, false, null],          // one row (a 1-row tile), 7 inner
+        [2, 64, 32, 0, 32, true, null],          // a 2-row tile
+        [5, 400, 64, 0, 64, false, null],        // a 5-row tile; two inner blocks of 200
+        [11, 96, 64, 0, 64, false, "Gelu"],      // an 11-row tile, staged for the GELU
+        [13, 770, 40, 0, 40, true, null],        // 7 + 6 rows; a last panel of 8 columns; added to what y holds over 3 blocks
+        [50, 1000, 96, 32, 96, false, "QuickGelu"], // 12 + 12 + 12 + 7 + 7 rows; columns 32…96 only; three inner blocks of 334; activation
+        [20, 96, 64, 0, 64, false, null],        // 10 + 10 rows
+        [23, 96, 64, 0, 64, true, null],         // 12 + 11 rows
+        [25, 96, 64, 0, 64, true, null],         // 12 + 7 + 6 rows
+        [150, 64, 33, 0, 33, false, "Gelu"],     // a whole row block of 144, then 6 rows; a last panel of 1 column
         [700, 96, 64, 0, 64, true, null],        // more rows than one super-block
     ];
 
@@ -40,7 +43,8 @@ public unsafe class MatrixKernelTests
         using var packed = PackedMatrix.FromLinear(weight, bias);
         int ldx = inner + 3, ldy = outer + 5;                                   // strides wider than the rows
         using var xs = AlignedBuffer.Zeroed((long)rows * ldx);
-        using var ys = AlignedBuffer.Zeroed((long)rows * ldy);
+        using var ys = AlignedBuffer.Zeroed((long)(rows + 2) * ldy);           // two guard rows past the output
+        new Span<float>(ys.Data + (long)rows * ldy, 2 * ldy).Fill(float.NaN);
         var xv = x.data<float>().ToArray();
         var sv = start.data<float>().ToArray();
         for (int r = 0; r < rows; r++)
@@ -63,6 +67,8 @@ public unsafe class MatrixKernelTests
             }
         for (int r = 0; r < rows; r++)                                          // the padding between rows untouched
             for (int j = outer; j < ldy; j++) Assert.Equal(0f, ys.Data[(long)r * ldy + j]);
+        for (long i = (long)rows * ldy; i < (long)(rows + 2) * ldy; i++)         // nothing written past the last row
+            Assert.True(float.IsNaN(ys.Data[i]), $"guard element {i - (long)rows * ldy} written: {ys.Data[i]}");
     }
 
     /// <summary>The AVX2 kernel runs each output's chain of fused multiply-adds as the AVX-512 one does, so the two give
