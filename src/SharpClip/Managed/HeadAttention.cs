@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SharpClip.Managed;
 
@@ -10,7 +11,7 @@ namespace SharpClip.Managed;
 /// <remarks>
 /// Both products of a head run on <see cref="MatrixKernel"/>'s tile: the keys are copied into panels of 32 (zero keys
 /// padding the last), so 12 queries' scores against 32 keys are one tile, and the values likewise for
-/// probabilities·values. Padded keys (and, causally, keys after the query) get −∞ before the softmax, so they weigh
+/// probabilities·values, each tile written straight into the probability rows or the output. Padded keys (and, causally, keys after the query) get −∞ before the softmax, so they weigh
 /// exactly zero; a causal tile of queries computes scores and sums only up to its last query's key panel (the text
 /// tower's early tokens see few keys). Sequences × heads are claimed by the threads (<see cref="WorkerTeam.Share"/>). (A first version summed each score in one dependent chain
 /// of multiply-adds and took 2 ms per ViT-B/32 layer at batch 8, more than all of ONNX Runtime's attention.)
@@ -56,51 +57,62 @@ internal static unsafe class HeadAttention
     {
         const int W = MatrixKernel.PanelWidth;
         int keys = (l.Tokens + W - 1) / W * W;                               // keys padded to whole panels (zero keys)
-        int queries = (l.QueriesPerSequence + 3) / 4 * 4;                    // query rows padded for the 4-row tile
+        int queries = l.QueriesPerSequence;
         int valuePanels = (headWidth + W - 1) / W;
+        bool wholePanels = headWidth % W == 0;                                 // outputs written straight from the tiles
         // Scratch of this thread: scaled queries [queries][head_width], keys as panels [keys/32][head_width][32],
         // values as panels [value_panels][keys][32], probabilities [queries][keys], one tile's sums [12][32].
         using var scratch = AlignedBuffer.Scratch((long)queries * headWidth + (long)keys * headWidth + (long)valuePanels * keys * W
                                               + (long)queries * keys + 12 * W);
         float* q = scratch.Data, keyPanels = q + (long)queries * headWidth, valuePanelsData = keyPanels + (long)keys * headWidth,
             p = valuePanelsData + (long)valuePanels * keys * W, sums = p + (long)queries * keys;
-        new Span<float>(q, queries * headWidth).Clear();
         float scale = 1f / MathF.Sqrt(headWidth);
         for (int item = from; item < to; item++)
         {
             int sequence = item / heads, offset = item % heads * headWidth;
             PackKeys(l, sequence, offset, headWidth, keys, keyPanels);
             PackValues(l, sequence, offset, headWidth, keys, valuePanelsData);
-            for (int i = 0; i < l.QueriesPerSequence; i++)
+            for (int i = 0; i < queries; i++)
+                Scale(l.Queries + ((long)sequence * queries + i) * l.QueryStride + offset, scale, q + i * headWidth, headWidth);
+            // scores = q·kᵀ, 12 queries × 32 keys per tile straight into the probability rows; causally, only the key
+            // panels the tile's last query sees
+            for (int i = 0; i < queries; i += 12)
             {
-                float* row = l.Queries + ((long)sequence * l.QueriesPerSequence + i) * l.QueryStride + offset;
-                for (int d = 0; d < headWidth; d++) q[i * headWidth + d] = row[d] * scale;
-            }
-            // scores = q·kᵀ, 12 queries × 32 keys per tile; causally, only the key panels the tile's last query sees
-            for (int i = 0; i < l.QueriesPerSequence; i += 12)
-            {
-                int rows = Math.Min(12, l.QueriesPerSequence - i), seen = SeenKeys(l, sequence, i + rows - 1, W);
+                int rows = Math.Min(12, queries - i), seen = SeenKeys(l, sequence, i + rows - 1, W);
                 for (int k = 0; k < seen; k += W)
-                {
-                    MatrixKernel.TileProduct(q + i * headWidth, headWidth, rows, keyPanels + (long)k * headWidth, headWidth, sums);
-                    for (int r = 0; r < rows; r++) RowOps.Copy(sums + r * W, p + (long)(i + r) * keys + k, W);
-                }
+                    MatrixKernel.TileProduct(q + i * headWidth, headWidth, rows, keyPanels + (long)k * headWidth, headWidth, p + (long)i * keys + k, keys);
                 for (int r = 0; r < rows; r++) Softmax(p + (long)(i + r) * keys, Visible(l, sequence, i + r), seen);
             }
-            // out = p·v over the keys the tile's queries see (probabilities past a query's visible keys are exact zeros,
-            // and the ones past the tile's are never read: the same sums), 12 queries × 32 value columns per tile
-            for (int i = 0; i < l.QueriesPerSequence; i += 12)
+            // out = p·v over the keys the tile's last query sees (a query's probabilities past its own visible keys are
+            // exact zeros, so the sums are the same), 12 queries × 32 value columns per tile
+            for (int i = 0; i < queries; i += 12)
             {
-                int rows = Math.Min(12, l.QueriesPerSequence - i), seen = SeenKeys(l, sequence, i + rows - 1, W);
+                int rows = Math.Min(12, queries - i), visible = Visible(l, sequence, i + rows - 1);
+                float* output = l.Output + ((long)sequence * queries + i) * l.OutputStride + offset;
                 for (int c = 0; c < valuePanels; c++)
                 {
-                    MatrixKernel.TileProduct(p + (long)i * keys, keys, rows, valuePanelsData + (long)c * keys * W, seen, sums);
+                    float* values = valuePanelsData + (long)c * keys * W;
+                    if (wholePanels)
+                    {
+                        MatrixKernel.TileProduct(p + (long)i * keys, keys, rows, values, visible, output + c * W, l.OutputStride);
+                        continue;
+                    }
+                    MatrixKernel.TileProduct(p + (long)i * keys, keys, rows, values, visible, sums, W);
                     int columns = Math.Min(W, headWidth - c * W);
-                    for (int r = 0; r < rows; r++)
-                        RowOps.Copy(sums + r * W, l.Output + ((long)sequence * l.QueriesPerSequence + i + r) * l.OutputStride + offset + c * W, columns);
+                    for (int r = 0; r < rows; r++) RowOps.Copy(sums + r * W, output + (long)r * l.OutputStride + c * W, columns);
                 }
             }
         }
+    }
+
+    /// <summary><c>q = row · scale</c> (the reference scales the queries before the product).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Scale(float* row, float scale, float* q, int count)
+    {
+        var s = Vector512.Create(scale);
+        int d = 0;
+        for (; d + 16 <= count; d += 16) (Vector512.Load(row + d) * s).Store(q + d);
+        for (; d < count; d++) q[d] = row[d] * scale;
     }
 
     /// <summary>Keys query <paramref name="i"/> of <paramref name="sequence"/> sees: up to its own position when causal, else all.</summary>
@@ -120,6 +132,22 @@ internal static unsafe class HeadAttention
     static void PackKeys(in Layout l, int sequence, int offset, int headWidth, int keys, float* keyPanels)
     {
         const int W = MatrixKernel.PanelWidth;
+        float* first = l.Keys + (long)sequence * l.Tokens * l.KeyStride + offset;
+        if (headWidth % 16 == 0 && Avx512F.IsSupported && Vector512.IsHardwareAccelerated)
+        {
+            // 16 keys × 16 elements at a time, turned in registers (a scalar copy of every element was ≈ 1 % of ViT-B/32)
+            var block = stackalloc Vector512<float>[16];
+            for (int k0 = 0; k0 < keys; k0 += 16)
+                for (int d0 = 0; d0 < headWidth; d0 += 16)
+                {
+                    for (int i = 0; i < 16; i++)
+                        block[i] = k0 + i < l.Tokens ? Vector512.Load(first + (long)(k0 + i) * l.KeyStride + d0) : Vector512<float>.Zero;
+                    Transpose16(block);
+                    float* panel = keyPanels + (long)(k0 / W * W) * headWidth + k0 % W;
+                    for (int j = 0; j < 16; j++) block[j].Store(panel + (d0 + j) * W);
+                }
+            return;
+        }
         for (int k0 = 0; k0 < keys; k0 += W)
         {
             float* panel = keyPanels + (long)k0 * headWidth;
@@ -127,9 +155,42 @@ internal static unsafe class HeadAttention
             {
                 int k = k0 + kk;
                 if (k >= l.Tokens) { for (int d = 0; d < headWidth; d++) panel[d * W + kk] = 0; continue; }
-                float* key = l.Keys + ((long)sequence * l.Tokens + k) * l.KeyStride + offset;
+                float* key = first + (long)k * l.KeyStride;
                 for (int d = 0; d < headWidth; d++) panel[d * W + kk] = key[d];
             }
+        }
+    }
+
+    /// <summary>Transposes 16 rows of 16 floats in place: element j of row i becomes element i of row j (interleaves of
+    /// 32-bit, then 64-bit pairs within each 128-bit lane, then two rounds of 128-bit lane shuffles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose16(Vector512<float>* rows)
+    {
+        var t = stackalloc Vector512<float>[16];
+        for (int i = 0; i < 16; i += 2)
+        {
+            t[i] = Avx512F.UnpackLow(rows[i], rows[i + 1]);
+            t[i + 1] = Avx512F.UnpackHigh(rows[i], rows[i + 1]);
+        }
+        // u[4g + c], lane L: column 4L + c of rows 4g … 4g+3 (stored back into rows)
+        for (int g = 0; g < 16; g += 4)
+        {
+            rows[g] = Avx512F.UnpackLow(t[g].AsDouble(), t[g + 2].AsDouble()).AsSingle();
+            rows[g + 1] = Avx512F.UnpackHigh(t[g].AsDouble(), t[g + 2].AsDouble()).AsSingle();
+            rows[g + 2] = Avx512F.UnpackLow(t[g + 1].AsDouble(), t[g + 3].AsDouble()).AsSingle();
+            rows[g + 3] = Avx512F.UnpackHigh(t[g + 1].AsDouble(), t[g + 3].AsDouble()).AsSingle();
+        }
+        for (int k = 0; k < 4; k++)
+        {
+            t[k] = Avx512F.Shuffle4x128(rows[k], rows[k + 4], 0x88);
+            t[k + 4] = Avx512F.Shuffle4x128(rows[k], rows[k + 4], 0xDD);
+            t[k + 8] = Avx512F.Shuffle4x128(rows[k + 8], rows[k + 12], 0x88);
+            t[k + 12] = Avx512F.Shuffle4x128(rows[k + 8], rows[k + 12], 0xDD);
+        }
+        for (int j = 0; j < 8; j++)
+        {
+            rows[j] = Avx512F.Shuffle4x128(t[j], t[j + 8], 0x88);
+            rows[j + 8] = Avx512F.Shuffle4x128(t[j], t[j + 8], 0xDD);
         }
     }
 

@@ -285,18 +285,31 @@ internal static unsafe partial class MatrixKernel
     }
 
     /// <summary>
-    /// One tile of a small product whose right-hand side the caller packed itself (attention's keys and values):
-    /// <paramref name="sums"/> [12][32] = rows 0 … <paramref name="rows"/>−1 of <paramref name="a"/> times the
-    /// [<paramref name="depth"/>][32] panel. The tile run has 12, 8 or 4 rows, so <paramref name="a"/> must have
-    /// readable rows up to <paramref name="rows"/> rounded up to a multiple of 4.
+    /// One tile of a small product whose right-hand side the caller packed itself (attention's keys and values): rows
+    /// 0 … <paramref name="rows"/>−1 (1–12) of <paramref name="a"/> times the [<paramref name="depth"/>][32] panel,
+    /// written to <paramref name="dest"/> (32 floats per row, <paramref name="ldDest"/> apart). Only those rows are read
+    /// and written.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TileProduct(float* a, int lda, int rows, float* panel, int depth, float* sums)
+    public static void TileProduct(float* a, int lda, int rows, float* panel, int depth, float* dest, int ldDest)
     {
         nint stride = (nint)lda * sizeof(float);
-        if (rows > 8) Tile<Rows12, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, sums, PanelWidth, panel);
-        else if (rows > 4) Tile<Rows8, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, sums, PanelWidth, panel);
-        else Tile<Rows4, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, sums, PanelWidth, panel);
+        switch (rows)
+        {
+            case 12: Tile<Rows12, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 11: Tile<Rows11, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 10: Tile<Rows10, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 9: Tile<Rows9, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 8: Tile<Rows8, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 7: Tile<Rows7, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 6: Tile<Rows6, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 5: Tile<Rows5, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 4: Tile<Rows4, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 3: Tile<Rows3, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 2: Tile<Rows2, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            case 1: Tile<Rows1, FromZero, NoRelu>(a, stride, panel, depth, null, 0, null, dest, ldDest, panel); break;
+            default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "a tile has 1-12 rows");
+        }
     }
 
     /// <summary>What happens to a staged tile's sums: added to the output's values (a later block, or a residual), then
