@@ -10,11 +10,13 @@ namespace SharpClip.Managed;
 /// </summary>
 /// <remarks>
 /// Both products of a head run on <see cref="MatrixKernel"/>'s tile: the keys are copied into panels of 32 (zero keys
-/// padding the last), so 12 queries' scores against 32 keys are one tile, and the values likewise for
-/// probabilities·values, each tile written straight into the probability rows or the output. Padded keys (and, causally, keys after the query) get −∞ before the softmax, so they weigh
-/// exactly zero; a causal tile of queries computes scores and sums only up to its last query's key panel (the text
-/// tower's early tokens see few keys). Sequences × heads are claimed by the threads (<see cref="WorkerTeam.Share"/>). (A first version summed each score in one dependent chain
-/// of multiply-adds and took 2 ms per ViT-B/32 layer at batch 8, more than all of ONNX Runtime's attention.)
+/// padding the last), so up to 12 queries' scores against 32 keys are one tile, and the values likewise for
+/// probabilities·values, each tile written straight into the probability rows or the output. Padded keys (and,
+/// causally, keys after the query) get −∞ before the softmax, so they weigh exactly zero; a causal tile of queries
+/// computes scores and sums only up to its last query's keys (the text tower's early tokens see few keys). Sequences ×
+/// heads are claimed by the threads (<see cref="WorkerTeam.Share"/>). (A first version summed each score in one
+/// dependent chain of multiply-adds and took 2 ms per ViT-B/32 layer at batch 8, more than all of ONNX Runtime's
+/// attention.)
 /// </remarks>
 internal static unsafe class HeadAttention
 {
@@ -57,7 +59,7 @@ internal static unsafe class HeadAttention
     {
         const int W = MatrixKernel.PanelWidth;
         int keys = (l.Tokens + W - 1) / W * W;                               // keys padded to whole panels (zero keys)
-        int queries = l.QueriesPerSequence;
+        int queries = l.QueriesPerSequence, tiles = MatrixKernel.Tiles(queries);  // query tiles as the products cut rows (50: …, 7, 7)
         int valuePanels = (headWidth + W - 1) / W;
         bool wholePanels = headWidth % W == 0;                                 // outputs written straight from the tiles
         // Scratch of this thread: scaled queries [queries][head_width], keys as panels [keys/32][head_width][32],
@@ -74,20 +76,20 @@ internal static unsafe class HeadAttention
             PackValues(l, sequence, offset, headWidth, keys, valuePanelsData);
             for (int i = 0; i < queries; i++)
                 Scale(l.Queries + ((long)sequence * queries + i) * l.QueryStride + offset, scale, q + i * headWidth, headWidth);
-            // scores = q·kᵀ, 12 queries × 32 keys per tile straight into the probability rows; causally, only the key
+            // scores = q·kᵀ, up to 12 queries × 32 keys per tile straight into the probability rows; causally, only the key
             // panels the tile's last query sees
-            for (int i = 0; i < queries; i += 12)
+            for (int t = 0, i = 0; t < tiles; i += MatrixKernel.TileHeight(queries, tiles, t++))
             {
-                int rows = Math.Min(12, queries - i), seen = SeenKeys(l, sequence, i + rows - 1, W);
+                int rows = MatrixKernel.TileHeight(queries, tiles, t), seen = SeenKeys(l, sequence, i + rows - 1, W);
                 for (int k = 0; k < seen; k += W)
                     MatrixKernel.TileProduct(q + i * headWidth, headWidth, rows, keyPanels + (long)k * headWidth, headWidth, p + (long)i * keys + k, keys);
                 for (int r = 0; r < rows; r++) Softmax(p + (long)(i + r) * keys, Visible(l, sequence, i + r), seen);
             }
             // out = p·v over the keys the tile's last query sees (a query's probabilities past its own visible keys are
-            // exact zeros, so the sums are the same), 12 queries × 32 value columns per tile
-            for (int i = 0; i < queries; i += 12)
+            // exact zeros, so the sums are the same), up to 12 queries × 32 value columns per tile
+            for (int t = 0, i = 0; t < tiles; i += MatrixKernel.TileHeight(queries, tiles, t++))
             {
-                int rows = Math.Min(12, queries - i), visible = Visible(l, sequence, i + rows - 1);
+                int rows = MatrixKernel.TileHeight(queries, tiles, t), visible = Visible(l, sequence, i + rows - 1);
                 float* output = l.Output + ((long)sequence * queries + i) * l.OutputStride + offset;
                 for (int c = 0; c < valuePanels; c++)
                 {

@@ -155,8 +155,7 @@ internal static unsafe partial class MatrixKernel
                 // sums. Measured against 12s and a padded tile of 4 or 8 (ViT-B/32's products, alternated three
                 // times): 50 rows 2-6 % faster, 77 rows 3-5 %; spread evenly over all the tiles instead (50 rows:
                 // five of 10), RN50's 64→256 1×1 convolution at batch 1 ran 9 % slower, so only the last two share.
-                int count = rowEnd - r0, tiles = (count + TileRows - 1) / TileRows;
-                int lastTwo = count - (tiles - 2) * TileRows;                       // rows of the last two tiles, when there are two
+                int count = rowEnd - r0, tiles = Tiles(count);
                 for (int p = panelFrom; p < panelTo; p++)
                 {
                     int j0 = p * PanelWidth, columns = Math.Min(PanelWidth, columnEnd - j0);
@@ -170,7 +169,7 @@ internal static unsafe partial class MatrixKernel
                     var tile = new TileArguments(xStride, panel, depth, ldy, columns, bias, sums, columns == PanelWidth, plan, finish);
                     for (int t = 0, r = r0; t < tiles; t++)
                     {
-                        int height = t < tiles - 2 ? TileRows : tiles == 1 ? count : t == tiles - 2 ? (lastTwo + 1) / 2 : lastTwo / 2;
+                        int height = TileHeight(count, tiles, t);
                         float* a = x + (long)r * ldx + k0, cr = c + (long)r * ldy;
                         if (height == TileRows) RunTile<Rows12>(a, cr, ahead, tile);        // the common case, inlined
                         else RunTile(height, a, cr, ahead, tile);
@@ -180,6 +179,21 @@ internal static unsafe partial class MatrixKernel
                 }
             }
         }
+    }
+
+    /// <summary>Tiles that <paramref name="rows"/> rows (at most a row block) run as: whole tiles of 12, the last two sharing the rest.</summary>
+    public static int Tiles(int rows) => (rows + TileRows - 1) / TileRows;
+
+    /// <summary>Rows of tile <paramref name="t"/> of the <paramref name="tiles"/> that <paramref name="rows"/> rows run as:
+    /// 12, but the last two share what is left (13-24 rows; 50 rows: 12, 12, 12, 7, 7), so no tile is 1-3 rows that
+    /// wait on their own sums when the rows could avoid it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TileHeight(int rows, int tiles, int t)
+    {
+        if (t < tiles - 2) return TileRows;
+        if (tiles == 1) return rows;
+        int lastTwo = rows - (tiles - 2) * TileRows;
+        return t == tiles - 2 ? (lastTwo + 1) / 2 : lastTwo / 2;
     }
 
     /// <summary>What every tile of one panel and inner block shares.</summary>
