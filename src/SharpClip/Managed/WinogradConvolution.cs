@@ -212,6 +212,18 @@ internal sealed unsafe class WinogradConvolution : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Patch(in FeatureMap input, int image, int top, int left, int side, float* zeros, nint* rows)
     {
+        if (top >= 0 && left >= 0 && top + side <= input.Height && left + side <= input.Width)
+        {
+            // inside the map (most tiles): every pixel a step from the corner, no bounds to test
+            nint pixel = (nint)input.Ld * sizeof(float), line = (nint)input.Width * pixel;
+            nint corner = (nint)(input.Data + (((long)image * input.Height + top) * input.Width + left) * input.Ld);
+            for (int r = 0; r < side; r++, corner += line)
+            {
+                nint at = corner;
+                for (int c = 0; c < side; c++, at += pixel) rows[side * r + c] = at;
+            }
+            return;
+        }
         for (int r = 0; r < side; r++)
             for (int c = 0; c < side; c++)
             {
