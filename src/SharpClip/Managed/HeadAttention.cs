@@ -18,6 +18,8 @@ namespace SharpClip.Managed;
 /// dependent chain of multiply-adds and took 2 ms per ViT-B/32 layer at batch 8, more than all of ONNX Runtime's
 /// attention.)
 /// </remarks>
+// No zeroing of stack memory: the key transpose's 1 KiB blocks are written before they are read.
+[SkipLocalsInit]
 internal static unsafe class HeadAttention
 {
     /// <summary>The layout of one attention call: where queries, keys, values and outputs are, and which keys each query sees.</summary>
@@ -75,7 +77,7 @@ internal static unsafe class HeadAttention
             PackKeys(l, sequence, offset, headWidth, keys, keyPanels);
             PackValues(l, sequence, offset, headWidth, keys, valuePanelsData);
             for (int i = 0; i < queries; i++)
-                Scale(l.Queries + ((long)sequence * queries + i) * l.QueryStride + offset, scale, q + i * headWidth, headWidth);
+                RowOps.Scale(l.Queries + ((long)sequence * queries + i) * l.QueryStride + offset, scale, q + i * headWidth, headWidth);
             // scores = q·kᵀ, up to 12 queries × 32 keys per tile straight into the probability rows; causally, only the key
             // panels the tile's last query sees
             for (int t = 0, i = 0; t < tiles; i += MatrixKernel.TileHeight(queries, tiles, t++))
@@ -105,16 +107,6 @@ internal static unsafe class HeadAttention
                 }
             }
         }
-    }
-
-    /// <summary><c>q = row · scale</c> (the reference scales the queries before the product).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Scale(float* row, float scale, float* q, int count)
-    {
-        var s = Vector512.Create(scale);
-        int d = 0;
-        for (; d + 16 <= count; d += 16) (Vector512.Load(row + d) * s).Store(q + d);
-        for (; d < count; d++) q[d] = row[d] * scale;
     }
 
     /// <summary>Keys query <paramref name="i"/> of <paramref name="sequence"/> sees: up to its own position when causal, else all.</summary>
@@ -165,7 +157,7 @@ internal static unsafe class HeadAttention
 
     /// <summary>Transposes 16 rows of 16 floats in place: element j of row i becomes element i of row j (interleaves of
     /// 32-bit, then 64-bit pairs within each 128-bit lane, then two rounds of 128-bit lane shuffles).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Transpose16(Vector512<float>* rows)
     {
         var t = stackalloc Vector512<float>[16];

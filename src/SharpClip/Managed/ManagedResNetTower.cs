@@ -205,8 +205,7 @@ internal sealed unsafe class ManagedResNetTower : IManagedImageTower
         using var perHead = AlignedBuffer.Scratch((long)images * heads * ld + (long)images * heads * tokens);
         float* queryKeys = perHead.Data, weights = queryKeys + (long)images * heads * ld;
         float scale = 1f / MathF.Sqrt(headWidth);
-        for (int i = 0; i < images; i++)
-            for (int c = 0; c < width; c++) queries[(long)i * ld + c] *= scale;
+        for (int i = 0; i < images; i++) RowOps.Scale(queries + (long)i * ld, scale, queries + (long)i * ld, width);
         // Heads are shared out whole, one job per step, not one job per head's product (RN50 at batch 1: 64 jobs of a
         // few microseconds each, each waking the workers).
         nint queriesP = (nint)queries, allP = (nint)all, qkP = (nint)queryKeys, wP = (nint)weights, attendedP = (nint)attended;

@@ -84,6 +84,16 @@ internal static unsafe class RowOps
         for (; i < count; i++) y[i] += s * x[i];
     }
 
+    /// <summary><c>y[i] = s·x[i]</c> over <paramref name="count"/> floats (<paramref name="y"/> may be <paramref name="x"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scale(float* x, float s, float* y, int count)
+    {
+        var scale = Vector512.Create(s);
+        int i = 0;
+        for (; i <= count - 16; i += 16) (Vector512.Load(x + i) * scale).Store(y + i);
+        for (; i < count; i++) y[i] = x[i] * s;
+    }
+
     /// <summary><c>y[i] = a[i] + b[i]</c> over <paramref name="count"/> floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* a, float* b, float* y, int count)
